@@ -1,0 +1,163 @@
+"""Shared vocabulary of the models: weekdays, clock times, time windows and locations.
+
+Times are whole minutes after midnight inside the model and are written in JSON the way people
+write them ("09:30"); weekdays are written "mon" to "sun".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+
+_WEEKDAY_ALIASES: dict[str, Weekday] = {
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+    "tues": "tue",
+    "thur": "thu",
+    "thurs": "thu",
+}
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _parse_weekday(value: Any) -> Any:
+    """Accept "mon", "Mon" or "Monday"; anything else is left for the Literal check to reject."""
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        return _WEEKDAY_ALIASES.get(lowered, lowered)
+    return value
+
+
+def parse_clock(value: Any) -> Any:
+    """Turn "09:30" into 570 minutes; integers pass through as minutes after midnight."""
+    if isinstance(value, bool):
+        raise ValueError("a time must be written as 'HH:MM'")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _CLOCK.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a time of day; write it as 'HH:MM', e.g. '09:30'")
+        hours, minutes = int(match.group(1)), int(match.group(2))
+        if minutes >= 60 or hours > 24 or (hours == 24 and minutes > 0):
+            raise ValueError(f"{value!r} is not a time of day between 00:00 and 24:00")
+        return hours * 60 + minutes
+    raise ValueError("a time must be written as 'HH:MM'")
+
+
+def format_clock(minutes: int | float) -> str:
+    """Write minutes after midnight as "HH:MM" (rounded to the minute)."""
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def _check_clock_range(value: int) -> int:
+    if not 0 <= value <= MINUTES_PER_DAY:
+        raise ValueError(f"{value} minutes is not a time of day between 00:00 and 24:00")
+    return value
+
+
+DayOfWeek = Annotated[Weekday, BeforeValidator(_parse_weekday)]
+
+ClockTime = Annotated[
+    int,
+    BeforeValidator(parse_clock),
+    PlainSerializer(format_clock, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,2}:\d{2}$",
+            "description": "time of day, 'HH:MM' (24-hour clock)",
+            "examples": ["09:30"],
+        }
+    ),
+]
+"""Minutes after midnight in Python, "HH:MM" in JSON."""
+
+
+class StrictModel(BaseModel):
+    """Base of every model: unknown fields are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+
+
+class TimeWindow(StrictModel):
+    """An interval of time on one weekday, e.g. Monday 09:00 to 11:30."""
+
+    day: DayOfWeek
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> TimeWindow:
+        _check_clock_range(self.start)
+        _check_clock_range(self.end)
+        if self.end <= self.start:
+            raise ValueError(
+                f"the window ends ({format_clock(self.end)}) before or when it starts "
+                f"({format_clock(self.start)})"
+            )
+        return self
+
+    @property
+    def day_index(self) -> int:
+        """Monday is 0, Sunday is 6."""
+        return WEEKDAYS.index(self.day)
+
+    def contains(self, start: float, end: float) -> bool:
+        """Whether [start, end] lies inside this window (same day assumed)."""
+        return self.start <= start + 1e-9 and end <= self.end + 1e-9
+
+
+class Location(StrictModel):
+    """A place: latitude/longitude, or planar x/y in metres (test data and site plans).
+
+    `place` names the place in an explicit travel matrix or a walkway graph; it is required
+    when the problem's travel settings use one of those.
+    """
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    x_m: float | None = None
+    y_m: float | None = None
+    place: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_coordinates(self) -> Location:
+        geographic = self.lat is not None or self.lon is not None
+        planar = self.x_m is not None or self.y_m is not None
+        if geographic and planar:
+            raise ValueError("give either lat/lon or x_m/y_m, not both")
+        if geographic and (self.lat is None or self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        if planar and (self.x_m is None or self.y_m is None):
+            raise ValueError("x_m and y_m must be given together")
+        if not geographic and not planar and self.place is None:
+            raise ValueError("a location needs lat/lon, x_m/y_m or a place name")
+        return self
+
+    @property
+    def is_geographic(self) -> bool:
+        return self.lat is not None
+
+    @property
+    def is_planar(self) -> bool:
+        return self.x_m is not None

@@ -1,0 +1,184 @@
+"""The plan: the week's visits, each volunteer's daily routes, what could not be planned and why,
+metrics, and facts about the solver run that produced it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from matcher.models.common import ClockTime, DayOfWeek, StrictModel
+
+ReasonCode = Literal[
+    "no_qualified_volunteer",
+    "no_shared_window",
+    "too_far",
+    "volunteers_full",
+    "not_planned",
+]
+"""Why a visit could not be planned:
+
+- `no_qualified_volunteer`: nobody has the skills, the verification, the background check, or
+  everyone qualified is excluded by the recipient;
+- `no_shared_window`: qualified volunteers exist but none is available while the visit may happen;
+- `too_far`: the ones available cannot get there (single-trip distance or travel time);
+- `volunteers_full`: every qualified volunteer's week is already full (minutes, visits a day,
+  or their free time does not fit the visit);
+- `not_planned`: the solver left it out for another reason (e.g. a time limit).
+"""
+
+REASON_MESSAGES: dict[str, str] = {
+    "no_qualified_volunteer": "No volunteer has the skills and checks this visit needs "
+    "(or the recipient has excluded everyone who has).",
+    "no_shared_window": "No qualified volunteer is available at a time when this visit can "
+    "take place.",
+    "too_far": "The qualified volunteers who are free then live too far away or cannot get "
+    "there in time.",
+    "volunteers_full": "Every qualified volunteer who could come is already fully booked "
+    "this week.",
+    "not_planned": "The solver did not plan this visit.",
+}
+
+
+class Visit(StrictModel):
+    """One occurrence of a need: who goes, on which day, from when to when."""
+
+    need: str
+    recipient: str
+    service: str
+    occurrence: int = Field(ge=1, description="1 for the first visit of this need this week")
+    day: DayOfWeek
+    date: dt.date | None = None
+    start: ClockTime
+    end: ClockTime
+    volunteers: list[str] = Field(min_length=1)
+
+
+class RouteStop(StrictModel):
+    """A stop of a volunteer's day: the start, a visit, or the way back home."""
+
+    kind: Literal["start", "visit", "home"]
+    need: str | None = None
+    occurrence: int | None = None
+    recipient: str | None = None
+    arrival: ClockTime
+    start: ClockTime
+    end: ClockTime
+    distance_m: float = Field(ge=0, description="from the previous stop")
+    travel_min: float = Field(ge=0, description="from the previous stop")
+
+
+class Route(StrictModel):
+    """A volunteer's day in order: from their start location to each visit and back home."""
+
+    volunteer: str
+    day: DayOfWeek
+    date: dt.date | None = None
+    stops: list[RouteStop]
+    distance_m: float = Field(ge=0)
+    travel_min: float = Field(ge=0)
+    visit_min: int = Field(ge=0)
+
+
+class UnassignedVisit(StrictModel):
+    """An occurrence of a need that is not in the plan, with the reason and a sentence."""
+
+    need: str
+    recipient: str
+    service: str
+    occurrence: int = Field(ge=1)
+    reason: ReasonCode
+    message: str
+
+
+class VolunteerLoad(StrictModel):
+    """Minutes a volunteer gives this week (visits and travel)."""
+
+    volunteer: str
+    visits: int
+    visit_min: float
+    travel_min: float
+    total_min: float
+
+
+class Metrics(StrictModel):
+    """What a plan achieves, recomputed by the checker from the visits alone."""
+
+    visits_requested: int = 0
+    visits_planned: int = 0
+    coverage_pct: float = 0.0
+    weighted_requested: float = 0.0
+    weighted_planned: float = 0.0
+    weighted_coverage_pct: float = 0.0
+    travel_distance_m: float = 0.0
+    travel_min: float = 0.0
+    recipients_visited: int = 0
+    distinct_volunteers_per_recipient: float = Field(
+        default=0.0, description="mean over recipients with at least one visit"
+    )
+    continuity_pct: float = Field(
+        default=0.0, description="share of visits made by a preferred or historic volunteer"
+    )
+    load_min_minutes: float = 0.0
+    load_median_minutes: float = 0.0
+    load_max_minutes: float = 0.0
+    load_gini: float = Field(default=0.0, description="0 even, 1 all on one volunteer")
+    loads: list[VolunteerLoad] = Field(default_factory=list)
+
+
+class SolverInfo(StrictModel):
+    """Which solver made the plan, how it ended and what it knows about the optimum."""
+
+    solver: str
+    status: Literal["FEASIBLE", "OPTIMAL", "NO_SOLUTION", "MANUAL"] = "FEASIBLE"
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    wall_time_s: float = 0.0
+    seed: int = 0
+    time_limit_s: float | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(StrictModel):
+    """A weekly plan, from any solver or made by hand."""
+
+    problem_name: str = ""
+    week_start: dt.date | None = None
+    visits: list[Visit] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    unassigned: list[UnassignedVisit] = Field(default_factory=list)
+    metrics: Metrics | None = None
+    solver: SolverInfo = Field(default_factory=lambda: SolverInfo(solver="manual", status="MANUAL"))
+    warnings: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines a coordinator can read: coverage, travel, what is left and why."""
+        lines = []
+        metrics = self.metrics
+        if metrics is not None:
+            lines.append(
+                f"visits planned: {metrics.visits_planned} of {metrics.visits_requested} "
+                f"({metrics.coverage_pct:.1f}%), priority-weighted coverage "
+                f"{metrics.weighted_coverage_pct:.1f}%"
+            )
+            lines.append(
+                f"travel: {metrics.travel_distance_m / 1000:.1f} km, "
+                f"{metrics.travel_min:.0f} min; load Gini {metrics.load_gini:.2f}"
+            )
+        else:
+            lines.append(f"visits planned: {len(self.visits)}")
+        if self.unassigned:
+            counts: dict[str, int] = {}
+            for item in self.unassigned:
+                counts[item.reason] = counts.get(item.reason, 0) + 1
+            reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(counts.items()))
+            lines.append(f"not planned: {len(self.unassigned)} ({reasons})")
+        else:
+            lines.append("not planned: none")
+        info = self.solver
+        lines.append(
+            f"solver: {info.solver}, {info.status}, {info.wall_time_s:.2f} s, seed {info.seed}"
+        )
+        return "\n".join(lines)

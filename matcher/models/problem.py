@@ -1,0 +1,386 @@
+"""The problem: a week of needs, the volunteers and staff who can meet them, and the policy.
+
+Objects refer to each other by id. `Problem` validates every field and every cross-reference
+and reports all problems together, each with its path (see `matcher.models.validation`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from matcher.models.common import (
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    ClockTime,
+    DayOfWeek,
+    Location,
+    StrictModel,
+    TimeWindow,
+    Weekday,
+)
+
+RecipientKind = Literal["elder", "child"]
+VolunteerKind = Literal["volunteer", "staff"]
+TravelMode = Literal["walk", "bike", "ebike", "car", "transit"]
+Gender = Literal["female", "male", "other"]
+
+DEFAULT_SPEEDS_M_PER_MIN: dict[str, float] = {
+    "walk": 67.0,
+    "bike": 200.0,
+    "ebike": 300.0,
+    "car": 333.0,
+    "transit": 250.0,
+}
+"""Default door-to-door speeds: walking 4 km/h (the "young-old" on foot), bicycle 12 km/h,
+e-bike 18 km/h, car 20 km/h in town traffic, transit 15 km/h including waiting."""
+
+
+def _elders_only() -> list[RecipientKind]:
+    return ["elder"]
+
+
+class Service(StrictModel):
+    """Something a volunteer does for a recipient: deliver a meal, cut hair, pay a bill."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    required_skills: list[str] = Field(default_factory=list)
+    duration_min: int = Field(gt=0, le=MINUTES_PER_DAY, description="minutes on site")
+    team_size: int = Field(
+        default=1, ge=1, le=10, description="people needed at the same time (2 for bathing)"
+    )
+    requires_verified: bool = Field(
+        default=False, description="money, bank documents or medicine: verified helpers only"
+    )
+    recipient_kinds: list[RecipientKind] = Field(default_factory=_elders_only, min_length=1)
+
+
+class Need(StrictModel):
+    """A recipient's need for a service, some times a week, in some windows."""
+
+    id: str = Field(min_length=1)
+    service: str = Field(min_length=1, description="id of a service")
+    visits_per_week: int = Field(default=1, ge=1, le=7)
+    duration_min: int | None = Field(
+        default=None, gt=0, le=MINUTES_PER_DAY, description="overrides the service's duration"
+    )
+    windows: list[TimeWindow] = Field(
+        default_factory=list,
+        description="when the visit may take place; empty means whenever the recipient is home",
+    )
+    min_gap_days: int = Field(
+        default=1,
+        ge=1,
+        le=6,
+        description="days between two visits of this need: 1 allows consecutive days",
+    )
+    same_volunteer: bool = Field(
+        default=False, description="prefer one volunteer for all visits of this need"
+    )
+    preferred_gender: Gender | None = None
+    language: str | None = Field(default=None, description="preferred language of the helper")
+    priority: float | None = Field(default=None, ge=0, description="overrides the policy")
+    mandatory: bool = Field(
+        default=False, description="must be planned; the plan says so if it cannot be"
+    )
+
+
+class Recipient(StrictModel):
+    """An elder (or a child, for tutoring and after-school care) who receives visits."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    kind: RecipientKind = "elder"
+    location: Location
+    building: str | None = None
+    age: int | None = Field(default=None, ge=0, le=130)
+    lives_alone: bool = False
+    disability_level: int = Field(
+        default=0, ge=0, le=3, description="0 none, 1 limited mobility, 2 severe, 3 bedridden"
+    )
+    low_income: bool = False
+    gender: Gender | None = None
+    languages: list[str] = Field(default_factory=list)
+    home_windows: list[TimeWindow] = Field(
+        default_factory=list, description="when they are at home; empty means any time"
+    )
+    preferred_volunteers: list[str] = Field(default_factory=list)
+    excluded_volunteers: list[str] = Field(default_factory=list)
+    priority: float | None = Field(default=None, ge=0, description="overrides the policy")
+    needs: list[Need] = Field(default_factory=list)
+
+
+class Volunteer(StrictModel):
+    """A volunteer or a member of community staff who makes visits."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    kind: VolunteerKind = "volunteer"
+    home: Location
+    start_location: Location | None = Field(
+        default=None, description="where the day starts (staff: the community office); else home"
+    )
+    skills: list[str] = Field(default_factory=list)
+    verified: bool = Field(default=False, description="trusted with money, documents, medicine")
+    background_checked: bool = Field(default=False, description="required to serve children")
+    gender: Gender | None = None
+    languages: list[str] = Field(default_factory=list)
+    availability: list[TimeWindow] = Field(default_factory=list)
+    max_minutes_per_week: int | None = Field(
+        default=None, ge=0, description="visits and travel together"
+    )
+    max_visits_per_day: int | None = Field(default=None, ge=0)
+    travel_mode: TravelMode = "walk"
+    speed_m_per_min: float | None = Field(
+        default=None, gt=0, description="overrides the travel mode's default speed"
+    )
+    max_trip_distance_m: float | None = Field(
+        default=None, gt=0, description="longest single trip between two stops"
+    )
+    cost_per_hour: float | None = Field(
+        default=None, ge=0, description="overrides the policy's cost for this kind"
+    )
+
+    @property
+    def route_start(self) -> Location:
+        """Where this volunteer's day starts."""
+        return self.start_location if self.start_location is not None else self.home
+
+
+class PriorityPolicy(StrictModel):
+    """How a recipient's priority follows from their circumstances, unless given explicitly.
+
+    priority = base + lives_alone + disability_level * per_disability_level
+               + (age >= old_age) * old_age_bonus + low_income + (earned credits, later issues)
+    """
+
+    base: float = Field(default=1.0, ge=0)
+    lives_alone: float = Field(default=1.0, ge=0)
+    per_disability_level: float = Field(default=1.0, ge=0)
+    old_age: int = Field(default=80, ge=0)
+    old_age_bonus: float = Field(default=1.0, ge=0)
+    low_income: float = Field(default=1.0, ge=0)
+
+    def priority_of(self, recipient: Recipient) -> float:
+        """The recipient's priority under this policy (the explicit value wins)."""
+        if recipient.priority is not None:
+            return recipient.priority
+        value = self.base
+        if recipient.lives_alone:
+            value += self.lives_alone
+        value += recipient.disability_level * self.per_disability_level
+        if recipient.age is not None and recipient.age >= self.old_age:
+            value += self.old_age_bonus
+        if recipient.low_income:
+            value += self.low_income
+        return value
+
+
+class PolicyWeights(StrictModel):
+    """Weights of the plan's objective, in one currency of points.
+
+    Coverage dominates by default: one planned visit of priority 1 is worth 1,000 points, which
+    outweighs 10 km of travel (10 points/km) or a preferred volunteer (50 points).
+    """
+
+    coverage: float = Field(default=1000.0, ge=0, description="per planned visit, times priority")
+    travel_per_km: float = Field(default=10.0, ge=0)
+    continuity: float = Field(
+        default=50.0, ge=0, description="per visit by a preferred or historic volunteer"
+    )
+    fairness: float = Field(default=1.0, ge=0, description="per minute of load above the mean")
+    volunteer_cost_per_hour: float = Field(default=0.0, ge=0)
+    staff_cost_per_hour: float = Field(default=20.0, ge=0)
+
+
+class Policy(StrictModel):
+    """The community's policy: how priorities are set and what the plan optimises."""
+
+    priority: PriorityPolicy = Field(default_factory=PriorityPolicy)
+    weights: PolicyWeights = Field(default_factory=PolicyWeights)
+
+
+class TravelMatrix(StrictModel):
+    """Explicit distances in metres between named places (row i, column j: from i to j)."""
+
+    places: list[str] = Field(min_length=1)
+    distance_m: list[list[float]]
+
+
+class WalkwayEdge(StrictModel):
+    """A walkway between two named places, usable both ways."""
+
+    a: str
+    b: str
+    distance_m: float = Field(gt=0)
+
+
+class TravelSettings(StrictModel):
+    """How distances are measured: straight lines, an explicit matrix, or a walkway graph."""
+
+    method: Literal["coordinates", "matrix", "graph"] = "coordinates"
+    detour_factor: float = Field(
+        default=1.3, ge=1.0, description="streets are longer than straight lines"
+    )
+    speeds_m_per_min: dict[TravelMode, float] = Field(
+        default_factory=lambda: dict(DEFAULT_SPEEDS_M_PER_MIN)  # type: ignore[arg-type]
+    )
+    matrix: TravelMatrix | None = None
+    walkways: list[WalkwayEdge] = Field(default_factory=list)
+
+    def speed_of(self, volunteer: Volunteer) -> float:
+        """Metres per minute for this volunteer: their own speed, else their mode's."""
+        if volunteer.speed_m_per_min is not None:
+            return volunteer.speed_m_per_min
+        return self.speeds_m_per_min.get(
+            volunteer.travel_mode, DEFAULT_SPEEDS_M_PER_MIN[volunteer.travel_mode]
+        )
+
+
+class HistoricVisit(StrictModel):
+    """Who visited whom in an earlier week, for continuity of care."""
+
+    recipient: str
+    volunteer: str
+    need: str | None = None
+    week_start: dt.date | None = None
+    visits: int = Field(default=1, ge=1)
+
+
+class PinnedVisit(StrictModel):
+    """A visit a coordinator fixed: it must appear in the plan exactly like this."""
+
+    need: str
+    day: DayOfWeek
+    start: ClockTime
+    volunteers: list[str] = Field(min_length=1)
+
+
+class Problem(StrictModel):
+    """A community's week: services, recipients and their needs, volunteers, policy."""
+
+    name: str = ""
+    week_start: dt.date = Field(description="the Monday (or first day) of the week planned")
+    services: list[Service] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
+    volunteers: list[Volunteer] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    history: list[HistoricVisit] = Field(default_factory=list)
+    pinned: list[PinnedVisit] = Field(default_factory=list)
+    travel: TravelSettings = Field(default_factory=TravelSettings)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_all_at_once(cls, data: Any, handler: Any) -> Problem:
+        """Field errors and cross-reference errors, reported together with their paths."""
+        from matcher.models.validation import combined_error, cross_reference_issues
+
+        try:
+            problem: Problem = handler(data)
+        except ValidationError as error:
+            issues = cross_reference_issues(data) if isinstance(data, dict) else []
+            raise combined_error(cls.__name__, error, issues) from None
+        issues = cross_reference_issues(problem)
+        if issues:
+            raise combined_error(cls.__name__, None, issues)
+        return problem
+
+    # Lookups, computed once per problem.
+    @cached_property
+    def service_by_id(self) -> dict[str, Service]:
+        return {service.id: service for service in self.services}
+
+    @cached_property
+    def recipient_by_id(self) -> dict[str, Recipient]:
+        return {recipient.id: recipient for recipient in self.recipients}
+
+    @cached_property
+    def volunteer_by_id(self) -> dict[str, Volunteer]:
+        return {volunteer.id: volunteer for volunteer in self.volunteers}
+
+    @cached_property
+    def need_by_id(self) -> dict[str, Need]:
+        return {need.id: need for recipient in self.recipients for need in recipient.needs}
+
+    @cached_property
+    def recipient_of_need(self) -> dict[str, Recipient]:
+        return {need.id: recipient for recipient in self.recipients for need in recipient.needs}
+
+    def duration_of(self, need: Need) -> int:
+        """Minutes on site for one visit of this need."""
+        if need.duration_min is not None:
+            return need.duration_min
+        return self.service_by_id[need.service].duration_min
+
+    def priority_of(self, need: Need) -> float:
+        """The need's priority: its own override, else its recipient's under the policy."""
+        if need.priority is not None:
+            return need.priority
+        return self.policy.priority.priority_of(self.recipient_of_need[need.id])
+
+    def allowed_windows(self, need: Need) -> list[TimeWindow]:
+        """When a visit of this need may take place: the need's windows while the recipient is
+        at home (each list empty means no restriction from that side)."""
+        recipient = self.recipient_of_need[need.id]
+        return intersect_windows(need.windows, recipient.home_windows)
+
+    def date_of(self, day: Weekday) -> dt.date:
+        """The calendar date of a weekday within the planned week."""
+        offset = (WEEKDAYS.index(day) - self.week_start.weekday()) % 7
+        return self.week_start + dt.timedelta(days=offset)
+
+    def warnings(self) -> list[str]:
+        """Legal but suspicious facts a coordinator should hear about."""
+        from matcher.models.validation import problem_warnings
+
+        return problem_warnings(self)
+
+
+def whole_week() -> list[TimeWindow]:
+    """Every day, all day."""
+    return [TimeWindow(day=day, start=0, end=MINUTES_PER_DAY) for day in WEEKDAYS]
+
+
+def intersect_windows(first: list[TimeWindow], second: list[TimeWindow]) -> list[TimeWindow]:
+    """The times inside both lists of windows; an empty list stands for the whole week."""
+    left = first or whole_week()
+    right = second or whole_week()
+    result: list[TimeWindow] = []
+    for a in left:
+        for b in right:
+            if a.day != b.day:
+                continue
+            start, end = max(a.start, b.start), min(a.end, b.end)
+            if end > start:
+                result.append(TimeWindow(day=a.day, start=start, end=end))
+    result.sort(key=lambda window: (window.day_index, window.start))
+    return result
+
+
+__all__ = [
+    "DEFAULT_SPEEDS_M_PER_MIN",
+    "ClockTime",
+    "Gender",
+    "HistoricVisit",
+    "Need",
+    "PinnedVisit",
+    "Policy",
+    "PolicyWeights",
+    "PriorityPolicy",
+    "Problem",
+    "Recipient",
+    "RecipientKind",
+    "Service",
+    "TravelMatrix",
+    "TravelMode",
+    "TravelSettings",
+    "Volunteer",
+    "VolunteerKind",
+    "WalkwayEdge",
+    "intersect_windows",
+    "whole_week",
+]

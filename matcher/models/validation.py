@@ -1,0 +1,354 @@
+"""Cross-reference validation of a problem, and warnings about legal but suspicious input.
+
+Field errors (types, ranges, times) come from pydantic; the checks here need the whole problem:
+duplicate ids, unknown references, needs with fewer days than visits, travel data that does not
+cover every place. They work on raw JSON-like data too, so that a problem with field errors still
+gets its reference errors reported in the same breath.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from matcher.models.common import MINUTES_PER_DAY, WEEKDAYS, _parse_weekday, parse_clock
+
+if TYPE_CHECKING:
+    from matcher.models.problem import Problem
+
+Location = tuple[str | int, ...]
+Issue = tuple[Location, str]
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, BaseModel):
+        return item.model_dump()
+    return dict(item) if isinstance(item, Mapping) else {}
+
+
+def _list(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = container.get(key)
+    if not isinstance(value, list | tuple):
+        return []
+    return [_as_dict(item) for item in value]
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
+def _day_intervals(windows: list[dict[str, Any]]) -> dict[int, list[tuple[int, int]]] | None:
+    """Windows per weekday index; None when the list is empty (no restriction)."""
+    if not windows:
+        return None
+    result: dict[int, list[tuple[int, int]]] = {}
+    for window in windows:
+        day = _parse_weekday(window.get("day"))
+        try:
+            start, end = parse_clock(window.get("start")), parse_clock(window.get("end"))
+        except ValueError:
+            continue
+        if day in WEEKDAYS and isinstance(start, int) and isinstance(end, int) and end > start:
+            result.setdefault(WEEKDAYS.index(day), []).append((start, end))
+    return result
+
+
+def _shared_days(
+    first: dict[int, list[tuple[int, int]]] | None,
+    second: dict[int, list[tuple[int, int]]] | None,
+    duration: int,
+) -> list[int]:
+    """Days on which an interval of `duration` minutes lies inside both sets of windows."""
+    whole = {day: [(0, MINUTES_PER_DAY)] for day in range(7)}
+    left, right = first if first is not None else whole, second if second is not None else whole
+    days = []
+    for day in range(7):
+        fits = any(
+            min(a_end, b_end) - max(a_start, b_start) >= duration
+            for a_start, a_end in left.get(day, [])
+            for b_start, b_end in right.get(day, [])
+        )
+        if fits:
+            days.append(day)
+    return days
+
+
+def _most_days_with_gap(days: list[int], min_gap_days: int) -> int:
+    """How many of these days can be chosen with at least `min_gap_days` between any two."""
+    count, last = 0, -100
+    for day in sorted(days):
+        if day - last >= min_gap_days:
+            count, last = count + 1, day
+    return count
+
+
+def _duplicates(items: Iterable[tuple[Location, Any]], what: str) -> list[Issue]:
+    seen: Counter[str] = Counter()
+    issues = []
+    for location, identifier in items:
+        if not isinstance(identifier, str):
+            continue
+        seen[identifier] += 1
+        if seen[identifier] == 2:
+            issues.append((location, f"duplicate {what} id {identifier!r}"))
+    return issues
+
+
+def cross_reference_issues(data: Any) -> list[Issue]:
+    """Every problem that needs more than one object to see, each with its path."""
+    problem = _as_dict(data)
+    services = _list(problem, "services")
+    recipients = _list(problem, "recipients")
+    volunteers = _list(problem, "volunteers")
+    issues: list[Issue] = []
+
+    issues += _duplicates(
+        ((("services", index, "id"), s.get("id")) for index, s in enumerate(services)), "service"
+    )
+    issues += _duplicates(
+        ((("recipients", index, "id"), r.get("id")) for index, r in enumerate(recipients)),
+        "recipient",
+    )
+    issues += _duplicates(
+        ((("volunteers", index, "id"), v.get("id")) for index, v in enumerate(volunteers)),
+        "volunteer",
+    )
+    issues += _duplicates(
+        (
+            (("recipients", r_index, "needs", n_index, "id"), need.get("id"))
+            for r_index, recipient in enumerate(recipients)
+            for n_index, need in enumerate(_list(recipient, "needs"))
+        ),
+        "need",
+    )
+
+    service_by_id = {s.get("id"): s for s in services}
+    volunteer_ids = {v.get("id") for v in volunteers}
+    need_ids: set[Any] = set()
+
+    for r_index, recipient in enumerate(recipients):
+        here: Location = ("recipients", r_index)
+        for field in ("preferred_volunteers", "excluded_volunteers"):
+            for v_index, volunteer in enumerate(_strings(recipient.get(field))):
+                if volunteer not in volunteer_ids:
+                    issues.append(((*here, field, v_index), f"unknown volunteer {volunteer!r}"))
+        both = set(_strings(recipient.get("preferred_volunteers"))) & set(
+            _strings(recipient.get("excluded_volunteers"))
+        )
+        for volunteer in sorted(both):
+            issues.append(
+                (
+                    (*here, "excluded_volunteers"),
+                    f"volunteer {volunteer!r} is both preferred and excluded",
+                )
+            )
+        home = _day_intervals(_list(recipient, "home_windows"))
+        for n_index, need in enumerate(_list(recipient, "needs")):
+            need_here: Location = (*here, "needs", n_index)
+            need_ids.add(need.get("id"))
+            service = service_by_id.get(need.get("service"))
+            if service is None:
+                if isinstance(need.get("service"), str):
+                    issues.append(
+                        ((*need_here, "service"), f"unknown service {need.get('service')!r}")
+                    )
+                continue
+            kinds = _strings(service.get("recipient_kinds")) or ["elder"]
+            kind = recipient.get("kind", "elder")
+            if isinstance(kind, str) and kind not in kinds:
+                issues.append(
+                    (
+                        (*need_here, "service"),
+                        f"service {service.get('id')!r} serves {', '.join(kinds)}, not a {kind}",
+                    )
+                )
+            duration = need.get("duration_min") or service.get("duration_min")
+            visits = need.get("visits_per_week", 1)
+            if not isinstance(duration, int) or not isinstance(visits, int):
+                continue
+            days = _shared_days(_day_intervals(_list(need, "windows")), home, duration)
+            gap = need.get("min_gap_days", 1)
+            gap = gap if isinstance(gap, int) and gap >= 1 else 1
+            possible = _most_days_with_gap(days, gap)
+            if visits > possible:
+                day_names = ", ".join(WEEKDAYS[day] for day in days) or "none"
+                spacing = f" at least {gap} days apart" if gap > 1 else ""
+                issues.append(
+                    (
+                        (*need_here, "visits_per_week"),
+                        f"{visits} visits a week{spacing} but the need's windows, while the "
+                        f"recipient is at home, leave room for {possible} "
+                        f"(days with room for {duration} minutes: {day_names})",
+                    )
+                )
+
+    for p_index, pinned in enumerate(_list(problem, "pinned")):
+        if isinstance(pinned.get("need"), str) and pinned.get("need") not in need_ids:
+            issues.append((("pinned", p_index, "need"), f"unknown need {pinned.get('need')!r}"))
+        for v_index, volunteer in enumerate(_strings(pinned.get("volunteers"))):
+            if volunteer not in volunteer_ids:
+                issues.append(
+                    (("pinned", p_index, "volunteers", v_index), f"unknown volunteer {volunteer!r}")
+                )
+
+    issues += _travel_issues(problem, recipients, volunteers)
+    return issues
+
+
+def _locations(
+    recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]]
+) -> list[tuple[Location, dict[str, Any]]]:
+    found: list[tuple[Location, dict[str, Any]]] = []
+    for index, recipient in enumerate(recipients):
+        if isinstance(recipient.get("location"), Mapping | BaseModel):
+            found.append((("recipients", index, "location"), _as_dict(recipient["location"])))
+    for index, volunteer in enumerate(volunteers):
+        for field in ("home", "start_location"):
+            if isinstance(volunteer.get(field), Mapping | BaseModel):
+                found.append((("volunteers", index, field), _as_dict(volunteer[field])))
+    return found
+
+
+def _travel_issues(
+    problem: dict[str, Any], recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]]
+) -> list[Issue]:
+    travel = _as_dict(problem.get("travel") or {})
+    method = travel.get("method", "coordinates")
+    locations = _locations(recipients, volunteers)
+    issues: list[Issue] = []
+    if method == "coordinates":
+        kinds: Counter[str] = Counter()
+        for path, location in locations:
+            if location.get("lat") is not None:
+                kinds["lat/lon"] += 1
+            elif location.get("x_m") is not None:
+                kinds["x_m/y_m"] += 1
+            else:
+                issues.append((path, "travel method 'coordinates' needs coordinates here"))
+        if len(kinds) > 1:
+            issues.append((("travel", "method"), "locations mix lat/lon and x_m/y_m; use one kind"))
+        return issues
+    places: set[Any] = set()
+    if method == "matrix":
+        matrix = _as_dict(travel.get("matrix") or {})
+        if not matrix:
+            return [(("travel", "matrix"), "travel method 'matrix' needs a matrix")]
+        names = _strings(matrix.get("places"))
+        places = set(names)
+        for name, count in Counter(names).items():
+            if count > 1:
+                issues.append((("travel", "matrix", "places"), f"duplicate place {name!r}"))
+        rows = matrix.get("distance_m")
+        rows = rows if isinstance(rows, list) else []
+        if len(rows) != len(names):
+            issues.append(
+                (
+                    ("travel", "matrix", "distance_m"),
+                    f"{len(rows)} rows for {len(names)} places",
+                )
+            )
+        for row_index, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != len(names):
+                issues.append(
+                    (
+                        ("travel", "matrix", "distance_m", row_index),
+                        f"row has {len(row) if isinstance(row, list) else 0} entries "
+                        f"for {len(names)} places",
+                    )
+                )
+            elif any(isinstance(value, int | float) and value < 0 for value in row):
+                issues.append((("travel", "matrix", "distance_m", row_index), "negative distance"))
+    elif method == "graph":
+        edges = _list(travel, "walkways")
+        if not edges:
+            return [(("travel", "walkways"), "travel method 'graph' needs walkways")]
+        places = {edge.get("a") for edge in edges} | {edge.get("b") for edge in edges}
+    for path, location in locations:
+        place = location.get("place")
+        if place is None:
+            issues.append((path, f"travel method {method!r} needs a place name here"))
+        elif place not in places:
+            issues.append(((*path, "place"), f"place {place!r} is not in the travel {method}"))
+    return issues
+
+
+def combined_error(
+    title: str, error: ValidationError | None, issues: list[Issue]
+) -> ValidationError:
+    """One ValidationError holding pydantic's field errors and our reference errors."""
+    details: list[InitErrorDetails] = []
+    if error is not None:
+        for item in error.errors(include_url=False):
+            details.append(
+                {
+                    "type": PydanticCustomError(
+                        item["type"], "{message}", {"message": item["msg"]}
+                    ),
+                    "loc": item["loc"],
+                    "input": item.get("input"),
+                }
+            )
+    for location, message in issues:
+        details.append(
+            {
+                "type": PydanticCustomError("reference", "{message}", {"message": message}),
+                "loc": location,
+                "input": None,
+            }
+        )
+    return ValidationError.from_exception_data(title, details)
+
+
+def problem_warnings(problem: Problem) -> list[str]:
+    """Legal but suspicious: skills nobody has, teams larger than the qualified volunteers."""
+    warnings: list[str] = []
+    used_services = {need.service for need in problem.need_by_id.values()}
+    all_skills = {skill for volunteer in problem.volunteers for skill in volunteer.skills}
+    for service in problem.services:
+        if service.id not in used_services:
+            continue
+        missing = sorted(set(service.required_skills) - all_skills)
+        if missing:
+            warnings.append(
+                f"service {service.id!r} needs skill(s) {', '.join(missing)} that no volunteer has"
+            )
+            continue
+        qualified = [
+            volunteer
+            for volunteer in problem.volunteers
+            if set(service.required_skills) <= set(volunteer.skills)
+            and (volunteer.verified or not service.requires_verified)
+        ]
+        if len(qualified) < service.team_size:
+            warnings.append(
+                f"service {service.id!r} needs a team of {service.team_size} but only "
+                f"{len(qualified)} volunteer(s) are qualified"
+            )
+    for volunteer in problem.volunteers:
+        if not volunteer.availability:
+            warnings.append(f"volunteer {volunteer.id!r} has no availability this week")
+    recipient_ids, volunteer_ids = set(problem.recipient_by_id), set(problem.volunteer_by_id)
+    for index, visit in enumerate(problem.history):
+        if visit.recipient not in recipient_ids or visit.volunteer not in volunteer_ids:
+            warnings.append(
+                f"history entry {index} refers to a recipient or volunteer no longer present"
+            )
+    return warnings
+
+
+def format_validation_error(error: ValidationError) -> str:
+    """A readable list of every problem, one line each: path, then what is wrong."""
+    lines = [f"{error.error_count()} problem(s) in the input:"]
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        lines.append(f"  - {path}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""Distances and travel times between every place of a problem, as numpy matrices.
+
+Three ways to measure, chosen by `problem.travel.method`:
+- `coordinates`: great-circle distance for lat/lon (plain Euclidean metres for x_m/y_m),
+  times the detour factor, because streets and stairs are longer than straight lines;
+- `matrix`: the user's own distances between named places, used as given;
+- `graph`: shortest paths over a walkway graph given as an edge list (networkx).
+Travel time is distance divided by the volunteer's speed. Everything is computed once per problem.
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+
+from matcher.models import Location, Problem, Volunteer
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in metres between two points on the Earth."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlam = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _place_key(location: Location, method: str) -> tuple[object, ...]:
+    if method != "coordinates":
+        return ("place", location.place)
+    if location.lat is not None:
+        return ("geo", location.lat, location.lon)
+    return ("xy", location.x_m, location.y_m)
+
+
+class TravelModel:
+    """Every place of a problem numbered once, with the distance matrix between them.
+
+    Places are recipients' homes, volunteers' homes and start locations; identical places share
+    one index. `recipient_place`, `home_place` and `start_place` map ids to indices.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        method = problem.travel.method
+        keys: dict[tuple[object, ...], int] = {}
+        self.locations: list[Location] = []
+
+        def index_of(location: Location) -> int:
+            key = _place_key(location, method)
+            if key not in keys:
+                keys[key] = len(self.locations)
+                self.locations.append(location)
+            return keys[key]
+
+        self.recipient_place = {r.id: index_of(r.location) for r in problem.recipients}
+        self.home_place = {v.id: index_of(v.home) for v in problem.volunteers}
+        self.start_place = {v.id: index_of(v.route_start) for v in problem.volunteers}
+        self.distance_m = self._distances()
+        self._speed = {v.id: problem.travel.speed_of(v) for v in problem.volunteers}
+        self._time_by_speed: dict[float, np.ndarray] = {}
+
+    def _distances(self) -> np.ndarray:
+        travel = self.problem.travel
+        if travel.method == "matrix":
+            assert travel.matrix is not None
+            given = np.asarray(travel.matrix.distance_m, dtype=float)
+            position = {name: index for index, name in enumerate(travel.matrix.places)}
+            order = [position[location.place] for location in self.locations if location.place]
+            return np.ascontiguousarray(given[np.ix_(order, order)])
+        if travel.method == "graph":
+            return self._graph_distances()
+        return self._coordinate_distances() * travel.detour_factor
+
+    def _coordinate_distances(self) -> np.ndarray:
+        if not self.locations:
+            return np.zeros((0, 0))
+        if self.locations[0].is_geographic:
+            lat = np.radians(np.array([location.lat for location in self.locations], dtype=float))
+            lon = np.radians(np.array([location.lon for location in self.locations], dtype=float))
+            dphi = lat[None, :] - lat[:, None]
+            dlam = lon[None, :] - lon[:, None]
+            h = (
+                np.sin(dphi / 2) ** 2
+                + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlam / 2) ** 2
+            )
+            result: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+            return result
+        x = np.array([location.x_m for location in self.locations], dtype=float)
+        y = np.array([location.y_m for location in self.locations], dtype=float)
+        planar: np.ndarray = np.hypot(x[None, :] - x[:, None], y[None, :] - y[:, None])
+        return planar
+
+    def _graph_distances(self) -> np.ndarray:
+        graph = nx.Graph()
+        for edge in self.problem.travel.walkways:
+            weight = edge.distance_m
+            if graph.has_edge(edge.a, edge.b):
+                weight = min(weight, graph[edge.a][edge.b]["weight"])
+            graph.add_edge(edge.a, edge.b, weight=weight)
+        names = [location.place for location in self.locations]
+        size = len(names)
+        result = np.full((size, size), np.inf)
+        for row, name in enumerate(names):
+            lengths = nx.single_source_dijkstra_path_length(graph, name, weight="weight")
+            for column, other in enumerate(names):
+                if other in lengths:
+                    result[row, column] = lengths[other]
+        return result
+
+    def speed_m_per_min(self, volunteer: str | Volunteer) -> float:
+        """The volunteer's speed in metres per minute."""
+        key = volunteer if isinstance(volunteer, str) else volunteer.id
+        return self._speed[key]
+
+    def distance(self, origin: int, destination: int) -> float:
+        """Metres from one place index to another."""
+        return float(self.distance_m[origin, destination])
+
+    def travel_min(self, volunteer: str | Volunteer, origin: int, destination: int) -> float:
+        """Minutes this volunteer needs from one place index to another."""
+        return float(self.distance_m[origin, destination]) / self.speed_m_per_min(volunteer)
+
+    def time_matrix(self, volunteer: str | Volunteer) -> np.ndarray:
+        """The whole matrix of travel minutes at this volunteer's speed (shared per speed)."""
+        speed = self.speed_m_per_min(volunteer)
+        if speed not in self._time_by_speed:
+            self._time_by_speed[speed] = self.distance_m / speed
+        return self._time_by_speed[speed]
