@@ -1,0 +1,171 @@
+"""The `matcher` command line: solve, check, validate, schema and example.
+
+Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage (nothing
+is written then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from matcher.api import SOLVERS, solve
+from matcher.checker import check_plan
+from matcher.io import InputError, load_plan, load_problem, to_json, write_text_atomic
+from matcher.models import Plan, Problem
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_INVALID = 2
+
+EXAMPLE_FOLDER = "bundled_examples"
+
+
+def _examples_folder() -> Path:
+    """Bundled examples: inside the installed package, else the repository's `examples/`."""
+    packaged = Path(str(resources.files("matcher"))) / EXAMPLE_FOLDER
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
+def example_names() -> list[str]:
+    """Names of the bundled example problems."""
+    folder = _examples_folder()
+    return sorted(path.stem for path in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _print_error(message: str) -> None:
+    print(f"matcher: {message}", file=sys.stderr)
+
+
+def _command_solve(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    plan = solve(
+        problem,
+        solver=arguments.solver,
+        time_limit_s=arguments.time_limit_s,
+        seed=arguments.seed,
+    )
+    write_text_atomic(arguments.output, to_json(plan))
+    print(plan.summary())
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
+    print(f"plan written to {arguments.output}")
+    return EXIT_OK
+
+
+def _command_check(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    report = check_plan(problem, plan)
+    if arguments.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print(report.summary())
+    return EXIT_OK if report.ok else EXIT_VIOLATIONS
+
+
+def _command_validate(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    print(
+        f"{arguments.problem}: valid: {len(problem.recipients)} recipients, "
+        f"{len(problem.need_by_id)} needs, {len(problem.volunteers)} volunteers"
+    )
+    for warning in problem.warnings():
+        print(f"warning: {warning}")
+    return EXIT_OK
+
+
+def _command_schema(arguments: argparse.Namespace) -> int:
+    model: type[Problem] | type[Plan] = Problem if arguments.kind == "problem" else Plan
+    schema = model.model_json_schema(mode="validation" if arguments.kind == "problem" else "serialization")
+    text = json.dumps(schema, indent=2) + "\n"
+    if arguments.output:
+        write_text_atomic(arguments.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _command_example(arguments: argparse.Namespace) -> int:
+    names = example_names()
+    if arguments.list or arguments.name is None:
+        print("\n".join(names))
+        return EXIT_OK
+    if arguments.name not in names:
+        _print_error(f"no example named {arguments.name!r}; choose one of: {', '.join(names)}")
+        return EXIT_INVALID
+    text = (_examples_folder() / f"{arguments.name}.json").read_text(encoding="utf-8")
+    if arguments.output:
+        write_text_atomic(arguments.output, text)
+        print(f"example {arguments.name!r} written to {arguments.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `matcher` command."""
+    parser = argparse.ArgumentParser(
+        prog="matcher",
+        description="Plan a community's week of volunteer care visits.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    solve_parser = commands.add_parser("solve", help="plan a week and write the plan as JSON")
+    solve_parser.add_argument("problem", help="problem JSON file")
+    solve_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
+    solve_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
+    solve_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    solve_parser.add_argument("--seed", type=int, default=0)
+    solve_parser.set_defaults(handler=_command_solve)
+
+    check_parser = commands.add_parser(
+        "check", help="verify a plan against every hard rule; exit 1 if it breaks any"
+    )
+    check_parser.add_argument("problem", help="problem JSON file")
+    check_parser.add_argument("plan", help="plan JSON file (from a solver or made by hand)")
+    check_parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    check_parser.set_defaults(handler=_command_check)
+
+    validate_parser = commands.add_parser("validate", help="validate a problem file")
+    validate_parser.add_argument("problem", help="problem JSON file")
+    validate_parser.set_defaults(handler=_command_validate)
+
+    schema_parser = commands.add_parser("schema", help="write the JSON Schema of a problem or plan")
+    schema_parser.add_argument("kind", choices=("problem", "plan"), nargs="?", default="problem")
+    schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+    schema_parser.set_defaults(handler=_command_schema)
+
+    example_parser = commands.add_parser("example", help="write a bundled example problem")
+    example_parser.add_argument("name", nargs="?", help="example name (see --list)")
+    example_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+    example_parser.add_argument("--list", action="store_true", help="list the bundled examples")
+    example_parser.set_defaults(handler=_command_example)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        code: int = arguments.handler(arguments)
+    except InputError as error:
+        _print_error(str(error))
+        return EXIT_INVALID
+    except ValueError as error:
+        _print_error(str(error))
+        return EXIT_INVALID
+    except OSError as error:
+        _print_error(f"cannot write {error.filename or 'the output'}: {error.strerror}")
+        return EXIT_INVALID
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
