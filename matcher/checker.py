@@ -1,0 +1,810 @@
+"""The independent plan checker: recomputes every hard rule of docs/rules.md from a plan's visits.
+
+It is the judge in every solver test, so it shares no code with any solver: it reads only the
+models and the travel model, trusts nothing the plan says about routes or metrics, and reports
+every broken rule rather than the first. A visit that names an unknown need or volunteer is
+reported as `unknown_reference` and left out of every other rule, so hand-made plans with typos
+get a report instead of a crash.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from matcher.models import (
+    WEEKDAYS,
+    Metrics,
+    Need,
+    Plan,
+    Problem,
+    Recipient,
+    Service,
+    UnassignedVisit,
+    Visit,
+    Volunteer,
+    VolunteerLoad,
+    format_clock,
+)
+from matcher.travel import TravelModel
+
+EPSILON = 1e-6
+"""Minutes (and metres) of rounding allowed in every comparison."""
+
+RULE_CODES: tuple[str, ...] = (
+    "unknown_reference",
+    "visit_mismatch",
+    "skill",
+    "verified",
+    "background_check",
+    "recipient_kind",
+    "recipient_window",
+    "volunteer_window",
+    "volunteer_overlap",
+    "recipient_overlap",
+    "travel_time",
+    "team_size",
+    "same_day",
+    "min_gap",
+    "max_visits_per_day",
+    "max_minutes_per_week",
+    "trip_distance",
+    "excluded_volunteer",
+    "pinned_missing",
+    "mandatory_missing",
+)
+"""Every rule code of docs/rules.md, in the order the document lists them."""
+
+DAY_NAMES: dict[str, str] = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+class Violation(BaseModel):
+    """One broken rule, with a sentence a coordinator understands and what it concerns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    message: str
+    need: str | None = None
+    occurrence: int | None = None
+    volunteer: str | None = None
+    day: str | None = None
+
+
+class CheckReport(BaseModel):
+    """Everything the checker found: broken rules, notices, and metrics recomputed from visits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    violations: list[Violation]
+    notices: list[str]
+    metrics: Metrics
+
+    @property
+    def ok(self) -> bool:
+        """Whether the plan keeps every hard rule."""
+        return not self.violations
+
+    def summary(self) -> str:
+        """A readable report: the verdict, the metrics, every violation and every notice."""
+        metrics = self.metrics
+        if self.ok:
+            lines = ["Plan check: OK, every rule is kept."]
+        else:
+            counts: dict[str, int] = defaultdict(int)
+            for violation in self.violations:
+                counts[violation.rule] += 1
+            by_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(counts.items()))
+            lines = [f"Plan check: {len(self.violations)} violation(s) ({by_rule})."]
+        lines += [
+            f"Visits planned: {metrics.visits_planned} of {metrics.visits_requested} "
+            f"({metrics.coverage_pct:.1f}%), priority-weighted coverage "
+            f"{metrics.weighted_coverage_pct:.1f}%",
+            f"Travel: {metrics.travel_distance_m / 1000:.1f} km, {metrics.travel_min:.0f} min",
+            f"Recipients visited: {metrics.recipients_visited}, "
+            f"{metrics.distinct_volunteers_per_recipient:.2f} volunteers each on average; "
+            f"continuity {metrics.continuity_pct:.1f}%",
+            f"Volunteer load (min/median/max): {metrics.load_min_minutes:.0f}/"
+            f"{metrics.load_median_minutes:.0f}/{metrics.load_max_minutes:.0f} min, "
+            f"Gini {metrics.load_gini:.2f}",
+        ]
+        if self.violations:
+            lines.append("Violations:")
+            lines += [f"  [{item.rule}] {item.message}" for item in self.violations]
+        if self.notices:
+            lines.append("Notices:")
+            lines += [f"  {notice}" for notice in self.notices]
+        return "\n".join(lines)
+
+
+def gini_coefficient(values: Sequence[float]) -> float:
+    """The standard Gini coefficient: mean absolute difference over all ordered pairs divided by
+    twice the mean (0 when every value is equal or all are zero, (n-1)/n when one has all)."""
+    total = sum(values)
+    if not values or total <= 0:
+        return 0.0
+    count = len(values)
+    ordered = sorted(values)
+    # Sum over ordered pairs of |x_i - x_j|, computed in O(n log n) from the sorted values:
+    # the value at rank i (from 0) exceeds the i values below it.
+    pair_differences = 2 * sum((2 * rank - count + 1) * value for rank, value in enumerate(ordered))
+    return pair_differences / (2 * count * total)
+
+
+@dataclass
+class _CheckedVisit:
+    """A visit whose need and volunteers all exist, with the objects its rules look at."""
+
+    visit: Visit
+    need: Need
+    service: Service
+    recipient: Recipient
+    volunteers: list[Volunteer]
+    """Distinct volunteers, in the order the visit lists them."""
+    place: int
+    label: str
+
+
+@dataclass
+class _WeekOfVolunteer:
+    """Minutes a volunteer gives this week, added up day by day."""
+
+    visits: int = 0
+    visit_min: float = 0.0
+    travel_min: float = 0.0
+    distance_m: float = 0.0
+
+
+def check_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None) -> CheckReport:
+    """Check a plan against every hard rule of docs/rules.md and recompute its metrics.
+
+    `travel` may be passed to reuse matrices already computed for this problem.
+    """
+    return _Checker(problem, plan, travel if travel is not None else TravelModel(problem)).run()
+
+
+def _person(name: str, identifier: str) -> str:
+    """'Anna (anna)' when there is a name, else the id."""
+    return f"{name} ({identifier})" if name else identifier
+
+
+def _times(start: float, end: float) -> str:
+    """'09:00-09:30'."""
+    return f"{format_clock(start)}-{format_clock(end)}"
+
+
+def _window_list(windows: Iterable[tuple[int, int]]) -> str:
+    """'09:00-12:00, 14:00-17:00'."""
+    return ", ".join(_times(start, end) for start, end in windows)
+
+
+def _inside(start: float, end: float, window: tuple[int, int]) -> bool:
+    """Whether [start, end] lies inside the window, allowing rounding."""
+    return window[0] <= start + EPSILON and end <= window[1] + EPSILON
+
+
+class _Checker:
+    """One run of the checker over one plan; collects violations and notices as it goes."""
+
+    def __init__(self, problem: Problem, plan: Plan, travel: TravelModel) -> None:
+        self.problem = problem
+        self.plan = plan
+        self.travel = travel
+        self.violations: list[Violation] = []
+        self.notices: list[str] = []
+        self.availability: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        for volunteer in problem.volunteers:
+            by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for window in volunteer.availability:
+                by_day[window.day].append((window.start, window.end))
+            self.availability[volunteer.id] = by_day
+        self._allowed: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        self.weeks: dict[str, _WeekOfVolunteer] = defaultdict(_WeekOfVolunteer)
+
+    def report(
+        self,
+        rule: str,
+        message: str,
+        *,
+        visit: Visit | None = None,
+        volunteer: str | None = None,
+        day: str | None = None,
+    ) -> None:
+        """Record a violation; the visit, if given, supplies need, occurrence and day."""
+        self.violations.append(
+            Violation(
+                rule=rule,
+                message=message,
+                need=visit.need if visit is not None else None,
+                occurrence=visit.occurrence if visit is not None else None,
+                volunteer=volunteer,
+                day=day if day is not None else (visit.day if visit is not None else None),
+            )
+        )
+
+    def run(self) -> CheckReport:
+        """Every rule in turn, then the metrics."""
+        checked = self.resolve_references()
+        for item in checked:
+            self.check_visit(item)
+        self.check_needs(checked)
+        self.check_recipient_days(checked)
+        self.check_volunteer_days(checked)
+        self.check_volunteer_weeks()
+        self.check_pinned(checked)
+        self.check_mandatory()
+        return CheckReport(
+            violations=self.violations, notices=self.notices, metrics=self.metrics(checked)
+        )
+
+    # --- unknown_reference ---------------------------------------------------------------
+
+    def resolve_references(self) -> list[_CheckedVisit]:
+        """Look up each visit's need and volunteers; report and drop visits naming unknown ones."""
+        problem = self.problem
+        checked: list[_CheckedVisit] = []
+        for visit in self.plan.visits:
+            raw_label = (
+                f"Visit {visit.occurrence} of need '{visit.need}' on {DAY_NAMES[visit.day]} "
+                f"{_times(visit.start, visit.end)}"
+            )
+            need = problem.need_by_id.get(visit.need)
+            unknown_volunteers = [
+                volunteer_id
+                for volunteer_id in dict.fromkeys(visit.volunteers)
+                if volunteer_id not in problem.volunteer_by_id
+            ]
+            if need is None:
+                self.report(
+                    "unknown_reference",
+                    f"{raw_label} refers to need '{visit.need}', which is not in the problem.",
+                    visit=visit,
+                )
+            for volunteer_id in unknown_volunteers:
+                self.report(
+                    "unknown_reference",
+                    f"{raw_label} names volunteer '{volunteer_id}', who is not in the problem.",
+                    visit=visit,
+                    volunteer=volunteer_id,
+                )
+            if need is None or unknown_volunteers:
+                continue
+            service = problem.service_by_id[need.service]
+            recipient = problem.recipient_of_need[need.id]
+            volunteers = [
+                problem.volunteer_by_id[volunteer_id]
+                for volunteer_id in dict.fromkeys(visit.volunteers)
+            ]
+            label = (
+                f"{service.name or service.id} for {_person(recipient.name, recipient.id)} on "
+                f"{DAY_NAMES[visit.day]} {_times(visit.start, visit.end)} "
+                f"[need '{need.id}', visit {visit.occurrence}]"
+            )
+            if visit.date is not None and visit.date != problem.date_of(visit.day):
+                self.notices.append(
+                    f"{label} is dated {visit.date}, but {DAY_NAMES[visit.day]} of the planned "
+                    f"week is {problem.date_of(visit.day)}."
+                )
+            checked.append(
+                _CheckedVisit(
+                    visit=visit,
+                    need=need,
+                    service=service,
+                    recipient=recipient,
+                    volunteers=volunteers,
+                    place=self.travel.recipient_place[recipient.id],
+                    label=label,
+                )
+            )
+        return checked
+
+    # --- rules about one visit -----------------------------------------------------------
+
+    def allowed_windows(self, need: Need) -> dict[str, list[tuple[int, int]]]:
+        """The need's allowed windows by day, computed once per need."""
+        if need.id not in self._allowed:
+            by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for window in self.problem.allowed_windows(need):
+                by_day[window.day].append((window.start, window.end))
+            self._allowed[need.id] = by_day
+        return self._allowed[need.id]
+
+    def check_visit(self, item: _CheckedVisit) -> None:
+        """Every rule that looks at a single visit."""
+        visit, need, service, recipient = item.visit, item.need, item.service, item.recipient
+        label, day_name = item.label, DAY_NAMES[visit.day]
+
+        if visit.recipient != recipient.id:
+            self.report(
+                "visit_mismatch",
+                f"{label}: the visit names recipient '{visit.recipient}', but the need belongs "
+                f"to {_person(recipient.name, recipient.id)}.",
+                visit=visit,
+            )
+        if visit.service != service.id:
+            self.report(
+                "visit_mismatch",
+                f"{label}: the visit names service '{visit.service}', but the need is for "
+                f"'{service.id}'.",
+                visit=visit,
+            )
+        duration = self.problem.duration_of(need)
+        if abs((visit.end - visit.start) - duration) > EPSILON:
+            self.report(
+                "visit_mismatch",
+                f"{label}: the visit lasts {visit.end - visit.start} minutes, but this need "
+                f"takes {duration}.",
+                visit=visit,
+            )
+        if not 1 <= visit.occurrence <= need.visits_per_week:
+            self.report(
+                "visit_mismatch",
+                f"{label}: occurrence {visit.occurrence} does not exist; the need asks for "
+                f"{need.visits_per_week} visit(s) a week.",
+                visit=visit,
+            )
+
+        if recipient.kind not in service.recipient_kinds:
+            self.report(
+                "recipient_kind",
+                f"{label}: {service.name or service.id} serves "
+                f"{' and '.join(service.recipient_kinds)} recipients, but "
+                f"{_person(recipient.name, recipient.id)} is a {recipient.kind}.",
+                visit=visit,
+            )
+
+        allowed = self.allowed_windows(need).get(visit.day, [])
+        if not any(_inside(visit.start, visit.end, window) for window in allowed):
+            when = f"only {_window_list(allowed)}" if allowed else "at no time"
+            self.report(
+                "recipient_window",
+                f"{label}: the visit is outside the times it may take place; on {day_name} "
+                f"that is {when}.",
+                visit=visit,
+            )
+
+        if len(item.volunteers) != service.team_size:
+            self.report(
+                "team_size",
+                f"{label}: {service.name or service.id} needs {service.team_size} different "
+                f"volunteer(s), but the visit has {len(item.volunteers)}.",
+                visit=visit,
+            )
+
+        for volunteer in item.volunteers:
+            who = _person(volunteer.name, volunteer.id)
+            missing_skills = [
+                skill for skill in service.required_skills if skill not in volunteer.skills
+            ]
+            if missing_skills:
+                self.report(
+                    "skill",
+                    f"{label}: {who} lacks the required skill(s) {', '.join(missing_skills)}.",
+                    visit=visit,
+                    volunteer=volunteer.id,
+                )
+            if service.requires_verified and not volunteer.verified:
+                self.report(
+                    "verified",
+                    f"{label}: {who} is not verified, but {service.name or service.id} may only "
+                    "be done by verified volunteers.",
+                    visit=visit,
+                    volunteer=volunteer.id,
+                )
+            if recipient.kind == "child" and not volunteer.background_checked:
+                self.report(
+                    "background_check",
+                    f"{label}: {who} has no background check, but "
+                    f"{_person(recipient.name, recipient.id)} is a child.",
+                    visit=visit,
+                    volunteer=volunteer.id,
+                )
+            available = self.availability[volunteer.id].get(visit.day, [])
+            if not any(_inside(visit.start, visit.end, window) for window in available):
+                when = (
+                    f"available only {_window_list(available)}"
+                    if available
+                    else "not available at all"
+                )
+                self.report(
+                    "volunteer_window",
+                    f"{label}: {who} is {when} on {day_name}.",
+                    visit=visit,
+                    volunteer=volunteer.id,
+                )
+            if volunteer.id in recipient.excluded_volunteers:
+                self.report(
+                    "excluded_volunteer",
+                    f"{label}: {_person(recipient.name, recipient.id)} has asked not to be "
+                    f"visited by {who}.",
+                    visit=visit,
+                    volunteer=volunteer.id,
+                )
+
+    # --- rules about the visits of one need ----------------------------------------------
+
+    def check_needs(self, checked: list[_CheckedVisit]) -> None:
+        """Duplicate occurrences, two visits on one day, and visits too close together."""
+        by_need: dict[str, list[_CheckedVisit]] = defaultdict(list)
+        for item in checked:
+            by_need[item.need.id].append(item)
+        for visits in by_need.values():
+            seen_occurrences: set[int] = set()
+            for item in visits:
+                if item.visit.occurrence in seen_occurrences:
+                    self.report(
+                        "visit_mismatch",
+                        f"{item.label}: another visit of this need has the same occurrence "
+                        f"number {item.visit.occurrence}.",
+                        visit=item.visit,
+                    )
+                seen_occurrences.add(item.visit.occurrence)
+            # Consecutive visits in day order are the closest pairs: if any two visits are too
+            # close, two consecutive ones are, so checking neighbours finds every broken need.
+            in_day_order = sorted(
+                visits, key=lambda item: (WEEKDAYS.index(item.visit.day), item.visit.start)
+            )
+            for earlier, later in itertools.pairwise(in_day_order):
+                gap_days = WEEKDAYS.index(later.visit.day) - WEEKDAYS.index(earlier.visit.day)
+                need = later.need
+                if gap_days == 0:
+                    self.report(
+                        "same_day",
+                        f"Need '{need.id}', {later.service.name or later.service.id} for "
+                        f"{_person(later.recipient.name, later.recipient.id)}, has two visits on "
+                        f"{DAY_NAMES[later.visit.day]}: visit {earlier.visit.occurrence} and "
+                        f"visit {later.visit.occurrence}.",
+                        visit=later.visit,
+                    )
+                elif gap_days < need.min_gap_days:
+                    self.report(
+                        "min_gap",
+                        f"Need '{need.id}', {later.service.name or later.service.id} for "
+                        f"{_person(later.recipient.name, later.recipient.id)}: visit "
+                        f"{earlier.visit.occurrence} on {DAY_NAMES[earlier.visit.day]} and "
+                        f"visit {later.visit.occurrence} on {DAY_NAMES[later.visit.day]} are "
+                        f"{gap_days} day(s) apart; the need asks for at least "
+                        f"{need.min_gap_days}.",
+                        visit=later.visit,
+                    )
+
+    # --- overlaps ------------------------------------------------------------------------
+
+    @staticmethod
+    def overlapping_pairs(
+        visits: list[_CheckedVisit],
+    ) -> list[tuple[_CheckedVisit, _CheckedVisit]]:
+        """Every pair of visits whose times overlap (touching is fine), by a sweep over start
+        times: each visit overlaps exactly the earlier-starting ones still running."""
+        ordered = sorted(visits, key=lambda item: (item.visit.start, item.visit.end))
+        pairs: list[tuple[_CheckedVisit, _CheckedVisit]] = []
+        running: list[_CheckedVisit] = []
+        for item in ordered:
+            running = [other for other in running if other.visit.end > item.visit.start + EPSILON]
+            pairs += [(other, item) for other in running]
+            running.append(item)
+        return pairs
+
+    def check_recipient_days(self, checked: list[_CheckedVisit]) -> None:
+        """A recipient's visits on one day do not overlap."""
+        by_recipient_day: dict[tuple[str, str], list[_CheckedVisit]] = defaultdict(list)
+        for item in checked:
+            by_recipient_day[(item.recipient.id, item.visit.day)].append(item)
+        for (_, day), visits in by_recipient_day.items():
+            for first, second in self.overlapping_pairs(visits):
+                self.report(
+                    "recipient_overlap",
+                    f"{_person(second.recipient.name, second.recipient.id)} has two visits at "
+                    f"once on {DAY_NAMES[day]}: {first.label} and {second.label}.",
+                    visit=second.visit,
+                )
+
+    # --- a volunteer's day and week ------------------------------------------------------
+
+    def check_volunteer_days(self, checked: list[_CheckedVisit]) -> None:
+        """Overlaps, travel time, trip distance and visits a day, per volunteer and day."""
+        by_volunteer_day: dict[tuple[str, str], list[_CheckedVisit]] = defaultdict(list)
+        for item in checked:
+            for volunteer in item.volunteers:
+                by_volunteer_day[(volunteer.id, item.visit.day)].append(item)
+        for (volunteer_id, day), visits in by_volunteer_day.items():
+            self.check_volunteer_day(self.problem.volunteer_by_id[volunteer_id], day, visits)
+
+    def check_volunteer_day(
+        self, volunteer: Volunteer, day: str, visits: list[_CheckedVisit]
+    ) -> None:
+        """One volunteer's day: visits in start order, from the start place and back home."""
+        travel, who, day_name = self.travel, _person(volunteer.name, volunteer.id), DAY_NAMES[day]
+        ordered = sorted(
+            visits,
+            key=lambda item: (
+                item.visit.start,
+                item.visit.end,
+                item.need.id,
+                item.visit.occurrence,
+            ),
+        )
+
+        for first, second in self.overlapping_pairs(ordered):
+            self.report(
+                "volunteer_overlap",
+                f"{who} has two visits at once on {day_name}: {first.label} and {second.label}.",
+                visit=second.visit,
+                volunteer=volunteer.id,
+            )
+
+        if volunteer.max_visits_per_day is not None and len(ordered) > volunteer.max_visits_per_day:
+            self.report(
+                "max_visits_per_day",
+                f"{who} has {len(ordered)} visits on {day_name}, more than the "
+                f"{volunteer.max_visits_per_day} allowed a day.",
+                volunteer=volunteer.id,
+                day=day,
+            )
+
+        # The legs of the day: (from place, to place, from name, to name, visit it concerns).
+        start_place, home_place = travel.start_place[volunteer.id], travel.home_place[volunteer.id]
+        stops = [start_place, *(item.place for item in ordered), home_place]
+        names = [
+            "home" if volunteer.start_location is None else "their start location",
+            *(item.label for item in ordered),
+            "home",
+        ]
+        leg_minutes: list[float] = []
+        for index in range(len(stops) - 1):
+            distance = travel.distance(stops[index], stops[index + 1])
+            leg_minutes.append(travel.travel_min(volunteer, stops[index], stops[index + 1]))
+            week = self.weeks[volunteer.id]
+            week.distance_m += distance
+            week.travel_min += leg_minutes[-1]
+            limit = volunteer.max_trip_distance_m
+            if limit is not None and distance > limit + EPSILON:
+                concerned = ordered[min(index, len(ordered) - 1)].visit
+                trip = (
+                    f"travels {distance:.0f} m"
+                    if math.isfinite(distance)
+                    else "has no way to travel"
+                )
+                self.report(
+                    "trip_distance",
+                    f"{who} {trip} on {day_name} from {names[index]} to {names[index + 1]}; "
+                    f"one trip may be at most {limit:.0f} m.",
+                    visit=concerned,
+                    volunteer=volunteer.id,
+                )
+
+        week = self.weeks[volunteer.id]
+        week.visits += len(ordered)
+        week.visit_min += sum(max(0, item.visit.end - item.visit.start) for item in ordered)
+
+        available = self.availability[volunteer.id].get(day, [])
+        first, last = ordered[0], ordered[-1]
+        first_windows = [w for w in available if _inside(first.visit.start, first.visit.end, w)]
+        leave_at = first.visit.start - leg_minutes[0]
+        if first_windows and not any(leave_at >= w[0] - EPSILON for w in first_windows):
+            self.report(
+                "travel_time",
+                f"{who} has no way to get from {names[0]} to {first.label}."
+                if not math.isfinite(leave_at)
+                else f"{who} would have to leave {names[0]} at {format_clock(leave_at)} "
+                f"({leg_minutes[0]:.0f} min of travel) to reach {first.label}, before being "
+                f"available at {format_clock(min(w[0] for w in first_windows))}.",
+                visit=first.visit,
+                volunteer=volunteer.id,
+            )
+        for index, (earlier, later) in enumerate(itertools.pairwise(ordered)):
+            if later.visit.start < earlier.visit.end - EPSILON:
+                continue  # an overlap, reported above
+            needed = leg_minutes[index + 1]
+            if later.visit.start + EPSILON < earlier.visit.end + needed:
+                self.report(
+                    "travel_time",
+                    f"{who} has no way to get from {earlier.label} to {later.label}."
+                    if not math.isfinite(needed)
+                    else f"{who} cannot get from {earlier.label} to {later.label}: the trip "
+                    f"takes {needed:.0f} min, but there are only "
+                    f"{later.visit.start - earlier.visit.end} min between them.",
+                    visit=later.visit,
+                    volunteer=volunteer.id,
+                )
+        last_windows = [w for w in available if _inside(last.visit.start, last.visit.end, w)]
+        home_at = last.visit.end + leg_minutes[-1]
+        if last_windows and not any(home_at <= w[1] + EPSILON for w in last_windows):
+            self.report(
+                "travel_time",
+                f"{who} has no way to get home from {last.label}."
+                if not math.isfinite(home_at)
+                else f"{who} gets home at {format_clock(home_at)} ({leg_minutes[-1]:.0f} min "
+                f"of travel) after {last.label}, after being available until "
+                f"{format_clock(max(w[1] for w in last_windows))}.",
+                visit=last.visit,
+                volunteer=volunteer.id,
+            )
+
+    def check_volunteer_weeks(self) -> None:
+        """Each volunteer's visit minutes plus travel fit their weekly limit."""
+        for volunteer_id, week in self.weeks.items():
+            volunteer = self.problem.volunteer_by_id[volunteer_id]
+            limit = volunteer.max_minutes_per_week
+            total = week.visit_min + week.travel_min
+            if limit is not None and total > limit + EPSILON:
+                self.report(
+                    "max_minutes_per_week",
+                    f"{_person(volunteer.name, volunteer.id)} is planned for {total:.0f} minutes "
+                    f"this week ({week.visit_min:.0f} visiting, {week.travel_min:.0f} "
+                    f"travelling), more than the {limit} allowed.",
+                    volunteer=volunteer_id,
+                )
+
+    # --- pinned and mandatory visits -----------------------------------------------------
+
+    def check_pinned(self, checked: list[_CheckedVisit]) -> None:
+        """Every pinned visit appears with the same need, day, start and set of volunteers."""
+        present = {
+            (item.need.id, item.visit.day, item.visit.start, frozenset(item.visit.volunteers))
+            for item in checked
+        }
+        for pinned in self.problem.pinned:
+            key = (pinned.need, pinned.day, pinned.start, frozenset(pinned.volunteers))
+            if key not in present:
+                self.violations.append(
+                    Violation(
+                        rule="pinned_missing",
+                        message=f"The pinned visit of need '{pinned.need}' on "
+                        f"{DAY_NAMES[pinned.day]} at {format_clock(pinned.start)} with "
+                        f"{', '.join(pinned.volunteers)} is not in the plan.",
+                        need=pinned.need,
+                        day=pinned.day,
+                    )
+                )
+
+    def check_mandatory(self) -> None:
+        """Planned visits plus unassigned entries of each mandatory need reach its visits a week.
+
+        Occurrence numbers are interchangeable, so the check counts; unplanned occurrences the
+        plan lists as unassigned become notices, the rest violations.
+        """
+        planned: dict[str, list[int]] = defaultdict(list)
+        for visit in self.plan.visits:
+            planned[visit.need].append(visit.occurrence)
+        listed: dict[str, dict[int, UnassignedVisit]] = defaultdict(dict)
+        for entry in self.plan.unassigned:
+            if entry.need not in self.problem.need_by_id:
+                self.notices.append(
+                    f"The plan lists visit {entry.occurrence} of need '{entry.need}' as "
+                    "unassigned, but the problem has no such need."
+                )
+                continue
+            listed[entry.need].setdefault(entry.occurrence, entry)
+
+        for recipient in self.problem.recipients:
+            for need in recipient.needs:
+                if not need.mandatory:
+                    continue
+                planned_count = min(len(planned[need.id]), need.visits_per_week)
+                missing = need.visits_per_week - planned_count
+                if missing <= 0:
+                    continue
+                service = self.problem.service_by_id[need.service]
+                what = (
+                    f"mandatory need '{need.id}', {service.name or service.id} for "
+                    f"{_person(recipient.name, recipient.id)},"
+                )
+                entries = sorted(listed[need.id].values(), key=lambda entry: entry.occurrence)
+                for entry in entries[:missing]:
+                    self.notices.append(
+                        f"Visit {entry.occurrence} of {what} is not planned ({entry.reason}): "
+                        f"{entry.message}"
+                    )
+                shortfall = missing - len(entries)
+                if shortfall <= 0:
+                    continue
+                # Name occurrences the plan neither lists nor plans first.
+                candidates = sorted(
+                    (
+                        occurrence
+                        for occurrence in range(1, need.visits_per_week + 1)
+                        if occurrence not in listed[need.id]
+                    ),
+                    key=lambda occurrence: (occurrence in planned[need.id], occurrence),
+                )
+                for occurrence in candidates[:shortfall]:
+                    self.violations.append(
+                        Violation(
+                            rule="mandatory_missing",
+                            message=f"Visit {occurrence} of {what} is neither planned nor "
+                            "listed as unassigned with a reason.",
+                            need=need.id,
+                            occurrence=occurrence,
+                        )
+                    )
+
+    # --- metrics -------------------------------------------------------------------------
+
+    def metrics(self, checked: list[_CheckedVisit]) -> Metrics:
+        """Coverage, travel, continuity and load, recomputed from the visits alone."""
+        problem = self.problem
+        visits_of_need: dict[str, int] = defaultdict(int)
+        volunteers_of_recipient: dict[str, set[str]] = defaultdict(set)
+        continuous_visits = 0
+        known_need_visits = 0
+        historic = {(entry.recipient, entry.volunteer) for entry in problem.history}
+        for visit in self.plan.visits:
+            need = problem.need_by_id.get(visit.need)
+            if need is None:
+                continue
+            recipient = problem.recipient_of_need[need.id]
+            known_need_visits += 1
+            visits_of_need[need.id] += 1
+            volunteers_of_recipient[recipient.id].update(visit.volunteers)
+            if any(
+                volunteer in recipient.preferred_volunteers or (recipient.id, volunteer) in historic
+                for volunteer in visit.volunteers
+            ):
+                continuous_visits += 1
+
+        visits_requested = visits_planned = 0
+        weighted_requested = weighted_planned = 0.0
+        for need in problem.need_by_id.values():
+            planned = min(visits_of_need[need.id], need.visits_per_week)
+            priority = problem.priority_of(need)
+            visits_requested += need.visits_per_week
+            visits_planned += planned
+            weighted_requested += need.visits_per_week * priority
+            weighted_planned += planned * priority
+
+        loads = [
+            VolunteerLoad(
+                volunteer=volunteer.id,
+                visits=self.weeks[volunteer.id].visits,
+                visit_min=self.weeks[volunteer.id].visit_min,
+                travel_min=self.weeks[volunteer.id].travel_min,
+                total_min=self.weeks[volunteer.id].visit_min + self.weeks[volunteer.id].travel_min,
+            )
+            for volunteer in problem.volunteers
+            if volunteer.availability
+        ]
+        totals = [load.total_min for load in loads]
+
+        def percent(part: float, whole: float, when_empty: float = 100.0) -> float:
+            return 100.0 * part / whole if whole > 0 else when_empty
+
+        return Metrics(
+            visits_requested=visits_requested,
+            visits_planned=visits_planned,
+            coverage_pct=percent(visits_planned, visits_requested),
+            weighted_requested=weighted_requested,
+            weighted_planned=weighted_planned,
+            weighted_coverage_pct=percent(weighted_planned, weighted_requested),
+            travel_distance_m=sum(week.distance_m for week in self.weeks.values()),
+            travel_min=sum(week.travel_min for week in self.weeks.values()),
+            recipients_visited=len(volunteers_of_recipient),
+            distinct_volunteers_per_recipient=(
+                statistics.fmean(len(people) for people in volunteers_of_recipient.values())
+                if volunteers_of_recipient
+                else 0.0
+            ),
+            # No visit at all: full continuity only if nothing was asked for either.
+            continuity_pct=percent(
+                continuous_visits, known_need_visits, 100.0 if visits_requested == 0 else 0.0
+            ),
+            load_min_minutes=min(totals, default=0.0),
+            load_median_minutes=statistics.median(totals) if totals else 0.0,
+            load_max_minutes=max(totals, default=0.0),
+            load_gini=gini_coefficient(totals),
+            loads=loads,
+        )
