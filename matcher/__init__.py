@@ -1,0 +1,28 @@
+"""matcher: plans a community's week of volunteer care.
+
+Who visits which elder, on which day, at what time, in what order, and what could not be covered
+and why. Import the models from `matcher.models`, plan with `matcher.solve`, and verify any plan,
+whoever made it, with `matcher.check_plan`.
+"""
+
+from matcher.api import SOLVERS, SolverError, solve
+from matcher.checker import CheckReport, Violation, check_plan
+from matcher.io import InputError, load_plan, load_problem
+from matcher.models import Plan, Problem
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SOLVERS",
+    "CheckReport",
+    "InputError",
+    "Plan",
+    "Problem",
+    "SolverError",
+    "Violation",
+    "__version__",
+    "check_plan",
+    "load_plan",
+    "load_problem",
+    "solve",
+]
