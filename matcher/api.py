@@ -7,14 +7,34 @@ from typing import Any
 
 from matcher.checker import check_plan
 from matcher.models import Plan, Problem
-from matcher.solvers import solve_greedy
+from matcher.solvers.cpsat import solve_cpsat
+from matcher.solvers.greedy import solve_greedy
+from matcher.solvers.lns import solve_lns
 from matcher.travel import TravelModel
 
-SOLVERS = ("greedy",)
+SOLVERS = ("greedy", "cpsat", "lns", "auto")
+
+AUTO_EXACT_MAX_VISITS = 120
+"""`auto` uses the exact model up to this many requested visits a week, LNS above."""
+AUTO_EXACT_MAX_VOLUNTEERS = 15
 
 
 class SolverError(RuntimeError):
     """A solver returned a plan that breaks a hard rule: a bug, never a user error."""
+
+
+def choose_solver(problem: Problem) -> tuple[str, str]:
+    """The solver `auto` picks for this problem, and why."""
+    requested = sum(need.visits_per_week for need in problem.need_by_id.values())
+    volunteers = len(problem.volunteers)
+    if requested <= AUTO_EXACT_MAX_VISITS and volunteers <= AUTO_EXACT_MAX_VOLUNTEERS:
+        return "cpsat", (
+            f"{requested} visits and {volunteers} volunteers: small enough for the exact model"
+        )
+    return "lns", (
+        f"{requested} visits and {volunteers} volunteers: above {AUTO_EXACT_MAX_VISITS} visits "
+        f"or {AUTO_EXACT_MAX_VOLUNTEERS} volunteers, so large-neighbourhood search"
+    )
 
 
 def solve(
@@ -25,8 +45,12 @@ def solve(
 ) -> Plan:
     """Plan the week: run `solver`, verify the plan with the independent checker, attach metrics.
 
-    The same problem, solver, seed and time limit give the same plan. Raises ValueError for an
-    unknown solver and pydantic's ValidationError (listing every problem) for invalid input.
+    Solvers: `greedy` (fast constructive), `cpsat` (exact model, proven bound), `lns`
+    (large-neighbourhood search for community-sized weeks) and `auto` (exact when small, LNS
+    otherwise; the plan's solver parameters say which and why). The same problem, solver, seed
+    and time limit give the same plan, except that `lns` and `cpsat` stop on wall time, so a
+    busier machine may stop them at a different point. Raises ValueError for an unknown solver
+    and pydantic's ValidationError (listing every problem) for invalid input.
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of: {', '.join(SOLVERS)}")
@@ -34,10 +58,18 @@ def solve(
         raise ValueError("time_limit_s must be positive")
     checked_problem = problem if isinstance(problem, Problem) else Problem.model_validate(problem)
     travel = TravelModel(checked_problem)
-    plan = solve_greedy(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
+    chosen, reason = (solver, "") if solver != "auto" else choose_solver(checked_problem)
+    if chosen == "greedy":
+        plan = solve_greedy(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
+    elif chosen == "cpsat":
+        plan = solve_cpsat(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
+    else:
+        plan = solve_lns(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
+    if solver == "auto":
+        plan.solver.parameters["auto"] = {"chosen": chosen, "reason": reason}
     report = check_plan(checked_problem, plan, travel)
     if not report.ok:
         broken = "; ".join(violation.message for violation in report.violations[:5])
-        raise SolverError(f"solver {solver!r} broke {len(report.violations)} rule(s): {broken}")
+        raise SolverError(f"solver {chosen!r} broke {len(report.violations)} rule(s): {broken}")
     plan.metrics = report.metrics
     return plan
