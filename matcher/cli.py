@@ -83,7 +83,9 @@ def _command_validate(arguments: argparse.Namespace) -> int:
 
 def _command_schema(arguments: argparse.Namespace) -> int:
     model: type[Problem] | type[Plan] = Problem if arguments.kind == "problem" else Plan
-    schema = model.model_json_schema(mode="validation" if arguments.kind == "problem" else "serialization")
+    schema = model.model_json_schema(
+        mode="validation" if arguments.kind == "problem" else "serialization"
+    )
     text = json.dumps(schema, indent=2) + "\n"
     if arguments.output:
         write_text_atomic(arguments.output, text)

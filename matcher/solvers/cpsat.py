@@ -35,6 +35,7 @@ from matcher.solvers.candidates import (
     diagnose_unplanned,
     intersect,
     need_facts,
+    normalise,
     reachable_start_set,
     start_set,
 )
@@ -112,6 +113,8 @@ class WeekModel:
     ]
     fixed_visits: list[Visit]
     fixed_coverage: int
+    idle: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    serves: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
 
 
 def _domain(intervals: Intervals) -> cp_model.Domain:
@@ -126,10 +129,14 @@ def build_week_model(
     fixed_visits: list[Visit] | None = None,
     free_pairs: set[tuple[str, int]] | None = None,
     prune_by_reach: bool = False,
+    keep_possible: list[Visit] | None = None,
+    include_fairness: bool = True,
     weights_scale: int = SCALE,
 ) -> WeekModel:
     """Build the model. `fixed_visits` stay exactly as they are; new visits may only use the
-    volunteer-days in `free_pairs` (all of them when None)."""
+    volunteer-days in `free_pairs` (all of them when None). Visits in `keep_possible` (the part
+    of a plan being re-optimised) stay representable whatever the pruning, so the model can
+    always give back the plan it started from."""
     facts = facts if facts is not None else need_facts(problem, travel)
     fixed_visits = list(fixed_visits or [])
     weights = problem.policy.weights
@@ -150,10 +157,16 @@ def build_week_model(
         for volunteer_id in visit.volunteers:
             fixed_by_pair[(volunteer_id, day)].append(visit)
 
+    kept: dict[tuple[str, int], Visit] = {
+        (visit.need, WEEKDAYS.index(visit.day)): visit for visit in keep_possible or []
+    }
+
     def pair_is_free(volunteer_id: str, day: int) -> bool:
         return free_pairs is None or (volunteer_id, day) in free_pairs
 
     options: dict[tuple[str, int], _Option] = {}
+    idle: dict[tuple[str, int], cp_model.IntVar] = {}
+    serves_by_helper: dict[tuple[str, str], cp_model.IntVar] = {}
     alone_starts: dict[tuple[str, int, str], Intervals] = {}
     for need_id, need in sorted(facts.items()):
         fixed_days = [WEEKDAYS.index(visit.day) for visit in fixed_by_need.get(need_id, [])]
@@ -185,6 +198,9 @@ def build_week_model(
                     )
                 else:
                     starts = intersect(need_starts, start_set(own, need.duration))
+                previous = kept.get((need_id, day))
+                if previous is not None and volunteer_id in previous.volunteers:
+                    starts = normalise([*starts, (previous.start, previous.start)])
                 if starts:
                     candidates[volunteer_id] = starts
             if len(candidates) < need.service.team_size:
@@ -287,7 +303,7 @@ def build_week_model(
                     earliest=visit.start,
                     latest=visit.start,
                     starts_alone=[(visit.start, visit.start)],
-                    key=(visit.need, -1 - visit.occurrence),
+                    key=(visit.need, day),
                 )
             )
         own = availability[volunteer_id].get(day, [])
@@ -296,6 +312,7 @@ def build_week_model(
         circuit: list[tuple[int, int, Any]] = []
         pair_arcs: list[tuple[tuple[str, int] | None, tuple[str, int] | None, cp_model.IntVar]] = []
         empty = model.new_bool_var(f"idle[{volunteer_id},{day}]")
+        idle[(volunteer_id, day)] = empty
         circuit.append((0, 0, empty))
         true_literal = model.new_constant(1)
         for index, node in enumerate(nodes, start=1):
@@ -331,8 +348,10 @@ def build_week_model(
                     circuit.append((index, 0, arc))
                     pair_arcs.append((node.key, None, arc))
                 travel_cost_terms.append((arc, round(weights_scale * speed_cost * distance)))
-                load_terms[volunteer_id].append((arc, leg_min))
-            load_terms[volunteer_id].append((presence, node.duration))
+                load_terms[volunteer_id].append(
+                    (arc, _centi_minutes(float(times[leg_from, leg_to])))
+                )
+            load_terms[volunteer_id].append((presence, 100 * node.duration))
         for origin_index, origin in enumerate(nodes, start=1):
             for target_index, target in enumerate(nodes, start=1):
                 if origin_index == target_index:
@@ -354,7 +373,9 @@ def build_week_model(
                         target.start >= origin.start + origin.duration + leg_min
                     ).only_enforce_if(arc)
                 travel_cost_terms.append((arc, round(weights_scale * speed_cost * distance)))
-                load_terms[volunteer_id].append((arc, leg_min))
+                load_terms[volunteer_id].append(
+                    (arc, _centi_minutes(float(times[origin.place, target.place])))
+                )
         model.add_circuit(circuit)
         arcs_by_pair[(volunteer_id, day)] = pair_arcs
         if volunteer.max_visits_per_day is not None:
@@ -366,7 +387,9 @@ def build_week_model(
     for volunteer in problem.volunteers:
         if volunteer.max_minutes_per_week is None or volunteer.id not in load_terms:
             continue
-        budget = math.floor(volunteer.max_minutes_per_week - fixed_load[volunteer.id] + 1e-9)
+        budget = math.floor(
+            100 * (volunteer.max_minutes_per_week - fixed_load[volunteer.id]) + 1e-6
+        )
         model.add(sum(literal * minutes for literal, minutes in load_terms[volunteer.id]) <= budget)
 
     coverage_terms = [
@@ -416,11 +439,12 @@ def build_week_model(
         )
         for volunteer_id in helpers:
             serves = model.new_bool_var("")
+            serves_by_helper[(need_id, volunteer_id)] = serves
             for option in need_options:
                 if volunteer_id in option.assigned:
                     model.add_implication(option.assigned[volunteer_id], serves)
             objective_terms.append(-round(weights_scale * weights.continuity) * serves)
-    if weights.fairness > 0 and load_terms:
+    if include_fairness and weights.fairness > 0 and load_terms:
         loads = {
             volunteer_id: sum(literal * minutes for literal, minutes in terms)
             for volunteer_id, terms in load_terms.items()
@@ -428,9 +452,9 @@ def build_week_model(
         count = len(loads)
         total = sum(loads.values())
         for volunteer_id, load in loads.items():
-            excess = model.new_int_var(0, 7 * 24 * 60 * count, f"excess[{volunteer_id}]")
+            excess = model.new_int_var(0, 7 * 24 * 60 * 100 * count, f"excess[{volunteer_id}]")
             model.add(count * excess >= count * load - total)
-            objective_terms.append(-round(weights_scale * weights.fairness) * excess)
+            objective_terms.append(-max(1, round(weights_scale * weights.fairness / 100)) * excess)
     objective = sum(objective_terms)
     return WeekModel(
         model=model,
@@ -440,7 +464,15 @@ def build_week_model(
         arcs=arcs_by_pair,
         fixed_visits=fixed_visits,
         fixed_coverage=fixed_coverage,
+        idle=idle,
+        serves=serves_by_helper,
     )
+
+
+def _centi_minutes(minutes: float) -> int:
+    """Hundredths of a minute, rounded up, so that the model's weekly minutes never undercount
+    the checker's (which adds exact travel minutes)."""
+    return math.ceil(100 * minutes - 1e-6)
 
 
 def _merge(intervals: Intervals) -> Intervals:
@@ -489,7 +521,8 @@ def _solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_m
 
 
 def hint_from_visits(week: WeekModel, visits: list[Visit], travel: TravelModel) -> None:
-    """Hint CP-SAT with an existing plan (e.g. the greedy one): presence, starts, teams, arcs."""
+    """Hint CP-SAT with a whole existing plan, fixed visits included (e.g. the greedy plan):
+    presence, starts, teams, idle days and the arcs of every volunteer's day."""
     planned: dict[tuple[str, int], Visit] = {}
     for visit in visits:
         planned[(visit.need, WEEKDAYS.index(visit.day))] = visit
@@ -497,8 +530,9 @@ def hint_from_visits(week: WeekModel, visits: list[Visit], travel: TravelModel) 
     for key, option in week.options.items():
         found = planned.get(key)
         model.add_hint(option.present, found is not None)
-        if found is not None:
-            model.add_hint(option.start, found.start)
+        model.add_hint(
+            option.start, found.start if found is not None else option.start.proto.domain[0]
+        )
         for volunteer_id, assigned in option.assigned.items():
             model.add_hint(assigned, found is not None and volunteer_id in found.volunteers)
     sequence_by_pair: dict[tuple[str, int], list[tuple[str, int] | None]] = defaultdict(list)
@@ -506,6 +540,11 @@ def hint_from_visits(week: WeekModel, visits: list[Visit], travel: TravelModel) 
         day = WEEKDAYS.index(visit.day)
         for volunteer_id in visit.volunteers:
             sequence_by_pair[(volunteer_id, day)].append((visit.need, day))
+    for pair, empty in week.idle.items():
+        model.add_hint(empty, not sequence_by_pair.get(pair))
+    serving = {(visit.need, volunteer_id) for visit in visits for volunteer_id in visit.volunteers}
+    for helper, serves in week.serves.items():
+        model.add_hint(serves, helper in serving)
     for pair, arcs in week.arcs.items():
         sequence = sequence_by_pair.get(pair, [])
         used = set(zip([None, *sequence], [*sequence, None], strict=True)) if sequence else set()
@@ -620,7 +659,7 @@ def solve_cpsat(
         problem, travel, facts=facts, fixed_visits=pinned, prune_by_reach=parameters.prune_by_reach
     )
     if warm_start is not None:
-        hint_from_visits(week, [v for v in warm_start.visits if v not in pinned], travel)
+        hint_from_visits(week, warm_start.visits, travel)
 
     # Phase 1: coverage, with its proven bound.
     week.model.maximize(week.coverage)

@@ -41,9 +41,9 @@ class LnsParameters(BaseModel):
         default=None, ge=0, description="stop after this many; repeatable runs need it"
     )
     pairs_per_neighbourhood: int = Field(
-        default=30, ge=1, description="volunteer-days freed in one iteration"
+        default=10, ge=1, description="volunteer-days freed in one iteration"
     )
-    iteration_time_limit_s: float = Field(default=3.0, gt=0)
+    iteration_time_limit_s: float = Field(default=2.0, gt=0)
     default_time_limit_s: float = Field(default=60.0, gt=0)
     workers: int = Field(default=1, ge=1, le=64)
     prune_by_reach: bool = Field(
@@ -202,6 +202,7 @@ def solve_lns(
             "neighbourhood": "greedy",
         }
     ]
+    pinned_keys = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
     iteration = improved = 0
     while True:
         remaining = deadline - time.perf_counter()
@@ -219,27 +220,12 @@ def solve_lns(
         fixed = [
             visit
             for visit in best
-            if not any(
+            if (visit.need, visit.day, visit.start) in pinned_keys
+            or not all(
                 (volunteer_id, WEEKDAYS.index(visit.day)) in free_pairs
                 for volunteer_id in visit.volunteers
             )
         ]
-        pinned_keys = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
-        if any(
-            (visit.need, visit.day, visit.start) in pinned_keys
-            for visit in best
-            if visit not in fixed
-        ):
-            fixed = [
-                visit
-                for visit in best
-                if visit in fixed or (visit.need, visit.day, visit.start) in pinned_keys
-            ]
-            free_pairs -= {
-                (volunteer_id, WEEKDAYS.index(visit.day))
-                for visit in fixed
-                for volunteer_id in visit.volunteers
-            }
         week = build_week_model(
             problem,
             travel,
@@ -247,8 +233,10 @@ def solve_lns(
             fixed_visits=fixed,
             free_pairs=free_pairs,
             prune_by_reach=parameters.prune_by_reach,
+            keep_possible=[visit for visit in best if visit not in fixed],
+            include_fairness=False,
         )
-        hint_from_visits(week, [visit for visit in best if visit not in fixed], travel)
+        hint_from_visits(week, best, travel)
         week.model.maximize(week.objective)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(
