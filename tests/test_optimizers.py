@@ -1,0 +1,235 @@
+"""The optimizers: exact CP-SAT with bounds, the coverage relaxation, LNS and `auto`.
+
+Every plan goes through the independent checker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from benchmarks.generator import generate_community
+from matcher import check_plan, solve
+from matcher.api import choose_solver
+from matcher.models import Plan, Problem
+from matcher.solvers.bounds import coverage_upper_bound
+from matcher.solvers.cpsat import CpSatParameters, solve_cpsat
+from matcher.solvers.greedy import solve_greedy
+from matcher.solvers.lns import LnsParameters, solve_lns
+from matcher.travel import TravelModel
+
+
+def monday(start: str, end: str) -> list[dict[str, str]]:
+    """One window on Monday."""
+    return [{"day": "mon", "start": start, "end": end}]
+
+
+def one_volunteer_problem(recipients: list[dict[str, Any]], **volunteer: Any) -> Problem:
+    """Recipients all at the volunteer's door (no travel), one 60-minute service."""
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": [{"id": "visit", "duration_min": 60}],
+            "recipients": recipients,
+            "volunteers": [
+                {
+                    "id": "v",
+                    "home": {"x_m": 0, "y_m": 0},
+                    "availability": monday("09:00", "11:00"),
+                    **volunteer,
+                }
+            ],
+        }
+    )
+
+
+def recipient(name: str, priority: float, start: str, end: str) -> dict[str, Any]:
+    """A recipient at the origin needing one 60-minute visit inside [start, end] on Monday."""
+    return {
+        "id": name,
+        "priority": priority,
+        "location": {"x_m": 0, "y_m": 0},
+        "needs": [{"id": f"{name}-visit", "service": "visit", "windows": monday(start, end)}],
+    }
+
+
+def checked(problem: Problem, plan: Plan) -> Plan:
+    """Assert the checker accepts the plan and return it."""
+    report = check_plan(problem, plan)
+    assert report.ok, [violation.message for violation in report.violations]
+    return plan
+
+
+def blocking_problem() -> Problem:
+    """A (priority 3) sits across the middle of the morning and blocks B and C (2.5 each).
+
+    Worked out by hand: only two one-hour visits fit in 09:00-11:00; A with either B or C is
+    impossible (A takes 09:30-10:30), so the best plan is B at 09:00 and C at 10:00 for a
+    weighted coverage of 5, not A alone for 3.
+    """
+    return one_volunteer_problem(
+        [
+            recipient("a", 3, "09:30", "10:30"),
+            recipient("b", 2.5, "09:00", "10:00"),
+            recipient("c", 2.5, "10:00", "11:00"),
+        ]
+    )
+
+
+def test_cpsat_finds_the_hand_worked_optimum() -> None:
+    """CP-SAT plans B and C (5), proves it, and says why A is left out."""
+    problem = blocking_problem()
+    plan = checked(problem, solve_cpsat(problem, time_limit_s=20))
+    assert sorted((visit.need, visit.start) for visit in plan.visits) == [
+        ("b-visit", 9 * 60),
+        ("c-visit", 10 * 60),
+    ]
+    assert plan.solver.status == "OPTIMAL"
+    assert plan.solver.objective == pytest.approx(5.0)
+    assert plan.solver.bound == pytest.approx(5.0)
+    assert plan.solver.gap == pytest.approx(0.0)
+    assert [(item.need, item.reason) for item in plan.unassigned] == [
+        ("a-visit", "volunteers_full")
+    ]
+
+
+def test_greedy_is_beaten_on_the_blocking_instance() -> None:
+    """Greedy takes A first (3); the exact model is strictly better (5)."""
+    problem = blocking_problem()
+    greedy = checked(problem, solve_greedy(problem))
+    exact = checked(problem, solve_cpsat(problem, time_limit_s=20))
+    greedy_value = sum(problem.priority_of(problem.need_by_id[v.need]) for v in greedy.visits)
+    assert greedy_value == pytest.approx(3.0)
+    assert exact.solver.objective is not None and exact.solver.objective > greedy_value
+
+
+def test_travel_decides_between_equal_coverage() -> None:
+    """Two orders cover the same; the optimum takes the shorter walk (hand-computed)."""
+    problem = Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": [{"id": "visit", "duration_min": 30}],
+            "recipients": [
+                {
+                    "id": name,
+                    "location": {"x_m": x, "y_m": 0},
+                    "needs": [{"id": f"{name}-visit", "service": "visit"}],
+                }
+                for name, x in (("near", 100), ("far", 300))
+            ],
+            "volunteers": [
+                {
+                    "id": "v",
+                    "home": {"x_m": 0, "y_m": 0},
+                    "speed_m_per_min": 100,
+                    "availability": monday("09:00", "12:00"),
+                }
+            ],
+            "travel": {"detour_factor": 1.0},
+        }
+    )
+    plan = checked(problem, solve_cpsat(problem, time_limit_s=20))
+    assert plan.solver.status == "OPTIMAL"
+    assert len(plan.visits) == 2
+    route = plan.routes[0]
+    assert route.distance_m == pytest.approx(600.0)
+
+
+def test_weekly_cap_counts_travel() -> None:
+    """A cap of 130 minutes allows two 60-minute visits only with under 10 minutes of travel."""
+    problem = one_volunteer_problem(
+        [recipient("a", 1, "09:00", "11:00"), recipient("b", 1, "09:00", "11:00")],
+        max_minutes_per_week=119,
+    )
+    plan = checked(problem, solve_cpsat(problem, time_limit_s=20))
+    assert len(plan.visits) == 1
+    assert plan.solver.bound == pytest.approx(1.0)
+
+
+def small_community(seed: int) -> Problem:
+    """A small generated community (the benchmark's 'small' size, smaller still)."""
+    return generate_community(recipients=12, volunteers=5, buildings=2, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cpsat_never_worse_than_greedy_and_bound_above(seed: int) -> None:
+    """On generated communities: checked, at least greedy's coverage, bound >= objective."""
+    problem = small_community(seed)
+    travel = TravelModel(problem)
+    greedy = checked(problem, solve_greedy(problem, travel))
+    exact = checked(problem, solve_cpsat(problem, travel, time_limit_s=4))
+    greedy_report = check_plan(problem, greedy)
+    exact_report = check_plan(problem, exact)
+    assert exact_report.metrics.weighted_planned >= greedy_report.metrics.weighted_planned - 1e-9
+    assert exact.solver.bound is not None and exact.solver.objective is not None
+    assert exact.solver.bound >= exact.solver.objective - 1e-9
+    assert exact.solver.objective == pytest.approx(exact_report.metrics.weighted_planned)
+    assert 0.0 <= (exact.solver.gap or 0.0) <= 1.0
+
+
+def test_relaxation_bound_is_valid_and_tight_where_worked_out() -> None:
+    """The LP bound: 5.5 on the blocking instance (A plus half of B and C), above any plan."""
+    problem = blocking_problem()
+    bound = coverage_upper_bound(problem, TravelModel(problem))
+    assert bound == pytest.approx(5.5, abs=1e-4)
+    community = small_community(3)
+    travel = TravelModel(community)
+    greedy = checked(community, solve_greedy(community, travel))
+    assert (
+        coverage_upper_bound(community, travel)
+        >= check_plan(community, greedy).metrics.weighted_planned - 1e-6
+    )
+
+
+def test_same_seed_one_worker_same_plan() -> None:
+    """Deterministic: one worker, fixed seed, solved to optimality twice, identical visits."""
+    problem = blocking_problem()
+    parameters = CpSatParameters(workers=1)
+    first = solve_cpsat(problem, seed=7, time_limit_s=20, parameters=parameters)
+    second = solve_cpsat(problem, seed=7, time_limit_s=20, parameters=parameters)
+    assert first.visits == second.visits
+    assert first.routes == second.routes
+
+
+def test_one_second_limit_returns_a_checked_plan() -> None:
+    """A 1-second limit on a medium week still returns a checked plan with a bound."""
+    problem = generate_community(recipients=60, volunteers=15, buildings=4, seed=5)
+    plan = checked(problem, solve_cpsat(problem, time_limit_s=1.0))
+    assert plan.visits
+    assert plan.solver.bound is not None and plan.solver.gap is not None
+    assert plan.solver.wall_time_s < 30
+
+
+def test_lns_improves_on_greedy() -> None:
+    """LNS on a generated medium week covers more priority-weighted need than greedy."""
+    problem = generate_community(recipients=80, volunteers=20, buildings=4, seed=0)
+    travel = TravelModel(problem)
+    greedy = checked(problem, solve_greedy(problem, travel))
+    improved = checked(
+        problem,
+        solve_lns(
+            problem,
+            travel,
+            time_limit_s=60,
+            parameters=LnsParameters(iterations=12),
+            warm_start=greedy,
+        ),
+    )
+    before = check_plan(problem, greedy).metrics.weighted_planned
+    after = check_plan(problem, improved).metrics.weighted_planned
+    assert after > before
+    assert improved.solver.parameters["improvements"] >= 1
+    progress = improved.solver.parameters["progress"]
+    assert progress[0]["neighbourhood"] == "greedy" and len(progress) >= 2
+    assert improved.solver.bound is not None and improved.solver.bound >= after - 1e-6
+
+
+def test_auto_chooses_by_size_and_says_so() -> None:
+    """Small weeks get the exact model, community-sized ones LNS; the plan records the choice."""
+    small = blocking_problem()
+    assert choose_solver(small)[0] == "cpsat"
+    assert choose_solver(generate_community(recipients=150, volunteers=40, seed=0))[0] == "lns"
+    plan = solve(small, solver="auto", time_limit_s=10)
+    assert plan.solver.parameters["auto"]["chosen"] == "cpsat"
+    assert plan.metrics is not None and plan.metrics.weighted_planned == pytest.approx(5.0)
