@@ -1,0 +1,316 @@
+"""The time-bank credit ledger of the "one-yuan station": volunteers earn credits by serving,
+and recipients who earned credits in the past get a priority boost when they need help.
+
+Every change to a balance is a `CreditEntry` in the `Ledger`; balances are sums, never stored,
+so the ledger is its own audit trail. `LedgerStore` keeps a ledger in a JSON file that is
+replaced whole on every save, so a crash mid-write leaves the previous file intact.
+
+Credits follow the minutes a volunteer spends on site (travel is not counted), at a rate per
+service: by default one credit per hour, whatever the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, NonNegativeFloat, model_validator
+
+from matcher.io import _load, to_json, write_text_atomic
+from matcher.models import Plan, Problem
+from matcher.models.common import StrictModel
+
+CreditKind = Literal["earned", "redeemed", "adjusted"]
+
+_TOLERANCE = 1e-9
+"""Credits below this are float noise: a balance of -1e-12 after exact redemption is zero."""
+
+
+class CreditEntry(StrictModel):
+    """One change to a person's credits: earned by a visit, redeemed, or adjusted by hand.
+
+    `credits` is the change to the balance: positive when earned, negative when redeemed,
+    either sign for an adjustment (a coordinator correcting a mistake).
+    """
+
+    id: str = Field(min_length=1)
+    person: str = Field(min_length=1, description="a volunteer or recipient id")
+    kind: CreditKind
+    credits: float
+    week_start: dt.date
+    need: str | None = Field(default=None, description="the need served (earned entries)")
+    occurrence: int | None = Field(
+        default=None, ge=1, description="which visit of the need that week (earned entries)"
+    )
+    service: str | None = None
+    minutes: float | None = Field(default=None, ge=0, description="minutes served on site")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _sign_matches_kind(self) -> CreditEntry:
+        """An earned entry cannot take credits away, nor a redemption add them."""
+        if self.kind == "earned" and self.credits < 0:
+            raise ValueError(f"earned entry {self.id!r} has negative credits {self.credits}")
+        if self.kind == "redeemed" and self.credits > 0:
+            raise ValueError(
+                f"redeemed entry {self.id!r} must have negative credits, not {self.credits}"
+            )
+        return self
+
+    @property
+    def visit_key(self) -> tuple[dt.date, str | None, int | None, str]:
+        """What makes an earned entry unique: week, need, occurrence, volunteer."""
+        return (self.week_start, self.need, self.occurrence, self.person)
+
+
+class CreditRates(StrictModel):
+    """Credits per minute served, per service id; other services earn the default rate."""
+
+    per_minute_by_service: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    default_per_minute: NonNegativeFloat = Field(
+        default=1 / 60, description="one credit per hour of service"
+    )
+
+    def per_minute(self, service: str) -> float:
+        """The rate for one minute of this service."""
+        return self.per_minute_by_service.get(service, self.default_per_minute)
+
+
+class CreditPolicy(StrictModel):
+    """How credits raise a recipient's priority when they need help themselves.
+
+    boost = min(max_boost, credits / 100 * boost_per_100_credits), where `credits` are the
+    credits ever earned (`basis="earned"`: what they gave counts even once redeemed) or the
+    current balance (`basis="balance"`: redeemed credits are used up). With the default rates
+    (one credit an hour) and priorities (1 to about 6), 100 hours of service raise a
+    recipient's priority by 1, and no amount of service by more than 2, so credits tip the
+    balance between similar neighbours without overriding frailty.
+    """
+
+    boost_per_100_credits: NonNegativeFloat = 1.0
+    max_boost: NonNegativeFloat = 2.0
+    basis: Literal["earned", "balance"] = "earned"
+
+
+class Ledger(StrictModel):
+    """Every credit entry of the time bank, in the order recorded."""
+
+    entries: list[CreditEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Ledger:
+        """Entry ids name entries in reports and corrections, so they must be unique."""
+        counts = Counter(entry.id for entry in self.entries)
+        duplicates = sorted(entry_id for entry_id, count in counts.items() if count > 1)
+        if duplicates:
+            raise ValueError(f"duplicate entry ids: {', '.join(duplicates)}")
+        return self
+
+    def balance(self, person: str) -> float:
+        """Credits the person holds now: earned, minus redeemed, plus adjustments."""
+        return sum(entry.credits for entry in self.entries if entry.person == person)
+
+    def earned(self, person: str) -> float:
+        """Credits the person ever earned by serving."""
+        return sum(
+            entry.credits
+            for entry in self.entries
+            if entry.person == person and entry.kind == "earned"
+        )
+
+    def redeemed(self, person: str) -> float:
+        """Credits the person ever redeemed, as a positive number."""
+        return -sum(
+            entry.credits
+            for entry in self.entries
+            if entry.person == person and entry.kind == "redeemed"
+        )
+
+    def earn_from_plan(
+        self,
+        plan: Plan,
+        problem: Problem,
+        rates: CreditRates,
+        week_start: dt.date | None = None,
+    ) -> list[CreditEntry]:
+        """Credit every volunteer of every visit for the minutes on site, at the service's rate.
+
+        Team visits credit each member for the whole visit. Staff are paid and earn nothing.
+        Idempotent: a visit already credited for that week, need, occurrence and volunteer is
+        skipped, so recording the same week's plan twice counts once. The week is the given
+        one, else the plan's, else the problem's. Returns the entries added.
+        """
+        week = week_start or plan.week_start or problem.week_start
+        credited = {entry.visit_key for entry in self.entries if entry.kind == "earned"}
+        used_ids = {entry.id for entry in self.entries}
+        added: list[CreditEntry] = []
+        for visit in plan.visits:
+            minutes = visit.end - visit.start
+            for volunteer_id in visit.volunteers:
+                volunteer = problem.volunteer_by_id.get(volunteer_id)
+                if volunteer is None:
+                    raise ValueError(
+                        f"visit {visit.need} #{visit.occurrence} names volunteer "
+                        f"{volunteer_id!r}, who is not in the problem"
+                    )
+                if volunteer.kind == "staff":
+                    continue
+                key = (week, visit.need, visit.occurrence, volunteer_id)
+                if key in credited:
+                    continue
+                entry = CreditEntry(
+                    id=_unused_id(
+                        f"earned:{week.isoformat()}:{visit.need}#{visit.occurrence}:{volunteer_id}",
+                        used_ids,
+                    ),
+                    person=volunteer_id,
+                    kind="earned",
+                    credits=minutes * rates.per_minute(visit.service),
+                    week_start=week,
+                    need=visit.need,
+                    occurrence=visit.occurrence,
+                    service=visit.service,
+                    minutes=minutes,
+                )
+                credited.add(key)
+                added.append(entry)
+        self.entries.extend(added)
+        return added
+
+    def redeem(
+        self, person: str, credits: float, week_start: dt.date, note: str = ""
+    ) -> CreditEntry:
+        """Spend credits for help received; the balance can never go below zero."""
+        if credits <= 0:
+            raise ValueError(f"credits to redeem must be positive, not {credits}")
+        balance = self.balance(person)
+        if credits > balance + _TOLERANCE:
+            raise ValueError(
+                f"{person} cannot redeem {credits:g} credits: their balance is {balance:g}"
+            )
+        return self._append(person, "redeemed", -credits, week_start, note)
+
+    def adjust(self, person: str, credits: float, week_start: dt.date, note: str) -> CreditEntry:
+        """Correct a balance by hand (say why in the note); it can never go below zero."""
+        if credits == 0:
+            raise ValueError("an adjustment of zero credits changes nothing")
+        balance = self.balance(person)
+        if balance + credits < -_TOLERANCE:
+            raise ValueError(
+                f"adjusting {person} by {credits:g} credits would leave a negative balance: "
+                f"their balance is {balance:g}"
+            )
+        return self._append(person, "adjusted", credits, week_start, note)
+
+    def priority_boost(self, person: str, policy: CreditPolicy) -> float:
+        """The priority the person's credits add when they need help (see `CreditPolicy`)."""
+        credits = self.earned(person) if policy.basis == "earned" else self.balance(person)
+        return _boost(credits, policy)
+
+    def priorities(self, problem: Problem, policy: CreditPolicy) -> dict[str, float]:
+        """Boosted priority of each recipient of the problem who appears in the ledger.
+
+        A recipient is often a former volunteer under the same person id. The value is the
+        recipient's priority under the problem's policy plus their credit boost.
+        """
+        earned_by_person: dict[str, float] = defaultdict(float)
+        balance_by_person: dict[str, float] = defaultdict(float)
+        for entry in self.entries:
+            balance_by_person[entry.person] += entry.credits
+            if entry.kind == "earned":
+                earned_by_person[entry.person] += entry.credits
+        credits_by_person = earned_by_person if policy.basis == "earned" else balance_by_person
+        return {
+            recipient.id: problem.policy.priority.priority_of(recipient)
+            + _boost(credits_by_person[recipient.id], policy)
+            for recipient in problem.recipients
+            if recipient.id in balance_by_person
+        }
+
+    def _append(
+        self, person: str, kind: CreditKind, credits: float, week_start: dt.date, note: str
+    ) -> CreditEntry:
+        """Add an entry with a fresh id of the form kind:week:person:n."""
+        used_ids = {entry.id for entry in self.entries}
+        entry = CreditEntry(
+            id=_unused_id(
+                f"{kind}:{week_start.isoformat()}:{person}", used_ids, always_number=True
+            ),
+            person=person,
+            kind=kind,
+            credits=credits,
+            week_start=week_start,
+            note=note,
+        )
+        self.entries.append(entry)
+        return entry
+
+
+def _boost(credits: float, policy: CreditPolicy) -> float:
+    """Priority added by credits: proportional, capped, never negative."""
+    return min(policy.max_boost, max(0.0, credits) / 100 * policy.boost_per_100_credits)
+
+
+def _unused_id(base: str, used_ids: set[str], always_number: bool = False) -> str:
+    """`base` (or `base:n` with the smallest free n) and remember it as used."""
+    candidate = f"{base}:1" if always_number else base
+    number = 1
+    while candidate in used_ids:
+        number += 1
+        candidate = f"{base}:{number}"
+    used_ids.add(candidate)
+    return candidate
+
+
+class LedgerStore:
+    """A ledger kept in a JSON file, replaced whole on each save so a crash cannot corrupt it.
+
+    One writer at a time: two processes saving at once do not corrupt the file, but the
+    later save wins and the other's new entries are lost.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> Ledger:
+        """The stored ledger; empty if the file does not exist yet.
+
+        A file that is not a valid ledger raises `matcher.io.InputError` naming the file.
+        """
+        if not self.path.exists():
+            return Ledger()
+        return _load(self.path, Ledger, "ledger")
+
+    def save(self, ledger: Ledger) -> None:
+        """Write the whole ledger or nothing: temporary file, fsync, then rename over."""
+        write_text_atomic(self.path, to_json(ledger))
+
+    def record_plan(
+        self,
+        plan: Plan,
+        problem: Problem,
+        rates: CreditRates,
+        week_start: dt.date | None = None,
+    ) -> list[CreditEntry]:
+        """Credit a week's plan to the stored ledger; returns the entries added.
+
+        The file is rewritten only when something was added, so recording a week twice
+        leaves it untouched.
+        """
+        ledger = self.load()
+        added = ledger.earn_from_plan(plan, problem, rates, week_start)
+        if added:
+            self.save(ledger)
+        return added
+
+
+__all__ = [
+    "CreditEntry",
+    "CreditKind",
+    "CreditPolicy",
+    "CreditRates",
+    "Ledger",
+    "LedgerStore",
+]
