@@ -48,11 +48,13 @@ RULE_CODES: tuple[str, ...] = (
     "volunteer_window",
     "volunteer_overlap",
     "recipient_overlap",
+    "dependency",
     "travel_time",
     "team_size",
     "same_day",
     "min_gap",
     "max_visits_per_day",
+    "capacity",
     "max_minutes_per_week",
     "trip_distance",
     "excluded_volunteer",
@@ -213,6 +215,9 @@ class _Checker:
                 by_day[window.day].append((window.start, window.end))
             self.availability[volunteer.id] = by_day
         self._allowed: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        self.linked_needs = {
+            frozenset((dependency.first, dependency.second)) for dependency in problem.dependencies
+        }
         self.weeks: dict[str, _WeekOfVolunteer] = defaultdict(_WeekOfVolunteer)
 
     def report(
@@ -243,6 +248,7 @@ class _Checker:
             self.check_visit(item)
         self.check_needs(checked)
         self.check_recipient_days(checked)
+        self.check_dependencies(checked)
         self.check_volunteer_days(checked)
         self.check_volunteer_weeks()
         self.check_pinned(checked)
@@ -368,8 +374,10 @@ class _Checker:
             )
 
         allowed = self.allowed_windows(need).get(visit.day, [])
-        if not any(_inside(visit.start, visit.end, window) for window in allowed):
-            when = f"only {_window_list(allowed)}" if allowed else "at no time"
+        when = f"only {_window_list(allowed)}" if allowed else "at no time"
+        if need.soft_window:
+            self.check_soft_window(item, allowed, when)
+        elif not any(_inside(visit.start, visit.end, window) for window in allowed):
             self.report(
                 "recipient_window",
                 f"{label}: the visit is outside the times it may take place; on {day_name} "
@@ -434,6 +442,41 @@ class _Checker:
                     visit=visit,
                     volunteer=volunteer.id,
                 )
+
+    def lateness(self, item: _CheckedVisit) -> float | None:
+        """Minutes the visit starts after the latest on-time start of the allowed window that
+        has opened by then and makes it least late; None when no window has opened yet."""
+        duration = self.problem.duration_of(item.need)
+        start = item.visit.start
+        late_by = [
+            max(0.0, start - (window_end - duration))
+            for window_start, window_end in self.allowed_windows(item.need).get(item.visit.day, [])
+            if window_start <= start + EPSILON
+        ]
+        return min(late_by, default=None)
+
+    def check_soft_window(
+        self, item: _CheckedVisit, allowed: list[tuple[int, int]], when: str
+    ) -> None:
+        """A soft window: the visit starts once a window has opened, at most the allowed minutes
+        late; it may run past the window's end."""
+        visit, need = item.visit, item.need
+        late_by = self.lateness(item)
+        day_name = DAY_NAMES[visit.day]
+        if late_by is None:
+            self.report(
+                "recipient_window",
+                f"{item.label}: the visit starts before any of its windows opens; on {day_name} "
+                f"it may start {when}, or later at a cost.",
+                visit=visit,
+            )
+        elif need.max_lateness_min is not None and late_by > need.max_lateness_min + EPSILON:
+            self.report(
+                "recipient_window",
+                f"{item.label}: the visit starts {late_by:.0f} min late; on {day_name} its "
+                f"window is {when}, and it may be at most {need.max_lateness_min} min late.",
+                visit=visit,
+            )
 
     # --- rules about the visits of one need ----------------------------------------------
 
@@ -506,12 +549,66 @@ class _Checker:
             by_recipient_day[(item.recipient.id, item.visit.day)].append(item)
         for (_, day), visits in by_recipient_day.items():
             for first, second in self.overlapping_pairs(visits):
+                if frozenset((first.need.id, second.need.id)) in self.linked_needs:
+                    continue
                 self.report(
                     "recipient_overlap",
                     f"{_person(second.recipient.name, second.recipient.id)} has two visits at "
                     f"once on {DAY_NAMES[day]}: {first.label} and {second.label}.",
                     visit=second.visit,
                 )
+
+    def check_dependencies(self, checked: list[_CheckedVisit]) -> None:
+        """Linked needs are visited on the same days, at the right gap, by different people."""
+        by_need_day: dict[tuple[str, str], list[_CheckedVisit]] = defaultdict(list)
+        for item in checked:
+            by_need_day[(item.need.id, item.visit.day)].append(item)
+        for dependency in self.problem.dependencies:
+            first_need = self.problem.need_by_id[dependency.first]
+            second_need = self.problem.need_by_id[dependency.second]
+            low, high = dependency.gap_range
+            if dependency.kind == "simultaneous":
+                wanted = "at the same time as"
+            elif math.isfinite(high):
+                wanted = f"{low} to {high:.0f} minutes after"
+            else:
+                wanted = f"at least {low} minutes after"
+            for day in WEEKDAYS:
+                firsts = by_need_day.get((first_need.id, day), [])
+                seconds = by_need_day.get((second_need.id, day), [])
+                for present, missing, other in (
+                    (firsts, seconds, second_need),
+                    (seconds, firsts, first_need),
+                ):
+                    if missing:
+                        continue
+                    for item in present:
+                        self.report(
+                            "dependency",
+                            f"{item.label} goes together with need '{other.id}', but that "
+                            f"need has no visit on {DAY_NAMES[day]}.",
+                            visit=item.visit,
+                        )
+                for first, second in itertools.product(firsts, seconds):
+                    gap = second.visit.start - first.visit.start
+                    if not low - EPSILON <= gap <= high + EPSILON:
+                        actual = f"{gap} minutes after" if gap >= 0 else f"{-gap} minutes before"
+                        self.report(
+                            "dependency",
+                            f"{second.label} must start {wanted} {first.label}, but starts "
+                            f"{actual} it.",
+                            visit=second.visit,
+                        )
+                    shared = sorted(set(first.visit.volunteers) & set(second.visit.volunteers))
+                    for volunteer_id in shared:
+                        volunteer = self.problem.volunteer_by_id[volunteer_id]
+                        self.report(
+                            "dependency",
+                            f"{_person(volunteer.name, volunteer.id)} is on both {first.label} "
+                            f"and {second.label}, which need different volunteers.",
+                            visit=second.visit,
+                            volunteer=volunteer_id,
+                        )
 
     # --- a volunteer's day and week ------------------------------------------------------
 
@@ -552,6 +649,16 @@ class _Checker:
                 "max_visits_per_day",
                 f"{who} has {len(ordered)} visits on {day_name}, more than the "
                 f"{volunteer.max_visits_per_day} allowed a day.",
+                volunteer=volunteer.id,
+                day=day,
+            )
+
+        carried = sum(item.need.load for item in ordered)
+        if volunteer.capacity is not None and carried > volunteer.capacity:
+            self.report(
+                "capacity",
+                f"{who} would carry {carried} on {day_name} (the loads of their visits), more "
+                f"than their capacity of {volunteer.capacity}.",
                 volunteer=volunteer.id,
                 day=day,
             )
@@ -736,7 +843,7 @@ class _Checker:
     # --- metrics -------------------------------------------------------------------------
 
     def metrics(self, checked: list[_CheckedVisit]) -> Metrics:
-        """Coverage, travel, continuity and load, recomputed from the visits alone."""
+        """Coverage, travel, lateness, continuity and load, recomputed from the visits alone."""
         problem = self.problem
         visits_of_need: dict[str, int] = defaultdict(int)
         volunteers_of_recipient: dict[str, set[str]] = defaultdict(set)
@@ -779,6 +886,7 @@ class _Checker:
             if volunteer.availability
         ]
         totals = [load.total_min for load in loads]
+        late_by = [self.lateness(item) or 0.0 for item in checked]
 
         def percent(part: float, whole: float, when_empty: float = 100.0) -> float:
             return 100.0 * part / whole if whole > 0 else when_empty
@@ -792,6 +900,8 @@ class _Checker:
             weighted_coverage_pct=percent(weighted_planned, weighted_requested),
             travel_distance_m=sum(week.distance_m for week in self.weeks.values()),
             travel_min=sum(week.travel_min for week in self.weeks.values()),
+            total_lateness_min=sum(late_by),
+            max_lateness_min=max(late_by, default=0.0),
             recipients_visited=len(volunteers_of_recipient),
             distinct_volunteers_per_recipient=(
                 statistics.fmean(len(people) for people in volunteers_of_recipient.values())

@@ -5,7 +5,9 @@ Three ways to measure, chosen by `problem.travel.method`:
   times the detour factor, because streets and stairs are longer than straight lines;
 - `matrix`: the user's own distances between named places, used as given;
 - `graph`: shortest paths over a walkway graph given as an edge list (networkx).
-Travel time is distance divided by the volunteer's speed. Everything is computed once per problem.
+Travel time is distance divided by the volunteer's speed, unless the matrix also gives explicit
+travel minutes (`travel.matrix.travel_min`): then those minutes are everyone's travel time.
+Everything is computed once per problem.
 """
 
 from __future__ import annotations
@@ -60,17 +62,33 @@ class TravelModel:
         self.home_place = {v.id: index_of(v.home) for v in problem.volunteers}
         self.start_place = {v.id: index_of(v.route_start) for v in problem.volunteers}
         self.distance_m = self._distances()
+        self.explicit_time_min = self._explicit_times()
+        """Travel minutes between place indices for everyone, when the matrix gives them; None
+        when travel time is distance over each volunteer's speed."""
         self._speed = {v.id: problem.travel.speed_of(v) for v in problem.volunteers}
         self._time_by_speed: dict[float, np.ndarray] = {}
+
+    def _matrix_in_place_order(self, rows: list[list[float]]) -> np.ndarray:
+        """A matrix over the travel matrix's places, rows and columns reordered to place indices."""
+        matrix = self.problem.travel.matrix
+        assert matrix is not None
+        given = np.asarray(rows, dtype=float)
+        position = {name: index for index, name in enumerate(matrix.places)}
+        order = [position[location.place] for location in self.locations if location.place]
+        return np.ascontiguousarray(given[np.ix_(order, order)])
+
+    def _explicit_times(self) -> np.ndarray | None:
+        """The matrix's own travel minutes, when the method is `matrix` and it gives them."""
+        travel = self.problem.travel
+        if travel.method != "matrix" or travel.matrix is None or travel.matrix.travel_min is None:
+            return None
+        return self._matrix_in_place_order(travel.matrix.travel_min)
 
     def _distances(self) -> np.ndarray:
         travel = self.problem.travel
         if travel.method == "matrix":
             assert travel.matrix is not None
-            given = np.asarray(travel.matrix.distance_m, dtype=float)
-            position = {name: index for index, name in enumerate(travel.matrix.places)}
-            order = [position[location.place] for location in self.locations if location.place]
-            return np.ascontiguousarray(given[np.ix_(order, order)])
+            return self._matrix_in_place_order(travel.matrix.distance_m)
         if travel.method == "graph":
             return self._graph_distances()
         return self._coordinate_distances() * travel.detour_factor
@@ -122,10 +140,15 @@ class TravelModel:
 
     def travel_min(self, volunteer: str | Volunteer, origin: int, destination: int) -> float:
         """Minutes this volunteer needs from one place index to another."""
+        if self.explicit_time_min is not None:
+            return float(self.explicit_time_min[origin, destination])
         return float(self.distance_m[origin, destination]) / self.speed_m_per_min(volunteer)
 
     def time_matrix(self, volunteer: str | Volunteer) -> np.ndarray:
-        """The whole matrix of travel minutes at this volunteer's speed (shared per speed)."""
+        """The whole matrix of travel minutes for this volunteer: the explicit one when given,
+        else distance at their speed (shared per speed)."""
+        if self.explicit_time_min is not None:
+            return self.explicit_time_min
         speed = self.speed_m_per_min(volunteer)
         if speed not in self._time_by_speed:
             self._time_by_speed[speed] = self.distance_m / speed

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from matcher.checker import RULE_CODES, CheckReport, Violation, check_plan, gini_coefficient
-from matcher.models import Plan, Problem, UnassignedVisit, Visit, parse_clock
+from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency, parse_clock
 from matcher.travel import TravelModel
 
 RULES_DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
@@ -492,6 +492,19 @@ def second_visit_for_walt(problem: Problem, plan: Plan) -> None:
     plan.visits.append(make_visit("bert_meal", 1, "mon", "12:30", "13:00", ["walt"]))
 
 
+def bills_without_their_linked_meal(problem: Problem, plan: Plan) -> None:
+    # bert's meal (unplanned) must now come the same day as his bills (tuesday).
+    problem.dependencies.append(
+        VisitDependency(first="bert_bills", second="bert_meal", kind="sequential")
+    )
+
+
+def vera_carries_too_much(problem: Problem, plan: Plan) -> None:
+    # vera's monday holds anna's meal (load 1) and bath, but she can carry nothing.
+    problem.need_by_id["anna_meal"].load = 1
+    problem.volunteer_by_id["vera"].capacity = 0
+
+
 def vera_over_her_week(problem: Problem, plan: Plan) -> None:
     # vera's 160 minutes grow by 45 + 30 visiting and 20 travelling to 255, over her 240.
     bills = visit_of(plan, "bert_bills")
@@ -534,6 +547,7 @@ BREAKERS: list[tuple[str, Breaker]] = [
     ("volunteer_window", after_volunteer_window),
     ("volunteer_overlap", volunteer_double_booked),
     ("recipient_overlap", recipient_double_booked),
+    ("dependency", bills_without_their_linked_meal),
     ("travel_time", too_little_time_between),
     ("travel_time", leaves_before_available),
     ("travel_time", home_after_available),
@@ -542,6 +556,7 @@ BREAKERS: list[tuple[str, Breaker]] = [
     ("same_day", two_meals_on_monday),
     ("min_gap", meals_on_consecutive_days),
     ("max_visits_per_day", second_visit_for_walt),
+    ("capacity", vera_carries_too_much),
     ("max_minutes_per_week", vera_over_her_week),
     ("trip_distance", dora_too_far_for_vera),
     ("excluded_volunteer", excluded_walt_visits_dora),

@@ -1,7 +1,9 @@
 """Shared vocabulary of the models: weekdays, clock times, time windows and locations.
 
 Times are whole minutes after midnight inside the model and are written in JSON the way people
-write them ("09:30"); weekdays are written "mon" to "sun".
+write them ("09:30"); weekdays are written "mon" to "sun". A planning day is 24 hours unless the
+problem says otherwise (`Problem.day_length_min`), so hours past 24 ("56:30") are legal clock
+times; the problem checks every time against its own day length.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pydantic import (
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
+MAX_DAY_LENGTH_MIN = 7 * MINUTES_PER_DAY
+"""The longest planning day a problem may declare (a week), so clock hours have three digits."""
 
 _WEEKDAY_ALIASES: dict[str, Weekday] = {
     "monday": "mon",
@@ -35,7 +39,7 @@ _WEEKDAY_ALIASES: dict[str, Weekday] = {
     "thur": "thu",
     "thurs": "thu",
 }
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{2})\s*$")
 
 
 def _parse_weekday(value: Any) -> Any:
@@ -47,7 +51,11 @@ def _parse_weekday(value: Any) -> Any:
 
 
 def parse_clock(value: Any) -> Any:
-    """Turn "09:30" into 570 minutes; integers pass through as minutes after midnight."""
+    """Turn "09:30" into 570 minutes; integers pass through as minutes after midnight.
+
+    Hours past 24 are accepted ("56:30" is 3,390 minutes): whether a time lies inside the
+    planning day is for the problem to check against its `day_length_min`.
+    """
     if isinstance(value, bool):
         raise ValueError("a time must be written as 'HH:MM'")
     if isinstance(value, int):
@@ -57,8 +65,8 @@ def parse_clock(value: Any) -> Any:
         if not match:
             raise ValueError(f"{value!r} is not a time of day; write it as 'HH:MM', e.g. '09:30'")
         hours, minutes = int(match.group(1)), int(match.group(2))
-        if minutes >= 60 or hours > 24 or (hours == 24 and minutes > 0):
-            raise ValueError(f"{value!r} is not a time of day between 00:00 and 24:00")
+        if minutes >= 60:
+            raise ValueError(f"{value!r} is not a time: minutes go from 00 to 59")
         return hours * 60 + minutes
     raise ValueError("a time must be written as 'HH:MM'")
 
@@ -69,9 +77,10 @@ def format_clock(minutes: int | float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
-def _check_clock_range(value: int) -> int:
-    if not 0 <= value <= MINUTES_PER_DAY:
-        raise ValueError(f"{value} minutes is not a time of day between 00:00 and 24:00")
+def _check_not_negative(value: int) -> int:
+    """A clock time is never before midnight (its upper limit is the problem's day length)."""
+    if value < 0:
+        raise ValueError(f"{value} minutes is before 00:00")
     return value
 
 
@@ -84,8 +93,9 @@ ClockTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{1,2}:\d{2}$",
-            "description": "time of day, 'HH:MM' (24-hour clock)",
+            "pattern": r"^\d{1,3}:\d{2}$",
+            "description": "time of day, 'HH:MM' (24-hour clock; hours past 24 only inside "
+            "a problem whose day_length_min is longer than a day)",
             "examples": ["09:30"],
         }
     ),
@@ -108,8 +118,8 @@ class TimeWindow(StrictModel):
 
     @model_validator(mode="after")
     def _end_after_start(self) -> TimeWindow:
-        _check_clock_range(self.start)
-        _check_clock_range(self.end)
+        _check_not_negative(self.start)
+        _check_not_negative(self.end)
         if self.end <= self.start:
             raise ValueError(
                 f"the window ends ({format_clock(self.end)}) before or when it starts "

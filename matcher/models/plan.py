@@ -113,6 +113,10 @@ class Metrics(StrictModel):
     weighted_coverage_pct: float = 0.0
     travel_distance_m: float = 0.0
     travel_min: float = 0.0
+    total_lateness_min: float = Field(
+        default=0.0, description="minutes late summed over visits (soft windows start late)"
+    )
+    max_lateness_min: float = Field(default=0.0, description="the latest visit's minutes late")
     recipients_visited: int = 0
     distinct_volunteers_per_recipient: float = Field(
         default=0.0, description="mean over recipients with at least one visit"

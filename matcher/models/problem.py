@@ -7,12 +7,14 @@ and reports all problems together, each with its path (see `matcher.models.valid
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from matcher.models.common import (
+    MAX_DAY_LENGTH_MIN,
     MINUTES_PER_DAY,
     WEEKDAYS,
     ClockTime,
@@ -87,6 +89,16 @@ class Need(StrictModel):
     mandatory: bool = Field(
         default=False, description="must be planned; the plan says so if it cannot be"
     )
+    soft_window: bool = Field(
+        default=False,
+        description="a visit may start late (never early), at the policy's cost per minute late",
+    )
+    max_lateness_min: int | None = Field(
+        default=None, ge=0, description="with a soft window, the most minutes late; none: no limit"
+    )
+    load: int = Field(
+        default=0, ge=0, description="what one visit takes from the volunteer's daily capacity"
+    )
 
 
 class Recipient(StrictModel):
@@ -144,6 +156,11 @@ class Volunteer(StrictModel):
     cost_per_hour: float | None = Field(
         default=None, ge=0, description="overrides the policy's cost for this kind"
     )
+    capacity: int | None = Field(
+        default=None,
+        ge=0,
+        description="what they can carry in one day (e.g. meal boxes): the most load a day",
+    )
 
     @property
     def route_start(self) -> Location:
@@ -195,6 +212,12 @@ class PolicyWeights(StrictModel):
     fairness: float = Field(default=1.0, ge=0, description="per minute of load above the mean")
     volunteer_cost_per_hour: float = Field(default=0.0, ge=0)
     staff_cost_per_hour: float = Field(default=20.0, ge=0)
+    lateness_per_min: float = Field(
+        default=0.0, ge=0, description="per minute a soft-window visit starts late"
+    )
+    max_lateness_per_min: float = Field(
+        default=0.0, ge=0, description="per minute of the plan's largest lateness"
+    )
 
 
 class Policy(StrictModel):
@@ -205,10 +228,15 @@ class Policy(StrictModel):
 
 
 class TravelMatrix(StrictModel):
-    """Explicit distances in metres between named places (row i, column j: from i to j)."""
+    """Explicit distances in metres between named places (row i, column j: from i to j), and
+    optionally explicit travel minutes, which then replace every volunteer's speed."""
 
     places: list[str] = Field(min_length=1)
     distance_m: list[list[float]]
+    travel_min: list[list[float]] | None = Field(
+        default=None,
+        description="minutes from place i to place j for everyone; without it, distance / speed",
+    )
 
 
 class WalkwayEdge(StrictModel):
@@ -251,6 +279,29 @@ class HistoricVisit(StrictModel):
     visits: int = Field(default=1, ge=1)
 
 
+class VisitDependency(StrictModel):
+    """Two needs of one recipient whose visits go together, by different volunteers.
+
+    On every day one of them is visited, so is the other, and the second starts between
+    `min_gap_min` and `max_gap_min` minutes after the first (`simultaneous`: at the same minute).
+    """
+
+    first: str = Field(min_length=1, description="id of a need")
+    second: str = Field(min_length=1, description="id of a need of the same recipient")
+    kind: Literal["simultaneous", "sequential"]
+    min_gap_min: int = Field(default=0, ge=0, description="least minutes from first to second")
+    max_gap_min: int | None = Field(
+        default=None, ge=0, description="most minutes from first to second; none: no limit"
+    )
+
+    @property
+    def gap_range(self) -> tuple[int, float]:
+        """The least and most minutes from the first start to the second (inf: no limit)."""
+        if self.kind == "simultaneous":
+            return 0, 0
+        return self.min_gap_min, math.inf if self.max_gap_min is None else self.max_gap_min
+
+
 class PinnedVisit(StrictModel):
     """A visit a coordinator fixed: it must appear in the plan exactly like this."""
 
@@ -272,6 +323,13 @@ class Problem(StrictModel):
     history: list[HistoricVisit] = Field(default_factory=list)
     pinned: list[PinnedVisit] = Field(default_factory=list)
     travel: TravelSettings = Field(default_factory=TravelSettings)
+    dependencies: list[VisitDependency] = Field(default_factory=list)
+    day_length_min: int = Field(
+        default=MINUTES_PER_DAY,
+        ge=60,
+        le=MAX_DAY_LENGTH_MIN,
+        description="minutes in a planning day; every time of the problem lies inside it",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -326,7 +384,7 @@ class Problem(StrictModel):
         """When a visit of this need may take place: the need's windows while the recipient is
         at home (each list empty means no restriction from that side)."""
         recipient = self.recipient_of_need[need.id]
-        return intersect_windows(need.windows, recipient.home_windows)
+        return intersect_windows(need.windows, recipient.home_windows, self.day_length_min)
 
     def date_of(self, day: Weekday) -> dt.date:
         """The calendar date of a weekday within the planned week."""
@@ -340,15 +398,17 @@ class Problem(StrictModel):
         return problem_warnings(self)
 
 
-def whole_week() -> list[TimeWindow]:
-    """Every day, all day."""
-    return [TimeWindow(day=day, start=0, end=MINUTES_PER_DAY) for day in WEEKDAYS]
+def whole_week(day_length_min: int = MINUTES_PER_DAY) -> list[TimeWindow]:
+    """Every day, all day (a day of `day_length_min` minutes)."""
+    return [TimeWindow(day=day, start=0, end=day_length_min) for day in WEEKDAYS]
 
 
-def intersect_windows(first: list[TimeWindow], second: list[TimeWindow]) -> list[TimeWindow]:
+def intersect_windows(
+    first: list[TimeWindow], second: list[TimeWindow], day_length_min: int = MINUTES_PER_DAY
+) -> list[TimeWindow]:
     """The times inside both lists of windows; an empty list stands for the whole week."""
-    left = first or whole_week()
-    right = second or whole_week()
+    left = first or whole_week(day_length_min)
+    right = second or whole_week(day_length_min)
     result: list[TimeWindow] = []
     for a in left:
         for b in right:
@@ -378,6 +438,7 @@ __all__ = [
     "TravelMatrix",
     "TravelMode",
     "TravelSettings",
+    "VisitDependency",
     "Volunteer",
     "VolunteerKind",
     "WalkwayEdge",

@@ -1,21 +1,30 @@
 """Cross-reference validation of a problem, and warnings about legal but suspicious input.
 
 Field errors (types, ranges, times) come from pydantic; the checks here need the whole problem:
-duplicate ids, unknown references, needs with fewer days than visits, travel data that does not
+duplicate ids, unknown references, needs with fewer days than visits, times past the end of the
+problem's day, dependencies between needs that cannot go together, travel data that does not
 cover every place. They work on raw JSON-like data too, so that a problem with field errors still
 gets its reference errors reported in the same breath.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from matcher.models.common import MINUTES_PER_DAY, WEEKDAYS, _parse_weekday, parse_clock
+from matcher.models.common import (
+    MAX_DAY_LENGTH_MIN,
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    _parse_weekday,
+    format_clock,
+    parse_clock,
+)
 
 if TYPE_CHECKING:
     from matcher.models.problem import Problem
@@ -63,17 +72,21 @@ def _shared_days(
     first: dict[int, list[tuple[int, int]]] | None,
     second: dict[int, list[tuple[int, int]]] | None,
     duration: int,
+    day_length: int = MINUTES_PER_DAY,
+    lateness_allowed: float = 0.0,
 ) -> list[int]:
-    """Days on which an interval of `duration` minutes lies inside both sets of windows."""
-    whole = {day: [(0, MINUTES_PER_DAY)] for day in range(7)}
+    """Days on which a visit of `duration` minutes can start inside both sets of windows and,
+    at most `lateness_allowed` minutes late (soft windows), end inside them."""
+    whole = {day: [(0, day_length)] for day in range(7)}
     left, right = first if first is not None else whole, second if second is not None else whole
     days = []
     for day in range(7):
-        fits = any(
-            min(a_end, b_end) - max(a_start, b_start) >= duration
+        overlaps = (
+            min(a_end, b_end) - max(a_start, b_start)
             for a_start, a_end in left.get(day, [])
             for b_start, b_end in right.get(day, [])
         )
+        fits = any(overlap > 0 and overlap + lateness_allowed >= duration for overlap in overlaps)
         if fits:
             days.append(day)
     return days
@@ -172,7 +185,17 @@ def cross_reference_issues(data: Any) -> list[Issue]:
             visits = need.get("visits_per_week", 1)
             if not isinstance(duration, int) or not isinstance(visits, int):
                 continue
-            days = _shared_days(_day_intervals(_list(need, "windows")), home, duration)
+            lateness_allowed = 0.0
+            if need.get("soft_window") is True:
+                most_late = need.get("max_lateness_min")
+                lateness_allowed = most_late if isinstance(most_late, int) else math.inf
+            days = _shared_days(
+                _day_intervals(_list(need, "windows")),
+                home,
+                duration,
+                _day_length(problem),
+                lateness_allowed,
+            )
             gap = need.get("min_gap_days", 1)
             gap = gap if isinstance(gap, int) and gap >= 1 else 1
             possible = _most_days_with_gap(days, gap)
@@ -197,7 +220,128 @@ def cross_reference_issues(data: Any) -> list[Issue]:
                     (("pinned", p_index, "volunteers", v_index), f"unknown volunteer {volunteer!r}")
                 )
 
+    issues += _day_length_issues(problem, recipients, volunteers)
+    issues += _dependency_issues(problem, recipients)
     issues += _travel_issues(problem, recipients, volunteers)
+    return issues
+
+
+def _day_length(problem: Mapping[str, Any]) -> int:
+    """The problem's day length in minutes; the default when it is missing or invalid."""
+    value = problem.get("day_length_min", MINUTES_PER_DAY)
+    if isinstance(value, int) and not isinstance(value, bool) and 60 <= value <= MAX_DAY_LENGTH_MIN:
+        return value
+    return MINUTES_PER_DAY
+
+
+def _windows_of(
+    recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]]
+) -> Iterator[tuple[Location, dict[str, Any]]]:
+    """Every time window of the problem with its path."""
+    for r_index, recipient in enumerate(recipients):
+        for w_index, window in enumerate(_list(recipient, "home_windows")):
+            yield ("recipients", r_index, "home_windows", w_index), window
+        for n_index, need in enumerate(_list(recipient, "needs")):
+            for w_index, window in enumerate(_list(need, "windows")):
+                yield ("recipients", r_index, "needs", n_index, "windows", w_index), window
+    for v_index, volunteer in enumerate(volunteers):
+        for w_index, window in enumerate(_list(volunteer, "availability")):
+            yield ("volunteers", v_index, "availability", w_index), window
+
+
+def _clock_value(value: Any) -> int | None:
+    """Minutes after midnight of a clock time, or None when it is not one (pydantic says why)."""
+    try:
+        minutes = parse_clock(value)
+    except ValueError:
+        return None
+    return minutes if isinstance(minutes, int) else None
+
+
+def _day_length_issues(
+    problem: dict[str, Any], recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]]
+) -> list[Issue]:
+    """Every window and pinned start lies inside the planning day (00:00 to day_length_min)."""
+    day_length = _day_length(problem)
+    hint = "" if day_length != MINUTES_PER_DAY else " (set day_length_min for longer days)"
+
+    def outside(value: Any) -> str | None:
+        minutes = _clock_value(value)
+        if minutes is None or minutes <= day_length:
+            return None
+        return (
+            f"{format_clock(minutes)} is not a time of day between 00:00 and "
+            f"{format_clock(day_length)}{hint}"
+        )
+
+    issues: list[Issue] = []
+    for path, window in _windows_of(recipients, volunteers):
+        for field in ("start", "end"):
+            message = outside(window.get(field))
+            if message is not None:
+                issues.append(((*path, field), message))
+    for p_index, pinned in enumerate(_list(problem, "pinned")):
+        message = outside(pinned.get("start"))
+        if message is not None:
+            issues.append((("pinned", p_index, "start"), message))
+    return issues
+
+
+def _dependency_issues(problem: dict[str, Any], recipients: list[dict[str, Any]]) -> list[Issue]:
+    """Each dependency links two distinct existing needs of one recipient with as many visits a
+    week, and its gaps make sense (simultaneous: exactly 0; sequential: min <= max)."""
+    owner: dict[Any, Any] = {}
+    visits: dict[Any, Any] = {}
+    for recipient in recipients:
+        for need in _list(recipient, "needs"):
+            owner.setdefault(need.get("id"), recipient.get("id"))
+            visits.setdefault(need.get("id"), need.get("visits_per_week", 1))
+    issues: list[Issue] = []
+    for index, dependency in enumerate(_list(problem, "dependencies")):
+        here: Location = ("dependencies", index)
+        first, second = dependency.get("first"), dependency.get("second")
+        known = True
+        for field, need_id in (("first", first), ("second", second)):
+            if isinstance(need_id, str) and need_id not in owner:
+                issues.append(((*here, field), f"unknown need {need_id!r}"))
+                known = False
+        if known and isinstance(first, str) and isinstance(second, str):
+            if first == second:
+                issues.append(((*here, "second"), f"need {first!r} cannot depend on itself"))
+            elif owner[first] != owner[second]:
+                issues.append(
+                    (
+                        (*here, "second"),
+                        f"need {second!r} belongs to recipient {owner[second]!r} but need "
+                        f"{first!r} to {owner[first]!r}; linked needs share one recipient",
+                    )
+                )
+            elif visits[first] != visits[second]:
+                issues.append(
+                    (
+                        (*here, "second"),
+                        f"need {second!r} has {visits[second]} visit(s) a week but need "
+                        f"{first!r} has {visits[first]}; linked needs have as many",
+                    )
+                )
+        low, high = dependency.get("min_gap_min", 0), dependency.get("max_gap_min")
+        if dependency.get("kind") == "simultaneous":
+            if isinstance(low, int) and low != 0:
+                issues.append(
+                    ((*here, "min_gap_min"), "a simultaneous dependency has a gap of exactly 0")
+                )
+            if isinstance(high, int) and high != 0:
+                issues.append(
+                    ((*here, "max_gap_min"), "a simultaneous dependency has a gap of exactly 0")
+                )
+        elif isinstance(low, int) and isinstance(high, int) and high < low:
+            issues.append(
+                (
+                    (*here, "max_gap_min"),
+                    f"the most minutes between the starts ({high}) are fewer than the least "
+                    f"({low})",
+                )
+            )
     return issues
 
 
@@ -244,26 +388,9 @@ def _travel_issues(
         for name, count in Counter(names).items():
             if count > 1:
                 issues.append((("travel", "matrix", "places"), f"duplicate place {name!r}"))
-        rows = matrix.get("distance_m")
-        rows = rows if isinstance(rows, list) else []
-        if len(rows) != len(names):
-            issues.append(
-                (
-                    ("travel", "matrix", "distance_m"),
-                    f"{len(rows)} rows for {len(names)} places",
-                )
-            )
-        for row_index, row in enumerate(rows):
-            if not isinstance(row, list) or len(row) != len(names):
-                issues.append(
-                    (
-                        ("travel", "matrix", "distance_m", row_index),
-                        f"row has {len(row) if isinstance(row, list) else 0} entries "
-                        f"for {len(names)} places",
-                    )
-                )
-            elif any(isinstance(value, int | float) and value < 0 for value in row):
-                issues.append((("travel", "matrix", "distance_m", row_index), "negative distance"))
+        issues += _matrix_shape_issues(matrix.get("distance_m"), len(names), "distance_m")
+        if matrix.get("travel_min") is not None:
+            issues += _matrix_shape_issues(matrix.get("travel_min"), len(names), "travel_min")
     elif method == "graph":
         edges = _list(travel, "walkways")
         if not edges:
@@ -275,6 +402,27 @@ def _travel_issues(
             issues.append((path, f"travel method {method!r} needs a place name here"))
         elif place not in places:
             issues.append(((*path, "place"), f"place {place!r} is not in the travel {method}"))
+    return issues
+
+
+def _matrix_shape_issues(rows: Any, size: int, field: str) -> list[Issue]:
+    """A square matrix with one row and one column per place and no negative entry."""
+    path: Location = ("travel", "matrix", field)
+    what = "distance" if field == "distance_m" else "travel time"
+    rows = rows if isinstance(rows, list) else []
+    issues: list[Issue] = []
+    if len(rows) != size:
+        issues.append((path, f"{len(rows)} rows for {size} places"))
+    for row_index, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != size:
+            issues.append(
+                (
+                    (*path, row_index),
+                    f"row has {len(row) if isinstance(row, list) else 0} entries for {size} places",
+                )
+            )
+        elif any(isinstance(value, int | float) and value < 0 for value in row):
+            issues.append(((*path, row_index), f"negative {what}"))
     return issues
 
 
@@ -329,6 +477,11 @@ def problem_warnings(problem: Problem) -> list[str]:
             warnings.append(
                 f"service {service.id!r} needs a team of {service.team_size} but only "
                 f"{len(qualified)} volunteer(s) are qualified"
+            )
+    for need in problem.need_by_id.values():
+        if need.max_lateness_min is not None and not need.soft_window:
+            warnings.append(
+                f"need {need.id!r} sets max_lateness_min without soft_window; its window is hard"
             )
     for volunteer in problem.volunteers:
         if not volunteer.availability:
