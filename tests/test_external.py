@@ -253,6 +253,18 @@ def test_published_mankowska_solution_is_a_plan_the_checker_accepts() -> None:
     )
 
 
+@pytest.mark.parametrize("name", sorted(_mankowska_best()), ids=str)
+def test_every_published_mankowska_solution_is_a_plan_the_checker_accepts(name: str) -> None:
+    """Including overlapping sequential services of one patient (gap below the duration)."""
+    best = _mankowska_best()[name]
+    instance = mankowska.load_instance(MANKOWSKA / "instances" / f"{name}.json")
+    solution = mankowska.load_solution(MANKOWSKA / "solutions" / best.solution_file)
+    problem = mankowska.to_problem(instance)
+    report = check_plan(problem, mankowska.solution_to_plan(instance, problem, solution))
+    assert report.ok, [violation.message for violation in report.violations[:3]]
+    assert report.metrics.travel_distance_m == pytest.approx(best.distance, abs=COST_TOLERANCE)
+
+
 def test_a_late_published_solution_keeps_its_cost_up_to_the_rounding_of_whole_ticks() -> None:
     """10_3 is late; whole ticks start a little later than the published fractional starts.
     The checker's lateness is the official tardiness of the plan's own times, and retiming the
