@@ -10,7 +10,16 @@ An insertion puts the visit into one volunteer's day (or, for a team service, in
 times. The new visit gets the earliest whole minute that keeps every rule of docs/rules.md:
 travel from the previous stop and to the next, the availability window that holds it (leaving
 the start place and getting home inside it when it is first or last), the recipient's windows
-and other visits, visits a day, minutes a week (travel included), the longest single trip.
+and other visits, visits a day, the day's carrying capacity, minutes a week (travel included),
+the longest single trip. A soft window may be missed at its end by up to `max_lateness_min`: a
+late start costs `lateness_per_min` a minute (and `max_lateness_per_min` for each minute it adds
+to the plan's largest lateness), so among the insertions the least costly start wins.
+
+Two needs linked by a dependency are planned as one: the first need's visits are queued, and
+each one is inserted together with a visit of the second need on the same day, by another
+volunteer, at the required gap (both or neither). A pinned visit of one of them gets its partner
+first. The greedy planner leaves a need linked to more than one other need, or a linked team
+visit, unplanned with a reason.
 
 Speed comes from caching: the best insertion of each need into each (volunteer, day) is kept
 until that day, the recipient's day or (for teams) a candidate's week changes. Candidates are
@@ -43,6 +52,7 @@ from matcher.models import (
     SolverInfo,
     UnassignedVisit,
     Visit,
+    VisitDependency,
     Volunteer,
 )
 from matcher.solvers.routes import build_routes
@@ -58,6 +68,8 @@ MAX_TEAM_COMBINATIONS = 500
 """At most this many volunteer combinations are tried per team visit and day."""
 ROW_CACHE_SIZE = 64
 """Distance rows (to and from a recipient's place) kept as Python lists for fast lookups."""
+NO_GAP_LIMIT = 10**9
+"""Stands for 'no upper limit' on the minutes between the starts of two linked visits."""
 DAYS = range(len(WEEKDAYS))
 DAY_BITS = np.array([1 << day for day in DAYS])
 """A set of weekdays as a 7-bit number: Monday is bit 0."""
@@ -118,6 +130,7 @@ class _Helper:
     max_trip_m: float
     max_visits: int
     max_minutes: float
+    capacity: float
     cost_per_hour: float
     availability: tuple[tuple[Interval, ...], ...]
 
@@ -135,12 +148,18 @@ class _Arrays:
     home_places: np.ndarray
     speeds: np.ndarray
     trip_limits: np.ndarray
+    capacities: np.ndarray
     ranks: np.ndarray
 
 
 @dataclass(slots=True)
 class _NeedInfo:
-    """One need with its recipient, service, allowed windows and pruned candidate volunteers."""
+    """One need with its recipient, service, allowed windows and pruned candidate volunteers.
+
+    `allowed` holds, per day, the windows a visit must lie in: for a soft window, its end moved
+    later by the lateness allowed (to the end of the day when there is no limit). `on_time` holds
+    the windows themselves, against which lateness is measured.
+    """
 
     index: int
     need: Need
@@ -152,6 +171,16 @@ class _NeedInfo:
     team_size: int
     priority: float
     allowed: tuple[tuple[Interval, ...], ...]
+    on_time: tuple[tuple[Interval, ...], ...]
+    mandatory: bool
+    partner: int = -1
+    """The second need of a linked pair this need leads, else -1."""
+    leader: int = -1
+    """The first need of a linked pair this need follows, else -1."""
+    gap: Interval = (0, NO_GAP_LIMIT)
+    """Least and most minutes from this leader's start to its partner's."""
+    unplannable: str = ""
+    """Why the greedy planner leaves this linked need out, if it does."""
     candidates: list[int] = field(default_factory=list)
     candidate_days: dict[int, tuple[int, ...]] = field(default_factory=dict)
     hardness: int = 0
@@ -170,12 +199,19 @@ class _Day:
     ends: list[int] = field(default_factory=list)
     places: list[int] = field(default_factory=list)
     legs: list[float] = field(default_factory=list)
+    leg_minutes: list[float] = field(default_factory=list)
+    """Travel minutes of each leg, kept only when the travel matrix gives explicit minutes."""
     minutes: float = 0.0
+    carried: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class _Option:
-    """A feasible insertion: day, common start, and each volunteer's position and added minutes."""
+    """A feasible insertion: day, common start, and each volunteer's position and added minutes.
+
+    For a linked pair, volunteers[0] makes the leader's visit at `start` and volunteers[1] the
+    partner's at `second_start`. `lateness` is the largest minutes late of its visits.
+    """
 
     day: int
     start: int
@@ -184,6 +220,8 @@ class _Option:
     added_minutes: tuple[float, ...]
     cost: float
     tie: tuple[int, ...]
+    lateness: float = 0.0
+    second_start: int = -1
 
 
 @dataclass(slots=True)
@@ -194,6 +232,7 @@ class _Placed:
     day: int
     start: int
     volunteers: tuple[str, ...]
+    lateness: float = 0.0
 
 
 def solve_greedy(
@@ -300,6 +339,7 @@ class _GreedyPlanner:
         self.parameters = parameters
         self.deadline = deadline
         self.weights = problem.policy.weights
+        self.times = travel.explicit_time_min
         self.warnings: list[str] = []
         rng = random.Random(seed)
 
@@ -326,6 +366,7 @@ class _GreedyPlanner:
             for need in recipient.needs:
                 self.needs.append(self._need_info(need, recipient, recipient_position))
         self.need_index = {info.need.id: info.index for info in self.needs}
+        self._link_needs(problem.dependencies)
         self._qualified: dict[tuple[str, str], np.ndarray] = {}
         self._excluded: dict[int, np.ndarray] = {}
         self.arrays = self._volunteer_arrays()
@@ -339,19 +380,25 @@ class _GreedyPlanner:
         self.days: list[list[_Day | None]] = [[None] * len(WEEKDAYS) for _ in self.helpers]
         self.load = [0.0] * volunteer_count
         self.busy: dict[tuple[int, int], list[Interval]] = {}
+        self.linked_times: dict[tuple[int, int], list[Interval]] = {}
+        """Times of the visits of linked needs, by (need index, day): a visit may overlap its
+        partner's at the recipient."""
         self.need_days: list[list[int]] = [[] for _ in self.needs]
         self.need_volunteers: list[set[int]] = [set() for _ in self.needs]
         self.remaining = [info.need.visits_per_week for info in self.needs]
         self.placed: list[_Placed] = []
         self.dropped: list[tuple[int, ReasonCode, str]] = []
+        self.max_lateness = 0.0
 
         self.entries: list[dict[SlotKey, _Option | None]] = [{} for _ in self.needs]
         self.stale: list[set[SlotKey]] = [set() for _ in self.needs]
         self.active = [0] * len(self.needs)
+        self.wanted = [0] * len(self.needs)
         self.watch_day: dict[tuple[int, int], set[Watcher]] = {}
         self.watch_recipient: dict[tuple[int, int], set[Watcher]] = {}
         self.watch_load: dict[int, set[Watcher]] = {}
         self._rows: dict[int, tuple[list[float], list[float]]] = {}
+        self._time_rows: dict[int, tuple[list[float], list[float]]] = {}
         self._reasons: dict[tuple[int, tuple[int, ...]], tuple[ReasonCode, str]] = {}
 
         available = sum(1 for helper in self.helpers if any(helper.availability))
@@ -389,16 +436,27 @@ class _GreedyPlanner:
             max_minutes=float(volunteer.max_minutes_per_week)
             if volunteer.max_minutes_per_week is not None
             else math.inf,
+            capacity=float(volunteer.capacity) if volunteer.capacity is not None else math.inf,
             cost_per_hour=cost,
             availability=tuple(tuple(sorted(windows)) for windows in per_day),
         )
 
     def _need_info(self, need: Need, recipient: Recipient, recipient_position: int) -> _NeedInfo:
-        """The need's fixed facts: place, duration, priority, allowed windows per day."""
+        """The need's fixed facts: place, duration, priority, allowed windows per day (a soft
+        window's end moved later by the lateness it allows)."""
         service = self.problem.service_by_id[need.service]
+        on_time: list[list[Interval]] = [[] for _ in WEEKDAYS]
         allowed: list[list[Interval]] = [[] for _ in WEEKDAYS]
         for window in self.problem.allowed_windows(need):
-            allowed[window.day_index].append((window.start, window.end))
+            on_time[window.day_index].append((window.start, window.end))
+            end = window.end
+            if need.soft_window:
+                end = (
+                    max(end, self.problem.day_length_min)
+                    if need.max_lateness_min is None
+                    else end + need.max_lateness_min
+                )
+            allowed[window.day_index].append((window.start, end))
         return _NeedInfo(
             index=len(self.needs),
             need=need,
@@ -410,7 +468,34 @@ class _GreedyPlanner:
             team_size=service.team_size,
             priority=self.problem.priority_of(need),
             allowed=tuple(tuple(windows) for windows in allowed),
+            on_time=tuple(tuple(windows) for windows in on_time),
+            mandatory=need.mandatory,
         )
+
+    def _link_needs(self, dependencies: list[VisitDependency]) -> None:
+        """Pair each dependency's first need (the leader) with its second (the partner); a need
+        in more than one dependency, or a linked team visit, is marked unplannable."""
+        links: dict[int, int] = {}
+        for dependency in dependencies:
+            for need_id in (dependency.first, dependency.second):
+                index = self.need_index[need_id]
+                links[index] = links.get(index, 0) + 1
+        for dependency in dependencies:
+            leader = self.needs[self.need_index[dependency.first]]
+            partner = self.needs[self.need_index[dependency.second]]
+            pair = (leader, partner)
+            if any(links[info.index] > 1 for info in pair):
+                reason = "it is linked to more than one other need"
+            elif any(info.team_size > 1 for info in pair):
+                reason = "it is a linked team visit"
+            else:
+                low, high = dependency.gap_range
+                leader.partner, partner.leader = partner.index, leader.index
+                leader.gap = (low, int(high) if math.isfinite(high) else NO_GAP_LIMIT)
+                leader.mandatory = partner.mandatory = leader.mandatory or partner.mandatory
+                continue
+            for info in pair:
+                info.unplannable = f"The greedy planner does not plan this need: {reason}."
 
     def _qualified_mask(self, service: Service, recipient: Recipient) -> np.ndarray:
         """Which volunteers qualify for this service at this kind of recipient (cached)."""
@@ -441,6 +526,7 @@ class _GreedyPlanner:
             home_places=np.array([helper.home_place for helper in self.helpers], dtype=int),
             speeds=np.array([helper.speed for helper in self.helpers], dtype=float),
             trip_limits=np.array([helper.max_trip_m for helper in self.helpers], dtype=float),
+            capacities=np.array([helper.capacity for helper in self.helpers], dtype=float),
             ranks=np.array([helper.rank for helper in self.helpers], dtype=int),
         )
 
@@ -486,14 +572,12 @@ class _GreedyPlanner:
         for info in self.needs:
             if info.index % 64 == 0 and self._out_of_time():
                 return
-            mask = self._eligible_mask(info)
+            mask = self._eligible_mask(info) & (arrays.capacities >= info.need.load)
             if not mask.any():
                 continue
             to_recipient = distance[arrays.start_places, info.place]
             back_home = distance[info.place, arrays.home_places]
-            with np.errstate(invalid="ignore"):
-                minutes_there = to_recipient / arrays.speeds
-                minutes_back = back_home / arrays.speeds
+            minutes_there, minutes_back = self._minutes_there_and_back(info.place)
             day_masks = np.zeros((len(WEEKDAYS), len(self.helpers)), dtype=bool)
             for day in DAYS:
                 if not info.allowed[day]:
@@ -516,30 +600,52 @@ class _GreedyPlanner:
                 for volunteer, day_set in zip(info.candidates, day_sets, strict=True)
             }
 
+    def _minutes_there_and_back(self, place: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each volunteer's travel minutes from their start place to `place` and from there
+        home: the explicit matrix when given, else distance over their speed."""
+        arrays = self.arrays
+        if self.times is not None:
+            return self.times[arrays.start_places, place], self.times[place, arrays.home_places]
+        with np.errstate(invalid="ignore"):
+            there = self.travel.distance_m[arrays.start_places, place] / arrays.speeds
+            back = self.travel.distance_m[place, arrays.home_places] / arrays.speeds
+        return there, back
+
     # --------------------------------------------------------------- main loop
 
     def run(self) -> None:
-        """Pinned visits, then every other occurrence in order, by the regret rule."""
+        """Pinned visits and their linked partners, then every other occurrence in order (a
+        linked pair as one), by the regret rule."""
         self._place_pinned()
+        self._partner_pinned()
+        for info in self.needs:
+            if info.unplannable:
+                for _ in range(self.remaining[info.index]):
+                    self._drop(
+                        info.index,
+                        "not_planned",
+                        f"{REASON_MESSAGES['not_planned']} {info.unplannable}",
+                    )
         queue = [
             info.index
             for info in sorted(self.needs, key=self._order_key)
+            if info.leader < 0
             for _ in range(self.remaining[info.index])
         ]
         window = self.parameters.regret_candidates
         while queue:
             if self._out_of_time():
                 for need in queue:
-                    self._drop(
+                    self._drop_with_partner(
                         need, "not_planned", REASON_MESSAGES["not_planned"] + " Time ran out."
                     )
                 return
             evaluated: dict[int, tuple[_Option, float] | None] = {}
             choice: tuple[float, int, _Option] | None = None
             hopeless: int | None = None
-            mandatory = self.needs[queue[0]].need.mandatory
+            mandatory = self.needs[queue[0]].mandatory
             for position, need in enumerate(queue[:window]):
-                if self.needs[need].need.mandatory != mandatory:
+                if self.needs[need].mandatory != mandatory:
                     break
                 if need not in evaluated:
                     evaluated[need] = self._evaluate_with_expansion(need)
@@ -555,7 +661,7 @@ class _GreedyPlanner:
                     continue
                 need = queue.pop(hopeless)
                 code, message = self._reason(need)
-                self._drop(need, code, message)
+                self._drop_with_partner(need, code, message)
                 continue
             assert choice is not None
             _, position, option = choice
@@ -563,7 +669,7 @@ class _GreedyPlanner:
 
     def _order_key(self, info: _NeedInfo) -> tuple[bool, float, int, int, int]:
         """Mandatory first, then higher priority, then fewest volunteer-days; seeded ties."""
-        return (not info.need.mandatory, -info.priority, info.hardness, info.tie, info.index)
+        return (not info.mandatory, -info.priority, info.hardness, info.tie, info.index)
 
     def _out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -572,6 +678,14 @@ class _GreedyPlanner:
         """Give up on one occurrence of the need, with the reason."""
         self.remaining[need] -= 1
         self.dropped.append((need, code, message))
+
+    def _drop_with_partner(self, need: int, code: ReasonCode, message: str) -> None:
+        """Give up on one occurrence of the need and, if it leads a linked pair, its partner's."""
+        self._drop(need, code, message)
+        partner = self.needs[need].partner
+        if partner >= 0 and self.remaining[partner] > 0:
+            leader_id = self.needs[need].need.id
+            self._drop(partner, code, f"{message} It goes together with need {leader_id!r}.")
 
     # ----------------------------------------------------------- pinned visits
 
@@ -591,11 +705,15 @@ class _GreedyPlanner:
                     for start, finish in zip(state.starts, state.ends, strict=True)
                     if (start, finish) <= (pinned.start, end)
                 )
-                self._insert(volunteer, day, position, pinned.start, end, info.place)
-            self._mark_busy(info.recipient_index, day, pinned.start, end)
+                self._insert(
+                    volunteer, day, position, pinned.start, end, info.place, info.need.load
+                )
+            self._mark_busy(info, day, pinned.start, end)
             self.need_days[need].append(day)
             self.need_volunteers[need].update(members)
-            self.placed.append(_Placed(need, day, pinned.start, tuple(pinned.volunteers)))
+            lateness = self._lateness(info, day, pinned.start)
+            self.max_lateness = max(self.max_lateness, lateness)
+            self.placed.append(_Placed(need, day, pinned.start, tuple(pinned.volunteers), lateness))
             if len(set(members)) != info.team_size:
                 self.warnings.append(
                     f"pinned visit of need {info.need.id!r} on {pinned.day} has "
@@ -611,6 +729,79 @@ class _GreedyPlanner:
                     f"{info.need.visits_per_week} visit(s) a week"
                 )
 
+    def _partner_pinned(self) -> None:
+        """Give each pinned visit of a linked need its partner on that day (another volunteer,
+        at the required gap), or drop the partner's occurrence with the reason; then make both
+        needs of each pair wait for as many occurrences."""
+        for leader in self.needs:
+            if leader.partner < 0:
+                continue
+            partner = self.needs[leader.partner]
+            low, high = leader.gap
+            for anchor, other, earliest, latest in (
+                (leader, partner, low, high),
+                (partner, leader, -high, -low),
+            ):
+                for placed in [item for item in self.placed if item.need == anchor.index]:
+                    if placed.day in self.need_days[other.index] or not self.remaining[other.index]:
+                        continue
+                    busy = {self.volunteer_index[volunteer] for volunteer in placed.volunteers}
+                    option = self._anchored_option(
+                        other, placed.day, placed.start + earliest, placed.start + latest, busy
+                    )
+                    if option is not None:
+                        self._commit(other.index, option)
+                        continue
+                    code, message = self._reason(other.index)
+                    self._drop(
+                        other.index,
+                        code,
+                        f"{message} It must go with the pinned visit of need "
+                        f"{anchor.need.id!r} on {WEEKDAYS[placed.day]}.",
+                    )
+            left = min(self.remaining[leader.index], self.remaining[partner.index])
+            for info in (leader, partner):
+                while self.remaining[info.index] > left:
+                    self._drop(
+                        info.index,
+                        "not_planned",
+                        f"{REASON_MESSAGES['not_planned']} Its linked need has fewer visits left "
+                        "after the pinned ones.",
+                    )
+
+    def _anchored_option(
+        self, info: _NeedInfo, day: int, earliest: int, latest: int, excluded: set[int]
+    ) -> _Option | None:
+        """The cheapest single visit of the need on `day` starting between `earliest` and
+        `latest`, by a candidate not in `excluded`."""
+        best: tuple[float, int, int] | None = None
+        best_option: _Option | None = None
+        for volunteer in info.candidates:
+            if volunteer in excluded or day not in info.candidate_days[volunteer]:
+                continue
+            rank = self.helpers[volunteer].rank
+            for first, last, cost, position, added_min in self._member_choices(
+                info, volunteer, day
+            ):
+                start = max(first, earliest)
+                if start > min(last, latest):
+                    continue
+                lateness = self._lateness(info, day, start)
+                total = cost + self.weights.lateness_per_min * lateness
+                if best is None or (total, start, rank) < best:
+                    best = (total, start, rank)
+                    best_option = _Option(
+                        day=day,
+                        start=start,
+                        volunteers=(volunteer,),
+                        positions=(position,),
+                        added_minutes=(added_min,),
+                        cost=total,
+                        tie=(rank, day),
+                        lateness=lateness,
+                    )
+        return best_option
+
     # --------------------------------------------------------- day bookkeeping
 
     def _day(self, volunteer: int, day: int) -> _Day:
@@ -622,29 +813,50 @@ class _GreedyPlanner:
         return state
 
     def _insert(
-        self, volunteer: int, day: int, position: int, start: int, end: int, place: int
+        self, volunteer: int, day: int, position: int, start: int, end: int, place: int, load: int
     ) -> None:
-        """Add a visit to a volunteer's day and bring its legs, minutes and week load up to date."""
+        """Add a visit to a volunteer's day and bring its legs, minutes, week load and what they
+        carry that day up to date."""
         helper = self.helpers[volunteer]
         state = self._day(volunteer, day)
         state.starts.insert(position, start)
         state.ends.insert(position, end)
         state.places.insert(position, place)
+        state.carried += load
         stops = [helper.start_place, *state.places, helper.home_place]
         distance = self.travel.distance_m
         state.legs = [float(distance[a, b]) for a, b in itertools.pairwise(stops)]
         visiting = sum(
             finish - begin for begin, finish in zip(state.starts, state.ends, strict=True)
         )
-        minutes = visiting + sum(state.legs) / helper.speed
+        if self.times is not None:
+            state.leg_minutes = [float(self.times[a, b]) for a, b in itertools.pairwise(stops)]
+            minutes = visiting + sum(state.leg_minutes)
+        else:
+            minutes = visiting + sum(state.legs) / helper.speed
         self.load[volunteer] += minutes - state.minutes
         state.minutes = minutes
 
-    def _mark_busy(self, recipient: int, day: int, start: int, end: int) -> None:
-        """Remember that the recipient has a visit then (no other visit may overlap it)."""
-        busy = self.busy.setdefault((recipient, day), [])
+    def _mark_busy(self, info: _NeedInfo, day: int, start: int, end: int) -> None:
+        """Remember that the need's recipient has a visit then (no other visit may overlap it,
+        except one of the linked need's)."""
+        busy = self.busy.setdefault((info.recipient_index, day), [])
         busy.append((start, end))
         busy.sort()
+        if info.partner >= 0 or info.leader >= 0:
+            self.linked_times.setdefault((info.index, day), []).append((start, end))
+
+    def _busy_for(self, info: _NeedInfo, day: int) -> list[Interval]:
+        """The recipient's visits on `day` that a visit of this need must not overlap: all but
+        those of its linked need."""
+        busy = self.busy.get((info.recipient_index, day), [])
+        linked = info.partner if info.partner >= 0 else info.leader
+        if linked < 0 or (linked, day) not in self.linked_times:
+            return busy
+        others = list(busy)
+        for interval in self.linked_times[(linked, day)]:
+            others.remove(interval)
+        return others
 
     def _distance_rows(self, place: int) -> tuple[list[float], list[float]]:
         """Distances from every place to `place` and from `place` to every place, as lists."""
@@ -656,6 +868,43 @@ class _GreedyPlanner:
             rows = (distance[:, place].tolist(), distance[place, :].tolist())
             self._rows[place] = rows
         return rows
+
+    def _travel_rows(self, place: int) -> tuple[list[float], list[float]]:
+        """Explicit travel minutes from every place to `place` and back, as lists (the travel
+        matrix must give minutes)."""
+        rows = self._time_rows.get(place)
+        if rows is None:
+            assert self.times is not None
+            if len(self._time_rows) >= ROW_CACHE_SIZE:
+                del self._time_rows[next(iter(self._time_rows))]
+            rows = (self.times[:, place].tolist(), self.times[place, :].tolist())
+            self._time_rows[place] = rows
+        return rows
+
+    def _lateness(self, info: _NeedInfo, day: int, start: int) -> float:
+        """Minutes a visit starting then is late: against the on-time window that has opened and
+        makes it least late (0 for a hard window, whose visits are never late)."""
+        if not info.need.soft_window:
+            return 0.0
+        late_by = [
+            max(0.0, start - (window_end - info.duration))
+            for window_start, window_end in info.on_time[day]
+            if window_start <= start
+        ]
+        return min(late_by, default=0.0)
+
+    def _least_late_start(self, info: _NeedInfo, day: int, starts: list[Interval]) -> int:
+        """Among the first minutes of the start intervals, the least late, earliest on ties.
+
+        The first minute of an interval is its least late start, and every start lies in an
+        interval of the window it is measured against, so no other start is less late.
+        """
+        if not info.need.soft_window:
+            return starts[0][0]
+        return min(
+            (first for first, _ in starts),
+            key=lambda first: (self._lateness(info, day, first), first),
+        )
 
     # ------------------------------------------------------------- insertions
 
@@ -695,7 +944,7 @@ class _GreedyPlanner:
                     found.append((first, last))
         if not found:
             return found
-        busy = self.busy.get((info.recipient_index, day))
+        busy = self._busy_for(info, day)
         if busy:
             found = _subtract_busy(found, busy, duration)
         found.sort()
@@ -703,15 +952,22 @@ class _GreedyPlanner:
 
     def _positions(
         self, info: _NeedInfo, helper: _Helper, state: _Day | None
-    ) -> list[tuple[float, int, float, float]]:
-        """Positions whose new legs are short enough: (added metres, position, in, out)."""
+    ) -> list[tuple[float, int, float, float, float]]:
+        """Positions whose new legs are short enough, by added metres: (added metres, position,
+        minutes in, minutes out, added travel minutes)."""
         to_place, from_place = self._distance_rows(info.place)
-        limit = helper.max_trip_m
+        timed = self.times is not None
+        if timed:
+            minutes_to, minutes_from = self._travel_rows(info.place)
+        limit, speed = helper.max_trip_m, helper.speed
         if state is None or not state.places:
             going, coming = to_place[helper.start_place], from_place[helper.home_place]
             if going > limit or coming > limit:
                 return []
-            return [(going + coming, 0, going, coming)]
+            if timed:
+                there, back = minutes_to[helper.start_place], minutes_from[helper.home_place]
+                return [(going + coming, 0, there, back, there + back)]
+            return [(going + coming, 0, going / speed, coming / speed, (going + coming) / speed)]
         places, legs = state.places, state.legs
         count = len(places)
         result = []
@@ -722,7 +978,14 @@ class _GreedyPlanner:
             if going > limit or coming > limit:
                 continue
             removed = legs[position] if legs[position] < FAR else 0.0
-            result.append((going + coming - removed, position, going, coming))
+            added = going + coming - removed
+            if timed:
+                there, back = minutes_to[previous], minutes_from[following]
+                removed_min = state.leg_minutes[position]
+                removed_min = removed_min if math.isfinite(removed_min) else 0.0
+                result.append((added, position, there, back, there + back - removed_min))
+            else:
+                result.append((added, position, going / speed, coming / speed, added / speed))
         result.sort()
         return result
 
@@ -752,49 +1015,78 @@ class _GreedyPlanner:
             cost -= self.parameters.same_volunteer_bonus
         return cost
 
+    def _has_room(self, info: _NeedInfo, helper: _Helper, state: _Day | None) -> bool:
+        """Whether the volunteer's day has room for one more visit and its load."""
+        if state is None:
+            return helper.max_visits > 0 and info.need.load <= helper.capacity
+        return (
+            len(state.starts) < helper.max_visits
+            and state.carried + info.need.load <= helper.capacity
+        )
+
     def _single_option(self, info: _NeedInfo, volunteer: int, day: int) -> _Option | None:
-        """The cheapest insertion of one visit into this volunteer's day, at its earliest start."""
+        """The cheapest insertion of one visit into this volunteer's day: at the position adding
+        the least travel, at its earliest start; with a soft window or explicit travel minutes,
+        every position is weighed, lateness included, at its least late start."""
         helper = self.helpers[volunteer]
         state = self.days[volunteer][day]
-        if (0 if state is None else len(state.starts)) >= helper.max_visits:
+        if not self._has_room(info, helper, state):
             return None
         if self.load[volunteer] + info.duration > helper.max_minutes + EPS:
             return None
-        for added_m, position, going, coming in self._positions(info, helper, state):
+        weigh_every_position = info.need.soft_window or self.times is not None
+        best: _Option | None = None
+        for added_m, position, minutes_in, minutes_out, added_travel in self._positions(
+            info, helper, state
+        ):
             starts = self._start_intervals(
-                info, helper, state, day, position, going / helper.speed, coming / helper.speed
+                info, helper, state, day, position, minutes_in, minutes_out
             )
-            if starts:
-                added_min = info.duration + added_m / helper.speed
-                return _Option(
+            if not starts:
+                continue
+            added_min = info.duration + added_travel
+            cost = self._static_cost(info, volunteer, added_m, added_min)
+            start, lateness = starts[0][0], 0.0
+            if info.need.soft_window:
+                start = self._least_late_start(info, day, starts)
+                lateness = self._lateness(info, day, start)
+                cost += self.weights.lateness_per_min * lateness
+            if best is None or cost < best.cost:
+                best = _Option(
                     day=day,
-                    start=starts[0][0],
+                    start=start,
                     volunteers=(volunteer,),
                     positions=(position,),
                     added_minutes=(added_min,),
-                    cost=self._static_cost(info, volunteer, added_m, added_min),
+                    cost=cost,
                     tie=(helper.rank, day),
+                    lateness=lateness,
                 )
-        return None
+            if not weigh_every_position:
+                break
+        return best
 
     def _member_choices(
         self, info: _NeedInfo, volunteer: int, day: int
     ) -> list[tuple[int, int, float, int, float]]:
-        """Ways a volunteer can join a team visit: (first, last start, cost, position, minutes)."""
+        """Ways a volunteer can make a visit together with others (a team, a linked pair):
+        (first, last start, cost without lateness, position, minutes)."""
         helper = self.helpers[volunteer]
         state = self.days[volunteer][day]
-        if helper.max_visits <= (0 if state is None else len(state.starts)):
+        if not self._has_room(info, helper, state):
             return []
         room = helper.max_minutes - self.load[volunteer] + EPS
         choices = []
-        for added_m, position, going, coming in self._positions(info, helper, state):
-            added_min = info.duration + added_m / helper.speed
+        for added_m, position, minutes_in, minutes_out, added_travel in self._positions(
+            info, helper, state
+        ):
+            added_min = info.duration + added_travel
             if added_min > room:
                 continue
             cost = self._static_cost(info, volunteer, added_m, added_min)
             cost += self._dynamic_cost(info, volunteer, added_min)
             for first, last in self._start_intervals(
-                info, helper, state, day, position, going / helper.speed, coming / helper.speed
+                info, helper, state, day, position, minutes_in, minutes_out
             ):
                 choices.append((first, last, cost, position, added_min))
         return choices
@@ -814,18 +1106,20 @@ class _GreedyPlanner:
             return None
         members.sort(key=lambda member: (member[0], member[1]))
         shortlist = members[: max(size, self.parameters.team_candidates)]
-        option = self._best_team(shortlist, size, day)
+        option = self._best_team(info, shortlist, size, day)
         if option is None and len(shortlist) < len(members):
-            option = self._best_team(members, size, day)
+            option = self._best_team(info, members, size, day)
         return option
 
     def _best_team(
         self,
+        info: _NeedInfo,
         members: list[tuple[float, int, int, list[tuple[int, int, float, int, float]]]],
         size: int,
         day: int,
     ) -> _Option | None:
-        """The cheapest combination of `size` members with a common start, earliest on ties."""
+        """The cheapest combination of `size` members with a common start (lateness included),
+        earliest on ties."""
         best: tuple[float, int, tuple[int, ...]] | None = None
         best_option: _Option | None = None
         for team in itertools.islice(itertools.combinations(members, size), MAX_TEAM_COMBINATIONS):
@@ -837,7 +1131,9 @@ class _GreedyPlanner:
                         break
                     picks.append(min(fitting, key=lambda choice: (choice[2], choice[3])))
                 else:
+                    lateness = self._lateness(info, day, start)
                     total = sum(pick[2] for pick in picks)
+                    total += self.weights.lateness_per_min * lateness
                     ranks = tuple(member[1] for member in team)
                     if best is None or (total, start, ranks) < best:
                         best = (total, start, ranks)
@@ -849,30 +1145,106 @@ class _GreedyPlanner:
                             added_minutes=tuple(pick[4] for pick in picks),
                             cost=total,
                             tie=(day,),
+                            lateness=lateness,
+                        )
+        return best_option
+
+    def _pair_members(
+        self, info: _NeedInfo, day: int
+    ) -> list[tuple[int, int, list[tuple[int, int, float, int, float]]]]:
+        """The need's active candidates who can make its visit on `day`: (rank, volunteer,
+        choices)."""
+        members = []
+        for volunteer in info.candidates[: self.active[info.index]]:
+            if day not in info.candidate_days[volunteer]:
+                continue
+            choices = self._member_choices(info, volunteer, day)
+            if choices:
+                members.append((self.helpers[volunteer].rank, volunteer, choices))
+        return members
+
+    def _pair_option(self, info: _NeedInfo, day: int) -> _Option | None:
+        """The cheapest linked pair on `day`: the leader's visit by one volunteer and its
+        partner's by another, starting within the gap; each at its earliest start that allows
+        the other's, lateness included."""
+        partner = self.needs[info.partner]
+        leaders = self._pair_members(info, day)
+        followers = self._pair_members(partner, day) if leaders else []
+        low, high = info.gap
+        weight = self.weights.lateness_per_min
+        best: tuple[float, int, int, tuple[int, int]] | None = None
+        best_option: _Option | None = None
+        for rank, volunteer, choices in leaders:
+            for other_rank, other, other_choices in followers:
+                if other == volunteer:
+                    continue
+                for first, last, cost, position, added_min in choices:
+                    for (
+                        other_first,
+                        other_last,
+                        other_cost,
+                        other_position,
+                        other_min,
+                    ) in other_choices:
+                        start = max(first, other_first - high)
+                        if start > min(last, other_last - low):
+                            continue
+                        second = max(other_first, start + low)
+                        lateness = self._lateness(info, day, start)
+                        other_lateness = self._lateness(partner, day, second)
+                        total = cost + other_cost + weight * (lateness + other_lateness)
+                        key = (total, start, second, (rank, other_rank))
+                        if best is not None and key >= best:
+                            continue
+                        best = key
+                        best_option = _Option(
+                            day=day,
+                            start=start,
+                            volunteers=(volunteer, other),
+                            positions=(position, other_position),
+                            added_minutes=(added_min, other_min),
+                            cost=total,
+                            tie=(day,),
+                            lateness=max(lateness, other_lateness),
+                            second_start=second,
                         )
         return best_option
 
     # ------------------------------------------------------------ the cache
 
+    def _combined(self, info: _NeedInfo) -> bool:
+        """Whether the need's visits are placed as one insertion over several volunteers' days
+        (a team, or a linked pair), cached per day rather than per volunteer and day."""
+        return info.team_size > 1 or info.partner >= 0
+
     def _activate(self, need: int, count: int) -> bool:
-        """Let the first `count` candidates of the need compete; False if none were added."""
+        """Let the first `count` candidates of the need (and of its partner, for a linked pair)
+        compete; False if none were added."""
         info = self.needs[need]
-        begin, end = self.active[need], min(count, len(info.candidates))
+        added = self._activate_candidates(info, info, count)
+        if info.partner >= 0:
+            added = self._activate_candidates(self.needs[info.partner], info, count) or added
+        return added
+
+    def _activate_candidates(self, info: _NeedInfo, owner: _NeedInfo, count: int) -> bool:
+        """Let the first `count` candidates of `info` compete for the cached insertions of
+        `owner` (the need itself, or the leader of its pair); False if none were added."""
+        begin, end = self.active[info.index], min(count, len(info.candidates))
         if end <= begin:
             return False
-        self.active[need] = end
-        team = info.team_size > 1
+        self.active[info.index] = end
+        combined = self._combined(owner)
         for volunteer in info.candidates[begin:end]:
             for day in info.candidate_days[volunteer]:
-                key: SlotKey = (-1, day) if team else (volunteer, day)
-                watcher = (need, key)
+                key: SlotKey = (-1, day) if combined else (volunteer, day)
+                watcher = (owner.index, key)
                 self.watch_day.setdefault((volunteer, day), set()).add(watcher)
                 self.watch_recipient.setdefault((info.recipient_index, day), set()).add(watcher)
-                if team:
+                if combined:
                     self.watch_load.setdefault(volunteer, set()).add(watcher)
-                self.stale[need].add(key)
-        if team:
-            self.stale[need].update(self.entries[need])
+                self.stale[owner.index].add(key)
+        if combined:
+            self.stale[owner.index].update(self.entries[owner.index])
         return True
 
     def _refresh(self, need: int) -> None:
@@ -883,7 +1255,9 @@ class _GreedyPlanner:
         info, entries = self.needs[need], self.entries[need]
         for key in sorted(stale):
             volunteer, day = key
-            if volunteer < 0:
+            if volunteer < 0 and info.partner >= 0:
+                entries[key] = self._pair_option(info, day)
+            elif volunteer < 0:
                 entries[key] = self._team_option(info, day)
             else:
                 entries[key] = self._single_option(info, volunteer, day)
@@ -891,11 +1265,14 @@ class _GreedyPlanner:
 
     def _evaluate_with_expansion(self, need: int) -> tuple[_Option, float] | None:
         """Best option and regret, letting more candidates in while none can take the visit."""
-        if self.active[need] == 0:
-            self._activate(need, self.parameters.candidate_volunteers)
+        step = self.parameters.candidate_volunteers
+        if self.wanted[need] == 0:
+            self.wanted[need] = step
+            self._activate(need, step)
         result = self._evaluate(need)
         while result is None and not self._out_of_time():
-            if not self._activate(need, self.active[need] + self.parameters.candidate_volunteers):
+            self.wanted[need] += step
+            if not self._activate(need, self.wanted[need]):
                 break
             result = self._evaluate(need)
         return result
@@ -907,12 +1284,22 @@ class _GreedyPlanner:
         taken = self.need_days[need]
         gap = info.need.min_gap_days
         open_day = [all(abs(day - other) >= gap for other in taken) for day in DAYS]
-        single = info.team_size == 1
+        if info.partner >= 0:
+            partner = self.needs[info.partner]
+            gap = max(gap, partner.need.min_gap_days)
+            for day in DAYS:
+                open_day[day] = open_day[day] and all(
+                    abs(day - other) >= partner.need.min_gap_days
+                    for other in self.need_days[partner.index]
+                )
+        single = not self._combined(info)
         scored: list[tuple[float, tuple[int, ...], _Option]] = []
         for option in self.entries[need].values():
             if option is None or not open_day[option.day]:
                 continue
             cost = option.cost
+            if option.lateness > self.max_lateness:
+                cost += self.weights.max_lateness_per_min * (option.lateness - self.max_lateness)
             if single:
                 volunteer, added_min = option.volunteers[0], option.added_minutes[0]
                 if self.load[volunteer] + added_min > self.helpers[volunteer].max_minutes + EPS:
@@ -937,24 +1324,20 @@ class _GreedyPlanner:
         return best_two[0][2], regret
 
     def _commit(self, need: int, option: _Option) -> None:
-        """Put the visit into the plan and mark every cached insertion it affects as stale."""
+        """Put the visit (for a linked pair, both visits) into the plan and mark every cached
+        insertion it affects as stale."""
         info = self.needs[need]
-        end = option.start + info.duration
-        for volunteer, position in zip(option.volunteers, option.positions, strict=True):
-            self._insert(volunteer, option.day, position, option.start, end, info.place)
-        self._mark_busy(info.recipient_index, option.day, option.start, end)
-        self.need_days[need].append(option.day)
-        self.need_volunteers[need].update(option.volunteers)
-        self.remaining[need] -= 1
-        ordered = sorted(option.volunteers)
-        self.placed.append(
-            _Placed(
-                need,
+        if option.second_start >= 0:
+            self._place(info, option.day, option.start, option.volunteers[:1], option.positions[:1])
+            self._place(
+                self.needs[info.partner],
                 option.day,
-                option.start,
-                tuple(self.helpers[volunteer].volunteer.id for volunteer in ordered),
+                option.second_start,
+                option.volunteers[1:],
+                option.positions[1:],
             )
-        )
+        else:
+            self._place(info, option.day, option.start, option.volunteers, option.positions)
         touched: list[set[Watcher]] = []
         for volunteer in option.volunteers:
             touched.append(self.watch_day.get((volunteer, option.day), set()))
@@ -964,8 +1347,37 @@ class _GreedyPlanner:
             for other, key in watchers:
                 if self.remaining[other] > 0:
                     self.stale[other].add(key)
-        if info.team_size > 1 and self.remaining[need] > 0:
+        if self._combined(info) and self.remaining[need] > 0:
             self.stale[need].update(self.entries[need])
+
+    def _place(
+        self,
+        info: _NeedInfo,
+        day: int,
+        start: int,
+        volunteers: tuple[int, ...],
+        positions: tuple[int, ...],
+    ) -> None:
+        """Insert one visit into its volunteers' days and record it in the plan."""
+        end = start + info.duration
+        for volunteer, position in zip(volunteers, positions, strict=True):
+            self._insert(volunteer, day, position, start, end, info.place, info.need.load)
+        self._mark_busy(info, day, start, end)
+        self.need_days[info.index].append(day)
+        self.need_volunteers[info.index].update(volunteers)
+        self.remaining[info.index] -= 1
+        lateness = self._lateness(info, day, start)
+        self.max_lateness = max(self.max_lateness, lateness)
+        ordered = sorted(volunteers)
+        self.placed.append(
+            _Placed(
+                info.index,
+                day,
+                start,
+                tuple(self.helpers[volunteer].volunteer.id for volunteer in ordered),
+                lateness,
+            )
+        )
 
     # ------------------------------------------------------------- reasons
 
@@ -984,8 +1396,32 @@ class _GreedyPlanner:
         key = (need, self._open_days(need))
         if key not in self._reasons:
             code, detail = self._diagnose(need, key[1])
+            info = self.needs[need]
+            if info.partner >= 0 and code == "volunteers_full":
+                partner = self.needs[info.partner]
+                partner_code, partner_detail = self._diagnose(
+                    partner.index, self._open_days(partner.index)
+                )
+                if partner_code != "volunteers_full":
+                    code = partner_code
+                    detail = f"Its linked need {partner.need.id!r}: {partner_detail}"
+                else:
+                    detail += (
+                        f" It goes together with need {partner.need.id!r}, by another volunteer "
+                        f"{self._gap_words(info.gap)}, and no such pair fits."
+                    )
             self._reasons[key] = (code, f"{REASON_MESSAGES[code]} {detail}".strip())
         return self._reasons[key]
+
+    @staticmethod
+    def _gap_words(gap: Interval) -> str:
+        """'at the same time', '30 to 60 minutes later' or 'at least 30 minutes later'."""
+        low, high = gap
+        if low == high == 0:
+            return "at the same time"
+        if high >= NO_GAP_LIMIT:
+            return f"at least {low} minutes later"
+        return f"{low} to {high} minutes later"
 
     def _diagnose(self, need: int, open_days: tuple[int, ...]) -> tuple[ReasonCode, str]:
         """The first of: nobody qualified, no shared window, too far; else everyone is full."""
@@ -994,6 +1430,14 @@ class _GreedyPlanner:
         eligible = self._eligible_mask(info) if self.helpers else np.zeros(0, dtype=bool)
         if int(eligible.sum()) < size:
             return "no_qualified_volunteer", self._unqualified_detail(info, int(eligible.sum()))
+        if self.helpers:
+            eligible = eligible & (self.arrays.capacities >= info.need.load)
+            if int(eligible.sum()) < size:
+                return (
+                    "no_qualified_volunteer",
+                    f"Its load of {info.need.load} is more than the qualified volunteers can "
+                    "carry in a day.",
+                )
 
         sharing = {day: eligible & self._shares_window(info, day) for day in open_days}
         sharing = {day: mask for day, mask in sharing.items() if int(mask.sum()) >= size}
@@ -1009,9 +1453,8 @@ class _GreedyPlanner:
         going = self.travel.distance_m[arrays.start_places, info.place]
         coming = self.travel.distance_m[info.place, arrays.home_places]
         short_trips = (going <= arrays.trip_limits) & (coming <= arrays.trip_limits)
-        with np.errstate(invalid="ignore"):
-            there = (going / arrays.speeds)[:, None]
-            back = (coming / arrays.speeds)[:, None]
+        minutes_there, minutes_back = self._minutes_there_and_back(info.place)
+        there, back = minutes_there[:, None], minutes_back[:, None]
         could_come = np.zeros(len(self.helpers), dtype=bool)
         enough = False
         for day, mask in sharing.items():
@@ -1113,7 +1556,8 @@ class _GreedyPlanner:
 
     def objective(self) -> float:
         """coverage x priority per visit - travel_per_km x km + continuity per favoured visit
-        - fairness x minutes of load above the mean - paid hours x cost per hour."""
+        - fairness x minutes of load above the mean - paid hours x cost per hour
+        - lateness_per_min x minutes late - max_lateness_per_min x the largest lateness."""
         weights = self.weights
         value = 0.0
         for placed in self.placed:
@@ -1130,5 +1574,9 @@ class _GreedyPlanner:
         value -= sum(
             helper.cost_per_hour * load / 60.0
             for helper, load in zip(self.helpers, self.load, strict=True)
+        )
+        value -= weights.lateness_per_min * sum(placed.lateness for placed in self.placed)
+        value -= weights.max_lateness_per_min * max(
+            (placed.lateness for placed in self.placed), default=0.0
         )
         return value
