@@ -1,17 +1,20 @@
 """A fast upper bound on priority-weighted coverage, for weeks too large to prove optimal.
 
-A linear relaxation (GLOP) of the weekly problem: each need spreads at most its visits a week
-over its allowed days (respecting the minimum gap), each visit takes team-size volunteers who are
-qualified and free long enough that day, and no volunteer gives more minutes than their windows,
-their weekly cap and their visits a day allow. Travel and the order of visits are relaxed away,
-so any plan's weighted coverage is at most this bound.
+A linear relaxation of the weekly problem, solved with HiGHS (through SciPy): each need spreads
+at most its visits a week over its allowed days (respecting the minimum gap), each visit takes
+team-size shares of volunteers who are qualified and free long enough that day, and no volunteer
+gives more minutes than their windows, their weekly cap and their visits a day allow, nor carries
+more than their capacity. Travel and the order of visits are relaxed away, so any plan's weighted
+coverage is at most this bound.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from ortools.linear_solver import pywraplp
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
 
 from matcher.models import Problem
 from matcher.solvers.candidates import (
@@ -25,26 +28,54 @@ from matcher.solvers.candidates import (
 from matcher.travel import TravelModel
 
 
+class _Rows:
+    """Sparse rows `sum(coefficient * variable) <= limit`, collected as coordinates."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.columns: list[int] = []
+        self.values: list[float] = []
+        self.limits: list[float] = []
+
+    def add(self, terms: list[tuple[int, float]], limit: float) -> None:
+        row = len(self.limits)
+        for column, value in terms:
+            self.rows.append(row)
+            self.columns.append(column)
+            self.values.append(value)
+        self.limits.append(limit)
+
+    def matrix(self, columns: int) -> coo_matrix:
+        return coo_matrix(
+            (self.values, (self.rows, self.columns)), shape=(len(self.limits), columns)
+        )
+
+
+def _measure(intervals: list[tuple[int, int]]) -> float:
+    return float(sum(high - low for low, high in intervals))
+
+
 def coverage_upper_bound(
     problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts] | None = None
 ) -> float:
     """An upper bound on the sum of priorities of the visits any plan can make."""
     facts = facts if facts is not None else need_facts(problem, travel)
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:
-        raise RuntimeError("OR-Tools' GLOP linear solver is not available")
     availability = {
         volunteer.id: availability_by_day(volunteer) for volunteer in problem.volunteers
     }
-    objective = solver.Objective()
-    day_minutes: dict[tuple[str, int], list[tuple[pywraplp.Variable, int]]] = defaultdict(list)
-    week_minutes: dict[str, list[tuple[pywraplp.Variable, int]]] = defaultdict(list)
-    recipient_minutes: dict[tuple[str, int], list[tuple[pywraplp.Variable, int]]] = defaultdict(
-        list
-    )
+    priorities: list[float] = []
+    upper = _Rows()
+    equal = _Rows()
+    day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts]]] = defaultdict(list)
+    recipient_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+
+    def new_column(priority: float) -> int:
+        priorities.append(priority)
+        return len(priorities) - 1
+
     for _, need in sorted(facts.items()):
         team = need.service.team_size
-        day_vars: dict[int, pywraplp.Variable] = {}
+        day_columns: dict[int, int] = {}
         for day, windows in sorted(need.windows_by_day.items()):
             need_starts = start_set(windows, need.duration)
             helpers = [
@@ -56,54 +87,69 @@ def coverage_upper_bound(
             ]
             if len(helpers) < team:
                 continue
-            present = solver.NumVar(0.0, 1.0, "")
-            day_vars[day] = present
-            objective.SetCoefficient(present, need.priority)
-            crew = solver.Constraint(0.0, 0.0)
-            crew.SetCoefficient(present, -team)
+            present = new_column(need.priority)
+            day_columns[day] = present
+            crew = [(present, -float(team))]
             for volunteer_id in helpers:
-                share = solver.NumVar(0.0, 1.0, "")
-                crew.SetCoefficient(share, 1.0)
-                solver.Add(share <= present)
-                day_minutes[(volunteer_id, day)].append((share, need.duration))
-                week_minutes[volunteer_id].append((share, need.duration))
-            recipient_minutes[(need.recipient.id, day)].append((present, need.duration))
-        if not day_vars:
+                share = new_column(0.0)
+                crew.append((share, 1.0))
+                if team > 1:
+                    upper.add([(share, 1.0), (present, -1.0)], 0.0)
+                day_terms[(volunteer_id, day)].append((share, need))
+            equal.add(crew, 0.0)
+            recipient_terms[(need.recipient.id, day)].append((present, float(need.duration)))
+        if not day_columns:
             continue
-        solver.Add(sum(day_vars.values()) <= need.need.visits_per_week)
-        for day, present in day_vars.items():
-            close = [
-                other
-                for other_day, other in day_vars.items()
-                if day < other_day < day + need.need.min_gap_days
-            ]
-            for other in close:
-                solver.Add(present + other <= 1)
-    for (volunteer_id, day), terms in day_minutes.items():
+        upper.add([(column, 1.0) for column in day_columns.values()], need.need.visits_per_week)
+        for day, column in day_columns.items():
+            for other_day, other in day_columns.items():
+                if day < other_day < day + need.need.min_gap_days:
+                    upper.add([(column, 1.0), (other, 1.0)], 1.0)
+
+    week_terms: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for (volunteer_id, day), terms in day_terms.items():
         volunteer = problem.volunteer_by_id[volunteer_id]
-        free = sum(end - start for start, end in availability[volunteer_id].get(day, []))
-        solver.Add(sum(share * minutes for share, minutes in terms) <= free)
+        free = _measure(availability[volunteer_id].get(day, []))
+        upper.add([(share, float(need.duration)) for share, need in terms], free)
         if volunteer.max_visits_per_day is not None:
-            solver.Add(sum(share for share, _ in terms) <= volunteer.max_visits_per_day)
-    for volunteer_id, terms in week_minutes.items():
+            upper.add([(share, 1.0) for share, _ in terms], volunteer.max_visits_per_day)
+        if volunteer.capacity is not None:
+            loaded = [(share, float(need.need.load)) for share, need in terms if need.need.load]
+            if loaded:
+                upper.add(loaded, volunteer.capacity)
+        week_terms[volunteer_id].extend((share, float(need.duration)) for share, need in terms)
+    for volunteer_id, week in week_terms.items():
         cap = problem.volunteer_by_id[volunteer_id].max_minutes_per_week
         if cap is not None:
-            solver.Add(sum(share * minutes for share, minutes in terms) <= cap)
-    for (recipient_id, day), terms in recipient_minutes.items():
-        if len(terms) < 2:
+            upper.add(week, cap)
+    for (recipient_id, day), visits in recipient_terms.items():
+        if len(visits) < 2:
             continue
         home = problem.recipient_by_id[recipient_id]
         windows = normalise(
-            (window.start, window.end)
+            (start, end)
             for need in home.needs
-            for window in problem.allowed_windows(need)
-            if window.day_index == day
+            for start, end in facts[need.id].windows_by_day.get(day, [])
         )
-        solver.Add(
-            sum(present * minutes for present, minutes in terms) <= sum(b - a for a, b in windows)
+        linked = any(
+            link.first in {need.id for need in home.needs} for link in problem.dependencies
         )
-    objective.SetMaximization()
-    status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:
-        raise RuntimeError(f"the coverage relaxation ended with status {status}")
-    return float(objective.Value()) * (1 + 1e-7) + 1e-6  # GLOP tolerance: stay above
+        if not linked:
+            upper.add(visits, _measure(windows))
+
+    columns = len(priorities)
+    if columns == 0:
+        return 0.0
+    result = linprog(
+        c=-np.asarray(priorities),
+        A_ub=upper.matrix(columns) if upper.limits else None,
+        b_ub=np.asarray(upper.limits) if upper.limits else None,
+        A_eq=equal.matrix(columns) if equal.limits else None,
+        b_eq=np.asarray(equal.limits) if equal.limits else None,
+        bounds=(0.0, 1.0),
+        method="highs-ipm",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"the coverage relaxation failed: {result.message}")
+    # HiGHS' optimality tolerances are about 1e-7: stay safely above the true optimum.
+    return float(-result.fun) * (1 + 1e-7) + 1e-6

@@ -130,13 +130,15 @@ def build_week_model(
     free_pairs: set[tuple[str, int]] | None = None,
     prune_by_reach: bool = False,
     keep_possible: list[Visit] | None = None,
+    pair_needs: dict[tuple[str, int], set[str]] | None = None,
     include_fairness: bool = True,
     weights_scale: int = SCALE,
 ) -> WeekModel:
     """Build the model. `fixed_visits` stay exactly as they are; new visits may only use the
     volunteer-days in `free_pairs` (all of them when None). Visits in `keep_possible` (the part
     of a plan being re-optimised) stay representable whatever the pruning, so the model can
-    always give back the plan it started from."""
+    always give back the plan it started from. `pair_needs`, when given, limits which needs each
+    free volunteer-day may take on (besides its kept visits), to keep neighbourhoods small."""
     facts = facts if facts is not None else need_facts(problem, travel)
     fixed_visits = list(fixed_visits or [])
     weights = problem.policy.weights
@@ -184,6 +186,14 @@ def build_week_model(
             for volunteer_id in need.qualified:
                 if not pair_is_free(volunteer_id, day):
                     continue
+                previous = kept.get((need_id, day))
+                is_kept = previous is not None and volunteer_id in previous.volunteers
+                if (
+                    pair_needs is not None
+                    and not is_kept
+                    and need_id not in pair_needs.get((volunteer_id, day), set())
+                ):
+                    continue
                 own = availability[volunteer_id].get(day)
                 if not own:
                     continue
@@ -198,8 +208,7 @@ def build_week_model(
                     )
                 else:
                     starts = intersect(need_starts, start_set(own, need.duration))
-                previous = kept.get((need_id, day))
-                if previous is not None and volunteer_id in previous.volunteers:
+                if is_kept and previous is not None:
                     starts = normalise([*starts, (previous.start, previous.start)])
                 if starts:
                     candidates[volunteer_id] = starts

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +50,12 @@ class LnsParameters(BaseModel):
     prune_by_reach: bool = Field(
         default=True, description="offer visits only to volunteers who can reach them alone"
     )
-    compute_bound: bool = True
+    candidates_per_pair: int = Field(
+        default=12, ge=1, description="unplanned needs offered to each freed volunteer-day"
+    )
+    compute_bound: bool = Field(
+        default=True, description="compute the coverage relaxation bound (in a second thread)"
+    )
 
 
 def plan_score(
@@ -102,7 +108,9 @@ class _Neighbourhoods:
         facts: dict[str, NeedFacts],
         rng: random.Random,
         size: int,
+        candidates_per_pair: int = 12,
     ) -> None:
+        self.candidates_per_pair = candidates_per_pair
         self.problem, self.travel, self.facts, self.rng, self.size = (
             problem,
             travel,
@@ -132,6 +140,33 @@ class _Neighbourhoods:
             for day in need.windows_by_day
             if day in self.available_days.get(volunteer_id, [])
         ]
+
+    def needs_for_pairs(
+        self, free_pairs: set[tuple[str, int]], visits: list[Visit]
+    ) -> dict[tuple[str, int], set[str]]:
+        """For each freed volunteer-day, the unplanned needs it may take on: the highest
+        priority first, then the nearest to the volunteer's start."""
+        planned: dict[str, int] = defaultdict(int)
+        for visit in visits:
+            planned[visit.need] += 1
+        open_needs = [
+            need
+            for need_id, need in sorted(self.facts.items())
+            if planned[need_id] < need.need.visits_per_week
+        ]
+        result: dict[tuple[str, int], set[str]] = {}
+        for volunteer_id, day in free_pairs:
+            start = self.travel.start_place[volunteer_id]
+            fitting = [
+                need
+                for need in open_needs
+                if day in need.windows_by_day and volunteer_id in need.qualified
+            ]
+            fitting.sort(key=lambda need: (-need.priority, self.travel.distance(start, need.place)))
+            result[(volunteer_id, day)] = {
+                need.need.id for need in fitting[: self.candidates_per_pair]
+            }
+        return result
 
     def choose(self, kind: str, visits: list[Visit]) -> set[tuple[str, int]]:
         planned: dict[str, int] = defaultdict(int)
@@ -187,12 +222,19 @@ def solve_lns(
         warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
     best = list(warm_start.visits)
     best_score = plan_score(problem, travel, facts, best)
-    bound = None
-    if parameters.compute_bound:
-        bound = max(coverage_upper_bound(problem, travel, facts), weighted_coverage(facts, best))
+    bound: float | None = None
+    executor = ThreadPoolExecutor(max_workers=1) if parameters.compute_bound else None
+    pending_bound = (
+        executor.submit(coverage_upper_bound, problem, travel, facts) if executor else None
+    )
     rng = random.Random(seed)
     neighbourhoods = _Neighbourhoods(
-        problem, travel, facts, rng, parameters.pairs_per_neighbourhood
+        problem,
+        travel,
+        facts,
+        rng,
+        parameters.pairs_per_neighbourhood,
+        parameters.candidates_per_pair,
     )
     progress: list[dict[str, float | str | None]] = [
         {
@@ -210,6 +252,8 @@ def solve_lns(
             parameters.iterations is not None and iteration >= parameters.iterations
         ):
             break
+        if bound is None and pending_bound is not None and pending_bound.done():
+            bound = pending_bound.result()
         if bound is not None and weighted_coverage(facts, best) >= bound - 1e-9 and iteration >= 4:
             break
         kind = NEIGHBOURHOODS[iteration % len(NEIGHBOURHOODS)]
@@ -231,6 +275,7 @@ def solve_lns(
             travel,
             facts=facts,
             fixed_visits=fixed,
+            pair_needs=neighbourhoods.needs_for_pairs(free_pairs, best),
             free_pairs=free_pairs,
             prune_by_reach=parameters.prune_by_reach,
             keep_possible=[visit for visit in best if visit not in fixed],
@@ -260,7 +305,13 @@ def solve_lns(
                     "neighbourhood": kind,
                 }
             )
+    if bound is None and pending_bound is not None:
+        bound = pending_bound.result()
+    if executor is not None:
+        executor.shutdown()
     value = weighted_coverage(facts, best)
+    if bound is not None:
+        bound = max(bound, value)
     gap = None if bound is None else (0.0 if bound <= 0 else max(0.0, (bound - value) / bound))
     return Plan(
         problem_name=problem.name,
