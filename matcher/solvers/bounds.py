@@ -76,7 +76,7 @@ def coverage_upper_bound(
     for _, need in sorted(facts.items()):
         team = need.service.team_size
         day_columns: dict[int, int] = {}
-        for day, windows in sorted(need.windows_by_day.items()):
+        for day, windows in sorted(need.late_windows_by_day.items()):
             need_starts = start_set(windows, need.duration)
             helpers = [
                 volunteer_id
@@ -129,7 +129,7 @@ def coverage_upper_bound(
         windows = normalise(
             (start, end)
             for need in home.needs
-            for start, end in facts[need.id].windows_by_day.get(day, [])
+            for start, end in facts[need.id].late_windows_by_day.get(day, [])
         )
         linked = any(
             link.first in {need.id for need in home.needs} for link in problem.dependencies

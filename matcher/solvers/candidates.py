@@ -75,6 +75,18 @@ class NeedFacts:
     place: int
     windows_by_day: dict[int, Intervals]
     qualified: list[str] = field(default_factory=list)
+    late_windows_by_day: dict[int, Intervals] = field(default_factory=dict)
+    """The windows stretched by the lateness a soft window allows (the visit may end that much
+    later); the same as `windows_by_day` for a hard window."""
+
+    def lateness(self, day: int, start: int) -> float:
+        """Minutes late for a visit starting then: the least over the windows already open."""
+        late = [
+            max(0, start - (end - self.duration))
+            for window_start, end in self.windows_by_day.get(day, [])
+            if window_start <= start
+        ]
+        return float(min(late)) if late else 0.0
 
 
 def is_qualified(
@@ -93,11 +105,12 @@ def is_qualified(
 
 
 def availability_by_day(volunteer: Volunteer) -> dict[int, Intervals]:
-    """The volunteer's availability per weekday index."""
+    """The volunteer's availability windows per weekday index, sorted, never merged (a visit
+    must lie inside one window, not across two that touch)."""
     result: dict[int, Intervals] = {}
     for window in volunteer.availability:
         result.setdefault(window.day_index, []).append((window.start, window.end))
-    return {day: normalise(intervals) for day, intervals in result.items()}
+    return {day: sorted(set(intervals)) for day, intervals in result.items()}
 
 
 def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
@@ -107,8 +120,19 @@ def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
         for need in recipient.needs:
             service = problem.service_by_id[need.service]
             windows: dict[int, Intervals] = {}
+            late_windows: dict[int, Intervals] = {}
             for window in problem.allowed_windows(need):
                 windows.setdefault(window.day_index, []).append((window.start, window.end))
+                stretch = 0
+                if need.soft_window:
+                    stretch = (
+                        need.max_lateness_min
+                        if need.max_lateness_min is not None
+                        else problem.day_length_min
+                    )
+                late_windows.setdefault(window.day_index, []).append(
+                    (window.start, min(problem.day_length_min, window.end + stretch))
+                )
             facts[need.id] = NeedFacts(
                 need=need,
                 recipient=recipient,
@@ -116,7 +140,10 @@ def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
                 duration=problem.duration_of(need),
                 priority=problem.priority_of(need),
                 place=travel.recipient_place[recipient.id],
-                windows_by_day={day: normalise(spans) for day, spans in windows.items()},
+                windows_by_day={day: sorted(set(spans)) for day, spans in windows.items()},
+                late_windows_by_day={
+                    day: sorted(set(spans)) for day, spans in late_windows.items()
+                },
                 qualified=[
                     volunteer.id
                     for volunteer in problem.volunteers
@@ -137,7 +164,7 @@ def reachable_start_set(
     """Starts at which this volunteer could make this visit alone on this day: inside the
     need's windows and their availability, leaving their start place and getting home in time,
     within their single-trip distance."""
-    windows = facts.windows_by_day.get(day)
+    windows = facts.late_windows_by_day.get(day)
     own = availability.get(day)
     if not windows or not own:
         return []
@@ -178,9 +205,9 @@ def diagnose_unplanned(problem: Problem, travel: TravelModel, facts: NeedFacts) 
         availability = availability_by_day(volunteer)
         days = [
             day
-            for day in facts.windows_by_day
+            for day in facts.late_windows_by_day
             if intersect(
-                start_set(facts.windows_by_day[day], facts.duration),
+                start_set(facts.late_windows_by_day[day], facts.duration),
                 start_set(availability.get(day, []), facts.duration),
             )
         ]

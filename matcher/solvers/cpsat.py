@@ -176,7 +176,7 @@ def build_week_model(
         if remaining <= 0:
             continue
         gap = need.need.min_gap_days
-        for day, windows in sorted(need.windows_by_day.items()):
+        for day, windows in sorted(need.late_windows_by_day.items()):
             if any(abs(day - other) < gap for other in fixed_days):
                 continue
             need_starts = start_set(windows, need.duration)
@@ -243,24 +243,45 @@ def build_week_model(
                 if first.day < second.day < first.day + need.need.min_gap_days:
                     model.add_bool_or([first.present.Not(), second.present.Not()])
 
-    # A recipient receives one visit at a time.
-    intervals_by_recipient_day: dict[tuple[str, int], list[cp_model.IntervalVar]] = defaultdict(
-        list
+    _link_dependent_visits(problem, model, options, fixed_visits)
+
+    # A recipient receives one visit at a time (linked visits excepted: they may overlap).
+    linked = {(link.first, link.second) for link in problem.dependencies}
+    linked |= {(second, first) for first, second in linked}
+    intervals_by_recipient_day: dict[tuple[str, int], list[tuple[str, cp_model.IntervalVar]]] = (
+        defaultdict(list)
     )
     for option in options.values():
         recipient = facts[option.need].recipient.id
         intervals_by_recipient_day[(recipient, option.day)].append(
-            model.new_optional_fixed_size_interval_var(
-                option.start, option.duration, option.present, f"at[{option.need},{option.day}]"
+            (
+                option.need,
+                model.new_optional_fixed_size_interval_var(
+                    option.start, option.duration, option.present, f"at[{option.need},{option.day}]"
+                ),
             )
         )
     for (recipient, day), intervals in intervals_by_recipient_day.items():
         for visit in fixed_by_recipient_day.get((recipient, day), []):
             intervals.append(
-                model.new_fixed_size_interval_var(visit.start, visit.end - visit.start, "fixed")
+                (
+                    visit.need,
+                    model.new_fixed_size_interval_var(
+                        visit.start, visit.end - visit.start, "fixed"
+                    ),
+                )
             )
-        if len(intervals) > 1:
-            model.add_no_overlap(intervals)
+        if len(intervals) < 2:
+            continue
+        if not any((a, b) in linked for a, _ in intervals for b, _ in intervals):
+            model.add_no_overlap([interval for _, interval in intervals])
+            continue
+        for index, (first_need, first_interval) in enumerate(intervals):
+            for second_need, second_interval in intervals[index + 1 :]:
+                if (first_need, second_need) not in linked:
+                    model.add_no_overlap([first_interval, second_interval])
+
+    lateness = _lateness_terms(model, options, facts)
 
     # Each volunteer's day: a circuit from the start place, through its visits, back home.
     arcs_by_pair: dict[
@@ -392,6 +413,14 @@ def build_week_model(
                 sum(node.presence if node.presence is not None else 1 for node in nodes)
                 <= volunteer.max_visits_per_day
             )
+        if volunteer.capacity is not None:
+            carried = [
+                (node.presence if node.presence is not None else 1) * facts[node.key[0]].need.load
+                for node in nodes
+                if node.key[0] in facts and facts[node.key[0]].need.load
+            ]
+            if carried:
+                model.add(sum(carried) <= volunteer.capacity)
 
     for volunteer in problem.volunteers:
         if volunteer.max_minutes_per_week is None or volunteer.id not in load_terms:
@@ -461,9 +490,21 @@ def build_week_model(
         count = len(loads)
         total = sum(loads.values())
         for volunteer_id, load in loads.items():
-            excess = model.new_int_var(0, 7 * 24 * 60 * 100 * count, f"excess[{volunteer_id}]")
+            excess = model.new_int_var(
+                0, 7 * problem.day_length_min * 100 * count, f"excess[{volunteer_id}]"
+            )
             model.add(count * excess >= count * load - total)
             objective_terms.append(-max(1, round(weights_scale * weights.fairness / 100)) * excess)
+    if lateness:
+        late_cost = round(weights_scale * weights.lateness_per_min)
+        if late_cost:
+            objective_terms.extend(-late_cost * late for late in lateness)
+        peak_cost = round(weights_scale * weights.max_lateness_per_min)
+        if peak_cost:
+            peak = model.new_int_var(0, problem.day_length_min, "largest_lateness")
+            for late in lateness:
+                model.add(peak >= late)
+            objective_terms.append(-peak_cost * peak)
     objective = sum(objective_terms)
     return WeekModel(
         model=model,
@@ -476,6 +517,86 @@ def build_week_model(
         idle=idle,
         serves=serves_by_helper,
     )
+
+
+def _link_dependent_visits(
+    problem: Problem,
+    model: cp_model.CpModel,
+    options: dict[tuple[str, int], _Option],
+    fixed_visits: list[Visit],
+) -> None:
+    """Linked needs: both visited on the same days or neither, the second starting within its
+    gap of the first, by different volunteers."""
+    fixed_by_key = {(visit.need, WEEKDAYS.index(visit.day)): visit for visit in fixed_visits}
+    for link in problem.dependencies:
+        low, high = link.min_gap_min, link.max_gap_min
+        if link.kind == "simultaneous":
+            low, high = 0, 0
+        for day in range(7):
+            first = options.get((link.first, day))
+            second = options.get((link.second, day))
+            first_fixed = fixed_by_key.get((link.first, day))
+            second_fixed = fixed_by_key.get((link.second, day))
+            first_start: Any = (
+                first.start if first else (first_fixed.start if first_fixed else None)
+            )
+            second_start: Any = (
+                second.start if second else (second_fixed.start if second_fixed else None)
+            )
+            first_present: Any = first.present if first else (1 if first_fixed else 0)
+            second_present: Any = second.present if second else (1 if second_fixed else 0)
+            if first is None and second is None:
+                continue
+            if first is not None:
+                model.add(first.present == second_present)
+            if second is not None:
+                model.add(second.present == first_present)
+            if first_start is None or second_start is None:
+                continue
+            enforce = [option.present for option in (first, second) if option is not None]
+            model.add(second_start - first_start >= low).only_enforce_if(enforce)
+            if high is not None:
+                model.add(second_start - first_start <= high).only_enforce_if(enforce)
+            first_team = (
+                set(first.assigned) if first else set(first_fixed.volunteers if first_fixed else [])
+            )
+            second_team = (
+                set(second.assigned)
+                if second
+                else set(second_fixed.volunteers if second_fixed else [])
+            )
+            for volunteer_id in sorted(first_team & second_team):
+                first_on: Any = first.assigned[volunteer_id] if first else 1
+                second_on: Any = second.assigned[volunteer_id] if second else 1
+                model.add(first_on + second_on <= 1)
+
+
+def _lateness_terms(
+    model: cp_model.CpModel, options: dict[tuple[str, int], _Option], facts: dict[str, NeedFacts]
+) -> list[cp_model.IntVar]:
+    """Minutes late of every soft-window option: measured against the window it starts in
+    (the one that makes it least late), zero when absent."""
+    lateness: list[cp_model.IntVar] = []
+    for (need_id, day), option in sorted(options.items()):
+        need = facts[need_id]
+        if not need.need.soft_window:
+            continue
+        windows = need.windows_by_day.get(day, [])
+        late = model.new_int_var(0, 7 * 24 * 60 * 10, f"late[{need_id},{day}]")
+        if len(windows) == 1:
+            model.add(late >= option.start - (windows[0][1] - option.duration))
+        else:
+            choices = []
+            for window_start, window_end in windows:
+                chosen = model.new_bool_var("")
+                model.add(option.start >= window_start).only_enforce_if(chosen)
+                model.add(late >= option.start - (window_end - option.duration)).only_enforce_if(
+                    chosen
+                )
+                choices.append(chosen)
+            model.add(sum(choices) == option.present)
+        lateness.append(late)
+    return lateness
 
 
 def _centi_minutes(minutes: float) -> int:

@@ -61,8 +61,8 @@ class LnsParameters(BaseModel):
 def plan_score(
     problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts], visits: list[Visit]
 ) -> float:
-    """The policy objective of a set of visits: coverage and continuity points minus travel and
-    staff cost (fairness is left to the sub-models)."""
+    """The policy objective of a set of visits: coverage and continuity points minus travel,
+    staff cost and lateness (fairness is left to the sub-models)."""
     weights = problem.policy.weights
     historic = {(item.recipient, item.volunteer) for item in problem.history}
     score = 0.0
@@ -86,6 +86,14 @@ def plan_score(
                     else weights.volunteer_cost_per_hour
                 )
             score -= hourly * (visit.end - visit.start) / 60.0
+    largest_lateness = 0.0
+    for visit in visits:
+        need = facts[visit.need]
+        if need.need.soft_window:
+            late = need.lateness(WEEKDAYS.index(visit.day), visit.start)
+            score -= weights.lateness_per_min * late
+            largest_lateness = max(largest_lateness, late)
+    score -= weights.max_lateness_per_min * largest_lateness
     for (volunteer_id, _), day_visits in days.items():
         place = travel.start_place[volunteer_id]
         metres = 0.0
@@ -137,7 +145,7 @@ class _Neighbourhoods:
         return [
             (volunteer_id, day)
             for volunteer_id in need.qualified
-            for day in need.windows_by_day
+            for day in need.late_windows_by_day
             if day in self.available_days.get(volunteer_id, [])
         ]
 
@@ -160,7 +168,7 @@ class _Neighbourhoods:
             fitting = [
                 need
                 for need in open_needs
-                if day in need.windows_by_day and volunteer_id in need.qualified
+                if day in need.late_windows_by_day and volunteer_id in need.qualified
             ]
             fitting.sort(key=lambda need: (-need.priority, self.travel.distance(start, need.place)))
             result[(volunteer_id, day)] = {
