@@ -7,9 +7,11 @@ from typing import Any
 
 from matcher.checker import check_plan
 from matcher.models import Plan, Problem
+from matcher.solvers.candidates import need_facts
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.lns import solve_lns
+from matcher.solvers.objective import objective_breakdown
 from matcher.travel import TravelModel
 
 SOLVERS = ("greedy", "cpsat", "lns", "auto")
@@ -72,4 +74,8 @@ def solve(
         broken = "; ".join(violation.message for violation in report.violations[:5])
         raise SolverError(f"solver {chosen!r} broke {len(report.violations)} rule(s): {broken}")
     plan.metrics = report.metrics
+    plan.solver.objective = report.metrics.weighted_planned
+    plan.solver.objective_breakdown = objective_breakdown(
+        checked_problem, travel, need_facts(checked_problem, travel), plan.visits
+    )
     return plan

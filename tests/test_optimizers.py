@@ -233,3 +233,42 @@ def test_auto_chooses_by_size_and_says_so() -> None:
     plan = solve(small, solver="auto", time_limit_s=10)
     assert plan.solver.parameters["auto"]["chosen"] == "cpsat"
     assert plan.metrics is not None and plan.metrics.weighted_planned == pytest.approx(5.0)
+
+
+def test_objective_breakdown_by_term() -> None:
+    """solve() reports the policy objective term by term, worked out by hand.
+
+    Two 30-minute visits 100 m and 300 m from home on one 600 m round walk: coverage
+    2 x 1,000 points, travel 0.6 km x 10 points, no continuity, cost or lateness, one volunteer
+    so no load above the mean.
+    """
+    problem = Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": [{"id": "visit", "duration_min": 30}],
+            "recipients": [
+                {
+                    "id": name,
+                    "location": {"x_m": x, "y_m": 0},
+                    "needs": [{"id": f"{name}-visit", "service": "visit"}],
+                }
+                for name, x in (("near", 100), ("far", 300))
+            ],
+            "volunteers": [
+                {
+                    "id": "v",
+                    "home": {"x_m": 0, "y_m": 0},
+                    "speed_m_per_min": 100,
+                    "availability": monday("09:00", "12:00"),
+                }
+            ],
+            "travel": {"detour_factor": 1.0},
+        }
+    )
+    plan = solve(problem, solver="cpsat", time_limit_s=20)
+    terms = plan.solver.objective_breakdown
+    assert terms["coverage"] == pytest.approx(2000.0)
+    assert terms["travel"] == pytest.approx(-6.0)
+    assert terms["continuity"] == terms["cost"] == terms["lateness"] == terms["fairness"] == 0
+    assert terms["total"] == pytest.approx(1994.0)
+    assert plan.solver.objective == pytest.approx(2.0)

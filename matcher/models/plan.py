@@ -136,12 +136,21 @@ class SolverInfo(StrictModel):
 
     solver: str
     status: Literal["FEASIBLE", "OPTIMAL", "NO_SOLUTION", "MANUAL"] = "FEASIBLE"
-    objective: float | None = None
+    objective: float | None = Field(
+        default=None,
+        description="priority-weighted coverage: the sum of the priorities of the planned "
+        "visits, the primary objective that `bound` and `gap` refer to",
+    )
     bound: float | None = None
     gap: float | None = None
     wall_time_s: float = 0.0
     seed: int = 0
     time_limit_s: float | None = None
+    objective_breakdown: dict[str, float] = Field(
+        default_factory=dict,
+        description="the policy objective term by term (coverage, continuity, travel, cost, "
+        "lateness, fairness) and its total, in points",
+    )
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -28,6 +28,7 @@ from matcher.solvers.cpsat import (
     unplanned_occurrences,
     weighted_coverage,
 )
+from matcher.solvers.objective import objective_breakdown
 from matcher.travel import TravelModel
 
 NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
@@ -61,49 +62,9 @@ class LnsParameters(BaseModel):
 def plan_score(
     problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts], visits: list[Visit]
 ) -> float:
-    """The policy objective of a set of visits: coverage and continuity points minus travel,
-    staff cost and lateness (fairness is left to the sub-models)."""
-    weights = problem.policy.weights
-    historic = {(item.recipient, item.volunteer) for item in problem.history}
-    score = 0.0
-    days: dict[tuple[str, int], list[Visit]] = defaultdict(list)
-    for visit in visits:
-        need = facts[visit.need]
-        score += weights.coverage * need.priority
-        for volunteer_id in visit.volunteers:
-            volunteer = problem.volunteer_by_id[volunteer_id]
-            days[(volunteer_id, WEEKDAYS.index(visit.day))].append(visit)
-            if (
-                volunteer_id in need.recipient.preferred_volunteers
-                or (need.recipient.id, volunteer_id) in historic
-            ):
-                score += weights.continuity
-            hourly = volunteer.cost_per_hour
-            if hourly is None:
-                hourly = (
-                    weights.staff_cost_per_hour
-                    if volunteer.kind == "staff"
-                    else weights.volunteer_cost_per_hour
-                )
-            score -= hourly * (visit.end - visit.start) / 60.0
-    largest_lateness = 0.0
-    for visit in visits:
-        need = facts[visit.need]
-        if need.need.soft_window:
-            late = need.lateness(WEEKDAYS.index(visit.day), visit.start)
-            score -= weights.lateness_per_min * late
-            largest_lateness = max(largest_lateness, late)
-    score -= weights.max_lateness_per_min * largest_lateness
-    for (volunteer_id, _), day_visits in days.items():
-        place = travel.start_place[volunteer_id]
-        metres = 0.0
-        for visit in sorted(day_visits, key=lambda item: item.start):
-            here = travel.recipient_place[visit.recipient]
-            metres += travel.distance(place, here)
-            place = here
-        metres += travel.distance(place, travel.home_place[volunteer_id])
-        score -= weights.travel_per_km * metres / 1000.0
-    return score
+    """The policy objective of a set of visits, fairness left to the sub-models."""
+    terms = objective_breakdown(problem, travel, facts, visits)
+    return terms["total"] - terms["fairness"]
 
 
 class _Neighbourhoods:
