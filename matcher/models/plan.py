@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from matcher.messages import reason_messages
 from matcher.models.common import ClockTime, DayOfWeek, StrictModel
 
 ReasonCode = Literal[
@@ -28,17 +29,8 @@ ReasonCode = Literal[
 - `not_planned`: the solver left it out for another reason (e.g. a time limit).
 """
 
-REASON_MESSAGES: dict[str, str] = {
-    "no_qualified_volunteer": "No volunteer has the skills and checks this visit needs "
-    "(or the recipient has excluded everyone who has).",
-    "no_shared_window": "No qualified volunteer is available at a time when this visit can "
-    "take place.",
-    "too_far": "The qualified volunteers who are free then live too far away or cannot get "
-    "there in time.",
-    "volunteers_full": "Every qualified volunteer who could come is already fully booked "
-    "this week.",
-    "not_planned": "The solver did not plan this visit.",
-}
+REASON_MESSAGES: dict[str, str] = reason_messages("en")
+"""The English sentence of every reason code, from the catalogue (`matcher.messages`)."""
 
 
 class Visit(StrictModel):

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from matcher.messages import Language
 from matcher.models.common import (
     MAX_DAY_LENGTH_MIN,
     MINUTES_PER_DAY,
@@ -225,6 +226,9 @@ class Policy(StrictModel):
 
     priority: PriorityPolicy = Field(default_factory=PriorityPolicy)
     weights: PolicyWeights = Field(default_factory=PolicyWeights)
+    language: Language = Field(
+        default="en", description="language of explanations and messages: en, or zh (简体中文)"
+    )
 
 
 class TravelMatrix(StrictModel):
