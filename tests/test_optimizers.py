@@ -272,3 +272,13 @@ def test_objective_breakdown_by_term() -> None:
     assert terms["continuity"] == terms["cost"] == terms["lateness"] == terms["fairness"] == 0
     assert terms["total"] == pytest.approx(1994.0)
     assert plan.solver.objective == pytest.approx(2.0)
+
+
+def test_pooled_relaxation_is_looser_but_still_valid() -> None:
+    """Pooling volunteers by qualification never lowers the bound below the exact relaxation."""
+    community = small_community(4)
+    travel = TravelModel(community)
+    exact_bound = coverage_upper_bound(community, travel, aggregate=False)
+    pooled_bound = coverage_upper_bound(community, travel, aggregate=True)
+    planned = check_plan(community, solve_greedy(community, travel)).metrics.weighted_planned
+    assert pooled_bound >= exact_bound - 1e-6 >= planned - 2e-6

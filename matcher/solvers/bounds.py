@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from matcher.models import Problem
+from matcher.models import Problem, Volunteer
 from matcher.solvers.candidates import (
     NeedFacts,
     availability_by_day,
@@ -55,51 +55,104 @@ def _measure(intervals: list[tuple[int, int]]) -> float:
     return float(sum(high - low for low, high in intervals))
 
 
+AGGREGATE_ABOVE_SHARES = 150_000
+"""Above this many (need, day, volunteer) shares, volunteers with the same qualifications are
+pooled into one group (their minutes, caps and capacities added up), which keeps the relaxation
+small enough to solve in seconds on 1,500 recipients. Pooling only enlarges what the relaxation
+allows, so the bound stays valid; it is looser."""
+
+
+def _group_key(volunteer: Volunteer) -> str:
+    return "|".join(
+        [
+            ",".join(sorted(volunteer.skills)),
+            str(volunteer.verified),
+            str(volunteer.background_checked),
+        ]
+    )
+
+
+def _total(values: list[float | None]) -> float | None:
+    """Sum of limits, or None (no limit) when any member has none."""
+    return None if any(value is None for value in values) else sum(v for v in values if v)
+
+
 def coverage_upper_bound(
-    problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts] | None = None
+    problem: Problem,
+    travel: TravelModel,
+    facts: dict[str, NeedFacts] | None = None,
+    *,
+    aggregate: bool | None = None,
+    time_limit_s: float | None = None,
 ) -> float:
-    """An upper bound on the sum of priorities of the visits any plan can make."""
+    """An upper bound on the sum of priorities of the visits any plan can make.
+
+    `aggregate` pools volunteers with the same qualifications (None: only for large weeks).
+    If HiGHS does not finish within `time_limit_s`, the bound falls back to the plain count of
+    what each need could at most receive (valid, much looser).
+    """
     facts = facts if facts is not None else need_facts(problem, travel)
     availability = {
         volunteer.id: availability_by_day(volunteer) for volunteer in problem.volunteers
     }
-    priorities: list[float] = []
-    upper = _Rows()
-    equal = _Rows()
-    day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts]]] = defaultdict(list)
-    recipient_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
-
-    def new_column(priority: float) -> int:
-        priorities.append(priority)
-        return len(priorities) - 1
-
-    for _, need in sorted(facts.items()):
-        team = need.service.team_size
-        day_columns: dict[int, int] = {}
+    eligible: dict[tuple[str, int], list[str]] = {}
+    for need_id, need in sorted(facts.items()):
         for day, windows in sorted(need.late_windows_by_day.items()):
             need_starts = start_set(windows, need.duration)
-            helpers = [
+            eligible[(need_id, day)] = [
                 volunteer_id
                 for volunteer_id in need.qualified
                 if intersect(
                     need_starts, start_set(availability[volunteer_id].get(day, []), need.duration)
                 )
             ]
+    if aggregate is None:
+        aggregate = sum(len(helpers) for helpers in eligible.values()) > AGGREGATE_ABOVE_SHARES
+    group_of = {
+        volunteer.id: (_group_key(volunteer) if aggregate else volunteer.id)
+        for volunteer in problem.volunteers
+    }
+    members: dict[str, list[str]] = defaultdict(list)
+    for volunteer in problem.volunteers:
+        members[group_of[volunteer.id]].append(volunteer.id)
+
+    priorities: list[float] = []
+    share_limits: list[float] = []
+    upper = _Rows()
+    equal = _Rows()
+    day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts]]] = defaultdict(list)
+    recipient_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    trivial = 0.0
+
+    def new_column(priority: float, limit: float = 1.0) -> int:
+        priorities.append(priority)
+        share_limits.append(limit)
+        return len(priorities) - 1
+
+    for need_id, need in sorted(facts.items()):
+        team = need.service.team_size
+        day_columns: dict[int, int] = {}
+        for day in sorted(need.late_windows_by_day):
+            helpers = eligible[(need_id, day)]
             if len(helpers) < team:
                 continue
             present = new_column(need.priority)
             day_columns[day] = present
             crew = [(present, -float(team))]
+            counts: dict[str, int] = defaultdict(int)
             for volunteer_id in helpers:
-                share = new_column(0.0)
+                counts[group_of[volunteer_id]] += 1
+            for group, count in sorted(counts.items()):
+                share = new_column(0.0, float(min(count, team)))
                 crew.append((share, 1.0))
                 if team > 1:
-                    upper.add([(share, 1.0), (present, -1.0)], 0.0)
-                day_terms[(volunteer_id, day)].append((share, need))
+                    upper.add([(share, 1.0), (present, -float(min(count, team)))], 0.0)
+                day_terms[(group, day)].append((share, need))
             equal.add(crew, 0.0)
             recipient_terms[(need.recipient.id, day)].append((present, float(need.duration)))
         if not day_columns:
             continue
+        trivial += need.priority * min(need.need.visits_per_week, len(day_columns))
         upper.add([(column, 1.0) for column in day_columns.values()], need.need.visits_per_week)
         for day, column in day_columns.items():
             for other_day, other in day_columns.items():
@@ -107,19 +160,22 @@ def coverage_upper_bound(
                     upper.add([(column, 1.0), (other, 1.0)], 1.0)
 
     week_terms: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for (volunteer_id, day), terms in day_terms.items():
-        volunteer = problem.volunteer_by_id[volunteer_id]
-        free = _measure(availability[volunteer_id].get(day, []))
+    for (group, day), terms in day_terms.items():
+        people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
+        free = sum(_measure(availability[person.id].get(day, [])) for person in people)
         upper.add([(share, float(need.duration)) for share, need in terms], free)
-        if volunteer.max_visits_per_day is not None:
-            upper.add([(share, 1.0) for share, _ in terms], volunteer.max_visits_per_day)
-        if volunteer.capacity is not None:
+        visits_cap = _total([person.max_visits_per_day for person in people])
+        if visits_cap is not None:
+            upper.add([(share, 1.0) for share, _ in terms], visits_cap)
+        capacity = _total([person.capacity for person in people])
+        if capacity is not None:
             loaded = [(share, float(need.need.load)) for share, need in terms if need.need.load]
             if loaded:
-                upper.add(loaded, volunteer.capacity)
-        week_terms[volunteer_id].extend((share, float(need.duration)) for share, need in terms)
-    for volunteer_id, week in week_terms.items():
-        cap = problem.volunteer_by_id[volunteer_id].max_minutes_per_week
+                upper.add(loaded, capacity)
+        week_terms[group].extend((share, float(need.duration)) for share, need in terms)
+    for group, week in week_terms.items():
+        people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
+        cap = _total([person.max_minutes_per_week for person in people])
         if cap is not None:
             upper.add(week, cap)
     for (recipient_id, day), visits in recipient_terms.items():
@@ -146,10 +202,11 @@ def coverage_upper_bound(
         b_ub=np.asarray(upper.limits) if upper.limits else None,
         A_eq=equal.matrix(columns) if equal.limits else None,
         b_eq=np.asarray(equal.limits) if equal.limits else None,
-        bounds=(0.0, 1.0),
+        bounds=list(zip([0.0] * columns, share_limits, strict=True)),
         method="highs-ipm",
+        options={"time_limit": time_limit_s} if time_limit_s is not None else None,
     )
     if result.status != 0:
-        raise RuntimeError(f"the coverage relaxation failed: {result.message}")
+        return trivial
     # HiGHS' optimality tolerances are about 1e-7: stay safely above the true optimum.
-    return float(-result.fun) * (1 + 1e-7) + 1e-6
+    return min(trivial, float(-result.fun) * (1 + 1e-7) + 1e-6)

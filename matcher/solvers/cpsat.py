@@ -832,7 +832,7 @@ def solve_cpsat(
     if parameters.relaxation_bound:
         from matcher.solvers.bounds import coverage_upper_bound
 
-        relaxed = coverage_upper_bound(problem, travel, facts)
+        relaxed = coverage_upper_bound(problem, travel, facts, time_limit_s=max(5.0, 0.5 * limit))
         bound = relaxed if bound is None else min(bound, relaxed)
     if bound is not None:
         bound = max(bound, value)

@@ -194,7 +194,11 @@ def solve_lns(
     bound: float | None = None
     executor = ThreadPoolExecutor(max_workers=1) if parameters.compute_bound else None
     pending_bound = (
-        executor.submit(coverage_upper_bound, problem, travel, facts) if executor else None
+        executor.submit(
+            coverage_upper_bound, problem, travel, facts, time_limit_s=max(5.0, 0.6 * limit)
+        )
+        if executor
+        else None
     )
     rng = random.Random(seed)
     neighbourhoods = _Neighbourhoods(
