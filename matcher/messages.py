@@ -3,7 +3,7 @@
 Each entry is a code with one `str.format` template per language. Reason codes (why a visit is
 not planned) are the plain codes of `matcher.models.ReasonCode`; everything else is namespaced:
 `candidate.*` (why one volunteer cannot make a visit), `rule.*` (short names of those rules),
-`explain.*`, `whatif.*`, `score.*`, `day.*` and `kind.*`.
+`explain.*`, `whatif.*`, `qualification.*`, `score.*` and `day.*`.
 
 >>> message("too_far", "en").startswith("The qualified volunteers")
 True
@@ -56,10 +56,6 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "zh": "求解器没有安排这次服务。",
     },
     # Why one volunteer cannot make the visit (one sentence per rule, in rule order).
-    "candidate.recipient_kind": {
-        "en": "the service {service} is not offered to a {kind}",
-        "zh": "服务 {service} 不面向{kind}",
-    },
     "candidate.lacks_skill": {
         "en": "lacks the skill(s): {skills}",
         "zh": "缺少技能：{skills}",
@@ -120,7 +116,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "zh": "{days}已携带 {carried}，上限为 {capacity}",
     },
     "candidate.time_taken": {
-        "en": "their free time on {days} is taken by: {visits}",
+        "en": "has their free time on {days} taken by: {visits}",
         "zh": "{days}的空闲时间已被这些服务占用：{visits}",
     },
     "candidate.would_fit": {
@@ -133,7 +129,6 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "zh": "仍可在{day} {time} 前往；求解器没有安排（{reason}）",
     },
     # Short names of the rules, for counts.
-    "rule.recipient_kind": {"en": "not offered to this recipient", "zh": "服务不面向此对象"},
     "rule.lacks_skill": {"en": "lack a skill", "zh": "缺少技能"},
     "rule.not_verified": {"en": "not verified", "zh": "未经核验"},
     "rule.no_background_check": {"en": "no background check", "zh": "未做背景审查"},
@@ -230,7 +225,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "zh": "两个方案的服务次数相同（按优先级加权差 {weighted:+.1f}）。",
     },
     "score.ok": {"en": "Your plan keeps every rule.", "zh": "您的方案遵守全部规则。"},
-    # Weekdays and kinds of recipient.
+    # Weekdays.
     "day.mon": {"en": "Monday", "zh": "周一"},
     "day.tue": {"en": "Tuesday", "zh": "周二"},
     "day.wed": {"en": "Wednesday", "zh": "周三"},
@@ -238,8 +233,6 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "day.fri": {"en": "Friday", "zh": "周五"},
     "day.sat": {"en": "Saturday", "zh": "周六"},
     "day.sun": {"en": "Sunday", "zh": "周日"},
-    "kind.elder": {"en": "elder", "zh": "老人"},
-    "kind.child": {"en": "child", "zh": "儿童"},
 }
 
 LIST_SEPARATOR: dict[Language, str] = {"en": ", ", "zh": "、"}

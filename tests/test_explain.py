@@ -1,0 +1,533 @@
+"""Explanations: per-volunteer verdicts and reasons, the message catalogue, what-if, plan mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Formatter
+from typing import Any, get_args
+
+import pytest
+
+from matcher.api import solve
+from matcher.checker import check_plan
+from matcher.explain import (
+    RULE_ORDER,
+    AddVolunteer,
+    CandidateVerdict,
+    Explanation,
+    RaiseWeeklyCap,
+    SwitchToBike,
+    WidenWindow,
+    apply_change,
+    explain_unassigned,
+    render_explanations,
+    score_plan,
+    what_if,
+)
+from matcher.messages import CATALOGUE, LANGUAGES, REASON_CODES, message, placeholders
+from matcher.models import REASON_MESSAGES, Plan, Problem, ReasonCode, UnassignedVisit, Visit
+
+DATA = Path(__file__).parent / "data"
+MONDAY = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+
+
+def load(name: str) -> Problem:
+    """A problem from tests/data."""
+    return Problem.model_validate_json((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def week(
+    services: list[dict[str, Any]],
+    recipients: list[dict[str, Any]],
+    volunteers: list[dict[str, Any]],
+    **extra: Any,
+) -> Problem:
+    """A small problem in planar metres."""
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": services,
+            "recipients": recipients,
+            "volunteers": volunteers,
+            **extra,
+        }
+    )
+
+
+def elder(identifier: str, x_m: float, needs: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A recipient at (x_m, 0) with these needs."""
+    return {"id": identifier, "location": {"x_m": x_m, "y_m": 0}, "needs": needs, **extra}
+
+
+def helper(identifier: str, x_m: float, **extra: Any) -> dict[str, Any]:
+    """A volunteer living at (x_m, 0), free Monday morning unless told otherwise."""
+    return {
+        "id": identifier,
+        "home": {"x_m": x_m, "y_m": 0},
+        "availability": MONDAY,
+        **extra,
+    }
+
+
+def chat(identifier: str, windows: list[dict[str, Any]] | None = None, **extra: Any) -> dict:
+    """A need for the 30-minute chat service, Monday morning unless told otherwise."""
+    return {"id": identifier, "service": "chat", "windows": windows or MONDAY, **extra}
+
+
+CHAT = {"id": "chat", "duration_min": 30}
+
+
+def solved(problem: Problem, solver: str = "greedy") -> Plan:
+    """The plan of a solver, insisting the checker finds nothing wrong."""
+    plan = solve(problem, solver=solver, time_limit_s=10)
+    assert check_plan(problem, plan).ok
+    return plan
+
+
+def checked(problem: Problem, plan: Plan) -> Plan:
+    """A hand-made plan, insisting the checker finds nothing wrong."""
+    report = check_plan(problem, plan)
+    assert report.ok, [violation.message for violation in report.violations]
+    return plan
+
+
+def only(explanations: list[Explanation]) -> Explanation:
+    """The one explanation of a plan with one unplanned visit."""
+    assert len(explanations) == 1, render_explanations(explanations)
+    return explanations[0]
+
+
+def verdicts(explanation: Explanation) -> dict[str, CandidateVerdict]:
+    """The verdicts by volunteer."""
+    return {verdict.volunteer: verdict for verdict in explanation.candidates}
+
+
+# ----------------------------------------------------------------------------- reasons
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "rules"),
+    [
+        ("unplannable_no_skill", "no_qualified_volunteer", {"helper": "lacks_skill"}),
+        ("unplannable_no_shared_window", "no_shared_window", {"mornings": "not_available"}),
+        ("unplannable_too_far", "too_far", {"short-trips": "too_far", "slow-walker": "too_far"}),
+        ("unplannable_full", "volunteers_full", {"busy": "visits_per_day"}),
+    ],
+)
+def test_reason_agrees_with_the_solvers(name: str, reason: str, rules: dict[str, str]) -> None:
+    """Each unplannable instance gets the solvers' reason and the expected verdicts."""
+    problem = load(name)
+    for solver in ("greedy", "cpsat"):
+        plan = solved(problem, solver)
+        explanation = only(explain_unassigned(problem, plan))
+        assert explanation.reason == reason == explanation.plan_reason
+        assert {v.volunteer: v.rule for v in explanation.candidates} == rules
+        assert explanation.message.startswith(REASON_MESSAGES[reason])
+
+
+def test_missing_skill_is_named() -> None:
+    """A volunteer without the skill is told which skill is missing."""
+    problem = load("unplannable_no_skill")
+    verdict = verdicts(only(explain_unassigned(problem, solved(problem))))["helper"]
+    assert verdict.missing_skills == ["haircut"]
+    assert "haircut" in verdict.detail
+
+
+def test_qualification_rules_come_in_order() -> None:
+    """Skill, verification, background check, exclusion and load, each for one volunteer."""
+    problem = week(
+        [
+            {
+                "id": "homework",
+                "duration_min": 30,
+                "required_skills": ["tutoring"],
+                "requires_verified": True,
+                "recipient_kinds": ["child"],
+            }
+        ],
+        [
+            elder(
+                "kid",
+                0,
+                [{"id": "kid-homework", "service": "homework", "windows": MONDAY, "load": 1}],
+                kind="child",
+                excluded_volunteers=["excluded"],
+            )
+        ],
+        [
+            helper("no-skill", 100),
+            helper("unverified", 100, skills=["tutoring"]),
+            helper("unchecked", 100, skills=["tutoring"], verified=True),
+            helper("excluded", 100, skills=["tutoring"], verified=True, background_checked=True),
+            helper(
+                "weak",
+                100,
+                skills=["tutoring"],
+                verified=True,
+                background_checked=True,
+                capacity=0,
+            ),
+        ],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "no_qualified_volunteer" == explanation.plan_reason
+    assert [verdict.rule for verdict in explanation.candidates] == [
+        "lacks_skill",
+        "not_verified",
+        "no_background_check",
+        "excluded",
+        "load_too_heavy",
+    ]
+
+
+def test_availability_too_short() -> None:
+    """Free inside the window, but not for as long as the visit takes."""
+    window = [{"day": "tue", "start": "14:00", "end": "16:00"}]
+    problem = week(
+        [{"id": "chat", "duration_min": 60}],
+        [elder("ma", 0, [chat("ma-chat", window)])],
+        [helper("v", 100, availability=[{"day": "tue", "start": "14:00", "end": "14:30"}])],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "no_shared_window" == explanation.plan_reason
+    assert verdicts(explanation)["v"].rule == "window_too_short"
+
+
+def test_no_day_left_after_the_other_visits() -> None:
+    """The first visit, on Tuesday, leaves no day two days apart for the second one."""
+    days = [{"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue", "wed")]
+    problem = week(
+        [CHAT],
+        [elder("ma", 0, [chat("ma-chat", days, visits_per_week=2, min_gap_days=2)])],
+        [helper("v", 100, availability=days[1:2])],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "no_shared_window" == explanation.plan_reason
+    assert verdicts(explanation)["v"].detail_code == "candidate.no_open_day"
+
+
+def test_too_far_by_distance_and_by_time() -> None:
+    """One volunteer's single trip is too long; the other walks too slowly for their window."""
+    problem = load("unplannable_too_far")
+    found = verdicts(only(explain_unassigned(problem, solved(problem))))
+    assert found["short-trips"].detail_code == "candidate.too_far_distance"
+    assert found["slow-walker"].detail_code == "candidate.too_far_time"
+
+
+def test_weekly_minutes_used_up() -> None:
+    """A 40-minute week holds one 30-minute visit, not two."""
+    problem = week(
+        [CHAT],
+        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
+        [helper("v", 0, max_minutes_per_week=40)],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "volunteers_full" == explanation.plan_reason
+    verdict = verdicts(explanation)["v"]
+    assert verdict.rule == "weekly_minutes"
+    assert "10" in verdict.detail and "40" in verdict.detail
+
+
+def test_visits_a_day_used_up_names_the_visit() -> None:
+    """The only volunteer's one visit a day is taken, by the visit it names."""
+    problem = load("unplannable_full")
+    plan = solved(problem)
+    verdict = verdicts(only(explain_unassigned(problem, plan)))["busy"]
+    assert verdict.rule == "visits_per_day"
+    assert [visit.need for visit in verdict.visits] == [plan.visits[0].need]
+
+
+def test_carrying_capacity_used_up() -> None:
+    """Two meal boxes on one day for a volunteer who carries one."""
+    problem = week(
+        [CHAT],
+        [elder("a", 0, [chat("a-chat", load=1)]), elder("b", 0, [chat("b-chat", load=1)])],
+        [helper("v", 0, capacity=1)],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "volunteers_full"
+    assert verdicts(explanation)["v"].rule == "capacity_used"
+
+
+def test_free_time_taken_names_the_visits() -> None:
+    """An hour of free time, two 45-minute visits: the second is blocked by the first."""
+    hour = [{"day": "mon", "start": "10:00", "end": "11:00"}]
+    problem = week(
+        [{"id": "chat", "duration_min": 45}],
+        [elder("a", 0, [chat("a-chat", hour)]), elder("b", 0, [chat("b-chat", hour)])],
+        [helper("v", 0, availability=hour)],
+    )
+    plan = solved(problem)
+    explanation = only(explain_unassigned(problem, plan))
+    assert explanation.reason == "volunteers_full" == explanation.plan_reason
+    verdict = verdicts(explanation)["v"]
+    assert verdict.rule == "time_taken"
+    assert [visit.need for visit in verdict.visits] == [plan.visits[0].need]
+    assert plan.visits[0].need in verdict.detail
+
+
+def test_would_fit_in_a_hand_made_plan() -> None:
+    """A visit left out although it fits: the volunteer would fit, the reason is not_planned."""
+    problem = week(
+        [CHAT],
+        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
+        [helper("v", 0)],
+    )
+    plan = checked(
+        problem,
+        Plan(
+            visits=[
+                Visit(
+                    need="a-chat",
+                    recipient="a",
+                    service="chat",
+                    occurrence=1,
+                    day="mon",
+                    start=540,
+                    end=570,
+                    volunteers=["v"],
+                )
+            ],
+            unassigned=[
+                UnassignedVisit(
+                    need="b-chat",
+                    recipient="b",
+                    service="chat",
+                    occurrence=1,
+                    reason="not_planned",
+                    message="left out by hand",
+                )
+            ],
+        ),
+    )
+    explanation = only(explain_unassigned(problem, plan))
+    assert explanation.reason == "not_planned" == explanation.plan_reason
+    verdict = verdicts(explanation)["v"]
+    assert verdict.rule == "would_fit"
+    assert (verdict.day, verdict.start) == ("mon", 570)
+    assert [visit.need for visit in verdict.visits] == ["a-chat"]
+
+
+def test_team_needs_its_members_on_one_day() -> None:
+    """Two cleaners free on different days cannot make a team visit: no shared window."""
+    days = [
+        {"day": "mon", "start": "09:00", "end": "12:00"},
+        {"day": "tue", "start": "09:00", "end": "12:00"},
+    ]
+    problem = week(
+        [{"id": "clean", "duration_min": 60, "team_size": 2}],
+        [elder("a", 0, [{"id": "a-clean", "service": "clean", "windows": days}])],
+        [
+            helper("monday", 100, availability=days[:1]),
+            helper("tuesday", 100, availability=days[1:]),
+        ],
+    )
+    explanation = only(explain_unassigned(problem, solved(problem)))
+    assert explanation.reason == "no_shared_window" == explanation.plan_reason
+
+
+def test_explanations_come_highest_priority_first() -> None:
+    """The most urgent unplanned visit is explained first."""
+    problem = week(
+        [{"id": "hair", "duration_min": 30, "required_skills": ["haircut"]}],
+        [
+            elder("low", 0, [{"id": "low-hair", "service": "hair"}]),
+            elder("high", 0, [{"id": "high-hair", "service": "hair"}], lives_alone=True),
+        ],
+        [helper("v", 0)],
+    )
+    explanations = explain_unassigned(problem, solved(problem))
+    assert [item.need for item in explanations] == ["high-hair", "low-hair"]
+
+
+# ----------------------------------------------------------------------------- catalogue
+
+
+def test_reason_codes_match_the_models() -> None:
+    """The catalogue's reason codes are the plan's, and REASON_MESSAGES is its English."""
+    assert get_args(ReasonCode) == REASON_CODES
+    assert {code: message(code, "en") for code in REASON_CODES} == REASON_MESSAGES
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_message_exists_in_both_languages_and_renders(code: str) -> None:
+    """Every entry has English and Chinese with the same details, and renders with them."""
+    assert set(CATALOGUE[code]) == set(LANGUAGES) == {"en", "zh"}
+    names = placeholders(code)
+    details = {name: 7 for name in names}
+    texts = {language: message(code, language, **details) for language in LANGUAGES}
+    assert all(texts.values())
+    assert texts["en"] != texts["zh"]
+    for language in LANGUAGES:
+        own = [name for _, name, _, _ in Formatter().parse(CATALOGUE[code][language]) if name]
+        assert sorted(set(own)) == sorted(names)
+
+
+def test_every_candidate_rule_has_its_messages() -> None:
+    """Each rule has a short name and a sentence in the catalogue."""
+    for rule in RULE_ORDER:
+        assert f"rule.{rule}" in CATALOGUE
+        assert any(code.startswith(f"candidate.{rule}") for code in CATALOGUE)
+
+
+def test_message_errors_are_plain() -> None:
+    """A missing detail, an unknown code or language raise with the name in the message."""
+    with pytest.raises(KeyError, match="skills"):
+        message("candidate.lacks_skill", "en")
+    with pytest.raises(KeyError, match="nonsense"):
+        message("nonsense")
+    with pytest.raises(ValueError, match="fr"):
+        message("too_far", "fr")
+
+
+def test_chinese_policy_gives_chinese_explanations() -> None:
+    """With policy.language zh, the reason and verdicts are in Chinese; a parameter overrides."""
+    data = load("unplannable_no_skill").model_dump()
+    data["policy"]["language"] = "zh"
+    problem = Problem.model_validate(data)
+    plan = solved(problem)
+    explanation = only(explain_unassigned(problem, plan))
+    assert explanation.message.startswith(message("no_qualified_volunteer", "zh"))
+    assert explanation.candidates[0].detail == "缺少技能：haircut"
+    english = only(explain_unassigned(problem, plan, language="en"))
+    assert english.message.startswith(REASON_MESSAGES["no_qualified_volunteer"])
+
+
+# ----------------------------------------------------------------------------- what-if
+
+
+def haircut_week() -> Problem:
+    """Three lonely elders in building B1 need a haircut on Wednesday and nobody cuts hair;
+    one elder in B2 wants a Friday chat and nobody is free on Friday."""
+    wednesday = [{"day": "wed", "start": "09:00", "end": "12:00"}]
+    friday = [{"day": "fri", "start": "14:00", "end": "15:00"}]
+    recipients = [
+        elder(
+            name,
+            x_m,
+            [{"id": f"{name}-hair", "service": "hair", "windows": wednesday}],
+            building="B1",
+            lives_alone=True,
+        )
+        for name, x_m in (("h1", 0), ("h2", 20), ("h3", 40))
+    ]
+    recipients.append(elder("m1", 2000, [chat("m1-chat", friday)], building="B2"))
+    recipients.append(elder("c1", 100, [chat("c1-chat")], building="B1"))
+    return week(
+        [CHAT, {"id": "hair", "duration_min": 30, "required_skills": ["haircut"]}],
+        recipients,
+        [helper("v1", 100)],
+    )
+
+
+def test_top_what_if_is_the_volunteer_who_covers_the_haircuts() -> None:
+    """One haircut volunteer on Wednesday in B1 plans exactly the three haircuts."""
+    problem = haircut_week()
+    plan = solved(problem)
+    assert {item.need for item in plan.unassigned} == {"h1-hair", "h2-hair", "h3-hair", "m1-chat"}
+    results = what_if(problem, plan, limit=6)
+    top = results[0]
+    assert isinstance(top.change, AddVolunteer)
+    assert top.change.volunteer.skills == ["haircut"]
+    assert [window.day for window in top.change.volunteer.availability] == ["wed"]
+    assert top.change.building == "B1"
+    assert {(item.need, item.occurrence) for item in top.plans} == {
+        ("h1-hair", 1),
+        ("h2-hair", 1),
+        ("h3-hair", 1),
+    }
+    assert top.visits_gained == 3 and top.weighted_gain == 6.0
+    assert not top.drops
+    assert set(top.descriptions) == {"en", "zh"} and top.description == top.descriptions["en"]
+    assert "haircut" in top.summary() and "haircut" in top.summary("zh")
+    assert all(later.weighted_gain <= top.weighted_gain for later in results)
+    changed = apply_change(problem, top.change)
+    assert check_plan(changed, solved(changed)).ok
+
+
+def test_what_if_widens_a_window() -> None:
+    """An hour earlier lets the volunteer, free until 14:30, make a one-hour visit."""
+    window = [{"day": "tue", "start": "14:00", "end": "16:00"}]
+    problem = week(
+        [{"id": "chat", "duration_min": 60}],
+        [elder("ma", 0, [chat("ma-chat", window)])],
+        [helper("v", 100, availability=[{"day": "tue", "start": "13:00", "end": "14:30"}])],
+    )
+    results = what_if(problem, solved(problem), limit=4)
+    widened = [item for item in results if isinstance(item.change, WidenWindow)]
+    assert [(item.change.earlier_min, item.visits_gained) for item in widened] == [(60, 1)]
+
+
+def test_what_if_raises_a_weekly_cap() -> None:
+    """An hour more a week lets the volunteer make the second visit."""
+    problem = week(
+        [CHAT],
+        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
+        [helper("v", 0, max_minutes_per_week=40)],
+    )
+    results = what_if(problem, solved(problem), limit=4)
+    raised = [item for item in results if isinstance(item.change, RaiseWeeklyCap)]
+    assert [(item.change.new_min, item.visits_gained) for item in raised] == [(100, 1)]
+
+
+def test_what_if_gives_a_walker_a_bike() -> None:
+    """A bike makes a visit 3.9 km away fit into two free hours."""
+    problem = week(
+        [CHAT],
+        [elder("far", 3000, [chat("far-chat")])],
+        [helper("v", 0, availability=[{"day": "mon", "start": "09:00", "end": "11:00"}])],
+    )
+    plan = solved(problem)
+    assert only(explain_unassigned(problem, plan)).reason == "too_far"
+    results = what_if(problem, plan, limit=4)
+    bikes = [item for item in results if isinstance(item.change, SwitchToBike)]
+    assert [(item.change.volunteer, item.visits_gained) for item in bikes] == [("v", 1)]
+
+
+def test_what_if_with_nothing_left_out() -> None:
+    """A plan that covers everything has no what-if."""
+    problem = week([CHAT], [elder("a", 0, [chat("a-chat")])], [helper("v", 0)])
+    assert what_if(problem, solved(problem)) == []
+
+
+# ----------------------------------------------------------------------------- plan mode
+
+
+def test_plan_mode_scores_a_hand_made_plan_against_the_optimizer() -> None:
+    """A coordinator's plan with one broken rule beside the optimizer's plan."""
+    day = [{"day": "mon", "start": "09:00", "end": "18:00"}]
+    problem = week(
+        [CHAT],
+        [elder("a", 0, [chat("a-chat", day)]), elder("b", 0, [chat("b-chat", day)])],
+        [helper("v", 0)],
+    )
+    mine = Plan(
+        visits=[
+            Visit(
+                need="a-chat",
+                recipient="a",
+                service="chat",
+                occurrence=1,
+                day="mon",
+                start=720,
+                end=750,
+                volunteers=["v"],
+            )
+        ]
+    )
+    assert [violation.rule for violation in check_plan(problem, mine).violations] == [
+        "volunteer_window"
+    ]
+    score = score_plan(problem, mine)
+    assert not score.ok
+    assert [violation.rule for violation in score.report.violations] == ["volunteer_window"]
+    assert score.reference_report.ok
+    assert score.report.metrics.visits_planned == 1
+    assert score.reference_report.metrics.visits_planned == 2
+    assert score.reference_objective["total"] > score.objective["total"]
+    text = score.summary()
+    assert "volunteer_window" in text and "rules broken" in text and "1 more visit" in text
+    reference = solved(problem)
+    assert score_plan(problem, reference, reference).report.ok
+    chinese = score_plan(problem, mine, reference, language="zh").summary()
+    assert "违反规则" in chinese
