@@ -23,7 +23,15 @@ from pydantic import Field
 
 from matcher.api import solve
 from matcher.checker import CheckReport, check_plan
-from matcher.messages import Language, checked_language, day_name, join, message
+from matcher.messages import (
+    CATALOGUE,
+    LANGUAGES,
+    Language,
+    checked_language,
+    day_name,
+    join,
+    message,
+)
 from matcher.models import WEEKDAYS, Plan, Problem, ReasonCode, Volunteer, format_clock
 from matcher.models.common import ClockTime, DayOfWeek, StrictModel
 from matcher.models.problem import TravelMode
@@ -1040,6 +1048,29 @@ def _planned_counts(plan: Plan) -> dict[str, int]:
     return counts
 
 
+def _difference(
+    facts: dict[str, NeedFacts], before: dict[str, int], after: dict[str, int]
+) -> tuple[list[PlannedOccurrence], list[PlannedOccurrence], float]:
+    """Occurrences planned after and not before, those planned before and not after, and the
+    priority-weighted difference in visits."""
+    plans: list[PlannedOccurrence] = []
+    drops: list[PlannedOccurrence] = []
+    weighted = 0.0
+    for need_id, need in facts.items():
+        old, new = before.get(need_id, 0), after.get(need_id, 0)
+        weighted += need.priority * (new - old)
+        for number in (*range(old + 1, new + 1), *range(new + 1, old + 1)):
+            (plans if new > old else drops).append(
+                PlannedOccurrence(
+                    need=need_id,
+                    recipient=need.recipient.id,
+                    occurrence=number,
+                    priority=need.priority,
+                )
+            )
+    return plans, drops, weighted
+
+
 def what_if(
     problem: Problem,
     plan: Plan,
@@ -1049,6 +1080,7 @@ def what_if(
     time_limit_s: float | None = None,
     seed: int = 0,
     travel: TravelModel | None = None,
+    language: str | None = None,
 ) -> list[WhatIf]:
     """Single changes that would plan more of the visits the plan leaves out, best first.
 
@@ -1059,7 +1091,8 @@ def what_if(
     a walker who was too slow or too busy. The `limit` most promising (the kinds taking turns)
     are re-solved with `matcher.api.solve(solver, time_limit_s, seed)` and compared with the
     unchanged problem solved the same way. Returned: the changes that gain, ranked by
-    priority-weighted visits gained.
+    priority-weighted visits gained, described in the policy's language unless `language` says
+    otherwise.
     """
     if limit < 0:
         raise ValueError("limit must not be negative")
@@ -1079,45 +1112,24 @@ def what_if(
         limit,
     )
     baseline = _planned_counts(solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed))
-    language = problem.policy.language
+    chosen_language = _language_of(problem, language)
     results: list[tuple[int, WhatIf]] = []
     for order, candidate in enumerate(chosen):
         changed = apply_change(problem, candidate.change)
         counts = _planned_counts(
             solve(changed, solver=solver, time_limit_s=time_limit_s, seed=seed)
         )
-        plans: list[PlannedOccurrence] = []
-        drops: list[PlannedOccurrence] = []
-        weighted = 0.0
-        for need_id, need in problem.need_by_id.items():
-            before, after = baseline.get(need_id, 0), counts.get(need_id, 0)
-            priority = facts[need_id].priority
-            weighted += priority * (after - before)
-            recipient = facts[need_id].recipient.id
-            for number in range(before + 1, after + 1):
-                plans.append(
-                    PlannedOccurrence(
-                        need=need.id, recipient=recipient, occurrence=number, priority=priority
-                    )
-                )
-            for number in range(after + 1, before + 1):
-                drops.append(
-                    PlannedOccurrence(
-                        need=need.id, recipient=recipient, occurrence=number, priority=priority
-                    )
-                )
+        plans, drops, weighted = _difference(facts, baseline, counts)
         if weighted <= EPSILON:
             continue
-        descriptions = {
-            lang: describe_change(candidate.change, lang) for lang in get_args(Language)
-        }
+        descriptions = {lang: describe_change(candidate.change, lang) for lang in LANGUAGES}
         results.append(
             (
                 order,
                 WhatIf(
                     change=candidate.change,
-                    language=language,
-                    description=descriptions[language],
+                    language=chosen_language,
+                    description=descriptions[chosen_language],
                     descriptions=descriptions,
                     visits_gained=len(plans) - len(drops),
                     weighted_gain=round(weighted, 9),
@@ -1183,7 +1195,10 @@ class PlanScore(StrictModel):
         ]
         rows.extend(
             (
-                say("score.objective", term=term),
+                say(
+                    "score.objective",
+                    term=say(f"term.{term}") if f"term.{term}" in CATALOGUE else term,
+                ),
                 f"{self.objective.get(term, 0.0):.0f}",
                 f"{self.reference_objective.get(term, 0.0):.0f}",
             )

@@ -1,9 +1,10 @@
-"""The one message catalogue: every sentence matcher says to a coordinator, in English and Chinese.
+"""The one message catalogue: reason codes and explanation sentences, in English and Chinese.
 
 Each entry is a code with one `str.format` template per language. Reason codes (why a visit is
 not planned) are the plain codes of `matcher.models.ReasonCode`; everything else is namespaced:
 `candidate.*` (why one volunteer cannot make a visit), `rule.*` (short names of those rules),
-`explain.*`, `whatif.*`, `qualification.*`, `score.*` and `day.*`.
+`explain.*`, `whatif.*`, `qualification.*`, `score.*`, `term.*` (the objective's terms) and
+`day.*`.
 
 >>> message("too_far", "en").startswith("The qualified volunteers")
 True
@@ -210,6 +211,13 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "score.continuity": {"en": "continuity %", "zh": "延续性 %"},
     "score.load_gini": {"en": "load Gini", "zh": "负担基尼系数"},
     "score.objective": {"en": "objective: {term}", "zh": "目标值：{term}"},
+    "term.coverage": {"en": "coverage", "zh": "覆盖"},
+    "term.continuity": {"en": "continuity", "zh": "延续性"},
+    "term.travel": {"en": "travel", "zh": "路程"},
+    "term.cost": {"en": "cost", "zh": "费用"},
+    "term.lateness": {"en": "lateness", "zh": "迟到"},
+    "term.fairness": {"en": "fairness", "zh": "公平"},
+    "term.total": {"en": "total", "zh": "合计"},
     "score.violation": {"en": "broken: {rule}: {message}", "zh": "违反 {rule}：{message}"},
     "score.more_visits": {
         "en": "The optimizer plans {visits} more visit(s) (priority-weighted {weighted:+.1f}).",

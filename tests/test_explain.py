@@ -26,6 +26,7 @@ from matcher.explain import (
 )
 from matcher.messages import CATALOGUE, LANGUAGES, REASON_CODES, message, placeholders
 from matcher.models import REASON_MESSAGES, Plan, Problem, ReasonCode, UnassignedVisit, Visit
+from matcher.solvers.objective import TERMS
 
 DATA = Path(__file__).parent / "data"
 MONDAY = [{"day": "mon", "start": "09:00", "end": "12:00"}]
@@ -370,6 +371,12 @@ def test_every_candidate_rule_has_its_messages() -> None:
         assert any(code.startswith(f"candidate.{rule}") for code in CATALOGUE)
 
 
+def test_every_objective_term_has_a_name() -> None:
+    """Plan mode names each term of the policy objective in both languages."""
+    for term in (*TERMS, "total"):
+        assert f"term.{term}" in CATALOGUE
+
+
 def test_message_errors_are_plain() -> None:
     """A missing detail, an unknown code or language raise with the name in the message."""
     with pytest.raises(KeyError, match="skills"):
@@ -397,8 +404,7 @@ def test_chinese_policy_gives_chinese_explanations() -> None:
 
 
 def haircut_week() -> Problem:
-    """Three lonely elders in building B1 need a haircut on Wednesday and nobody cuts hair;
-    one elder in B2 wants a Friday chat and nobody is free on Friday."""
+    """Three lonely B1 elders need a Wednesday haircut nobody gives; a B2 elder, a Friday chat."""
     wednesday = [{"day": "wed", "start": "09:00", "end": "12:00"}]
     friday = [{"day": "fri", "start": "14:00", "end": "15:00"}]
     recipients = [
