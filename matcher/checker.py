@@ -122,7 +122,10 @@ class CheckReport(BaseModel):
             f"continuity {metrics.continuity_pct:.1f}%",
             f"Volunteer load (min/median/max): {metrics.load_min_minutes:.0f}/"
             f"{metrics.load_median_minutes:.0f}/{metrics.load_max_minutes:.0f} min, "
-            f"Gini {metrics.load_gini:.2f}",
+            f"Gini {metrics.load_gini:.2f}; load vs offer Gini {metrics.load_vs_offer_gini:.2f}",
+            f"Pairings: {metrics.pairings_kept} of {metrics.pairings_standing} kept "
+            f"({metrics.pairings_kept_pct:.1f}%), {metrics.pairings_new} new, "
+            f"{metrics.pairings_broken} broken",
         ]
         if self.violations:
             lines.append("Violations:")
@@ -145,6 +148,22 @@ def gini_coefficient(values: Sequence[float]) -> float:
     # the value at rank i (from 0) exceeds the i values below it.
     pair_differences = 2 * sum((2 * rank - count + 1) * value for rank, value in enumerate(ordered))
     return pair_differences / (2 * count * total)
+
+
+def offered_minutes(volunteer: Volunteer) -> float:
+    """Minutes a volunteer offers in the week: their availability (overlapping windows counted
+    once), capped by `max_minutes_per_week`."""
+    by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for window in volunteer.availability:
+        by_day[window.day].append((window.start, window.end))
+    total = 0.0
+    for windows in by_day.values():
+        reach = -math.inf
+        for start, end in sorted(windows):
+            total += max(0.0, end - max(start, reach))
+            reach = max(reach, end)
+    cap = volunteer.max_minutes_per_week
+    return total if cap is None else min(total, float(cap))
 
 
 @dataclass
@@ -843,13 +862,15 @@ class _Checker:
     # --- metrics -------------------------------------------------------------------------
 
     def metrics(self, checked: list[_CheckedVisit]) -> Metrics:
-        """Coverage, travel, lateness, continuity and load, recomputed from the visits alone."""
+        """Coverage, travel, lateness, continuity, pairings and load, recomputed from the visits
+        alone."""
         problem = self.problem
         visits_of_need: dict[str, int] = defaultdict(int)
         volunteers_of_recipient: dict[str, set[str]] = defaultdict(set)
         continuous_visits = 0
         known_need_visits = 0
         historic = {(entry.recipient, entry.volunteer) for entry in problem.history}
+        pairs_visiting: set[tuple[str, str]] = set()
         for visit in self.plan.visits:
             need = problem.need_by_id.get(visit.need)
             if need is None:
@@ -858,6 +879,7 @@ class _Checker:
             known_need_visits += 1
             visits_of_need[need.id] += 1
             volunteers_of_recipient[recipient.id].update(visit.volunteers)
+            pairs_visiting.update((recipient.id, volunteer) for volunteer in visit.volunteers)
             if any(
                 volunteer in recipient.preferred_volunteers or (recipient.id, volunteer) in historic
                 for volunteer in visit.volunteers
@@ -881,11 +903,16 @@ class _Checker:
                 visit_min=self.weeks[volunteer.id].visit_min,
                 travel_min=self.weeks[volunteer.id].travel_min,
                 total_min=self.weeks[volunteer.id].visit_min + self.weeks[volunteer.id].travel_min,
+                offered_min=offered_minutes(volunteer),
             )
             for volunteer in problem.volunteers
             if volunteer.availability
         ]
         totals = [load.total_min for load in loads]
+        shares_of_offer = [load.total_min / load.offered_min for load in loads if load.offered_min]
+        # A standing pairing: a recipient of this week and a volunteer who visited them before.
+        standing = {pair for pair in historic if pair[0] in problem.recipient_by_id}
+        kept_pairs = len(standing & pairs_visiting)
         late_by = [self.lateness(item) or 0.0 for item in checked]
 
         def percent(part: float, whole: float, when_empty: float = 100.0) -> float:
@@ -916,5 +943,11 @@ class _Checker:
             load_median_minutes=statistics.median(totals) if totals else 0.0,
             load_max_minutes=max(totals, default=0.0),
             load_gini=gini_coefficient(totals),
+            load_vs_offer_gini=gini_coefficient(shares_of_offer),
+            pairings_standing=len(standing),
+            pairings_kept=kept_pairs,
+            pairings_kept_pct=percent(kept_pairs, len(standing)),
+            pairings_new=len(pairs_visiting - historic),
+            pairings_broken=len(standing) - kept_pairs,
             loads=loads,
         )

@@ -92,6 +92,10 @@ class VolunteerLoad(StrictModel):
     visit_min: float
     travel_min: float
     total_min: float
+    offered_min: float = Field(
+        default=0.0,
+        description="minutes they offered: their availability, capped by max_minutes_per_week",
+    )
 
 
 class Metrics(StrictModel):
@@ -120,6 +124,24 @@ class Metrics(StrictModel):
     load_median_minutes: float = 0.0
     load_max_minutes: float = 0.0
     load_gini: float = Field(default=0.0, description="0 even, 1 all on one volunteer")
+    load_vs_offer_gini: float = Field(
+        default=0.0,
+        description="Gini of load / minutes offered among volunteers with availability: 0 when "
+        "each gives the same share of what they offered",
+    )
+    pairings_standing: int = Field(
+        default=0, description="standing pairings: history pairs whose recipient is in the week"
+    )
+    pairings_kept: int = Field(default=0, description="standing pairings with a visit this week")
+    pairings_kept_pct: float = Field(
+        default=100.0, description="kept / standing (100 when there is no standing pairing)"
+    )
+    pairings_new: int = Field(
+        default=0, description="recipient-volunteer pairs visiting this week, not in the history"
+    )
+    pairings_broken: int = Field(
+        default=0, description="standing pairings without any visit this week"
+    )
     loads: list[VolunteerLoad] = Field(default_factory=list)
 
 
@@ -146,6 +168,99 @@ class SolverInfo(StrictModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+BrokenReason = Literal[
+    "no_need",
+    "volunteer_unavailable",
+    "volunteer_unqualified",
+    "volunteer_busy",
+    "given_to_other",
+    "not_planned",
+]
+"""Why a standing pairing has no visit this week (`matcher.continuity.pairing_report`):
+
+- `no_need`: the recipient needs nothing this week;
+- `volunteer_unavailable`: the volunteer is away, or free at no time the visits may happen;
+- `volunteer_unqualified`: a hard rule rules the volunteer out of every need (`rules` names it);
+- `volunteer_busy`: the volunteer's time went to visits of higher or equal priority (named);
+- `given_to_other`: the volunteer could have come; the recipient's visits went to others (named);
+- `not_planned`: the volunteer could have come, but the visits they could make are not planned.
+"""
+
+
+class Pairing(StrictModel):
+    """A recipient and a volunteer, with the visits the volunteer makes to them this week."""
+
+    recipient: str
+    volunteer: str
+    visits: int = Field(default=0, ge=0)
+
+
+class CompetingVisit(StrictModel):
+    """A visit that took a paired volunteer's time this week, with its priority."""
+
+    need: str
+    recipient: str
+    occurrence: int = Field(ge=1)
+    day: DayOfWeek
+    start: ClockTime
+    end: ClockTime
+    priority: float
+
+
+class BrokenPairing(StrictModel):
+    """A standing pairing without a visit this week, and why."""
+
+    recipient: str
+    volunteer: str
+    reason: BrokenReason
+    message: str
+    rules: list[str] = Field(
+        default_factory=list,
+        description="the hard rules (docs/rules.md codes) that rule the volunteer out",
+    )
+    busy_with: list[CompetingVisit] = Field(
+        default_factory=list, description="visits that took the volunteer's time instead"
+    )
+    replaced_by: list[str] = Field(
+        default_factory=list, description="volunteers who made the recipient's visits instead"
+    )
+
+
+class PairingReport(StrictModel):
+    """Standing pairings kept and broken this week, and pairings that are new."""
+
+    kept: list[Pairing] = Field(default_factory=list)
+    new: list[Pairing] = Field(default_factory=list)
+    broken: list[BrokenPairing] = Field(default_factory=list)
+
+    @property
+    def standing(self) -> int:
+        """Standing pairings: those kept and those broken."""
+        return len(self.kept) + len(self.broken)
+
+    @property
+    def kept_pct(self) -> float:
+        """Share of standing pairings kept (100 when there is none)."""
+        return 100.0 * len(self.kept) / self.standing if self.standing else 100.0
+
+
+class UncoveredRecipient(StrictModel):
+    """A recipient of high priority left without any visit two weeks running."""
+
+    recipient: str
+    priority: float
+    needs: list[str] = Field(description="the needs left out this week")
+    volunteer: str | None = Field(
+        default=None,
+        description="a qualified volunteer who had free time for one of the needs this week; "
+        "none when nobody had (then the rule is not broken)",
+    )
+    free_min: float | None = Field(
+        default=None, description="that volunteer's minutes offered but not planned this week"
+    )
+    message: str
+
+
 class Plan(StrictModel):
     """A weekly plan, from any solver or made by hand."""
 
@@ -157,6 +272,14 @@ class Plan(StrictModel):
     metrics: Metrics | None = None
     solver: SolverInfo = Field(default_factory=lambda: SolverInfo(solver="manual", status="MANUAL"))
     warnings: list[str] = Field(default_factory=list)
+    pairings: PairingReport | None = Field(
+        default=None, description="pairings kept, new and broken (matcher.continuity)"
+    )
+    uncovered_two_weeks: list[UncoveredRecipient] | None = Field(
+        default=None,
+        description="high-priority recipients without a visit this week and the last; filled "
+        "when the previous week's plan is known (matcher.season)",
+    )
 
     def summary(self) -> str:
         """A few lines a coordinator can read: coverage, travel, what is left and why."""
@@ -182,6 +305,12 @@ class Plan(StrictModel):
             lines.append(f"not planned: {len(self.unassigned)} ({reasons})")
         else:
             lines.append("not planned: none")
+        if self.pairings is not None:
+            report = self.pairings
+            lines.append(
+                f"pairings: {len(report.kept)} of {report.standing} kept "
+                f"({report.kept_pct:.1f}%), {len(report.new)} new, {len(report.broken)} broken"
+            )
         info = self.solver
         lines.append(
             f"solver: {info.solver}, {info.status}, {info.wall_time_s:.2f} s, seed {info.seed}"

@@ -203,12 +203,24 @@ class PolicyWeights(StrictModel):
 
     Coverage dominates by default: one planned visit of priority 1 is worth 1,000 points, which
     outweighs 10 km of travel (10 points/km) or a preferred volunteer (50 points).
+
+    Familiarity: a visit by a volunteer the recipient prefers earns `continuity`, a visit that
+    keeps a standing pairing (a recipient and volunteer with visits in `Problem.history`) earns
+    `pairing`, and a volunteer who is both earns the larger of the two, once
+    (`continuity_points`). By default both are 50 points, so a standing pairing is never worth a
+    visit of any need left out, but decides between two volunteers who are otherwise equal.
     """
 
     coverage: float = Field(default=1000.0, ge=0, description="per planned visit, times priority")
     travel_per_km: float = Field(default=10.0, ge=0)
     continuity: float = Field(
         default=50.0, ge=0, description="per visit by a preferred or historic volunteer"
+    )
+    pairing: float = Field(
+        default=50.0,
+        ge=0,
+        description="per visit that keeps a standing pairing (the volunteer visited the "
+        "recipient in an earlier week of the history); default 50, the same as continuity",
     )
     fairness: float = Field(default=1.0, ge=0, description="per minute of load above the mean")
     volunteer_cost_per_hour: float = Field(default=0.0, ge=0)
@@ -220,6 +232,14 @@ class PolicyWeights(StrictModel):
         default=0.0, ge=0, description="per minute of the plan's largest lateness"
     )
 
+    def continuity_points(self, preferred: bool, paired: bool) -> float:
+        """Points for one volunteer on one visit: `continuity` if the recipient prefers them,
+        `pairing` if they have a standing pairing, the larger if both, else nothing."""
+        return max(
+            self.continuity if preferred else 0.0,
+            self.pairing if paired else 0.0,
+        )
+
 
 class Policy(StrictModel):
     """The community's policy: how priorities are set and what the plan optimises."""
@@ -228,6 +248,12 @@ class Policy(StrictModel):
     weights: PolicyWeights = Field(default_factory=PolicyWeights)
     language: Language = Field(
         default="en", description="language of explanations and messages: en, or zh (简体中文)"
+    )
+    high_priority_threshold: float = Field(
+        default=4.0,
+        ge=0,
+        description="recipients of at least this priority must not go without any visit two "
+        "weeks running while a qualified volunteer has time (matcher.continuity)",
     )
 
 
