@@ -10,6 +10,7 @@ coverage is at most this bound.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -55,11 +56,13 @@ def _measure(intervals: list[tuple[int, int]]) -> float:
     return float(sum(high - low for low, high in intervals))
 
 
-AGGREGATE_ABOVE_SHARES = 150_000
+POOL_ABOVE_SHARES = 60_000
 """Above this many (need, day, volunteer) shares, volunteers with the same qualifications are
-pooled into one group (their minutes, caps and capacities added up), which keeps the relaxation
-small enough to solve in seconds on 1,500 recipients. Pooling only enlarges what the relaxation
-allows, so the bound stays valid; it is looser."""
+first pooled into one group (their minutes, caps and capacities added up), which solves in
+seconds even on 1,500 recipients. Pooling only enlarges what the relaxation allows, so that bound
+is valid, only looser; the exact relaxation then runs in the time left and the lower bound wins."""
+EXACT_UP_TO_SHARES = 400_000
+"""Beyond this many shares only the pooled relaxation is solved (the exact one takes minutes)."""
 
 
 def _group_key(volunteer: Volunteer) -> str:
@@ -69,6 +72,19 @@ def _group_key(volunteer: Volunteer) -> str:
             str(volunteer.verified),
             str(volunteer.background_checked),
         ]
+    )
+
+
+def _share_count(problem: Problem, facts: dict[str, NeedFacts]) -> int:
+    """Roughly how many (need, day, volunteer) shares the exact relaxation would have."""
+    days_by_volunteer = {
+        volunteer.id: {window.day_index for window in volunteer.availability}
+        for volunteer in problem.volunteers
+    }
+    return sum(
+        sum(1 for day in need.late_windows_by_day if day in days_by_volunteer[volunteer_id])
+        for need in facts.values()
+        for volunteer_id in need.qualified
     )
 
 
@@ -87,10 +103,27 @@ def coverage_upper_bound(
 ) -> float:
     """An upper bound on the sum of priorities of the visits any plan can make.
 
-    `aggregate` pools volunteers with the same qualifications (None: only for large weeks).
-    If HiGHS does not finish within `time_limit_s`, the bound falls back to the plain count of
-    what each need could at most receive (valid, much looser).
+    `aggregate` pools volunteers with the same qualifications; None decides by size (pooled
+    first on large weeks, then exact if it can be afforded, keeping the lower). If HiGHS does not
+    finish within `time_limit_s`, the bound falls back to the plain count of what each need could
+    at most receive (valid, much looser).
     """
+    if aggregate is None:
+        clock = time.perf_counter()
+        facts = facts if facts is not None else need_facts(problem, travel)
+        shares = _share_count(problem, facts)
+        if shares <= POOL_ABOVE_SHARES:
+            return coverage_upper_bound(
+                problem, travel, facts, aggregate=False, time_limit_s=time_limit_s
+            )
+        pooled = coverage_upper_bound(
+            problem, travel, facts, aggregate=True, time_limit_s=time_limit_s
+        )
+        left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - clock)
+        if shares > EXACT_UP_TO_SHARES or (left is not None and left < 1.0):
+            return pooled
+        exact = coverage_upper_bound(problem, travel, facts, aggregate=False, time_limit_s=left)
+        return min(pooled, exact)
     facts = facts if facts is not None else need_facts(problem, travel)
     availability = {
         volunteer.id: availability_by_day(volunteer) for volunteer in problem.volunteers
@@ -106,8 +139,6 @@ def coverage_upper_bound(
                     need_starts, start_set(availability[volunteer_id].get(day, []), need.duration)
                 )
             ]
-    if aggregate is None:
-        aggregate = sum(len(helpers) for helpers in eligible.values()) > AGGREGATE_ABOVE_SHARES
     group_of = {
         volunteer.id: (_group_key(volunteer) if aggregate else volunteer.id)
         for volunteer in problem.volunteers

@@ -10,6 +10,7 @@ weighted coverage and the bound over time. The bound comes from the linear relax
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import defaultdict
@@ -186,6 +187,8 @@ def solve_lns(
     travel = travel or TravelModel(problem)
     limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
     deadline = clock + limit
+    finish_reserve = max(0.5, 0.08 * limit)
+    """Time kept back for the last model, the routes, the reasons and the checker."""
     facts = need_facts(problem, travel)
     if warm_start is None:
         warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
@@ -219,9 +222,10 @@ def solve_lns(
     ]
     pinned_keys = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
     iteration = improved = 0
+    last_build_s = 0.0
     while True:
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.2 or (
+        remaining = deadline - finish_reserve - time.perf_counter()
+        if remaining < max(0.2, last_build_s) or (
             parameters.iterations is not None and iteration >= parameters.iterations
         ):
             break
@@ -243,6 +247,7 @@ def solve_lns(
                 for volunteer_id in visit.volunteers
             )
         ]
+        build_started = time.perf_counter()
         week = build_week_model(
             problem,
             travel,
@@ -255,6 +260,10 @@ def solve_lns(
             include_fairness=False,
         )
         hint_from_visits(week, best, travel)
+        last_build_s = time.perf_counter() - build_started
+        remaining = deadline - finish_reserve - time.perf_counter()
+        if remaining < 0.1:
+            break
         week.model.maximize(week.objective)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(
@@ -279,9 +288,12 @@ def solve_lns(
                 }
             )
     if bound is None and pending_bound is not None:
-        bound = pending_bound.result()
+        with contextlib.suppress(TimeoutError):
+            bound = pending_bound.result(
+                timeout=max(0.5, deadline + 0.05 * limit - time.perf_counter())
+            )
     if executor is not None:
-        executor.shutdown()
+        executor.shutdown(wait=False)
     value = weighted_coverage(facts, best)
     if bound is not None:
         bound = max(bound, value)
