@@ -187,7 +187,7 @@ def solve_lns(
     travel = travel or TravelModel(problem)
     limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
     deadline = clock + limit
-    finish_reserve = max(0.5, 0.08 * limit)
+    finish_reserve = max(0.5, 0.12 * limit)
     """Time kept back for the last model, the routes, the reasons and the checker."""
     facts = need_facts(problem, travel)
     if warm_start is None:
