@@ -1,4 +1,4 @@
-"""The `matcher` command line: solve, check, validate, schema and example.
+"""The `matcher` command line: solve, check, replan, validate, schema and example.
 
 Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage (nothing
 is written then).
@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from matcher.api import SOLVERS, solve
 from matcher.checker import check_plan
 from matcher.io import InputError, load_plan, load_problem, to_json, write_text_atomic
-from matcher.models import Plan, Problem
+from matcher.models import Plan, Problem, format_validation_error
+from matcher.replan import ChangeList, load_changes, replan
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -70,6 +73,56 @@ def _command_check(arguments: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_VIOLATIONS
 
 
+def _command_replan(arguments: argparse.Namespace) -> int:
+    """Re-plan after changes; every input problem is listed and nothing is written if any."""
+    problems: list[str] = []
+    problem: Problem | None = None
+    plan: Plan | None = None
+    changes: ChangeList | None = None
+    try:
+        problem = load_problem(arguments.problem)
+    except InputError as error:
+        problems.append(str(error))
+    try:
+        plan = load_plan(arguments.plan)
+    except InputError as error:
+        problems.append(str(error))
+    try:
+        changes = load_changes(arguments.changes)
+    except InputError as error:
+        problems.append(str(error))
+    outputs = [
+        Path(path) for path in (arguments.output, arguments.diff, arguments.problem_out) if path
+    ]
+    if len({path.resolve() for path in outputs}) < len(outputs):
+        problems.append("the output files must be different files")
+    for path in outputs:
+        if not path.resolve().parent.is_dir():
+            problems.append(f"cannot write {path}: the folder {path.parent} does not exist")
+    if problems or problem is None or plan is None or changes is None:
+        raise InputError("\n".join(problems))
+    try:
+        result = replan(
+            problem,
+            plan,
+            changes,
+            solver=arguments.solver,
+            time_limit_s=arguments.time_limit_s,
+            seed=arguments.seed,
+        )
+    except ValidationError as error:
+        raise InputError(format_validation_error(error)) from None
+    write_text_atomic(arguments.output, to_json(result.plan))
+    if arguments.diff:
+        write_text_atomic(arguments.diff, to_json(result.diff))
+    if arguments.problem_out:
+        write_text_atomic(arguments.problem_out, to_json(result.problem))
+    print(result.diff.summary())
+    print(result.plan.summary())
+    print(f"plan written to {arguments.output}")
+    return EXIT_OK
+
+
 def _command_validate(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     print(
@@ -82,9 +135,13 @@ def _command_validate(arguments: argparse.Namespace) -> int:
 
 
 def _command_schema(arguments: argparse.Namespace) -> int:
-    model: type[Problem] | type[Plan] = Problem if arguments.kind == "problem" else Plan
-    schema = model.model_json_schema(
-        mode="validation" if arguments.kind == "problem" else "serialization"
+    models: dict[str, type[Problem] | type[Plan] | type[ChangeList]] = {
+        "problem": Problem,
+        "plan": Plan,
+        "changes": ChangeList,
+    }
+    schema = models[arguments.kind].model_json_schema(
+        mode="serialization" if arguments.kind == "plan" else "validation"
     )
     text = json.dumps(schema, indent=2) + "\n"
     if arguments.output:
@@ -135,12 +192,32 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.add_argument("--json", action="store_true", help="print the report as JSON")
     check_parser.set_defaults(handler=_command_check)
 
+    replan_parser = commands.add_parser(
+        "replan", help="re-plan after changes, keeping what still works; print what changed"
+    )
+    replan_parser.add_argument("problem", help="problem JSON file")
+    replan_parser.add_argument("plan", help="the current plan of that problem")
+    replan_parser.add_argument("changes", help='changes JSON file: {"changes": [...]}')
+    replan_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
+    replan_parser.add_argument("--diff", help="where to write what changed and why, as JSON")
+    replan_parser.add_argument(
+        "--problem-out", dest="problem_out", help="where to write the changed problem"
+    )
+    replan_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
+    replan_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    replan_parser.add_argument("--seed", type=int, default=0)
+    replan_parser.set_defaults(handler=_command_replan)
+
     validate_parser = commands.add_parser("validate", help="validate a problem file")
     validate_parser.add_argument("problem", help="problem JSON file")
     validate_parser.set_defaults(handler=_command_validate)
 
-    schema_parser = commands.add_parser("schema", help="write the JSON Schema of a problem or plan")
-    schema_parser.add_argument("kind", choices=("problem", "plan"), nargs="?", default="problem")
+    schema_parser = commands.add_parser(
+        "schema", help="write the JSON Schema of a problem, plan or changes"
+    )
+    schema_parser.add_argument(
+        "kind", choices=("problem", "plan", "changes"), nargs="?", default="problem"
+    )
     schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema_parser.set_defaults(handler=_command_schema)
 
