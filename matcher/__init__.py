@@ -7,8 +7,10 @@ whoever made it, with `matcher.check_plan`.
 
 from matcher.api import SOLVERS, SolverError, solve
 from matcher.checker import CheckReport, Violation, check_plan
+from matcher.explain import explain_unassigned, score_plan, what_if
 from matcher.io import InputError, load_plan, load_problem
 from matcher.models import Plan, Problem
+from matcher.replan import replan
 
 __version__ = "0.1.0"
 
@@ -22,7 +24,11 @@ __all__ = [
     "Violation",
     "__version__",
     "check_plan",
+    "explain_unassigned",
     "load_plan",
     "load_problem",
+    "replan",
+    "score_plan",
     "solve",
+    "what_if",
 ]

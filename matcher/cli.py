@@ -13,10 +13,18 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from matcher.api import SOLVERS, solve
 from matcher.checker import check_plan
+from matcher.explain import (
+    Explanation,
+    WhatIf,
+    explain_unassigned,
+    render_explanations,
+    score_plan,
+    what_if,
+)
 from matcher.io import InputError, load_plan, load_problem, to_json, write_text_atomic
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
@@ -123,6 +131,54 @@ def _command_replan(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _command_explain(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    items = explain_unassigned(problem, plan, language=arguments.language)
+    if arguments.json:
+        sys.stdout.write(TypeAdapter(list[Explanation]).dump_json(items, indent=2).decode() + "\n")
+    else:
+        print(render_explanations(items, verdicts=not arguments.brief))
+    return EXIT_OK
+
+
+def _command_what_if(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    items = what_if(
+        problem,
+        plan,
+        solver=arguments.solver,
+        limit=arguments.limit,
+        time_limit_s=arguments.time_limit_s,
+        seed=arguments.seed,
+        language=arguments.language,
+    )
+    if arguments.json:
+        sys.stdout.write(TypeAdapter(list[WhatIf]).dump_json(items, indent=2).decode() + "\n")
+    else:
+        for item in items:
+            print(item.summary())
+    return EXIT_OK
+
+
+def _command_score(arguments: argparse.Namespace) -> int:
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    reference = load_plan(arguments.reference) if arguments.reference else None
+    score = score_plan(
+        problem,
+        plan,
+        reference,
+        solver=arguments.solver,
+        time_limit_s=arguments.time_limit_s,
+        seed=arguments.seed,
+        language=arguments.language,
+    )
+    print(score.model_dump_json(indent=2) if arguments.json else score.summary())
+    return EXIT_OK if score.ok else EXIT_VIOLATIONS
+
+
 def _command_validate(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     print(
@@ -226,6 +282,42 @@ def build_parser() -> argparse.ArgumentParser:
     example_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     example_parser.add_argument("--list", action="store_true", help="list the bundled examples")
     example_parser.set_defaults(handler=_command_example)
+
+    explain_parser = commands.add_parser(
+        "explain", help="why each unplanned visit is unplanned, volunteer by volunteer"
+    )
+    explain_parser.add_argument("problem", help="problem JSON file")
+    explain_parser.add_argument("plan", help="plan JSON file")
+    explain_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    explain_parser.add_argument("--brief", action="store_true", help="no per-volunteer verdicts")
+    explain_parser.add_argument("--json", action="store_true")
+    explain_parser.set_defaults(handler=_command_explain)
+
+    what_if_parser = commands.add_parser(
+        "what-if", help="which single change would plan the most high-priority visits left out"
+    )
+    what_if_parser.add_argument("problem", help="problem JSON file")
+    what_if_parser.add_argument("plan", help="plan JSON file")
+    what_if_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
+    what_if_parser.add_argument("--limit", type=int, default=12, help="changes to try")
+    what_if_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    what_if_parser.add_argument("--seed", type=int, default=0)
+    what_if_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    what_if_parser.add_argument("--json", action="store_true")
+    what_if_parser.set_defaults(handler=_command_what_if)
+
+    score_parser = commands.add_parser(
+        "score", help="check a coordinator's plan and score it beside the optimizer's"
+    )
+    score_parser.add_argument("problem", help="problem JSON file")
+    score_parser.add_argument("plan", help="the coordinator's plan JSON file")
+    score_parser.add_argument("--reference", help="plan to compare with (default: solve)")
+    score_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
+    score_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    score_parser.add_argument("--seed", type=int, default=0)
+    score_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    score_parser.add_argument("--json", action="store_true")
+    score_parser.set_defaults(handler=_command_score)
     return parser
 
 

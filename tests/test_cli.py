@@ -147,3 +147,28 @@ def test_real_process_exit_codes(small_problem: Path, tmp_path: Path) -> None:
         check=False,
     )
     assert ok.returncode == EXIT_OK, ok.stderr
+
+
+def test_explain_what_if_and_score(
+    small_problem: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """explain names the reasons (in Chinese on request), what-if ranks changes, score judges."""
+    plan_path = tmp_path / "plan.json"
+    assert main(["solve", str(small_problem), "-o", str(plan_path)]) == EXIT_OK
+    plan = load_plan(plan_path)
+    assert plan.unassigned, "the small example leaves some visits out"
+    capsys.readouterr()
+    assert main(["explain", str(small_problem), str(plan_path), "--json"]) == EXIT_OK
+    explanations = json.loads(capsys.readouterr().out)
+    assert {item["need"] for item in explanations} == {item.need for item in plan.unassigned}
+    assert main(["explain", str(small_problem), str(plan_path), "--language", "zh"]) == EXIT_OK
+    assert any("\u4e00" <= char <= "\u9fff" for char in capsys.readouterr().out)
+    assert main(["what-if", str(small_problem), str(plan_path), "--limit", "2", "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out), list)
+    assert main(["score", str(small_problem), str(plan_path)]) == EXIT_OK
+    broken = json.loads(plan_path.read_text())
+    broken["visits"][0]["start"], broken["visits"][0]["end"] = "03:00", "03:00"
+    broken_path = tmp_path / "broken.json"
+    broken_path.write_text(json.dumps(broken))
+    capsys.readouterr()
+    assert main(["score", str(small_problem), str(broken_path)]) == EXIT_VIOLATIONS
