@@ -1,0 +1,365 @@
+"""Tests of continuity across weeks (pairings kept, new and broken, with reasons), fairness on
+both sides (load against what volunteers offered, nobody of high priority left out two weeks
+running) and the simulated season.
+
+Every person lives at the same address on the site plan, so travel takes no time and each case
+turns on the rule it is about. Every plan, hand-made or solved, goes through the checker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from benchmarks.season import SeasonCommunity, SeasonSettings, render_report, run_season
+from matcher.api import solve
+from matcher.checker import check_plan, offered_minutes
+from matcher.continuity import (
+    history_from_plan,
+    pairing_report,
+    rolled_history,
+    uncovered_two_weeks,
+)
+from matcher.models import HistoricVisit, Plan, Problem, UnassignedVisit, Visit, parse_clock
+from matcher.season import next_week_problem, plan_week, visit_changes
+
+WEEK_1 = dt.date(2026, 11, 30)
+WEEK_2 = WEEK_1 + dt.timedelta(days=7)
+HERE = {"x_m": 0, "y_m": 0}
+MORNING = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+
+
+def volunteer(volunteer_id: str, **fields: Any) -> dict[str, Any]:
+    """A volunteer at the common address, free on Monday morning unless told otherwise."""
+    return {"id": volunteer_id, "home": HERE, "availability": MORNING, **fields}
+
+
+def recipient(recipient_id: str, *needs: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A recipient at the common address with these needs."""
+    return {"id": recipient_id, "location": HERE, "needs": list(needs), **fields}
+
+
+def chat(need_id: str, **fields: Any) -> dict[str, Any]:
+    """A 30-minute chat once a week on Monday morning."""
+    return {"id": need_id, "service": "chat", "windows": MORNING, **fields}
+
+
+SERVICES = [
+    {"id": "chat", "duration_min": 30},
+    {"id": "haircut", "duration_min": 30, "required_skills": ["haircut"]},
+]
+
+
+def problem_of(
+    week: dt.date, recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]], **fields: Any
+) -> Problem:
+    """A problem of the week with the two services."""
+    return Problem.model_validate(
+        {
+            "week_start": week,
+            "services": SERVICES,
+            "recipients": recipients,
+            "volunteers": volunteers,
+            **fields,
+        }
+    )
+
+
+def visit(problem: Problem, need: str, start: str, *volunteers: str, occurrence: int = 1) -> Visit:
+    """A Monday visit of the need by these volunteers."""
+    begin = parse_clock(start)
+    need_data = problem.need_by_id[need]
+    return Visit(
+        need=need,
+        recipient=problem.recipient_of_need[need].id,
+        service=need_data.service,
+        occurrence=occurrence,
+        day="mon",
+        start=begin,
+        end=begin + problem.duration_of(need_data),
+        volunteers=list(volunteers),
+    )
+
+
+def checked(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) -> Plan:
+    """A hand-made plan of these visits (and these needs listed as unplanned) that keeps every
+    rule, with the checker's metrics."""
+    left_out = [
+        UnassignedVisit(
+            need=need,
+            recipient=problem.recipient_of_need[need].id,
+            service=problem.need_by_id[need].service,
+            occurrence=1,
+            reason="volunteers_full",
+            message="left out by the coordinator",
+        )
+        for need in unassigned
+    ]
+    plan = Plan(week_start=problem.week_start, visits=list(visits), unassigned=left_out)
+    report = check_plan(problem, plan)
+    assert report.ok, report.summary()
+    plan.metrics = report.metrics
+    return plan
+
+
+# --------------------------------------------------------------------------- continuity
+
+
+@pytest.mark.parametrize("solver", ["greedy", "cpsat"])
+@pytest.mark.parametrize("paired", ["v1", "v2"])
+def test_history_decides_between_two_equal_volunteers(solver: str, paired: str) -> None:
+    """Two volunteers alike in every way: the visit goes to the one who came last week."""
+    problem = problem_of(
+        WEEK_2,
+        [recipient("r1", chat("r1-chat"))],
+        [volunteer("v1"), volunteer("v2")],
+        history=[{"recipient": "r1", "volunteer": paired, "week_start": WEEK_1}],
+    )
+    plan = solve(problem, solver=solver, time_limit_s=10)
+    report = check_plan(problem, plan)
+    assert report.ok, report.summary()
+    assert [item.volunteers for item in plan.visits] == [[paired]]
+    assert (report.metrics.pairings_kept, report.metrics.pairings_new) == (1, 0)
+
+
+def test_pairing_weight_defaults_to_continuity() -> None:
+    """A standing pairing is worth 50 points a visit, as a preferred volunteer, never twice."""
+    weights = Problem.model_validate({"week_start": WEEK_1}).policy.weights
+    assert weights.pairing == weights.continuity == 50
+    assert weights.continuity_points(preferred=False, paired=True) == 50
+    assert weights.continuity_points(preferred=True, paired=True) == 50
+    assert weights.continuity_points(preferred=False, paired=False) == 0
+
+
+def two_week_sequence() -> tuple[Problem, Plan, Problem, Plan]:
+    """Week 1: seven recipients, each visited by their own volunteer (vk visits both rk and
+    rn). Week 2, hand-made: rn needs nothing, va is away, ru now needs a haircut vu cannot
+    give, vb's one free half hour goes to rh (priority 5, new), rg's chat goes to vd although vg
+    is free, rp's chat is not planned although vp is free; rk keeps vk."""
+    recipients_1 = [
+        recipient("rk", chat("rk-chat")),
+        recipient("rn", chat("rn-chat")),
+        recipient("ra", chat("ra-chat")),
+        recipient("ru", chat("ru-chat")),
+        recipient("rb", chat("rb-chat"), priority=1),
+        recipient("rg", chat("rg-chat")),
+        recipient("rp", chat("rp-chat")),
+    ]
+    helpers = ["vk", "va", "vu", "vb", "vg", "vd", "vp"]
+    week_1 = problem_of(WEEK_1, recipients_1, [volunteer(v) for v in helpers])
+    plan_1 = checked(
+        week_1,
+        visit(week_1, "rk-chat", "10:00", "vk"),
+        visit(week_1, "rn-chat", "11:00", "vk"),
+        visit(week_1, "ra-chat", "10:00", "va"),
+        visit(week_1, "ru-chat", "10:00", "vu"),
+        visit(week_1, "rb-chat", "10:00", "vb"),
+        visit(week_1, "rg-chat", "10:00", "vg"),
+        visit(week_1, "rp-chat", "10:00", "vp"),
+    )
+    recipients_2 = [
+        recipient("rk", chat("rk-chat")),
+        recipient("rn"),
+        recipient("ra", chat("ra-chat")),
+        recipient("ru", {"id": "ru-haircut", "service": "haircut", "windows": MORNING}),
+        recipient("rb", chat("rb-chat"), priority=1),
+        recipient("rg", chat("rg-chat")),
+        recipient("rp", chat("rp-chat")),
+        recipient("rh", chat("rh-chat"), priority=5),
+    ]
+    volunteers_2 = [
+        volunteer("vk"),
+        volunteer("va", availability=[]),
+        volunteer("vu"),
+        volunteer("vb", availability=[{"day": "mon", "start": "10:00", "end": "10:40"}]),
+        volunteer("vg"),
+        volunteer("vd"),
+        volunteer("vp"),
+    ]
+    upcoming = problem_of(WEEK_2, recipients_2, volunteers_2)
+    week_2 = next_week_problem(week_1, plan_1, upcoming)
+    plan_2 = checked(
+        week_2,
+        visit(week_2, "rk-chat", "10:00", "vk"),
+        visit(week_2, "rh-chat", "10:00", "vb"),
+        visit(week_2, "rg-chat", "10:00", "vd"),
+    )
+    return week_1, plan_1, week_2, plan_2
+
+
+def test_history_from_plan_feeds_the_next_week() -> None:
+    """Last week's visits become this week's history, one entry per pair and need."""
+    week_1, plan_1, week_2, _ = two_week_sequence()
+    entries = history_from_plan(plan_1, week_1)
+    assert len(entries) == 7 and {entry.week_start for entry in entries} == {WEEK_1}
+    assert {(e.recipient, e.volunteer) for e in week_2.history} == {
+        (e.recipient, e.volunteer) for e in entries
+    }
+
+
+def test_rolled_history_keeps_the_last_weeks_and_undated_entries() -> None:
+    """Entries older than the weeks kept drop out; undated pairings stay."""
+    old = HistoricVisit(recipient="r", volunteer="v", week_start=WEEK_1 - dt.timedelta(days=28))
+    recent = HistoricVisit(recipient="r", volunteer="w", week_start=WEEK_1 - dt.timedelta(days=7))
+    undated = HistoricVisit(recipient="r", volunteer="x")
+    kept = rolled_history([old, recent, undated], [], WEEK_1, keep_weeks=3)
+    assert [entry.volunteer for entry in kept] == ["w", "x"]
+    assert len(rolled_history([old, recent], [], WEEK_1, keep_weeks=4)) == 2
+
+
+def test_pairing_report_kept_new_and_broken_with_reasons() -> None:
+    """Each standing pairing of the two-week sequence is kept or broken for its own reason."""
+    _, _, week_2, plan_2 = two_week_sequence()
+    report = pairing_report(week_2, plan_2)
+    assert [(p.recipient, p.volunteer, p.visits) for p in report.kept] == [("rk", "vk", 1)]
+    assert {(p.recipient, p.volunteer) for p in report.new} == {("rg", "vd"), ("rh", "vb")}
+    broken = {(item.recipient, item.volunteer): item for item in report.broken}
+    assert {pair: item.reason for pair, item in broken.items()} == {
+        ("rn", "vk"): "no_need",
+        ("ra", "va"): "volunteer_unavailable",
+        ("ru", "vu"): "volunteer_unqualified",
+        ("rb", "vb"): "volunteer_busy",
+        ("rg", "vg"): "given_to_other",
+        ("rp", "vp"): "not_planned",
+    }
+    assert broken[("ru", "vu")].rules == ["skill"]
+    busy = broken[("rb", "vb")]
+    assert [(item.need, item.priority) for item in busy.busy_with] == [("rh-chat", 5)]
+    assert "rh-chat #1 (priority 5)" in busy.message
+    assert broken[("rg", "vg")].replaced_by == ["vd"]
+    assert report.kept_pct == pytest.approx(100 / 7)
+    metrics = check_plan(week_2, plan_2).metrics
+    assert (
+        metrics.pairings_standing,
+        metrics.pairings_kept,
+        metrics.pairings_new,
+        metrics.pairings_broken,
+    ) == (7, 1, 2, 6)
+
+
+def test_visit_changes_matched_per_need() -> None:
+    """rk's chat stays, rg's changes hands, rh's is added, the other five are dropped."""
+    _, plan_1, _, plan_2 = two_week_sequence()
+    changes = visit_changes(plan_1, plan_2)
+    assert (changes.same, changes.changed, changes.added, changes.dropped) == (1, 1, 1, 5)
+
+
+# --------------------------------------------------------------------------- fairness
+
+
+def test_load_vs_offer_gini_by_hand() -> None:
+    """v1 gives 30 of the 60 minutes offered, v2 30 of 120 (its weekly cap): Gini 1/6."""
+    problem = problem_of(
+        WEEK_1,
+        [recipient("r1", chat("r1-chat")), recipient("r2", chat("r2-chat"))],
+        [
+            volunteer("v1", availability=[{"day": "mon", "start": "10:00", "end": "11:00"}]),
+            volunteer(
+                "v2",
+                max_minutes_per_week=120,
+                availability=[*MORNING, {"day": "mon", "start": "10:00", "end": "11:00"}],
+            ),
+        ],
+    )
+    assert [offered_minutes(v) for v in problem.volunteers] == [60, 120]
+    plan = checked(
+        problem, visit(problem, "r1-chat", "10:00", "v1"), visit(problem, "r2-chat", "10:00", "v2")
+    )
+    assert plan.metrics is not None
+    assert plan.metrics.load_vs_offer_gini == pytest.approx(0.25 / 1.5)
+    assert plan.metrics.load_gini == 0
+
+
+def left_out_twice(spare: bool) -> tuple[Problem, Plan, Plan]:
+    """rx (priority 4, the threshold) is left out two Mondays running while ra (priority 6) has
+    v1's only free half hour; v2, qualified and free all morning, is there only if `spare`."""
+    helpers = [
+        volunteer("v1", availability=[{"day": "mon", "start": "10:00", "end": "10:30"}]),
+        *([volunteer("v2")] if spare else []),
+    ]
+    week = problem_of(
+        WEEK_1,
+        [
+            recipient("ra", chat("ra-chat"), priority=6),
+            recipient("rx", chat("rx-chat"), priority=4),
+        ],
+        helpers,
+    )
+    plan_1 = checked(week, visit(week, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
+    week_2 = week.model_copy(update={"week_start": WEEK_2})
+    plan_2 = checked(week_2, visit(week_2, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
+    return week_2, plan_1, plan_2
+
+
+def test_uncovered_two_weeks_running_names_a_volunteer_who_had_time() -> None:
+    """rx is named, with v2, who had the whole morning (180 minutes) free."""
+    week_2, plan_1, plan_2 = left_out_twice(spare=True)
+    found = uncovered_two_weeks(plan_1, plan_2, week_2)
+    assert [(item.recipient, item.volunteer, item.free_min) for item in found] == [
+        ("rx", "v2", 180)
+    ]
+    assert "two weeks running" in found[0].message
+
+
+def test_uncovered_two_weeks_when_nobody_had_time() -> None:
+    """Without v2, rx is still reported, with no volunteer: the rule itself is not broken."""
+    week_2, plan_1, plan_2 = left_out_twice(spare=False)
+    found = uncovered_two_weeks(plan_1, plan_2, week_2)
+    assert [(item.recipient, item.volunteer) for item in found] == [("rx", None)]
+    assert "no qualified volunteer had time" in found[0].message
+
+
+def test_a_recipient_visited_the_week_before_is_not_uncovered_two_weeks() -> None:
+    """Left out this week only: nothing to report."""
+    week_2, _, plan_2 = left_out_twice(spare=True)
+    visited_first = checked(week_2, visit(week_2, "rx-chat", "10:00", "v2"))
+    assert uncovered_two_weeks(visited_first, plan_2, week_2) == []
+
+
+def test_next_week_raises_the_recipient_left_out_and_the_solver_covers_them() -> None:
+    """After two weeks without a visit, rx's need outranks everyone's, and greedy plans it."""
+    week_2, _, plan_2 = left_out_twice(spare=True)
+    week_3 = next_week_problem(week_2, plan_2)
+    assert week_3.week_start == WEEK_2 + dt.timedelta(days=7)
+    assert week_3.priority_of(week_3.need_by_id["rx-chat"]) == 7
+    assert week_3.priority_of(week_3.need_by_id["ra-chat"]) == 6
+    outcome = plan_week(week_3, plan_2)
+    assert check_plan(week_3, outcome.plan).ok
+    assert "rx" in {item.recipient for item in outcome.plan.visits}
+    assert outcome.plan.uncovered_two_weeks == []
+
+
+def test_the_only_free_half_hour_goes_to_the_raised_recipient() -> None:
+    """v1 alone, room for one visit: ra gets it, and the week after, rx (raised) gets it."""
+    week_2, _, _ = left_out_twice(spare=False)
+    first = plan_week(week_2)
+    assert [item.recipient for item in first.plan.visits] == ["ra"]
+    week_3 = next_week_problem(week_2, first.plan)
+    second = plan_week(week_3, first.plan)
+    assert check_plan(week_3, second.plan).ok
+    assert [item.recipient for item in second.plan.visits] == ["rx"]
+
+
+# --------------------------------------------------------------------------- the season
+
+
+def test_season_runner_on_a_tiny_community_for_two_weeks() -> None:
+    """Two weeks of eight recipients: churn, pairings, credits, changes, no broken rule."""
+    settings = SeasonSettings(
+        weeks=2, recipients=8, volunteers=3, buildings=1, seed=0, time_limit_s=2
+    )
+    community = SeasonCommunity(settings)
+    assert [len(week.away) for week in community.weeks] == [1, 1]
+    assert len(community.weeks[1].arrived) == len(community.weeks[1].left) == 1
+    rows = run_season(settings)
+    assert [row.week for row in rows] == [1, 2]
+    assert all(row.violations == 0 for row in rows)
+    assert rows[0].visits_same is None and rows[1].visits_same is not None
+    assert rows[0].unvisited_two_weeks is None and rows[1].unvisited_two_weeks is not None
+    assert rows[1].pairings_standing > 0
+    assert rows[0].credits_earned > 0
+    text = render_report(rows, settings, markdown=True)
+    assert "| week |" in text and "pairings kept %" in text and "broken pairings" in text
