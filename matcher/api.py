@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from matcher.checker import check_plan
-from matcher.models import Plan, Problem
+from matcher.messages import checked_language, message
+from matcher.models import Plan, Problem, UnassignedVisit
 from matcher.solvers.candidates import need_facts
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.greedy import solve_greedy
@@ -44,6 +45,7 @@ def solve(
     solver: str = "greedy",
     time_limit_s: float | None = None,
     seed: int = 0,
+    language: str | None = None,
 ) -> Plan:
     """Plan the week: run `solver`, verify the plan with the independent checker, attach metrics.
 
@@ -51,14 +53,18 @@ def solve(
     (large-neighbourhood search for community-sized weeks) and `auto` (exact when small, LNS
     otherwise; the plan's solver parameters say which and why). The same problem, solver, seed
     and time limit give the same plan, except that `lns` and `cpsat` stop on wall time, so a
-    busier machine may stop them at a different point. Raises ValueError for an unknown solver
-    and pydantic's ValidationError (listing every problem) for invalid input.
+    busier machine may stop them at a different point. Unplanned visits say why in `language`
+    (`en` or `zh`; default: the problem's `policy.language`). Raises ValueError for an unknown
+    solver or language and pydantic's ValidationError (listing every problem) for invalid input.
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of: {', '.join(SOLVERS)}")
     if time_limit_s is not None and time_limit_s <= 0:
         raise ValueError("time_limit_s must be positive")
     checked_problem = problem if isinstance(problem, Problem) else Problem.model_validate(problem)
+    message_language = checked_language(
+        language if language is not None else checked_problem.policy.language
+    )
     travel = TravelModel(checked_problem)
     chosen, reason = (solver, "") if solver != "auto" else choose_solver(checked_problem)
     if chosen == "greedy":
@@ -74,8 +80,21 @@ def solve(
         broken = "; ".join(violation.message for violation in report.violations[:5])
         raise SolverError(f"solver {chosen!r} broke {len(report.violations)} rule(s): {broken}")
     plan.metrics = report.metrics
+    if message_language != "en":
+        plan.unassigned = localised_unassigned(plan.unassigned, message_language)
     plan.solver.objective = report.metrics.weighted_planned
     plan.solver.objective_breakdown = objective_breakdown(
         checked_problem, travel, need_facts(checked_problem, travel), plan.visits
     )
     return plan
+
+
+def localised_unassigned(unassigned: list[UnassignedVisit], language: str) -> list[UnassignedVisit]:
+    """The unplanned visits with their sentences from the catalogue in `language`.
+
+    Solvers write English sentences with English details; in another language each visit gets
+    its reason code's catalogue sentence (the per-volunteer details are in `matcher explain`).
+    """
+    return [
+        item.model_copy(update={"message": message(item.reason, language)}) for item in unassigned
+    ]

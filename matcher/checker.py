@@ -151,19 +151,8 @@ def gini_coefficient(values: Sequence[float]) -> float:
 
 
 def offered_minutes(volunteer: Volunteer) -> float:
-    """Minutes a volunteer offers in the week: their availability (overlapping windows counted
-    once), capped by `max_minutes_per_week`."""
-    by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for window in volunteer.availability:
-        by_day[window.day].append((window.start, window.end))
-    total = 0.0
-    for windows in by_day.values():
-        reach = -math.inf
-        for start, end in sorted(windows):
-            total += max(0.0, end - max(start, reach))
-            reach = max(reach, end)
-    cap = volunteer.max_minutes_per_week
-    return total if cap is None else min(total, float(cap))
+    """Minutes a volunteer offers in the week (`Volunteer.offered_minutes`)."""
+    return volunteer.offered_minutes()
 
 
 @dataclass

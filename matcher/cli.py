@@ -1,4 +1,5 @@
-"""The `matcher` command line: solve, check, replan, validate, schema and example.
+"""The `matcher` command line: solve, check, replan, validate, schema, example, explain,
+what-if, score and credits.
 
 Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage (nothing
 is written then).
@@ -26,6 +27,7 @@ from matcher.explain import (
     what_if,
 )
 from matcher.io import InputError, load_plan, load_problem, to_json, write_text_atomic
+from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 
@@ -56,17 +58,68 @@ def _print_error(message: str) -> None:
 
 def _command_solve(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
+    if arguments.ledger is not None:
+        if not Path(arguments.ledger).is_file():
+            raise InputError(f"{arguments.ledger}: no such ledger file")
+        problem = LedgerStore(arguments.ledger).load().apply_credits(problem)
     plan = solve(
         problem,
         solver=arguments.solver,
         time_limit_s=arguments.time_limit_s,
         seed=arguments.seed,
+        language=arguments.language,
     )
     write_text_atomic(arguments.output, to_json(plan))
     print(plan.summary())
     for warning in plan.warnings:
         print(f"warning: {warning}")
     print(f"plan written to {arguments.output}")
+    return EXIT_OK
+
+
+def _command_credits_record(arguments: argparse.Namespace) -> int:
+    """Credit a checked plan's visits to the ledger file; a plan that breaks a rule earns none."""
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    report = check_plan(problem, plan)
+    if not report.ok:
+        print(report.summary())
+        _print_error("the plan breaks hard rules; no credits recorded")
+        return EXIT_VIOLATIONS
+    added = LedgerStore(arguments.ledger).record_plan(plan, problem, CreditRates())
+    total = sum(entry.credits for entry in added)
+    print(
+        f"{len(added)} visit credit(s) recorded, {total:.2f} credits, in {arguments.ledger}"
+        if added
+        else f"nothing new: this plan's visits are already in {arguments.ledger}"
+    )
+    return EXIT_OK
+
+
+def _command_credits_show(arguments: argparse.Namespace) -> int:
+    """Print each person's credits earned, redeemed and balance."""
+    if not Path(arguments.ledger).is_file():
+        raise InputError(f"{arguments.ledger}: no such ledger file")
+    ledger = LedgerStore(arguments.ledger).load()
+    people = sorted({entry.person for entry in ledger.entries})
+    rows = [
+        {
+            "person": person,
+            "earned": round(ledger.earned(person), 2),
+            "redeemed": round(ledger.redeemed(person), 2),
+            "balance": round(ledger.balance(person), 2),
+        }
+        for person in people
+    ]
+    if arguments.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{'person':<20} {'earned':>10} {'redeemed':>10} {'balance':>10}")
+    for row in rows:
+        print(
+            f"{row['person']:<20} {row['earned']:>10.2f} {row['redeemed']:>10.2f} "
+            f"{row['balance']:>10.2f}"
+        )
     return EXIT_OK
 
 
@@ -238,7 +291,35 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
     solve_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
     solve_parser.add_argument("--seed", type=int, default=0)
+    solve_parser.add_argument(
+        "--ledger",
+        help="time-bank ledger JSON: recipients in it get their credits' priority boost",
+    )
+    solve_parser.add_argument(
+        "--language",
+        choices=("en", "zh"),
+        default=None,
+        help="language of the unplanned visits' sentences (default: the problem's policy)",
+    )
     solve_parser.set_defaults(handler=_command_solve)
+
+    credits_parser = commands.add_parser(
+        "credits", help="the time-bank ledger: record a week's plan, show balances"
+    )
+    credits_commands = credits_parser.add_subparsers(dest="credits_command", required=True)
+    record_parser = credits_commands.add_parser(
+        "record", help="credit a checked plan's visits to the volunteers (one credit an hour)"
+    )
+    record_parser.add_argument("problem", help="problem JSON file")
+    record_parser.add_argument("plan", help="the week's plan JSON file")
+    record_parser.add_argument(
+        "--ledger", required=True, help="ledger JSON file (created if missing)"
+    )
+    record_parser.set_defaults(handler=_command_credits_record)
+    show_parser = credits_commands.add_parser("show", help="credits earned, redeemed, balance")
+    show_parser.add_argument("--ledger", required=True, help="ledger JSON file")
+    show_parser.add_argument("--json", action="store_true")
+    show_parser.set_defaults(handler=_command_credits_show)
 
     check_parser = commands.add_parser(
         "check", help="verify a plan against every hard rule; exit 1 if it breaks any"

@@ -12,14 +12,14 @@ service: by default one credit per hour, whatever the service.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, model_validator
 
 from matcher.io import _load, to_json, write_text_atomic
-from matcher.models import Plan, Problem
+from matcher.models import CreditPolicy, Plan, Problem
 from matcher.models.common import StrictModel
 
 CreditKind = Literal["earned", "redeemed", "adjusted"]
@@ -76,22 +76,6 @@ class CreditRates(StrictModel):
     def per_minute(self, service: str) -> float:
         """The rate for one minute of this service."""
         return self.per_minute_by_service.get(service, self.default_per_minute)
-
-
-class CreditPolicy(StrictModel):
-    """How credits raise a recipient's priority when they need help themselves.
-
-    boost = min(max_boost, credits / 100 * boost_per_100_credits), where `credits` are the
-    credits ever earned (`basis="earned"`: what they gave counts even once redeemed) or the
-    current balance (`basis="balance"`: redeemed credits are used up). With the default rates
-    (one credit an hour) and priorities (1 to about 6), 100 hours of service raise a
-    recipient's priority by 1, and no amount of service by more than 2, so credits tip the
-    balance between similar neighbours without overriding frailty.
-    """
-
-    boost_per_100_credits: NonNegativeFloat = 1.0
-    max_boost: NonNegativeFloat = 2.0
-    basis: Literal["earned", "balance"] = "earned"
 
 
 class Ledger(StrictModel):
@@ -206,27 +190,39 @@ class Ledger(StrictModel):
 
     def priority_boost(self, person: str, policy: CreditPolicy) -> float:
         """The priority the person's credits add when they need help (see `CreditPolicy`)."""
-        credits = self.earned(person) if policy.basis == "earned" else self.balance(person)
-        return _boost(credits, policy)
+        return policy.boost(self.credits_for_boost(person, policy.basis))
 
-    def priorities(self, problem: Problem, policy: CreditPolicy) -> dict[str, float]:
-        """Boosted priority of each recipient of the problem who appears in the ledger.
+    def credits_for_boost(self, person: str, basis: Literal["earned", "balance"]) -> float:
+        """The credits that count for the person's boost: ever earned, or the balance."""
+        return max(0.0, self.earned(person) if basis == "earned" else self.balance(person))
 
-        A recipient is often a former volunteer under the same person id. The value is the
-        recipient's priority under the problem's policy plus their credit boost.
+    def apply_credits(self, problem: Problem) -> Problem:
+        """The problem with each recipient's `time_bank_credits` taken from this ledger.
+
+        A recipient is often a former volunteer under the same person id. Which credits count
+        (earned or balance) and how much they raise the priority is the problem's
+        `policy.priority.credits`; every solver then plans with the raised priorities.
+        Recipients the ledger does not know keep the credits the problem gives them.
         """
-        earned_by_person: dict[str, float] = defaultdict(float)
-        balance_by_person: dict[str, float] = defaultdict(float)
-        for entry in self.entries:
-            balance_by_person[entry.person] += entry.credits
-            if entry.kind == "earned":
-                earned_by_person[entry.person] += entry.credits
-        credits_by_person = earned_by_person if policy.basis == "earned" else balance_by_person
+        basis = problem.policy.priority.credits.basis
+        known = {entry.person for entry in self.entries}
+        data = problem.model_dump()
+        for recipient in data["recipients"]:
+            if recipient["id"] in known:
+                recipient["time_bank_credits"] = self.credits_for_boost(recipient["id"], basis)
+        return Problem.model_validate(data)
+
+    def priorities(self, problem: Problem, policy: CreditPolicy | None = None) -> dict[str, float]:
+        """Boosted priority of each recipient of the problem who appears in the ledger: their
+        priority before credits plus the boost of their ledger credits under `policy` (default:
+        the problem's `policy.priority.credits`)."""
+        credit_policy = policy if policy is not None else problem.policy.priority.credits
+        known = {entry.person for entry in self.entries}
         return {
-            recipient.id: problem.policy.priority.priority_of(recipient)
-            + _boost(credits_by_person[recipient.id], policy)
+            recipient.id: problem.policy.priority.priority_before_credits(recipient)
+            + self.priority_boost(recipient.id, credit_policy)
             for recipient in problem.recipients
-            if recipient.id in balance_by_person
+            if recipient.id in known
         }
 
     def _append(
@@ -246,11 +242,6 @@ class Ledger(StrictModel):
         )
         self.entries.append(entry)
         return entry
-
-
-def _boost(credits: float, policy: CreditPolicy) -> float:
-    """Priority added by credits: proportional, capped, never negative."""
-    return min(policy.max_boost, max(0.0, credits) / 100 * policy.boost_per_100_credits)
 
 
 def _unused_id(base: str, used_ids: set[str], always_number: bool = False) -> str:

@@ -252,10 +252,28 @@ def test_excluded_volunteer_never_visits() -> None:
 
 
 def test_weekly_cap_includes_travel() -> None:
-    """A 100-minute week holds two 45-minute visits with their walks, not three."""
-    plan = solve_and_check(load("ok_small_weekly_cap"))
+    """A 100-minute week holds two 45-minute visits with their walks, not three.
+
+    Fairness is off: the capped neighbour offers a fifteenth of the minutes, so by default the
+    fairness term would rather send the volunteer from a kilometre away."""
+    problem = load("ok_small_weekly_cap")
+    problem.policy.weights.fairness = 0
+    plan = solve_and_check(problem)
     capped = [visit for visit in plan.visits if "capped" in visit.volunteers]
     assert len(capped) == 2
+    assert not plan.unassigned
+
+
+def test_fairness_follows_what_each_volunteer_offered() -> None:
+    """With fairness on, the neighbour who offers 100 of 1,600 minutes carries fewer visits
+    than the two the cap allows (the test above), the volunteer who offers the rest carries
+    the others, although they live a kilometre away."""
+    plan = solve_and_check(load("ok_small_weekly_cap"))
+    visits_by = {name: 0 for name in ("capped", "uncapped")}
+    for visit in plan.visits:
+        for volunteer in visit.volunteers:
+            visits_by[volunteer] += 1
+    assert visits_by["capped"] < 2 < visits_by["uncapped"]
     assert not plan.unassigned
 
 

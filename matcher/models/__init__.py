@@ -29,6 +29,7 @@ from matcher.models.plan import (
 )
 from matcher.models.problem import (
     DEFAULT_SPEEDS_M_PER_MIN,
+    CreditPolicy,
     HistoricVisit,
     Need,
     PinnedVisit,
@@ -44,6 +45,7 @@ from matcher.models.problem import (
     Volunteer,
     WalkwayEdge,
     intersect_windows,
+    offered_shares,
 )
 from matcher.models.validation import format_validation_error
 
@@ -55,6 +57,7 @@ __all__ = [
     "BrokenReason",
     "ClockTime",
     "CompetingVisit",
+    "CreditPolicy",
     "HistoricVisit",
     "Location",
     "Metrics",
@@ -87,5 +90,6 @@ __all__ = [
     "format_clock",
     "format_validation_error",
     "intersect_windows",
+    "offered_shares",
     "parse_clock",
 ]

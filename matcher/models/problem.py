@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from functools import cached_property
 from typing import Any, Literal
 
@@ -124,6 +125,13 @@ class Recipient(StrictModel):
     preferred_volunteers: list[str] = Field(default_factory=list)
     excluded_volunteers: list[str] = Field(default_factory=list)
     priority: float | None = Field(default=None, ge=0, description="overrides the policy")
+    time_bank_credits: float = Field(
+        default=0.0,
+        ge=0,
+        description="time-bank credits this person earned by serving (e.g. as a volunteer in "
+        "earlier years); they raise the priority as policy.priority.credits says "
+        "(`Ledger.apply_credits` fills them in from the ledger)",
+    )
     needs: list[Need] = Field(default_factory=list)
 
 
@@ -168,12 +176,66 @@ class Volunteer(StrictModel):
         """Where this volunteer's day starts."""
         return self.start_location if self.start_location is not None else self.home
 
+    def offered_minutes(self) -> float:
+        """Minutes offered in the week: the availability (overlapping windows counted once),
+        capped by `max_minutes_per_week`. Fairness spreads load in proportion to it."""
+        by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for window in self.availability:
+            by_day[window.day].append((window.start, window.end))
+        total = 0.0
+        for windows in by_day.values():
+            reach = -math.inf
+            for start, end in sorted(windows):
+                total += max(0.0, end - max(start, reach))
+                reach = max(reach, end)
+        cap = self.max_minutes_per_week
+        return total if cap is None else min(total, float(cap))
+
+
+def offered_shares(volunteers: list[Volunteer]) -> dict[str, float]:
+    """Each volunteer's share of all the minutes offered (0 for everyone when nobody offers).
+
+    The fair load of a volunteer is their share of the total load: someone who offers twice
+    the hours is expected to carry twice the minutes, and the fairness term of the objective
+    counts the minutes each volunteer carries above that.
+    """
+    offered = {volunteer.id: volunteer.offered_minutes() for volunteer in volunteers}
+    total = sum(offered.values())
+    return {
+        volunteer_id: (minutes / total if total > 0 else 0.0)
+        for volunteer_id, minutes in offered.items()
+    }
+
+
+class CreditPolicy(StrictModel):
+    """How time-bank credits raise a recipient's priority when they need help themselves.
+
+    boost = min(max_boost, credits / 100 * boost_per_100_credits), where `credits` are the
+    credits ever earned (`basis="earned"`: what they gave counts even once redeemed) or the
+    current balance (`basis="balance"`: redeemed credits are used up); `basis` tells
+    `Ledger.apply_credits` which of the two to write on the recipients. With the default rates
+    (one credit an hour) and priorities (1 to about 6), 100 hours of service raise a
+    recipient's priority by 1, and no amount of service by more than 2, so credits tip the
+    balance between similar neighbours without overriding frailty.
+    """
+
+    boost_per_100_credits: float = Field(default=1.0, ge=0)
+    max_boost: float = Field(default=2.0, ge=0)
+    basis: Literal["earned", "balance"] = "earned"
+
+    def boost(self, credits: float) -> float:
+        """Priority added by credits: proportional, capped, never negative."""
+        return min(self.max_boost, max(0.0, credits) / 100 * self.boost_per_100_credits)
+
 
 class PriorityPolicy(StrictModel):
     """How a recipient's priority follows from their circumstances, unless given explicitly.
 
     priority = base + lives_alone + disability_level * per_disability_level
-               + (age >= old_age) * old_age_bonus + low_income + (earned credits, later issues)
+               + (age >= old_age) * old_age_bonus + low_income
+    An explicit `Recipient.priority` replaces that sum. Either way the recipient's time-bank
+    credits add `credits.boost(time_bank_credits)` (see `CreditPolicy`), so what a former
+    volunteer gave counts when they need help. A need's own priority overrides everything.
     """
 
     base: float = Field(default=1.0, ge=0)
@@ -182,9 +244,16 @@ class PriorityPolicy(StrictModel):
     old_age: int = Field(default=80, ge=0)
     old_age_bonus: float = Field(default=1.0, ge=0)
     low_income: float = Field(default=1.0, ge=0)
+    credits: CreditPolicy = Field(default_factory=CreditPolicy)
 
     def priority_of(self, recipient: Recipient) -> float:
-        """The recipient's priority under this policy (the explicit value wins)."""
+        """The recipient's priority under this policy, credit boost included."""
+        return self.priority_before_credits(recipient) + self.credits.boost(
+            recipient.time_bank_credits
+        )
+
+    def priority_before_credits(self, recipient: Recipient) -> float:
+        """The explicit priority, else the one that follows from the recipient's circumstances."""
         if recipient.priority is not None:
             return recipient.priority
         value = self.base

@@ -26,7 +26,15 @@ from typing import Any
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.models import WEEKDAYS, Plan, Problem, SolverInfo, UnassignedVisit, Visit
+from matcher.models import (
+    WEEKDAYS,
+    Plan,
+    Problem,
+    SolverInfo,
+    UnassignedVisit,
+    Visit,
+    offered_shares,
+)
 from matcher.solvers.candidates import (
     Intervals,
     NeedFacts,
@@ -45,6 +53,9 @@ SCALE = 100
 """Objective points are multiplied by this and rounded, because CP-SAT needs integers."""
 COVERAGE_SCALE = 1000
 """Phase 1 counts priority in thousandths."""
+
+FAIRNESS_SHARE_SCALE = 1000
+"""Offered shares enter the fairness constraints as whole thousandths."""
 
 
 class CpSatParameters(BaseModel):
@@ -487,13 +498,19 @@ def build_week_model(
             volunteer_id: sum(literal * minutes for literal, minutes in terms)
             for volunteer_id, terms in load_terms.items()
         }
-        count = len(loads)
+        shares = offered_shares(problem.volunteers)
         total = sum(loads.values())
         for volunteer_id, load in loads.items():
+            share_permille = round(FAIRNESS_SHARE_SCALE * shares[volunteer_id])
+            if share_permille == 0:
+                continue
             excess = model.new_int_var(
-                0, 7 * problem.day_length_min * 100 * count, f"excess[{volunteer_id}]"
+                0, 7 * problem.day_length_min * 100, f"excess[{volunteer_id}]"
             )
-            model.add(count * excess >= count * load - total)
+            model.add(
+                FAIRNESS_SHARE_SCALE * excess
+                >= FAIRNESS_SHARE_SCALE * load - share_permille * total
+            )
             objective_terms.append(-max(1, round(weights_scale * weights.fairness / 100)) * excess)
     if lateness:
         late_cost = round(weights_scale * weights.lateness_per_min)

@@ -54,6 +54,7 @@ from matcher.models import (
     Visit,
     VisitDependency,
     Volunteer,
+    offered_shares,
 )
 from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
@@ -401,11 +402,13 @@ class _GreedyPlanner:
         self._time_rows: dict[int, tuple[list[float], list[float]]] = {}
         self._reasons: dict[tuple[int, tuple[int, ...]], tuple[ReasonCode, str]] = {}
 
-        available = sum(1 for helper in self.helpers if any(helper.availability))
         requested = sum(
             info.duration * info.team_size * info.need.visits_per_week for info in self.needs
         )
-        self.target_load = requested / max(1, available)
+        shares = offered_shares(problem.volunteers)
+        self.shares = [shares[helper.volunteer.id] for helper in self.helpers]
+        self.target_load = [requested * share for share in self.shares]
+        """Each volunteer's fair part of the requested minutes, in proportion to their offer."""
 
     # ------------------------------------------------------------------ setup
 
@@ -1007,7 +1010,7 @@ class _GreedyPlanner:
 
     def _dynamic_cost(self, info: _NeedInfo, volunteer: int, added_min: float) -> float:
         """Points that depend on the plan so far: load above the mean, keeping one volunteer."""
-        load, target = self.load[volunteer], self.target_load
+        load, target = self.load[volunteer], self.target_load[volunteer]
         cost = self.weights.fairness * (
             max(0.0, load + added_min - target) - max(0.0, load - target)
         )
@@ -1556,7 +1559,7 @@ class _GreedyPlanner:
 
     def objective(self) -> float:
         """coverage x priority per visit - travel_per_km x km + continuity per favoured visit
-        - fairness x minutes of load above the mean - paid hours x cost per hour
+        - fairness x minutes of load above the offered share - paid hours x cost per hour
         - lateness_per_min x minutes late - max_lateness_per_min x the largest lateness."""
         weights = self.weights
         value = 0.0
@@ -1568,9 +1571,12 @@ class _GreedyPlanner:
                 value += weights.continuity
         metres = sum(sum(state.legs) for days in self.days for state in days if state is not None)
         value -= weights.travel_per_km * metres / 1000.0
-        if self.load:
-            mean = sum(self.load) / len(self.load)
-            value -= weights.fairness * sum(max(0.0, load - mean) for load in self.load)
+        total_load = sum(self.load)
+        value -= weights.fairness * sum(
+            max(0.0, load - share * total_load)
+            for load, share in zip(self.load, self.shares, strict=True)
+            if share > 0
+        )
         value -= sum(
             helper.cost_per_hour * load / 60.0
             for helper, load in zip(self.helpers, self.load, strict=True)

@@ -2,7 +2,8 @@
 
 coverage (priority × weight per planned visit) + continuity (per visit by a preferred or earlier
 volunteer) − travel (per km) − staff and volunteer cost (per hour on site) − lateness (per late
-minute, and per minute of the largest lateness) − fairness (per minute of load above the mean).
+minute, and per minute of the largest lateness) − fairness (per minute a volunteer carries above
+their share of the load, in proportion to the minutes they offered: `offered_shares`).
 Every solver's plan is scored the same way, so plans from different solvers compare.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from matcher.models import WEEKDAYS, Problem, Visit
+from matcher.models import WEEKDAYS, Problem, Visit, offered_shares
 from matcher.solvers.candidates import NeedFacts
 from matcher.travel import TravelModel
 
@@ -64,11 +65,12 @@ def objective_breakdown(
         minutes += travel.travel_min(volunteer_id, place, home)
         terms["travel"] -= weights.travel_per_km * metres / 1000.0
         load_by_volunteer[volunteer_id] += minutes
-    willing = [volunteer.id for volunteer in problem.volunteers if volunteer.availability]
-    if willing:
-        mean = sum(load_by_volunteer[volunteer_id] for volunteer_id in willing) / len(willing)
-        terms["fairness"] -= weights.fairness * sum(
-            max(0.0, load_by_volunteer[volunteer_id] - mean) for volunteer_id in willing
-        )
+    shares = offered_shares(problem.volunteers)
+    total_load = sum(load_by_volunteer.values())
+    terms["fairness"] -= weights.fairness * sum(
+        max(0.0, load_by_volunteer[volunteer_id] - share * total_load)
+        for volunteer_id, share in shares.items()
+        if share > 0
+    )
     terms["total"] = sum(terms[name] for name in TERMS)
     return terms
