@@ -460,12 +460,10 @@ def build_week_model(
         )
         for volunteer_id, assigned in option.assigned.items():
             volunteer = volunteers[volunteer_id]
-            points = 0.0
-            if (
-                volunteer_id in need.recipient.preferred_volunteers
-                or (need.recipient.id, volunteer_id) in historic
-            ):
-                points += weights.continuity
+            points = weights.continuity_points(
+                volunteer_id in need.recipient.preferred_volunteers,
+                (need.recipient.id, volunteer_id) in historic,
+            )
             hourly = volunteer.cost_per_hour
             if hourly is None:
                 hourly = (

@@ -352,15 +352,26 @@ class _GreedyPlanner:
         ]
         self.volunteer_index = {v.id: index for index, v in enumerate(problem.volunteers)}
         self.recipient_index = {r.id: index for index, r in enumerate(problem.recipients)}
-        self.favoured: list[set[int]] = [set() for _ in problem.recipients]
+        preferred: list[set[int]] = [set() for _ in problem.recipients]
+        paired: list[set[int]] = [set() for _ in problem.recipients]
         for index, recipient in enumerate(problem.recipients):
             for volunteer_id in recipient.preferred_volunteers:
                 if volunteer_id in self.volunteer_index:
-                    self.favoured[index].add(self.volunteer_index[volunteer_id])
+                    preferred[index].add(self.volunteer_index[volunteer_id])
         for visit in problem.history:
             if visit.recipient in self.recipient_index and visit.volunteer in self.volunteer_index:
                 recipient_position = self.recipient_index[visit.recipient]
-                self.favoured[recipient_position].add(self.volunteer_index[visit.volunteer])
+                paired[recipient_position].add(self.volunteer_index[visit.volunteer])
+        self.familiarity: list[dict[int, float]] = [
+            {
+                volunteer: self.weights.continuity_points(
+                    volunteer in preferred[index], volunteer in paired[index]
+                )
+                for volunteer in preferred[index] | paired[index]
+            }
+            for index in range(len(problem.recipients))
+        ]
+        """Points per recipient and volunteer for a preferred volunteer or a standing pairing."""
 
         self.needs: list[_NeedInfo] = []
         for recipient_position, recipient in enumerate(problem.recipients):
@@ -999,8 +1010,7 @@ class _GreedyPlanner:
         helper = self.helpers[volunteer]
         cost = self.weights.travel_per_km * added_m / 1000.0
         cost += helper.cost_per_hour * added_min / 60.0
-        if volunteer in self.favoured[info.recipient_index]:
-            cost -= self.weights.continuity
+        cost -= self.familiarity[info.recipient_index].get(volunteer, 0.0)
         need, person = info.need, helper.volunteer
         if need.preferred_gender is not None and person.gender == need.preferred_gender:
             cost -= self.parameters.gender_match_bonus
@@ -1558,7 +1568,7 @@ class _GreedyPlanner:
         return visits, unassigned
 
     def objective(self) -> float:
-        """coverage x priority per visit - travel_per_km x km + continuity per favoured visit
+        """coverage x priority per visit - travel_per_km x km + familiarity per volunteer
         - fairness x minutes of load above the offered share - paid hours x cost per hour
         - lateness_per_min x minutes late - max_lateness_per_min x the largest lateness."""
         weights = self.weights
@@ -1566,9 +1576,11 @@ class _GreedyPlanner:
         for placed in self.placed:
             info = self.needs[placed.need]
             value += weights.coverage * info.priority
-            members = {self.volunteer_index[volunteer] for volunteer in placed.volunteers}
-            if members & self.favoured[info.recipient_index]:
-                value += weights.continuity
+            familiar = self.familiarity[info.recipient_index]
+            value += sum(
+                familiar.get(self.volunteer_index[volunteer], 0.0)
+                for volunteer in placed.volunteers
+            )
         metres = sum(sum(state.legs) for days in self.days for state in days if state is not None)
         value -= weights.travel_per_km * metres / 1000.0
         total_load = sum(self.load)

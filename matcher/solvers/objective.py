@@ -1,7 +1,7 @@
 """The policy objective of a plan, term by term, in one currency of points.
 
-coverage (priority × weight per planned visit) + continuity (per visit by a preferred or earlier
-volunteer) − travel (per km) − staff and volunteer cost (per hour on site) − lateness (per late
+coverage (priority × weight per planned visit) + continuity (per volunteer on a visit who is
+preferred or keeps a standing pairing: `PolicyWeights.continuity_points`) − travel (per km) − staff and volunteer cost (per hour on site) − lateness (per late
 minute, and per minute of the largest lateness) − fairness (per minute a volunteer carries above
 their share of the load, in proportion to the minutes they offered: `offered_shares`).
 Every solver's plan is scored the same way, so plans from different solvers compare.
@@ -37,11 +37,10 @@ def objective_breakdown(
         for volunteer_id in visit.volunteers:
             volunteer = problem.volunteer_by_id[volunteer_id]
             days[(volunteer_id, WEEKDAYS.index(visit.day))].append(visit)
-            if (
-                volunteer_id in need.recipient.preferred_volunteers
-                or (need.recipient.id, volunteer_id) in historic
-            ):
-                terms["continuity"] += weights.continuity
+            terms["continuity"] += weights.continuity_points(
+                volunteer_id in need.recipient.preferred_volunteers,
+                (need.recipient.id, volunteer_id) in historic,
+            )
             hourly = volunteer.cost_per_hour
             if hourly is None:
                 hourly = (
