@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from matcher.checker import check_plan
+from matcher.continuity import pairing_report
 from matcher.messages import checked_language, message
 from matcher.models import Plan, Problem, UnassignedVisit
 from matcher.solvers.candidates import need_facts
@@ -53,9 +54,11 @@ def solve(
     (large-neighbourhood search for community-sized weeks) and `auto` (exact when small, LNS
     otherwise; the plan's solver parameters say which and why). The same problem, solver, seed
     and time limit give the same plan, except that `lns` and `cpsat` stop on wall time, so a
-    busier machine may stop them at a different point. Unplanned visits say why in `language`
-    (`en` or `zh`; default: the problem's `policy.language`). Raises ValueError for an unknown
-    solver or language and pydantic's ValidationError (listing every problem) for invalid input.
+    busier machine may stop them at a different point. With a history, the plan reports the
+    standing pairings kept, new and broken (with reasons). Unplanned visits say why in
+    `language` (`en` or `zh`; default: the problem's `policy.language`). Raises ValueError
+    for an unknown solver or language and pydantic's ValidationError (listing every problem)
+    for invalid input.
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of: {', '.join(SOLVERS)}")
@@ -82,6 +85,8 @@ def solve(
     plan.metrics = report.metrics
     if message_language != "en":
         plan.unassigned = localised_unassigned(plan.unassigned, message_language)
+    if checked_problem.history:
+        plan.pairings = pairing_report(checked_problem, plan, travel)
     plan.solver.objective = report.metrics.weighted_planned
     plan.solver.objective_breakdown = objective_breakdown(
         checked_problem, travel, need_facts(checked_problem, travel), plan.visits

@@ -1,5 +1,5 @@
 """The `matcher` command line: solve, check, replan, validate, schema, example, explain,
-what-if, score and credits.
+what-if, score, credits and next-week.
 
 Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage (nothing
 is written then).
@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from matcher.api import SOLVERS, solve
 from matcher.checker import check_plan
+from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
 from matcher.explain import (
     Explanation,
     WhatIf,
@@ -30,6 +31,7 @@ from matcher.io import InputError, load_plan, load_problem, to_json, write_text_
 from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
+from matcher.season import next_week_problem, raised_priorities
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -62,6 +64,7 @@ def _command_solve(arguments: argparse.Namespace) -> int:
         if not Path(arguments.ledger).is_file():
             raise InputError(f"{arguments.ledger}: no such ledger file")
         problem = LedgerStore(arguments.ledger).load().apply_credits(problem)
+    previous_plan = load_plan(arguments.previous_plan) if arguments.previous_plan else None
     plan = solve(
         problem,
         solver=arguments.solver,
@@ -69,11 +72,35 @@ def _command_solve(arguments: argparse.Namespace) -> int:
         seed=arguments.seed,
         language=arguments.language,
     )
+    if previous_plan is not None:
+        plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem)
     write_text_atomic(arguments.output, to_json(plan))
     print(plan.summary())
     for warning in plan.warnings:
         print(f"warning: {warning}")
     print(f"plan written to {arguments.output}")
+    return EXIT_OK
+
+
+def _command_next_week(arguments: argparse.Namespace) -> int:
+    """Write next week's problem: history rolled on, at-risk recipients raised."""
+    problem = load_problem(arguments.problem)
+    plan = load_plan(arguments.plan)
+    report = check_plan(problem, plan)
+    if not report.ok:
+        print(report.summary())
+        _print_error("the plan breaks hard rules; next week's history would be wrong")
+        return EXIT_VIOLATIONS
+    upcoming = load_problem(arguments.upcoming) if arguments.upcoming else None
+    following = next_week_problem(problem, plan, upcoming, keep_weeks=arguments.keep_weeks)
+    write_text_atomic(arguments.output, to_json(following))
+    raised = raised_priorities(problem, plan, upcoming if upcoming is not None else problem)
+    print(
+        f"next week starts {following.week_start.isoformat()}: {len(following.history)} "
+        f"history entries, {len(raised)} high-priority recipient(s) raised "
+        f"({', '.join(sorted(raised)) or 'none'})"
+    )
+    print(f"problem written to {arguments.output}")
     return EXIT_OK
 
 
@@ -301,7 +328,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="language of the unplanned visits' sentences (default: the problem's policy)",
     )
+    solve_parser.add_argument(
+        "--previous-plan",
+        dest="previous_plan",
+        help="last week's plan: report high-priority recipients left out two weeks running",
+    )
     solve_parser.set_defaults(handler=_command_solve)
+
+    next_week_parser = commands.add_parser(
+        "next-week",
+        help="next week's problem from this week's: history rolled on, at-risk recipients raised",
+    )
+    next_week_parser.add_argument("problem", help="this week's problem JSON file")
+    next_week_parser.add_argument("plan", help="this week's plan JSON file")
+    next_week_parser.add_argument("-o", "--output", required=True, help="next week's problem")
+    next_week_parser.add_argument(
+        "--upcoming",
+        help="next week as the coordinators describe it (default: this week, a week later)",
+    )
+    next_week_parser.add_argument(
+        "--keep-weeks",
+        dest="keep_weeks",
+        type=int,
+        default=DEFAULT_HISTORY_WEEKS,
+        help=f"weeks of history to keep (default {DEFAULT_HISTORY_WEEKS})",
+    )
+    next_week_parser.set_defaults(handler=_command_next_week)
 
     credits_parser = commands.add_parser(
         "credits", help="the time-bank ledger: record a week's plan, show balances"

@@ -109,7 +109,8 @@ def plan_week(
     plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed)
     plan.week_start = plan_week_start(plan, problem)
     travel = TravelModel(problem)
-    plan.pairings = pairing_report(problem, plan, travel)
+    if plan.pairings is None:
+        plan.pairings = pairing_report(problem, plan, travel)
     if previous_plan is not None:
         plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem, travel)
     credits = (

@@ -1,9 +1,10 @@
 """The policy objective of a plan, term by term, in one currency of points.
 
 coverage (priority × weight per planned visit) + continuity (per volunteer on a visit who is
-preferred or keeps a standing pairing: `PolicyWeights.continuity_points`) − travel (per km) − staff and volunteer cost (per hour on site) − lateness (per late
-minute, and per minute of the largest lateness) − fairness (per minute a volunteer carries above
-their share of the load, in proportion to the minutes they offered: `offered_shares`).
+preferred or keeps a standing pairing: `PolicyWeights.continuity_points`) − travel (per km) −
+staff and volunteer cost (per hour on site) − lateness (per late minute, and per minute of the
+largest lateness) − fairness (per minute a volunteer carries above their share of the load, in
+proportion to the minutes they offered: `offered_shares`).
 Every solver's plan is scored the same way, so plans from different solvers compare.
 """
 
