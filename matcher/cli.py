@@ -82,15 +82,25 @@ def _command_solve(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _command_next_week(arguments: argparse.Namespace) -> int:
-    """Write next week's problem: history rolled on, at-risk recipients raised."""
+def _load_checked(arguments: argparse.Namespace, refusal: str) -> tuple[Problem, Plan] | None:
+    """The problem and plan the arguments name, or None (report and `refusal` printed) when the
+    plan breaks a hard rule."""
     problem = load_problem(arguments.problem)
     plan = load_plan(arguments.plan)
     report = check_plan(problem, plan)
-    if not report.ok:
-        print(report.summary())
-        _print_error("the plan breaks hard rules; next week's history would be wrong")
+    if report.ok:
+        return problem, plan
+    print(report.summary())
+    _print_error(f"the plan breaks hard rules; {refusal}")
+    return None
+
+
+def _command_next_week(arguments: argparse.Namespace) -> int:
+    """Write next week's problem: history rolled on, at-risk recipients raised."""
+    loaded = _load_checked(arguments, "next week's history would be wrong")
+    if loaded is None:
         return EXIT_VIOLATIONS
+    problem, plan = loaded
     upcoming = load_problem(arguments.upcoming) if arguments.upcoming else None
     following = next_week_problem(problem, plan, upcoming, keep_weeks=arguments.keep_weeks)
     write_text_atomic(arguments.output, to_json(following))
@@ -106,13 +116,10 @@ def _command_next_week(arguments: argparse.Namespace) -> int:
 
 def _command_credits_record(arguments: argparse.Namespace) -> int:
     """Credit a checked plan's visits to the ledger file; a plan that breaks a rule earns none."""
-    problem = load_problem(arguments.problem)
-    plan = load_plan(arguments.plan)
-    report = check_plan(problem, plan)
-    if not report.ok:
-        print(report.summary())
-        _print_error("the plan breaks hard rules; no credits recorded")
+    loaded = _load_checked(arguments, "no credits recorded")
+    if loaded is None:
         return EXIT_VIOLATIONS
+    problem, plan = loaded
     added = LedgerStore(arguments.ledger).record_plan(plan, problem, CreditRates())
     total = sum(entry.credits for entry in added)
     print(

@@ -19,34 +19,19 @@ from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from matcher.io import load_plan, load_problem
 from matcher.models import Problem
+from tests.test_credits_in_planning import contested_week
 
 WEEK = dt.date(2026, 11, 30)
 
 
 def first_week() -> dict[str, Any]:
-    """The week of the module docstring, as JSON data."""
-    return {
-        "week_start": WEEK.isoformat(),
-        "services": [{"id": "visit", "duration_min": 45}],
-        "recipients": [
-            {
-                "id": name,
-                "priority": 5,
-                "location": {"x_m": x_m, "y_m": 0},
-                "needs": [{"id": f"{name}_visit", "service": "visit"}],
-            }
-            for name, x_m in (("bo", 10), ("li", 1000))
-        ],
-        "volunteers": [
-            {
-                "id": "vera",
-                "home": {"x_m": 0, "y_m": 0},
-                "travel_mode": "car",
-                "availability": [{"day": "mon", "start": "09:00", "end": "10:00"}],
-            }
-        ],
-        "history": [{"recipient": "li", "volunteer": "vera", "week_start": "2026-11-16"}],
-    }
+    """The week of the module docstring, as JSON data: the contested week of the credits
+    tests, with both elders of high priority and Vera's earlier visit to Li."""
+    data: dict[str, Any] = contested_week().model_dump(mode="json")
+    for recipient in data["recipients"]:
+        recipient["priority"] = 5
+    data["history"] = [{"recipient": "li", "volunteer": "vera", "week_start": "2026-11-16"}]
+    return data
 
 
 def test_a_plan_with_history_reports_its_pairings() -> None:
