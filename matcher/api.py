@@ -14,9 +14,10 @@ from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.lns import solve_lns
 from matcher.solvers.objective import objective_breakdown
+from matcher.solvers.routing import solve_routing
 from matcher.travel import TravelModel
 
-SOLVERS = ("greedy", "cpsat", "lns", "auto")
+SOLVERS = ("greedy", "cpsat", "lns", "routing", "auto")
 
 AUTO_EXACT_MAX_VISITS = 120
 """`auto` uses the exact model up to this many requested visits a week, LNS above."""
@@ -51,14 +52,15 @@ def solve(
     """Plan the week: run `solver`, verify the plan with the independent checker, attach metrics.
 
     Solvers: `greedy` (fast constructive), `cpsat` (exact model, proven bound), `lns`
-    (large-neighbourhood search for community-sized weeks) and `auto` (exact when small, LNS
-    otherwise; the plan's solver parameters say which and why). The same problem, solver, seed
-    and time limit give the same plan, except that `lns` and `cpsat` stop on wall time, so a
-    busier machine may stop them at a different point. With a history, the plan reports the
-    standing pairings kept, new and broken (with reasons). Unplanned visits say why in
-    `language` (`en` or `zh`; default: the problem's `policy.language`). Raises ValueError
-    for an unknown solver or language and pydantic's ValidationError (listing every problem)
-    for invalid input.
+    (large-neighbourhood search for community-sized weeks), `routing` (OR-Tools vehicle routing
+    with an exact timing pass, for routing-heavy weeks; coverage bound from the relaxation) and
+    `auto` (exact when small, LNS otherwise; the plan's solver parameters say which and why).
+    The same problem, solver, seed and time limit give the same plan, except that `lns`, `cpsat`
+    and `routing` stop on wall time, so a busier machine may stop them at a different point.
+    With a history, the plan reports the standing pairings kept, new and broken (with
+    reasons). Unplanned visits say why in `language` (`en` or `zh`; default: the problem's
+    `policy.language`). Raises ValueError for an unknown solver or language and pydantic's
+    ValidationError (listing every problem) for invalid input.
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of: {', '.join(SOLVERS)}")
@@ -74,6 +76,8 @@ def solve(
         plan = solve_greedy(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
     elif chosen == "cpsat":
         plan = solve_cpsat(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
+    elif chosen == "routing":
+        plan = solve_routing(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
     else:
         plan = solve_lns(checked_problem, travel, seed=seed, time_limit_s=time_limit_s)
     if solver == "auto":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 from scipy.optimize import linprog
@@ -241,3 +243,50 @@ def coverage_upper_bound(
         return trivial
     # HiGHS' optimality tolerances are about 1e-7: stay safely above the true optimum.
     return min(trivial, float(-result.fun) * (1 + 1e-7) + 1e-6)
+
+
+def requested_coverage(facts: dict[str, NeedFacts]) -> float:
+    """Every requested visit planned: the loosest valid bound, used when no other is ready."""
+    return sum(need.priority * need.need.visits_per_week for need in facts.values())
+
+
+def bound_and_gap(bound: float | None, value: float) -> tuple[float | None, float | None]:
+    """The bound lifted to at least the plan's own coverage, and the relative gap to it."""
+    if bound is None:
+        return None, None
+    bound = max(bound, value)
+    return bound, 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
+
+
+class BackgroundBound:
+    """`coverage_upper_bound` computed in a second thread beside a search.
+
+    A solver polls `ready()` while it searches and calls `collect()` at the end, which waits
+    for the bound only until the solver's own deadline, so the bound never makes it late.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        facts: dict[str, NeedFacts],
+        *,
+        time_limit_s: float,
+    ) -> None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-bound")
+        self._pending: Future[float] = executor.submit(
+            coverage_upper_bound, problem, travel, facts, time_limit_s=time_limit_s
+        )
+        executor.shutdown(wait=False)
+
+    def ready(self) -> float | None:
+        """The bound if it is computed already, else None (never waits)."""
+        return self._pending.result() if self._pending.done() else None
+
+    def collect(self, deadline: float, at_least_s: float = 0.0) -> float | None:
+        """The bound, waiting for it until `deadline` (a `time.perf_counter()` value) but at
+        least `at_least_s` seconds; None if it is still running then."""
+        try:
+            return self._pending.result(timeout=max(at_least_s, deadline - time.perf_counter()))
+        except FutureTimeout:
+            return None

@@ -35,6 +35,7 @@ from matcher.models import (
     Visit,
     offered_shares,
 )
+from matcher.solvers.bounds import bound_and_gap, coverage_upper_bound
 from matcher.solvers.candidates import (
     Intervals,
     NeedFacts,
@@ -845,13 +846,9 @@ def solve_cpsat(
     value = weighted_coverage(facts, visits)
     bound = bound_points / COVERAGE_SCALE if math.isfinite(bound_points) else None
     if parameters.relaxation_bound:
-        from matcher.solvers.bounds import coverage_upper_bound
-
         relaxed = coverage_upper_bound(problem, travel, facts, time_limit_s=max(5.0, 0.5 * limit))
         bound = relaxed if bound is None else min(bound, relaxed)
-    if bound is not None:
-        bound = max(bound, value)
-    gap = None if bound is None else (0.0 if bound <= 0 else max(0.0, (bound - value) / bound))
+    bound, gap = bound_and_gap(bound, value)
     optimal = proven_one and status_two == cp_model.OPTIMAL
     return Plan(
         problem_name=problem.name,

@@ -10,17 +10,15 @@ weighted coverage and the bound over time. The bound comes from the linear relax
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
 from matcher.models import WEEKDAYS, Plan, Problem, SolverInfo, Visit
-from matcher.solvers.bounds import coverage_upper_bound
+from matcher.solvers.bounds import BackgroundBound, bound_and_gap
 from matcher.solvers.candidates import NeedFacts, availability_by_day, need_facts
 from matcher.solvers.cpsat import (
     build_week_model,
@@ -195,12 +193,9 @@ def solve_lns(
     best = list(warm_start.visits)
     best_score = plan_score(problem, travel, facts, best)
     bound: float | None = None
-    executor = ThreadPoolExecutor(max_workers=1) if parameters.compute_bound else None
     pending_bound = (
-        executor.submit(
-            coverage_upper_bound, problem, travel, facts, time_limit_s=max(5.0, 0.6 * limit)
-        )
-        if executor
+        BackgroundBound(problem, travel, facts, time_limit_s=max(5.0, 0.6 * limit))
+        if parameters.compute_bound
         else None
     )
     rng = random.Random(seed)
@@ -229,8 +224,8 @@ def solve_lns(
             parameters.iterations is not None and iteration >= parameters.iterations
         ):
             break
-        if bound is None and pending_bound is not None and pending_bound.done():
-            bound = pending_bound.result()
+        if bound is None and pending_bound is not None:
+            bound = pending_bound.ready()
         if bound is not None and weighted_coverage(facts, best) >= bound - 1e-9 and iteration >= 4:
             break
         kind = NEIGHBOURHOODS[iteration % len(NEIGHBOURHOODS)]
@@ -288,16 +283,9 @@ def solve_lns(
                 }
             )
     if bound is None and pending_bound is not None:
-        with contextlib.suppress(TimeoutError):
-            bound = pending_bound.result(
-                timeout=max(0.5, deadline + 0.05 * limit - time.perf_counter())
-            )
-    if executor is not None:
-        executor.shutdown(wait=False)
+        bound = pending_bound.collect(deadline + 0.05 * limit, at_least_s=0.5)
     value = weighted_coverage(facts, best)
-    if bound is not None:
-        bound = max(bound, value)
-    gap = None if bound is None else (0.0 if bound <= 0 else max(0.0, (bound - value) / bound))
+    bound, gap = bound_and_gap(bound, value)
     return Plan(
         problem_name=problem.name,
         week_start=problem.week_start,

@@ -31,6 +31,14 @@ keeps the travel from the start place and back home inside its own window, which
 first and last visit rules of docs/rules.md hold wherever the visit falls in the route. A soft
 window may run late only after the day's last allowed window opens.
 
+The search runs from the cheapest of several first solutions (the warm start, by default the
+greedy plan, the configured first solution strategy and a small portfolio of others) and from
+the warm start, the time split between the two, and keeps the better. Visits tied together
+(teams, dependencies) are hard for the local search to move, so the start decides much of the
+result, and neither start is the better one on every instance. Guided local search cannot
+escape a plan whose dropped visits would each cost more than the one blocking them where arcs
+cost nothing; the inactive-node LNS operator, switched on by default, makes that exchange.
+
 The finishing pass takes the routes as the routing search left them and solves the timing
 exactly in CP-SAT (every start inside its windows, travel between consecutive visits, team
 members and dependencies together, no recipient overlaps, lateness and the plan's largest
@@ -40,6 +48,9 @@ it exactly for the routes found, so it is approximated by the search and exact i
 With `weekly_caps="repair"` the weekly minute caps are left out of the routing model and the
 finishing pass drops the least valuable visits of a volunteer over the cap (the remaining visits
 keep their order); with the default `"model"` they are constraints of the routing model.
+
+Every plan carries a bound on priority-weighted coverage and the gap to it, like `lns`: the
+linear relaxation of `matcher.solvers.bounds` runs in a second thread beside the search.
 
 Determinism: the same problem, seed, parameters and limits give the same model; OR-Tools stops
 on wall time, so a run stopped by its time limit may differ from machine to machine. Setting
@@ -57,8 +68,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 from ortools.sat.python import cp_model
+from ortools.util import optional_boolean_pb2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matcher.models import (
@@ -71,6 +83,7 @@ from matcher.models import (
     Visit,
     Volunteer,
 )
+from matcher.solvers.bounds import BackgroundBound, bound_and_gap, requested_coverage
 from matcher.solvers.candidates import (
     Intervals,
     NeedFacts,
@@ -82,6 +95,7 @@ from matcher.solvers.candidates import (
     start_set,
 )
 from matcher.solvers.greedy import solve_greedy
+from matcher.solvers.objective import objective_breakdown
 from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
 
@@ -94,6 +108,11 @@ LOCAL_SEARCH_METAHEURISTICS = tuple(
     name
     for name in routing_enums_pb2.LocalSearchMetaheuristic.Value.keys()  # noqa: SIM118
     if name != "UNSET"
+)
+_SEARCH_PARAMETERS = routing_parameters_pb2.RoutingSearchParameters
+LOCAL_SEARCH_OPERATORS = tuple(
+    descriptor.name
+    for descriptor in _SEARCH_PARAMETERS.LocalSearchNeighborhoodOperators.DESCRIPTOR.fields
 )
 MANDATORY_FACTOR = 100.0
 """A missing visit of a mandatory need costs this many times its coverage points."""
@@ -127,6 +146,15 @@ class RoutingParameters(BaseModel):
         default="PARALLEL_CHEAPEST_INSERTION",
         description="OR-Tools first solution strategy, e.g. PATH_CHEAPEST_ARC",
     )
+    first_solution_portfolio: tuple[str, ...] = Field(
+        default=("LOCAL_CHEAPEST_COST_INSERTION", "SAVINGS"),
+        description="further first solution strategies tried beside the warm start and "
+        "first_solution_strategy; the search starts from the cheapest first solution (on "
+        "instances with linked visits the local search barely moves them, so the start matters)",
+    )
+    portfolio_time_share: float = Field(
+        default=0.15, ge=0, lt=1, description="share of the search time for the first solutions"
+    )
     local_search_metaheuristic: str = Field(
         default="GUIDED_LOCAL_SEARCH",
         description="OR-Tools metaheuristic, e.g. GUIDED_LOCAL_SEARCH or SIMULATED_ANNEALING",
@@ -139,8 +167,18 @@ class RoutingParameters(BaseModel):
         ge=1,
         description="stop after this many solutions (repeatable runs whatever the machine)",
     )
+    extra_operators: tuple[str, ...] = Field(
+        default=("use_inactive_lns",),
+        description="OR-Tools local search operators switched on beyond its defaults; "
+        "use_inactive_lns lets the search trade one planned visit for several unplanned ones, "
+        "which guided local search cannot do where arcs cost nothing",
+    )
     guided_local_search_lambda: float = Field(
         default=0.1, gt=0, description="OR-Tools guided_local_search_lambda_coefficient"
+    )
+    greedy_warm_start: bool = Field(
+        default=True,
+        description="start the search from the greedy plan when no warm start is given",
     )
     plan_team_visits: bool = Field(
         default=True,
@@ -151,10 +189,16 @@ class RoutingParameters(BaseModel):
         description="weekly minute caps as routing constraints, or repaired after the search",
     )
     finishing_time_share: float = Field(
-        default=0.1, gt=0, lt=1, description="share of the time limit for the timing pass"
+        default=0.05, gt=0, lt=1, description="share of the time limit for the timing pass"
     )
     max_finishing_time_s: float = Field(
-        default=5.0, gt=0, description="the timing pass never takes longer than this"
+        default=3.0, gt=0, description="the timing pass never takes longer than this"
+    )
+    compute_bound: bool = Field(
+        default=True, description="compute the coverage relaxation bound (in a second thread)"
+    )
+    bound_time_share: float = Field(
+        default=0.8, gt=0, le=1, description="share of the time limit HiGHS gets for the bound"
     )
     log_search: bool = False
 
@@ -163,6 +207,24 @@ class RoutingParameters(BaseModel):
     def _known_strategy(cls, value: str) -> str:
         if value not in FIRST_SOLUTION_STRATEGIES:
             raise ValueError(f"choose one of: {', '.join(FIRST_SOLUTION_STRATEGIES)}")
+        return value
+
+    @field_validator("first_solution_portfolio")
+    @classmethod
+    def _known_strategies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            cls._known_strategy(name)
+        return value
+
+    @field_validator("extra_operators")
+    @classmethod
+    def _known_operators(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [name for name in value if name not in LOCAL_SEARCH_OPERATORS]
+        if unknown:
+            raise ValueError(
+                f"unknown operator(s) {', '.join(unknown)}; "
+                f"choose from: {', '.join(LOCAL_SEARCH_OPERATORS)}"
+            )
         return value
 
     @field_validator("local_search_metaheuristic")
@@ -239,8 +301,12 @@ def solve_routing(
     """Plan the week with OR-Tools routing, then time the routes exactly; every planned visit
     keeps the hard rules and every unplanned occurrence says why.
 
-    `warm_start` is a plan whose visits become the first routes, where the model accepts them.
-    The seed shuffles the order of the nodes (ties in the search).
+    `warm_start` is a plan whose visits become the first routes (as many as the model accepts);
+    without one, the greedy plan is used when `greedy_warm_start` is on. The seed shuffles the
+    order of the nodes (ties in the search) and seeds the greedy plan. The plan's bound on
+    weighted coverage is the relaxation of `matcher.solvers.bounds`, computed beside the search
+    and waited for no longer than the time limit (else every requested visit counts); the status
+    stays FEASIBLE because travel and the other terms are never proven optimal.
     """
     began = time.perf_counter()
     if time_limit_s is not None and time_limit_s <= 0:
@@ -248,7 +314,19 @@ def solve_routing(
     settings = parameters if parameters is not None else RoutingParameters()
     model_travel = travel if travel is not None else TravelModel(problem)
     limit = time_limit_s if time_limit_s is not None else settings.default_time_limit_s
-    builder = _RoutingBuilder(problem, model_travel, settings, seed)
+    facts = need_facts(problem, model_travel)
+    pending_bound = (
+        BackgroundBound(
+            problem, model_travel, facts, time_limit_s=settings.bound_time_share * limit
+        )
+        if settings.compute_bound
+        else None
+    )
+    if warm_start is None and settings.greedy_warm_start:
+        warm_start = solve_greedy(
+            problem, model_travel, seed=seed, time_limit_s=max(0.05, 0.1 * limit)
+        )
+    builder = _RoutingBuilder(problem, model_travel, settings, seed, facts)
     builder.build()
     finishing_budget = min(settings.max_finishing_time_s, settings.finishing_time_share * limit)
     search_budget = max(0.05, limit - (time.perf_counter() - began) - finishing_budget)
@@ -258,35 +336,40 @@ def solve_routing(
         "nodes": builder.node_count,
         "vehicles": len(builder.vehicles),
         "cost_scale": builder.scale,
+        "search_objective": builder.search_objective,
+        "warm_start_used": builder.warm_start_used,
+        "first_solution": builder.first_solution,
     }
     if routed is None:
-        fallback = solve_greedy(problem, model_travel, seed=seed)
-        fallback.solver = SolverInfo(
-            solver="routing",
-            status="FEASIBLE",
-            objective=plan_objective(problem, model_travel, fallback.visits),
-            wall_time_s=time.perf_counter() - began,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            parameters={**settings.model_dump(), **details, "fallback": "greedy"},
-        )
-        return fallback
-    remaining = max(0.05, limit - (time.perf_counter() - began))
-    finisher = _Finisher(builder, routed, allow_drops=builder.repair_caps)
-    placed, timing_status = finisher.solve(min(remaining, max(finishing_budget, 0.05)), seed)
+        fallback = warm_start or solve_greedy(problem, model_travel, seed=seed)
+        visits = list(fallback.visits)
+        details["fallback"] = "warm start" if warm_start is not None else "greedy"
+        timing_status = "none"
+    else:
+        remaining = max(0.05, limit - (time.perf_counter() - began))
+        finisher = _Finisher(builder, routed, allow_drops=builder.repair_caps)
+        placed, timing_status = finisher.solve(min(remaining, max(finishing_budget, 0.05)), seed)
+        visits = _visits(problem, builder, placed)
     details["timing_status"] = timing_status
-    visits = _visits(problem, builder, placed)
-    unassigned = _unassigned(problem, model_travel, builder, visits)
+    value = sum(facts[visit.need].priority for visit in visits)
+    bound = pending_bound.collect(began + limit) if pending_bound is not None else None
+    details["bound_source"] = "relaxation" if bound is not None else "requested"
+    if bound is None:
+        bound = requested_coverage(facts)
+    bound, gap = bound_and_gap(bound, value)
     return Plan(
         problem_name=problem.name,
         week_start=problem.week_start,
         visits=visits,
         routes=build_routes(problem, model_travel, visits),
-        unassigned=unassigned,
+        unassigned=_unassigned(problem, model_travel, builder, visits),
         solver=SolverInfo(
             solver="routing",
             status="FEASIBLE",
-            objective=plan_objective(problem, model_travel, visits),
+            objective=value,
+            bound=bound,
+            gap=gap,
+            objective_breakdown=objective_breakdown(problem, model_travel, facts, visits),
             wall_time_s=time.perf_counter() - began,
             seed=seed,
             time_limit_s=time_limit_s,
@@ -320,7 +403,12 @@ class _RoutingBuilder:
     """Vehicles, nodes and the OR-Tools routing model of one problem."""
 
     def __init__(
-        self, problem: Problem, travel: TravelModel, settings: RoutingParameters, seed: int
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        settings: RoutingParameters,
+        seed: int,
+        facts: dict[str, NeedFacts] | None = None,
     ) -> None:
         self.problem = problem
         self.travel = travel
@@ -329,7 +417,7 @@ class _RoutingBuilder:
         self.day_length = problem.day_length_min
         self.impossible = 4 * self.day_length + 1
         """A transit no day can hold: forbidden arcs take this long."""
-        self.facts = need_facts(problem, travel)
+        self.facts = facts if facts is not None else need_facts(problem, travel)
         self.weights = problem.policy.weights
         self.vehicles: list[_Vehicle] = []
         self.vehicle_of: dict[tuple[str, int], int] = {}
@@ -345,6 +433,9 @@ class _RoutingBuilder:
             volunteer.max_minutes_per_week is not None for volunteer in problem.volunteers
         )
         self.scale = 1.0
+        self.search_objective: float | None = None
+        self.warm_start_used = "none"
+        self.first_solution = "none"
         self.node_count = 0
         self.node_group: list[int] = []
         self.node_place: list[int] = []
@@ -564,24 +655,19 @@ class _RoutingBuilder:
         return self._minutes_by_source[source]
 
     def _arc_costs(self) -> None:
-        """Distance x travel_per_km plus paid minutes x hourly cost, scaled to integers."""
+        """Distance x travel_per_km plus minutes on site x hourly cost (charged on the arc
+        leaving a visit), scaled to integers."""
         per_metre = self.weights.travel_per_km / 1000.0
-        classes: dict[tuple[float, float], int] = {}
+        classes: dict[float, int] = {}
         class_points: list[np.ndarray] = []
         finite_distances = np.where(np.isfinite(self.distances), self.distances, 0.0)
         for vehicle in self.vehicles:
             hourly = self._hourly_cost(vehicle.volunteer)
-            source = self._time_source(vehicle.volunteer) if hourly > 0 else -1.0
-            key = (source, hourly)
-            if key not in classes:
-                points = finite_distances * per_metre
-                if hourly > 0:
-                    minutes = self._minutes(source, vehicle.volunteer)
-                    finite_minutes = np.where(np.isfinite(minutes), minutes, 0.0)
-                    points = points + (finite_minutes + self.services[:, None]) * hourly / 60.0
-                classes[key] = len(class_points)
+            if hourly not in classes:
+                points = finite_distances * per_metre + self.services[:, None] * hourly / 60.0
+                classes[hourly] = len(class_points)
                 class_points.append(np.where(self.depot_pairs, 0.0, points))
-            vehicle.cost_class = classes[key]
+            vehicle.cost_class = classes[hourly]
         typical = [float(np.median(points[points > 0])) for points in class_points if points.any()]
         reference = min(typical) if typical else 1.0
         scale = 10.0 ** round(math.log10(TARGET_ARC_COST / reference))
@@ -652,9 +738,6 @@ class _RoutingBuilder:
             opens, closes = vehicle.windows[0][0], max(end for _, end in vehicle.windows)
             self.time.CumulVar(self.routing.Start(vehicle.index)).SetRange(opens, closes)
             self.time.CumulVar(self.routing.End(vehicle.index)).SetRange(opens, closes)
-            self.routing.AddVariableMinimizedByFinalizer(
-                self.time.CumulVar(self.routing.End(vehicle.index))
-            )
 
     def _count_dimensions(self) -> None:
         """Visits a day and load a day, when anyone has a limit."""
@@ -867,47 +950,157 @@ class _RoutingBuilder:
             routing_enums_pb2.LocalSearchMetaheuristic, settings.local_search_metaheuristic
         )
         parameters.guided_local_search_lambda_coefficient = settings.guided_local_search_lambda
+        for operator in settings.extra_operators:
+            setattr(parameters.local_search_operators, operator, optional_boolean_pb2.BOOL_TRUE)
         parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
         if settings.solution_limit is not None:
             parameters.solution_limit = settings.solution_limit
         parameters.log_search = settings.log_search
         return parameters
 
-    def warm_routes(self, plan: Plan) -> list[list[int]]:
-        """The plan's visits as routes of node indices, where the model has those visits."""
-        routes: list[list[tuple[int, int]]] = [[] for _ in self.vehicles]
+    def _warm_placements(self, plan: Plan) -> list[list[tuple[_Group, list[tuple[int, int]]]]]:
+        """The plan's visits the model has, as units of groups that must come together (linked
+        by dependencies), each group with its (vehicle, start) per member."""
+        placed: dict[int, list[tuple[int, int]]] = {}
         for visit in plan.visits:
             group = self.group_of.get((visit.need, WEEKDAYS.index(visit.day)))
-            if group is None or len(visit.volunteers) != len(group.nodes):
+            if group is None or group.index in placed or len(visit.volunteers) != len(group.nodes):
                 continue
             vehicles = [
                 self.vehicle_of.get((volunteer, group.day)) for volunteer in visit.volunteers
             ]
-            if any(vehicle is None or vehicle not in group.starts for vehicle in vehicles):
+            if all(vehicle is not None and vehicle in group.starts for vehicle in vehicles):
+                placed[group.index] = [
+                    (vehicle, visit.start) for vehicle in vehicles if vehicle is not None
+                ]
+        partners: dict[int, set[int]] = defaultdict(set)
+        for dependency in self.problem.dependencies:
+            for day in range(len(WEEKDAYS)):
+                first = self.group_of.get((dependency.first, day))
+                second = self.group_of.get((dependency.second, day))
+                if first is not None and second is not None:
+                    partners[first.index].add(second.index)
+                    partners[second.index].add(first.index)
+        units: list[list[tuple[_Group, list[tuple[int, int]]]]] = []
+        seen: set[int] = set()
+        for index in sorted(placed, key=lambda index: not self.groups[index].pinned_volunteers):
+            if index in seen:
                 continue
-            for node, vehicle in zip(group.nodes, vehicles, strict=True):
-                assert vehicle is not None
-                routes[vehicle].append((visit.start, self._index(node)))
+            unit, stack = [], [index]
+            seen.add(index)
+            while stack:
+                current = stack.pop()
+                unit.append(current)
+                for other in partners[current] - seen:
+                    seen.add(other)
+                    stack.append(other)
+            if all(member in placed for member in unit):
+                units.append([(self.groups[member], placed[member]) for member in unit])
+        return units
+
+    def _routes_of(
+        self, units: list[list[tuple[_Group, list[tuple[int, int]]]]]
+    ) -> list[list[int]]:
+        """Routes of node indices, each vehicle's visits in start order."""
+        routes: list[list[tuple[int, int]]] = [[] for _ in self.vehicles]
+        for unit in units:
+            for group, members in unit:
+                for node, (vehicle, start) in zip(group.nodes, members, strict=True):
+                    routes[vehicle].append((start, self._index(node)))
         return [[index for _, index in sorted(route)] for route in routes]
+
+    def initial_assignment(self, plan: Plan, deadline: float) -> tuple[Any, str]:
+        """The plan as a first solution: all of it if the model accepts it, else the largest
+        part found by adding its visits one unit at a time (until the deadline)."""
+        units = self._warm_placements(plan)
+        assignment = self.routing.ReadAssignmentFromRoutes(self._routes_of(units), True)
+        if assignment is not None:
+            return assignment, f"all {len(units)}"
+        kept: list[list[tuple[_Group, list[tuple[int, int]]]]] = []
+        assignment = None
+        for unit in units:
+            if time.perf_counter() > deadline:
+                break
+            trial = self.routing.ReadAssignmentFromRoutes(self._routes_of([*kept, unit]), True)
+            if trial is not None:
+                kept.append(unit)
+                assignment = trial
+        return assignment, f"{len(kept)} of {len(units)}"
 
     def search(
         self, time_limit_s: float, warm_start: Plan | None
     ) -> tuple[list[_Routed] | None, str]:
-        """Run the routing search; the performed groups with vehicles and starts, or None."""
+        """Run the routing search from the cheapest first solution (of the warm start, the
+        configured strategy and the portfolio) and, when that is not the warm start, from the
+        warm start too, the time split between them; the better result's performed groups with
+        vehicles and starts, or None when no solution was found."""
+        began = time.perf_counter()
         if not self.vehicles or not self.groups:
             return [], "EMPTY"
         parameters = self.search_parameters(time_limit_s)
-        solution = None
+        self.routing.CloseModelWithParameters(parameters)
+        starts: list[tuple[float, str, list[list[int]]]] = []
         if warm_start is not None:
-            self.routing.CloseModelWithParameters(parameters)
-            initial = self.routing.ReadAssignmentFromRoutes(self.warm_routes(warm_start), True)
+            deadline = began + 0.2 * time_limit_s
+            initial, self.warm_start_used = self.initial_assignment(warm_start, deadline)
             if initial is not None:
-                solution = self.routing.SolveFromAssignmentWithParameters(initial, parameters)
-        if solution is None:
-            solution = self.routing.SolveWithParameters(parameters)
+                starts.append((initial.ObjectiveValue(), "warm start", self._routes(initial)))
+        strategies = [self.settings.first_solution_strategy]
+        strategies += [
+            name for name in self.settings.first_solution_portfolio if name not in strategies
+        ]
+        share = self.settings.portfolio_time_share * time_limit_s / len(strategies)
+        for strategy in strategies:
+            first = self.search_parameters(share)
+            first.first_solution_strategy = getattr(
+                routing_enums_pb2.FirstSolutionStrategy, strategy
+            )
+            first.solution_limit = 1
+            solution = self.routing.SolveWithParameters(first)
+            if solution is not None:
+                starts.append((solution.ObjectiveValue(), strategy, self._routes(solution)))
+        if not starts:
+            remaining = max(0.05, time_limit_s - (time.perf_counter() - began))
+            parameters.time_limit.FromMilliseconds(max(1, int(remaining * 1000)))
+            return self._extract(self.routing.SolveWithParameters(parameters))
+        chosen = [min(starts, key=lambda start: start[0])]
+        if starts[0][1] == "warm start" and chosen[0] is not starts[0]:
+            chosen.append(starts[0])
+        best: tuple[float, str, list[_Routed] | None, str] | None = None
+        for number, (_, name, routes) in enumerate(chosen):
+            left = time_limit_s - (time.perf_counter() - began)
+            parameters.time_limit.FromMilliseconds(
+                max(1, int(max(0.05, left / (len(chosen) - number)) * 1000))
+            )
+            initial = self.routing.ReadAssignmentFromRoutes(routes, True)
+            solution = self.routing.SolveFromAssignmentWithParameters(initial, parameters)
+            if solution is not None and (best is None or solution.ObjectiveValue() < best[0]):
+                best = (solution.ObjectiveValue(), name, *self._extract(solution))
+        if best is None:
+            return None, str(self.routing.status())
+        objective, self.first_solution, routed, status = best
+        self.search_objective = objective / self.scale
+        return routed, status
+
+    def _routes(self, solution: Any) -> list[list[int]]:
+        """The node indices of each vehicle's route in a solution (copied: OR-Tools reuses
+        the solution's memory on the next solve)."""
+        routes: list[list[int]] = []
+        for vehicle in self.vehicles:
+            route: list[int] = []
+            index = solution.Value(self.routing.NextVar(self.routing.Start(vehicle.index)))
+            while not self.routing.IsEnd(index):
+                route.append(int(index))
+                index = solution.Value(self.routing.NextVar(index))
+            routes.append(route)
+        return routes
+
+    def _extract(self, solution: Any) -> tuple[list[_Routed] | None, str]:
+        """The performed groups of a routing solution with their vehicles and starts."""
         status = str(self.routing.status())
         if solution is None:
             return None, status
+        self.search_objective = solution.ObjectiveValue() / self.scale
         vehicle_of_node: dict[int, int] = {}
         start_of_node: dict[int, int] = {}
         for vehicle in self.vehicles:
@@ -1241,44 +1434,4 @@ def _unassigned(
     return unassigned
 
 
-def plan_objective(problem: Problem, travel: TravelModel, visits: list[Visit]) -> float:
-    """The policy points of a plan as this solver sees them: coverage x priority per visit,
-    minus travel_per_km x km, lateness and the largest lateness at their weights, and paid
-    hours (visits and travel) at the hourly cost."""
-    weights = problem.policy.weights
-    value = 0.0
-    lateness: list[float] = []
-    minutes_of: dict[str, float] = defaultdict(float)
-    for visit in visits:
-        need = problem.need_by_id[visit.need]
-        value += weights.coverage * problem.priority_of(need)
-        late = 0.0
-        if need.soft_window:
-            duration = problem.duration_of(need)
-            options = [
-                max(0.0, visit.start - (window.end - duration))
-                for window in problem.allowed_windows(need)
-                if window.day == visit.day and window.start <= visit.start
-            ]
-            late = min(options, default=0.0)
-        lateness.append(late)
-        for volunteer in visit.volunteers:
-            minutes_of[volunteer] += visit.end - visit.start
-    value -= weights.lateness_per_min * sum(lateness)
-    value -= weights.max_lateness_per_min * max(lateness, default=0.0)
-    for route in build_routes(problem, travel, visits):
-        value -= weights.travel_per_km * route.distance_m / 1000.0
-        minutes_of[route.volunteer] += route.travel_min
-    for volunteer_id, minutes in minutes_of.items():
-        person = problem.volunteer_by_id[volunteer_id]
-        if person.cost_per_hour is not None:
-            hourly = person.cost_per_hour
-        elif person.kind == "staff":
-            hourly = weights.staff_cost_per_hour
-        else:
-            hourly = weights.volunteer_cost_per_hour
-        value -= hourly * minutes / 60.0
-    return value
-
-
-__all__ = ["RoutingParameters", "plan_objective", "solve_routing"]
+__all__ = ["RoutingParameters", "solve_routing"]

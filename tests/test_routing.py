@@ -1,0 +1,399 @@
+"""The OR-Tools routing solver: hand-worked optima, every modelled rule, bound and gap, `solve`,
+repeatability, the command line and a published Mankowska instance.
+
+Every plan goes through the independent checker.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.external import default_data_folder, finest_time_scale, mankowska
+from benchmarks.generator import generate_community
+from matcher import check_plan, solve
+from matcher.cli import EXIT_OK, main
+from matcher.io import load_plan
+from matcher.models import Plan, Problem, parse_clock
+from matcher.solvers.routing import RoutingParameters, solve_routing
+
+QUICK = RoutingParameters(solution_limit=200)
+"""Tiny instances: a fixed number of solutions, so runs are short and repeatable."""
+
+
+def window(day: str, start: str, end: str) -> dict[str, str]:
+    return {"day": day, "start": start, "end": end}
+
+
+def at(clock: str) -> int:
+    """'09:30' as minutes after midnight."""
+    minutes: int = parse_clock(clock)
+    return minutes
+
+
+def person(name: str, x_m: float = 0, y_m: float = 0, **fields: Any) -> dict[str, Any]:
+    """A volunteer at (x, y) walking 100 m a minute, free on Monday 08:00-18:00 by default."""
+    return {
+        "id": name,
+        "home": {"x_m": x_m, "y_m": y_m},
+        "speed_m_per_min": 100,
+        "availability": [window("mon", "08:00", "18:00")],
+        **fields,
+    }
+
+
+def elder(name: str, x_m: float = 0, y_m: float = 0, **need: Any) -> dict[str, Any]:
+    """A recipient at (x, y) with one need `<name>-visit` of the `visit` service on Monday."""
+    return {
+        "id": name,
+        "location": {"x_m": x_m, "y_m": y_m},
+        "needs": [
+            {
+                "id": f"{name}-visit",
+                "service": "visit",
+                "windows": [window("mon", "08:00", "18:00")],
+                **need,
+            }
+        ],
+    }
+
+
+def week(
+    recipients: list[dict[str, Any]],
+    volunteers: list[dict[str, Any]],
+    duration_min: int = 30,
+    **extra: Any,
+) -> Problem:
+    """A problem with one `visit` service, straight-line travel and these people."""
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "travel": {"method": "coordinates", "detour_factor": 1.0},
+            "services": [{"id": "visit", "duration_min": duration_min}],
+            "recipients": recipients,
+            "volunteers": volunteers,
+            **extra,
+        }
+    )
+
+
+def checked(problem: Problem, plan: Plan) -> Plan:
+    """Assert the checker accepts the plan and return it."""
+    report = check_plan(problem, plan)
+    assert report.ok, [violation.message for violation in report.violations]
+    return plan
+
+
+def routed(problem: Problem, **options: Any) -> Plan:
+    """The routing plan under the quick repeatable settings, checked."""
+    options.setdefault("time_limit_s", 20)
+    options.setdefault("parameters", QUICK)
+    return checked(problem, solve_routing(problem, **options))
+
+
+def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
+    """Only two one-hour visits fit in 09:00-11:00 and A (priority 3, 09:30-10:30) blocks both
+    others: the optimum plans B at 09:00 and C at 10:00 (2.5 + 2.5 = 5), not A alone (3)."""
+    problem = week(
+        [
+            elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
+            elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
+            elder("c", priority=2.5, windows=[window("mon", "10:00", "11:00")]),
+        ],
+        [person("v", availability=[window("mon", "09:00", "11:00")])],
+        duration_min=60,
+    )
+    plan = routed(problem)
+    assert [(visit.need, visit.start) for visit in plan.visits] == [
+        ("b-visit", at("09:00")),
+        ("c-visit", at("10:00")),
+    ]
+    assert plan.solver.objective == pytest.approx(5.0)
+    assert [(item.need, item.reason) for item in plan.unassigned] == [
+        ("a-visit", "volunteers_full")
+    ]
+
+
+def test_route_order_takes_the_shortest_tour() -> None:
+    """Homes on three corners of a 1 km square, the volunteer on the fourth: going round the
+    square walks 4 km; any tour across a diagonal walks 2 + 2 x 1.414 = 4.83 km."""
+    problem = week(
+        [elder("a", 0, 1000), elder("b", 1000, 1000), elder("c", 1000, 0)],
+        [person("v")],
+    )
+    plan = routed(problem)
+    assert len(plan.visits) == 3
+    assert [route.distance_m for route in plan.routes] == [pytest.approx(4000.0)]
+    order = [visit.need for visit in sorted(plan.visits, key=lambda visit: visit.start)]
+    assert order in (["a-visit", "b-visit", "c-visit"], ["c-visit", "b-visit", "a-visit"])
+
+
+def soft_pair(max_lateness_min: int) -> Problem:
+    """Two one-hour visits at the volunteer's door, soft windows 09:00-10:30 (on time up to a
+    09:30 start), the volunteer free 09:00-11:30: one of them starts at 10:00 or later."""
+    soft = {
+        "windows": [window("mon", "09:00", "10:30")],
+        "soft_window": True,
+        "max_lateness_min": max_lateness_min,
+    }
+    return week(
+        [elder("a", **soft), elder("b", **soft)],
+        [person("v", availability=[window("mon", "09:00", "11:30")])],
+        duration_min=60,
+    )
+
+
+def test_soft_window_plans_a_late_visit_within_the_limit() -> None:
+    """Allowed 30 minutes late: both visits, 09:00 and 10:00, the second 30 minutes late."""
+    problem = soft_pair(max_lateness_min=30)
+    plan = routed(problem)
+    assert sorted(visit.start for visit in plan.visits) == [at("09:00"), at("10:00")]
+    metrics = check_plan(problem, plan).metrics
+    assert metrics.total_lateness_min == pytest.approx(30.0)
+    assert metrics.max_lateness_min == pytest.approx(30.0)
+
+
+def test_soft_window_limit_leaves_a_visit_out() -> None:
+    """Allowed only 20 minutes late, the second visit cannot be made at all."""
+    plan = routed(soft_pair(max_lateness_min=20))
+    assert len(plan.visits) == 1 and len(plan.unassigned) == 1
+
+
+def linked(kind: str, **gaps: int) -> Problem:
+    """Ann's nursing (first) and lifting help (second), linked; two volunteers."""
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "travel": {"method": "coordinates", "detour_factor": 1.0},
+            "services": [
+                {"id": "nurse", "duration_min": 20},
+                {"id": "help", "duration_min": 20},
+            ],
+            "recipients": [
+                {
+                    "id": "ann",
+                    "location": {"x_m": 500, "y_m": 0},
+                    "needs": [
+                        {
+                            "id": need_id,
+                            "service": service,
+                            "windows": [window("mon", "09:00", "12:00")],
+                        }
+                        for need_id, service in (("ann-nurse", "nurse"), ("ann-help", "help"))
+                    ],
+                }
+            ],
+            "volunteers": [person("vic"), person("wes")],
+            "dependencies": [{"first": "ann-nurse", "second": "ann-help", "kind": kind, **gaps}],
+        }
+    )
+
+
+def test_simultaneous_dependency_starts_together_with_two_volunteers() -> None:
+    plan = routed(linked("simultaneous"))
+    nurse, help_ = (
+        next(v for v in plan.visits if v.need == need) for need in ("ann-nurse", "ann-help")
+    )
+    assert nurse.start == help_.start
+    assert nurse.volunteers != help_.volunteers
+
+
+def test_sequential_dependency_keeps_its_gap_with_two_volunteers() -> None:
+    plan = routed(linked("sequential", min_gap_min=30, max_gap_min=45))
+    nurse, help_ = (
+        next(v for v in plan.visits if v.need == need) for need in ("ann-nurse", "ann-help")
+    )
+    assert 30 <= help_.start - nurse.start <= 45
+    assert nurse.volunteers != help_.volunteers
+
+
+def test_capacity_per_day_keeps_the_more_important_load() -> None:
+    """Meals weigh 2 boxes; the only volunteer carries 3 a day: one meal, Bob's (priority 2)."""
+    problem = week(
+        [elder("ann", 100, 0, load=2, priority=1), elder("bob", 200, 0, load=2, priority=2)],
+        [person("v", capacity=3)],
+    )
+    plan = routed(problem)
+    assert [visit.need for visit in plan.visits] == ["bob-visit"]
+    assert [item.need for item in plan.unassigned] == ["ann-visit"]
+
+
+def test_team_visit_sends_two_volunteers_at_once() -> None:
+    """A team_size 2 service: both volunteers at the same start; one volunteer is not enough."""
+    data: dict[str, Any] = {
+        "week_start": "2026-11-30",
+        "travel": {"method": "coordinates", "detour_factor": 1.0},
+        "services": [{"id": "lift", "duration_min": 30, "team_size": 2}],
+        "recipients": [
+            {
+                "id": "ann",
+                "location": {"x_m": 300, "y_m": 400},
+                "needs": [{"id": "ann-lift", "service": "lift"}],
+            }
+        ],
+        "volunteers": [person("vic"), person("wes", 600, 0)],
+    }
+    problem = Problem.model_validate(data)
+    plan = routed(problem)
+    assert len(plan.visits) == 1 and sorted(plan.visits[0].volunteers) == ["vic", "wes"]
+    data["volunteers"] = [person("vic")]
+    alone = Problem.model_validate(data)
+    assert routed(alone).visits == []
+
+
+def test_weekly_minute_cap_limits_the_visits() -> None:
+    """Three one-hour visits at the door (Mon, Wed, Fri) and a 130-minute week: two of them."""
+    days = ("mon", "wed", "fri")
+    problem = week(
+        [
+            elder(
+                "ann",
+                visits_per_week=3,
+                windows=[window(day, "09:00", "12:00") for day in days],
+            )
+        ],
+        [
+            person(
+                "v",
+                availability=[window(day, "09:00", "12:00") for day in days],
+                max_minutes_per_week=130,
+            )
+        ],
+        duration_min=60,
+    )
+    plan = routed(problem)
+    assert len(plan.visits) == 2
+    assert [item.occurrence for item in plan.unassigned] == [3]
+
+
+def test_min_gap_days_spaces_the_visits() -> None:
+    """Two visits a week, allowed Mon-Wed, at least two days apart: Monday and Wednesday."""
+    days = ("mon", "tue", "wed")
+    problem = week(
+        [
+            elder(
+                "ann",
+                visits_per_week=2,
+                min_gap_days=2,
+                windows=[window(day, "09:00", "12:00") for day in days],
+            )
+        ],
+        [person("v", availability=[window(day, "09:00", "12:00") for day in days])],
+    )
+    plan = routed(problem)
+    assert [visit.day for visit in plan.visits] == ["mon", "wed"]
+
+
+def test_unplanned_occurrences_carry_reason_codes() -> None:
+    """A skill nobody has, a Tuesday window when the volunteer only comes on Monday, and a
+    second one-hour visit in a one-hour morning: each unplanned occurrence says why."""
+    problem = Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": [
+                {"id": "visit", "duration_min": 60},
+                {"id": "haircut", "duration_min": 30, "required_skills": ["barber"]},
+            ],
+            "recipients": [
+                {
+                    "id": "ann",
+                    "location": {"x_m": 0, "y_m": 0},
+                    "needs": [
+                        {"id": "ann-cut", "service": "haircut"},
+                        {
+                            "id": "ann-tue",
+                            "service": "visit",
+                            "windows": [window("tue", "09:00", "12:00")],
+                        },
+                    ],
+                },
+                elder("bob", priority=2, windows=[window("mon", "09:00", "10:00")]),
+                elder("cy", priority=1, windows=[window("mon", "09:00", "10:00")]),
+            ],
+            "volunteers": [person("v", availability=[window("mon", "09:00", "12:00")])],
+        }
+    )
+    plan = routed(problem)
+    assert [visit.need for visit in plan.visits] == ["bob-visit"]
+    reasons = {(item.need, item.occurrence): item.reason for item in plan.unassigned}
+    assert reasons == {
+        ("ann-cut", 1): "no_qualified_volunteer",
+        ("ann-tue", 1): "no_shared_window",
+        ("cy-visit", 1): "volunteers_full",
+    }
+    assert all(item.message for item in plan.unassigned)
+
+
+def test_solve_front_door_gives_a_checked_plan_with_bound_and_gap() -> None:
+    """`solve(..., solver="routing")` on a small generated week: checked, bound >= objective."""
+    problem = generate_community(recipients=12, volunteers=5, buildings=2, seed=1)
+    plan = checked(problem, solve(problem, solver="routing", time_limit_s=1))
+    assert plan.solver.solver == "routing" and plan.solver.status == "FEASIBLE"
+    assert plan.metrics is not None and plan.visits
+    assert plan.solver.objective == pytest.approx(plan.metrics.weighted_planned)
+    assert plan.solver.bound is not None and plan.solver.gap is not None
+    assert plan.solver.bound >= plan.solver.objective - 1e-9
+    assert 0.0 <= plan.solver.gap <= 1.0
+
+
+def test_bound_of_the_blocking_instance_is_the_relaxation() -> None:
+    """A worked bound: the relaxation allows A plus half of B and C, 5.5, so the gap is 1/11."""
+    problem = week(
+        [
+            elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
+            elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
+            elder("c", priority=2.5, windows=[window("mon", "10:00", "11:00")]),
+        ],
+        [person("v", availability=[window("mon", "09:00", "11:00")])],
+        duration_min=60,
+    )
+    plan = routed(problem)
+    assert plan.solver.bound == pytest.approx(5.5, abs=1e-4)
+    assert plan.solver.gap == pytest.approx(0.5 / 5.5, abs=1e-4)
+
+
+def test_same_seed_and_solution_limit_give_the_same_plan() -> None:
+    problem = generate_community(recipients=12, volunteers=5, buildings=2, seed=2)
+    parameters = RoutingParameters(solution_limit=30)
+    first = routed(problem, seed=4, time_limit_s=60, parameters=parameters)
+    second = routed(problem, seed=4, time_limit_s=60, parameters=parameters)
+    assert first.visits == second.visits
+    assert first.routes == second.routes
+
+
+def test_cli_solves_with_the_routing_solver(tmp_path: Path) -> None:
+    problem_path, plan_path = tmp_path / "small.json", tmp_path / "plan.json"
+    assert main(["example", "small", "-o", str(problem_path)]) == EXIT_OK
+    arguments = ["solve", str(problem_path), "-o", str(plan_path), "--solver", "routing"]
+    assert main([*arguments, "--time-limit-s", "2"]) == EXIT_OK
+    plan = load_plan(plan_path)
+    assert plan.solver.solver == "routing" and plan.visits
+    assert main(["check", str(problem_path), str(plan_path)]) == EXIT_OK
+    assert json.loads(plan_path.read_text())["solver"]["bound"] is not None
+
+
+MANKOWSKA = default_data_folder() / "hhcrsp-mankowska"
+SMALLEST_MANKOWSKA = "InstanzCPLEX_HCSRP_10_1"
+
+
+@pytest.mark.skipif(
+    not (MANKOWSKA / "best.md").is_file(),
+    reason=f"Mankowska reference data not found in {MANKOWSKA.parent}",
+)
+def test_routing_reaches_the_best_known_cost_of_the_smallest_mankowska_instance() -> None:
+    """Ten patients, three caregivers: the official cost of our solution is the best known."""
+    best = mankowska.load_best_known(MANKOWSKA / "best.md")[SMALLEST_MANKOWSKA]
+    instance = mankowska.load_instance(MANKOWSKA / "instances" / f"{SMALLEST_MANKOWSKA}.json")
+    scale = finest_time_scale(instance.horizon_min, 10)
+    problem = mankowska.to_problem(instance, scale)
+    plan = checked(problem, solve_routing(problem, time_limit_s=3))
+    assert not plan.unassigned
+    solution = mankowska.parse_solution(
+        mankowska.plan_to_solution(instance, plan, scale, retime=True)
+    )
+    assert mankowska.solution_violations(instance, solution) == []
+    cost = mankowska.official_cost(instance, solution.routes).total
+    assert cost == pytest.approx(best.total_cost, abs=0.01)
