@@ -339,6 +339,18 @@ def test_solve_front_door_gives_a_checked_plan_with_bound_and_gap() -> None:
     assert 0.0 <= plan.solver.gap <= 1.0
 
 
+def test_a_model_too_big_for_the_limit_falls_back_to_the_warm_start() -> None:
+    """When building the routing model outlasts the time limit, the solver stops building and
+    returns its greedy warm start (checked), saying so, instead of overrunning the limit."""
+    problem = generate_community(recipients=150, volunteers=40, seed=2)
+    plan = checked(problem, solve(problem, solver="routing", time_limit_s=0.01))
+    assert plan.solver.parameters["search_status"] == "model build ran out of time"
+    assert plan.solver.parameters["fallback"] == "warm start"
+    requested = sum(need.visits_per_week for need in problem.need_by_id.values())
+    assert len(plan.visits) + len(plan.unassigned) == requested
+    assert plan.solver.bound is not None and plan.solver.bound >= plan.solver.objective
+
+
 def test_bound_of_the_blocking_instance_is_the_relaxation() -> None:
     """A worked bound: the relaxation allows A plus half of B and C, 5.5, so the gap is 1/11."""
     problem = week(

@@ -327,10 +327,15 @@ def solve_routing(
             problem, model_travel, seed=seed, time_limit_s=max(0.05, 0.1 * limit)
         )
     builder = _RoutingBuilder(problem, model_travel, settings, seed, facts)
-    builder.build()
     finishing_budget = min(settings.max_finishing_time_s, settings.finishing_time_share * limit)
-    search_budget = max(0.05, limit - (time.perf_counter() - began) - finishing_budget)
-    routed, search_status = builder.search(search_budget, warm_start)
+    routed: list[_Routed] | None
+    try:
+        builder.build(deadline=began + limit - finishing_budget)
+    except _OutOfTime:
+        routed, search_status = None, "model build ran out of time"
+    else:
+        search_budget = max(0.05, limit - (time.perf_counter() - began) - finishing_budget)
+        routed, search_status = builder.search(search_budget, warm_start)
     details: dict[str, Any] = {
         "search_status": search_status,
         "nodes": builder.node_count,
@@ -341,7 +346,10 @@ def solve_routing(
         "first_solution": builder.first_solution,
     }
     if routed is None:
-        fallback = warm_start or solve_greedy(problem, model_travel, seed=seed)
+        remaining = max(0.05, limit - (time.perf_counter() - began))
+        fallback = warm_start or solve_greedy(
+            problem, model_travel, seed=seed, time_limit_s=remaining
+        )
         visits = list(fallback.visits)
         details["fallback"] = "warm start" if warm_start is not None else "greedy"
         timing_status = "none"
@@ -399,6 +407,10 @@ def _ceil_matrix(minutes: np.ndarray, units_per_min: int, impossible: int) -> np
     return np.minimum(scaled, impossible).astype(np.int64)
 
 
+class _OutOfTime(Exception):
+    """Building the routing model took the whole time limit."""
+
+
 class _RoutingBuilder:
     """Vehicles, nodes and the OR-Tools routing model of one problem."""
 
@@ -441,11 +453,20 @@ class _RoutingBuilder:
         self.node_place: list[int] = []
         self.node_service: list[int] = []
         self.depot_node: dict[int, int] = {}
+        self.deadline: float | None = None
+        """perf_counter time by which the model must be built (None: no limit)."""
+
+    def _check_time(self) -> None:
+        """Stop building when the deadline has passed: the caller falls back to its warm start."""
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _OutOfTime
 
     # ------------------------------------------------------------------ vehicles and nodes
 
-    def build(self) -> None:
-        """Vehicles, groups (possible visits), nodes, then the OR-Tools model."""
+    def build(self, deadline: float | None = None) -> None:
+        """Vehicles, groups (possible visits), nodes, then the OR-Tools model; raises
+        `_OutOfTime` when `deadline` (a perf_counter time) passes while building."""
+        self.deadline = deadline
         for volunteer in self.problem.volunteers:
             for day in range(len(WEEKDAYS)):
                 windows = _day_windows(volunteer, day)
@@ -463,6 +484,7 @@ class _RoutingBuilder:
                 self.vehicles.append(vehicle)
         self._pinned_groups()
         for need_id in sorted(self.facts):
+            self._check_time()
             self._need_groups(self.facts[need_id])
         self._drop_unpaired_dependents()
         order = list(range(len(self.groups)))
@@ -638,13 +660,18 @@ class _RoutingBuilder:
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self._minutes_by_source: dict[float, np.ndarray] = {}
-        self._arc_costs()
-        self._time_dimension()
-        self._count_dimensions()
-        self._weekly_dimension()
-        self._nodes_and_disjunctions()
-        self._dependencies()
-        self._recipient_overlaps()
+        for step in (
+            self._arc_costs,
+            self._time_dimension,
+            self._count_dimensions,
+            self._weekly_dimension,
+            self._nodes_and_disjunctions,
+            self._dependencies,
+            self._recipient_overlaps,
+        ):
+            self._check_time()
+            step()
+        self._check_time()
 
     def _minutes(self, source: float, volunteer: Volunteer) -> np.ndarray:
         """Travel minutes between the nodes' places for this time source."""
