@@ -1,0 +1,336 @@
+"""The peers (VROOM and OR-Tools routing used directly) and the repair of their plans."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+import pytest
+
+from benchmarks.generator import generate_community
+from benchmarks.peers import (
+    PEERS,
+    RawFacts,
+    build_week_model,
+    main,
+    repair,
+    solve_with_ortools_routing,
+    solve_with_vroom,
+)
+from matcher import check_plan, solve
+from matcher.models import Plan, Problem, Visit
+
+TWICE_TWO_DAYS_APART = {"visits_per_week": 2, "min_gap_days": 2}
+"""A need's visits a week and minimum gap: two visits, not on adjacent days."""
+
+
+def tiny_week() -> Problem:
+    """The benchmark runner's tiny generated week: 8 recipients, 3 volunteers."""
+    return generate_community(recipients=8, volunteers=3, buildings=1, seed=0)
+
+
+def at_the_door(
+    recipients: list[dict[str, Any]],
+    others: tuple[str, ...] = (),
+    away_m: dict[str, int] | None = None,
+    **volunteer: Any,
+) -> Problem:
+    """Volunteer `v` (and `others`) on Monday morning, every recipient at their door, except
+    the volunteers `away_m` puts that many metres east."""
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "services": [
+                {"id": "chat", "duration_min": 30},
+                {"id": "clean", "duration_min": 60, "team_size": 2},
+            ],
+            "recipients": [
+                {"location": {"x_m": 0, "y_m": 0}, **recipient} for recipient in recipients
+            ],
+            "volunteers": [
+                {
+                    "id": name,
+                    "home": {"x_m": (away_m or {}).get(name, 0), "y_m": 0},
+                    "availability": [{"day": "mon", "start": "09:00", "end": "12:00"}],
+                    **(volunteer if name == "v" else {}),
+                }
+                for name in ("v", *others)
+            ],
+        }
+    )
+
+
+def chat(recipient: str, start: int, volunteers: tuple[str, ...] = ("v",)) -> Visit:
+    """A Monday chat visit of `recipient`'s need, starting `start` minutes after midnight."""
+    return Visit(
+        need=f"{recipient}-chat",
+        recipient=recipient,
+        service="chat",
+        occurrence=1,
+        day="mon",
+        start=start,
+        end=start + 30,
+        volunteers=list(volunteers),
+    )
+
+
+def assert_repaired(problem: Problem, raw: Plan) -> Plan:
+    """Repair the raw plan; the result passes the checker and lists every unplanned visit."""
+    repaired, violations_before = repair(problem, raw)
+    assert violations_before == len(check_plan(problem, raw).violations)
+    assert repaired.solver.parameters["repair"]["violations_before"] == violations_before
+    report = check_plan(problem, repaired)
+    assert report.ok, report.summary()
+    requested = sum(need.visits_per_week for need in problem.need_by_id.values())
+    assert len(repaired.visits) + len(repaired.unassigned) == requested
+    return repaired
+
+
+def peer_plan(peer: str, problem: Problem, time_limit_s: float = 1.0) -> tuple[Plan, RawFacts]:
+    """The peer's raw plan of the week; VROOM's tests skip where pyvroom is not installed."""
+    if peer == "vroom":
+        pytest.importorskip("vroom")
+        return solve_with_vroom(problem, time_limit_s)
+    return solve_with_ortools_routing(problem, time_limit_s)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("peer", PEERS)
+def test_peer_plan_of_a_tiny_week_passes_the_checker_after_repair(peer: str, seed: int) -> None:
+    """A peer's plan of a generated week, repaired, keeps every rule and says why each visit
+    left out is; repair never adds violations and keeps what it can."""
+    problem = generate_community(recipients=8, volunteers=3, buildings=1, seed=seed)
+    raw, facts = peer_plan(peer, problem)
+    assert facts.status == "FEASIBLE" and raw.visits
+    assert facts.copies_routed >= len(raw.visits)
+    assert facts.vehicles == sum(len({w.day for w in v.availability}) for v in problem.volunteers)
+    repaired = assert_repaired(problem, raw)
+    assert repaired.solver.solver == f"{peer}+repair"
+    assert 0 < len(repaired.visits) <= len(raw.visits)
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_a_team_visit_routed_as_independent_copies_breaks_a_rule_until_repaired(
+    peer: str,
+) -> None:
+    """The two members of a pair arrive at different times (one lives 1.2 km away); the raw
+    plan breaks a rule, the repaired one has both members starting together."""
+    problem = at_the_door(
+        [{"id": "r", "needs": [{"id": "r-clean", "service": "clean"}]}],
+        ("w",),
+        away_m={"w": 1200},
+    )
+    raw, _ = peer_plan(peer, problem)
+    assert [len(visit.volunteers) for visit in raw.visits] in ([1], [2])
+    assert check_plan(problem, raw).violations
+    repaired = assert_repaired(problem, raw)
+    assert [sorted(visit.volunteers) for visit in repaired.visits] == [["v", "w"]]
+    assert repaired.visits[0].start > 540
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_a_weekly_cap_no_peer_knows_is_broken_until_repaired(peer: str) -> None:
+    """Three half-hour visits for a volunteer allowed 60 minutes a week: the peer plans all
+    three, the repair keeps the two of highest priority."""
+    problem = at_the_door(
+        [
+            {"id": name, "priority": priority, "needs": [{"id": f"{name}-chat", "service": "chat"}]}
+            for name, priority in (("high", 3), ("low", 1), ("mid", 2))
+        ],
+        max_minutes_per_week=60,
+    )
+    raw, _ = peer_plan(peer, problem)
+    assert len(raw.visits) == 3
+    assert [item.rule for item in check_plan(problem, raw).violations] == ["max_minutes_per_week"]
+    repaired = assert_repaired(problem, raw)
+    assert sorted(visit.need for visit in repaired.visits) == ["high-chat", "mid-chat"]
+
+
+def test_ortools_side_constraints_keep_the_weekly_cap_and_the_day_gap() -> None:
+    """With the week's side constraints OR-Tools itself keeps a 60-minute cap (two of three
+    half-hour visits, the highest priorities) and a two-day gap (Monday and Wednesday)."""
+    capped = at_the_door(
+        [
+            {"id": name, "priority": priority, "needs": [{"id": f"{name}-chat", "service": "chat"}]}
+            for name, priority in (("high", 3), ("low", 1), ("mid", 2))
+        ],
+        max_minutes_per_week=60,
+    )
+    raw, facts = solve_with_ortools_routing(capped, 1.0, side_constraints=True)
+    assert check_plan(capped, raw).ok and "side constraints" in facts.notes[-1]
+    assert sorted(visit.need for visit in raw.visits) == ["high-chat", "mid-chat"]
+    spread = at_the_door(
+        [{"id": "r", "needs": [{"id": "r-chat", "service": "chat", **TWICE_TWO_DAYS_APART}]}],
+        availability=[
+            {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue", "wed")
+        ],
+    )
+    raw, facts = solve_with_ortools_routing(spread, 1.0, side_constraints=True)
+    assert [visit.day for visit in raw.visits] == ["mon", "wed"]
+    assert facts.copies_discarded == 0
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_copies_on_days_too_close_together_are_discarded_from_the_raw_plan(peer: str) -> None:
+    """Twice a week at least two days apart, any of Monday to Wednesday: VROOM routes all three
+    day copies and the raw plan keeps Monday and Wednesday; OR-Tools may take two copies on
+    adjacent days, of which only one can be kept."""
+    problem = at_the_door(
+        [
+            {
+                "id": "r",
+                "needs": [{"id": "r-chat", "service": "chat", **TWICE_TWO_DAYS_APART}],
+            }
+        ],
+        availability=[
+            {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue", "wed")
+        ],
+    )
+    raw, facts = peer_plan(peer, problem)
+    assert facts.job_copies == 3
+    days = [visit.day for visit in raw.visits]
+    assert days in (["mon", "wed"], ["mon"], ["tue"], ["wed"])
+    assert facts.copies_discarded == facts.copies_routed - len(days) > 0
+    if peer == "vroom":
+        assert days == ["mon", "wed"]
+    assert check_plan(problem, raw).ok
+    assert_repaired(problem, raw)
+
+
+def test_repair_keeps_a_valid_plan_whole() -> None:
+    """matcher's own plan breaks no rule, so the repair keeps every visit where it was."""
+    problem = tiny_week()
+    plan = solve(problem, solver="greedy")
+    repaired, violations_before = repair(problem, plan)
+    assert violations_before == 0
+    assert check_plan(problem, repaired).ok
+    assert sorted((v.need, v.day, v.start) for v in repaired.visits) == sorted(
+        (v.need, v.day, v.start) for v in plan.visits
+    )
+    assert repaired.solver.parameters["repair"]["retimed"] == 0
+
+
+def test_repair_drops_the_lowest_priority_visit_that_breaks_a_weekly_cap() -> None:
+    """Three half-hour visits for a 60-minute week: the lowest priority goes, reported once."""
+    problem = at_the_door(
+        [
+            {"id": name, "priority": priority, "needs": [{"id": f"{name}-chat", "service": "chat"}]}
+            for name, priority in (("high", 3), ("low", 1), ("mid", 2))
+        ],
+        max_minutes_per_week=60,
+    )
+    raw = Plan(visits=[chat("high", 540), chat("low", 570), chat("mid", 600)])
+    assert [item.rule for item in check_plan(problem, raw).violations] == ["max_minutes_per_week"]
+    repaired = assert_repaired(problem, raw)
+    assert sorted(visit.need for visit in repaired.visits) == ["high-chat", "mid-chat"]
+    assert [(item.need, item.reason) for item in repaired.unassigned] == [
+        ("low-chat", "not_planned")
+    ]
+
+
+def test_repair_retimes_a_visit_that_falls_between_two_availability_windows() -> None:
+    """A visit in the gap of a split day (a vehicle's span) moves into a window."""
+    problem = at_the_door(
+        [{"id": "r", "needs": [{"id": "r-chat", "service": "chat"}]}],
+        availability=[
+            {"day": "mon", "start": "09:00", "end": "10:00"},
+            {"day": "mon", "start": "14:00", "end": "15:00"},
+        ],
+    )
+    repaired = assert_repaired(problem, Plan(visits=[chat("r", 720)]))
+    assert [(visit.start, visit.end) for visit in repaired.visits] == [(840, 870)]
+
+
+def test_repair_merges_two_team_members_at_a_common_start() -> None:
+    """Two halves of a team visit routed apart become one visit both members start together."""
+    problem = at_the_door([{"id": "r", "needs": [{"id": "r-clean", "service": "clean"}]}], ("w",))
+    halves = [
+        Visit(
+            need="r-clean",
+            recipient="r",
+            service="clean",
+            occurrence=1,
+            day="mon",
+            start=start,
+            end=start + 60,
+            volunteers=[name],
+        )
+        for name, start in (("v", 540), ("w", 600))
+    ]
+    repaired = assert_repaired(problem, Plan(visits=halves))
+    assert [(visit.start, sorted(visit.volunteers)) for visit in repaired.visits] == [
+        (540, ["v", "w"])
+    ]
+
+
+def test_skills_keep_day_copies_and_excluded_volunteers_apart() -> None:
+    """A copy's day and the recipient's exclusions are skills only the right vehicles hold."""
+    problem = at_the_door(
+        [
+            {
+                "id": "r",
+                "excluded_volunteers": ["w"],
+                "needs": [
+                    {
+                        "id": "r-chat",
+                        "service": "chat",
+                        "windows": [
+                            {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue")
+                        ],
+                    }
+                ],
+            }
+        ],
+        others=("w",),
+        availability=[
+            {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue", "wed")
+        ],
+    )
+    model = build_week_model(problem)
+    fits = {
+        (job.day, vehicle.volunteer, vehicle.day)
+        for job in model.jobs
+        for vehicle in model.vehicles
+        if job.skills <= vehicle.skills
+    }
+    assert fits == {(0, "v", 0), (1, "v", 1)}
+    assert [job.starts for job in model.jobs] == [[(540, 690)], [(540, 690)]]
+
+
+def run_main(arguments: list[str]) -> tuple[int, str]:
+    """`python -m benchmarks.peers` in this process: the exit code and the standard output."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(io.StringIO()):
+        exit_code = main(arguments)
+    return exit_code, output.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("solvers", "labels"),
+    [
+        ("matcher,ortools", ("matcher auto", "OR-Tools routing + repair")),
+        ("matcher,vroom,ortools", ("matcher auto", "VROOM + repair", "OR-Tools routing + repair")),
+    ],
+)
+def test_the_comparison_prints_one_row_per_solver(solvers: str, labels: tuple[str, ...]) -> None:
+    """The comparison on the tiny week: one row per solver and the verdict."""
+    if "vroom" in solvers:
+        pytest.importorskip("vroom")
+    exit_code, table = run_main(
+        ["--sizes", "tiny", "--seeds", "0", "--time-limit-s", "1", "--solvers", solvers]
+    )
+    assert exit_code == 0, table
+    rows = [line for line in table.splitlines() if line.startswith("tiny ")]
+    assert len(rows) == len(labels), table
+    for label in labels:
+        assert sum(line.startswith(f"tiny  {label}") for line in rows) == 1, table
+    assert "machine: " in table and "tiny: matcher covers" in table
+
+
+def test_the_comparison_refuses_vroom_without_pyvroom(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for VROOM without the `peers` extra stops with a usage error, not a failed run."""
+    monkeypatch.setattr("benchmarks.peers._version", lambda package: "not installed")
+    with pytest.raises(SystemExit) as stopped, contextlib.redirect_stderr(io.StringIO()):
+        main(["--sizes", "tiny", "--solvers", "vroom"])
+    assert stopped.value.code == 2
