@@ -16,7 +16,7 @@ from matcher.models import Plan, Problem
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat import CpSatParameters, solve_cpsat
 from matcher.solvers.greedy import solve_greedy
-from matcher.solvers.lns import LnsParameters, solve_lns
+from matcher.solvers.lns import STALE_ITERATIONS_AFTER_FULL_COVERAGE, LnsParameters, solve_lns
 from matcher.travel import TravelModel
 
 
@@ -199,6 +199,24 @@ def test_one_second_limit_returns_a_checked_plan() -> None:
     assert plan.visits
     assert plan.solver.bound is not None and plan.solver.gap is not None
     assert plan.solver.wall_time_s < 30
+
+
+def test_lns_goes_on_after_full_coverage_then_stops_when_stale() -> None:
+    """A week that greedy covers fully: the coverage bound is met at once, yet LNS keeps
+    searching the rest of the objective until STALE_ITERATIONS_AFTER_FULL_COVERAGE rounds bring
+    nothing, and then stops well before its limit instead of running on."""
+    problem = generate_community(recipients=8, volunteers=8, buildings=2, seed=3)
+    travel = TravelModel(problem)
+    greedy = checked(problem, solve_greedy(problem, travel))
+    assert not greedy.unassigned
+    plan = checked(problem, solve_lns(problem, travel, time_limit_s=120, warm_start=greedy))
+    assert not plan.unassigned and plan.solver.gap == 0
+    iterations = plan.solver.parameters["iterations_run"]
+    assert (
+        STALE_ITERATIONS_AFTER_FULL_COVERAGE
+        <= iterations
+        < 10 * STALE_ITERATIONS_AFTER_FULL_COVERAGE
+    )
 
 
 def test_lns_improves_on_greedy() -> None:

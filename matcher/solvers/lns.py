@@ -30,6 +30,11 @@ from matcher.solvers.cpsat import (
 from matcher.solvers.objective import objective_breakdown
 from matcher.travel import TravelModel
 
+STALE_ITERATIONS_AFTER_FULL_COVERAGE = 12
+"""Once coverage meets its bound, the search goes on improving the rest of the objective
+(continuity, travel, lateness) and stops early only after this many iterations without
+improvement: about three rounds of the neighbourhood kinds."""
+
 NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
 
 
@@ -216,7 +221,7 @@ def solve_lns(
         }
     ]
     pinned_keys = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
-    iteration = improved = 0
+    iteration = improved = last_improvement = 0
     last_build_s = 0.0
     while True:
         remaining = deadline - finish_reserve - time.perf_counter()
@@ -226,7 +231,11 @@ def solve_lns(
             break
         if bound is None and pending_bound is not None:
             bound = pending_bound.ready()
-        if bound is not None and weighted_coverage(facts, best) >= bound - 1e-9 and iteration >= 4:
+        if (
+            bound is not None
+            and weighted_coverage(facts, best) >= bound - 1e-9
+            and iteration - last_improvement >= STALE_ITERATIONS_AFTER_FULL_COVERAGE
+        ):
             break
         kind = NEIGHBOURHOODS[iteration % len(NEIGHBOURHOODS)]
         iteration += 1
@@ -274,6 +283,7 @@ def solve_lns(
         if score > best_score + 1e-6:
             best, best_score = candidate, score
             improved += 1
+            last_improvement = iteration
             progress.append(
                 {
                     "time_s": round(time.perf_counter() - clock, 3),
