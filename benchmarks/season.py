@@ -65,6 +65,7 @@ class SeasonSettings:
     seed: int = 0
     solver: str = "greedy"
     time_limit_s: float | None = 10.0
+    keep_previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def run_season(
             seed=SOLVER_SEED,
             ledger=ledger,
             rates=rates,
+            keep_previous=settings.keep_previous,
         )
         wall_time_s = time.perf_counter() - began
         plan = outcome.plan
@@ -379,13 +381,17 @@ def summary_lines(rows: Sequence[WeekRow]) -> list[str]:
     return lines
 
 
+KEEPING_NOTE = "; keeping last week's visits (keep_previous)"
+
+
 def settings_line(settings: SeasonSettings) -> str:
     """The run's settings and churn, the same for every row."""
     limit = "none" if settings.time_limit_s is None else f"{settings.time_limit_s:g} s"
     return (
         f"season: {settings.weeks} weeks from {SEASON_START}, {settings.recipients} recipients, "
         f"{settings.volunteers} volunteers, {settings.buildings} buildings, generator seed "
-        f"{settings.seed}; solver {settings.solver} (seed {SOLVER_SEED}, time limit {limit}); "
+        f"{settings.seed}; solver {settings.solver} (seed {SOLVER_SEED}, time limit {limit})"
+        f"{KEEPING_NOTE if settings.keep_previous else ''}; "
         f"churn a week: {AWAY_SHARE:.0%} of volunteers away, "
         f"{churn_count(LEAVING_SHARE, settings.recipients)} recipients leave and "
         f"{churn_count(ARRIVING_SHARE, settings.recipients)} arrive (from week 2)"
@@ -452,6 +458,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-limit-s", type=_time_limit, default=10.0, help="per week (default 10; 'none')"
     )
+    parser.add_argument(
+        "--keep-previous",
+        action="store_true",
+        help="keep last week's visits that still keep every rule (plan_week keep_previous)",
+    )
     parser.add_argument("--markdown", action="store_true", help="a Markdown table for the README")
     return parser
 
@@ -478,6 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=arguments.seed,
         solver=arguments.solver,
         time_limit_s=arguments.time_limit_s,
+        keep_previous=arguments.keep_previous,
     )
     rows = run_season(settings, progress=_progress)
     sys.stdout.write(render_report(rows, settings, arguments.markdown))

@@ -31,7 +31,7 @@ from matcher.io import InputError, load_plan, load_problem, to_json, write_text_
 from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
-from matcher.season import next_week_problem, raised_priorities
+from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -65,13 +65,25 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             raise InputError(f"{arguments.ledger}: no such ledger file")
         problem = LedgerStore(arguments.ledger).load().apply_credits(problem)
     previous_plan = load_plan(arguments.previous_plan) if arguments.previous_plan else None
-    plan = solve(
-        problem,
-        solver=arguments.solver,
-        time_limit_s=arguments.time_limit_s,
-        seed=arguments.seed,
-        language=arguments.language,
-    )
+    if arguments.keep_previous and previous_plan is None:
+        raise InputError("--keep-previous needs --previous-plan (last week's plan)")
+    if arguments.keep_previous and previous_plan is not None:
+        plan = plan_keeping_previous(
+            problem,
+            previous_plan,
+            solver=arguments.solver,
+            time_limit_s=arguments.time_limit_s,
+            seed=arguments.seed,
+            language=arguments.language,
+        )
+    else:
+        plan = solve(
+            problem,
+            solver=arguments.solver,
+            time_limit_s=arguments.time_limit_s,
+            seed=arguments.seed,
+            language=arguments.language,
+        )
     if previous_plan is not None:
         plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem)
     write_text_atomic(arguments.output, to_json(plan))
@@ -339,6 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--previous-plan",
         dest="previous_plan",
         help="last week's plan: report high-priority recipients left out two weeks running",
+    )
+    solve_parser.add_argument(
+        "--keep-previous",
+        dest="keep_previous",
+        action="store_true",
+        help="keep last week's visits that still keep every rule, unless a fresh plan is "
+        "clearly better for high-priority need (needs --previous-plan)",
     )
     solve_parser.set_defaults(handler=_command_solve)
 

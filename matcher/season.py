@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from matcher.api import solve
+from matcher.checker import check_plan
 from matcher.continuity import (
     DEFAULT_HISTORY_WEEKS,
     history_from_plan,
@@ -30,7 +31,7 @@ from matcher.continuity import (
     unvisited_high_priority,
 )
 from matcher.ledger import CreditEntry, CreditRates, Ledger
-from matcher.models import Plan, Problem
+from matcher.models import Plan, Problem, Visit
 from matcher.models.common import StrictModel
 from matcher.travel import TravelModel
 
@@ -92,6 +93,135 @@ class WeekOutcome:
         return sum(entry.credits for entry in self.credits)
 
 
+CARRY_OVER_TOLERANCE = 0.005
+"""`keep_previous` gives up at most this share of the week's requested priority-weighted need
+to keep last week's visits where they were."""
+
+_RULES_OF_A_PARTIAL_PLAN = frozenset({"pinned_missing", "mandatory_missing"})
+"""Rules about visits that are missing: carried-over visits are only part of a plan."""
+
+
+def carried_visits(
+    previous_plan: Plan, problem: Problem, travel: TravelModel | None = None
+) -> list[Visit]:
+    """Last week's visits that can stand unchanged this week: the same need, weekday, start and
+    volunteers, every hard rule of this week's problem kept (the checker decides). A visit the
+    checker names is dropped (for a rule of one volunteer's day or week, their least important
+    visit there), and the rest checked again, until the checker finds nothing."""
+    model_travel = travel if travel is not None else TravelModel(problem)
+    pinned = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
+    visits = [
+        visit.model_copy(update={"date": problem.date_of(visit.day)})
+        for visit in previous_plan.visits
+        if visit.need in problem.need_by_id
+        and all(volunteer in problem.volunteer_by_id for volunteer in visit.volunteers)
+        and (visit.need, visit.day, visit.start) not in pinned
+    ]
+    while visits:
+        partial = Plan(week_start=problem.week_start, visits=visits)
+        broken = [
+            violation
+            for violation in check_plan(problem, partial, model_travel).violations
+            if violation.rule not in _RULES_OF_A_PARTIAL_PLAN
+        ]
+        if not broken:
+            return visits
+        dropped: set[int] = set()
+        for violation in broken:
+            if violation.need is not None:
+                dropped.update(
+                    index
+                    for index, visit in enumerate(visits)
+                    if visit.need == violation.need
+                    and violation.occurrence in (None, visit.occurrence)
+                )
+            elif violation.volunteer is not None:
+                theirs = [
+                    index
+                    for index, visit in enumerate(visits)
+                    if violation.volunteer in visit.volunteers
+                    and violation.day in (None, visit.day)
+                ]
+                if theirs:
+                    dropped.add(
+                        min(
+                            theirs,
+                            key=lambda index: problem.priority_of(
+                                problem.need_by_id[visits[index].need]
+                            ),
+                        )
+                    )
+        if not dropped:
+            return []
+        visits = [visit for index, visit in enumerate(visits) if index not in dropped]
+    return visits
+
+
+def _with_pins(problem: Problem, visits: list[Visit]) -> Problem:
+    """The problem with these visits pinned as well."""
+    data: dict[str, Any] = problem.model_dump()
+    data["pinned"] = [
+        *data["pinned"],
+        *(
+            {
+                "need": visit.need,
+                "day": visit.day,
+                "start": visit.start,
+                "volunteers": list(visit.volunteers),
+            }
+            for visit in visits
+        ),
+    ]
+    return Problem.model_validate(data)
+
+
+def _high_priority_visited(problem: Problem, plan: Plan) -> set[str]:
+    """Recipients of high priority (`policy.high_priority_threshold`) with a visit."""
+    threshold = problem.policy.high_priority_threshold
+    return {
+        visit.recipient
+        for visit in plan.visits
+        if problem.priority_of(problem.need_by_id[visit.need]) >= threshold
+    }
+
+
+def plan_keeping_previous(
+    problem: Problem,
+    previous_plan: Plan,
+    solver: str = "greedy",
+    time_limit_s: float | None = None,
+    seed: int = 0,
+    language: str | None = None,
+) -> Plan:
+    """This week's plan keeping last week's visits where they can stand, unless a plan made
+    afresh is clearly better: it covers a high-priority recipient the kept plan leaves out, or
+    more than `CARRY_OVER_TOLERANCE` of the requested priority-weighted need more."""
+    fresh = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed, language=language)
+    kept = carried_visits(previous_plan, problem)
+    if not kept:
+        return fresh
+    sticky = solve(
+        _with_pins(problem, kept),
+        solver=solver,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        language=language,
+    )
+    sticky.warnings = fresh.warnings
+    requested = sum(
+        problem.priority_of(need) * need.visits_per_week for need in problem.need_by_id.values()
+    )
+    assert fresh.metrics is not None and sticky.metrics is not None
+    lost = fresh.metrics.weighted_planned - sticky.metrics.weighted_planned
+    if lost > CARRY_OVER_TOLERANCE * requested or (
+        _high_priority_visited(problem, fresh) - _high_priority_visited(problem, sticky)
+    ):
+        fresh.solver.parameters["keep_previous"] = {"kept": 0, "declined": len(kept)}
+        return fresh
+    sticky.solver.parameters["keep_previous"] = {"kept": len(kept), "declined": 0}
+    return sticky
+
+
 def plan_week(
     problem: Problem,
     previous_plan: Plan | None = None,
@@ -101,12 +231,22 @@ def plan_week(
     seed: int = 0,
     ledger: Ledger | None = None,
     rates: CreditRates | None = None,
+    keep_previous: bool = False,
 ) -> WeekOutcome:
     """Plan the week with `matcher.solve` (the checker verifies the plan and fills its metrics,
     pairing counts included), attach the pairing report and, given last week's plan, the
     recipients uncovered two weeks running; credit the visits to `ledger` at `rates` (one
-    credit an hour by default) when a ledger is given."""
-    plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed)
+    credit an hour by default) when a ledger is given.
+
+    With `keep_previous` and last week's plan, last week's visits that still keep every rule
+    (`carried_visits`) stay exactly where they were and the solver plans around them, unless a
+    plan made afresh covers a high-priority recipient the kept plan leaves out or more than
+    `CARRY_OVER_TOLERANCE` of the week's priority-weighted need more (both are solved; the
+    plan's `solver.parameters["keep_previous"]` says which was taken)."""
+    if keep_previous and previous_plan is not None:
+        plan = plan_keeping_previous(problem, previous_plan, solver, time_limit_s, seed)
+    else:
+        plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed)
     plan.week_start = plan_week_start(plan, problem)
     travel = TravelModel(problem)
     if plan.pairings is None:
@@ -184,10 +324,13 @@ def next_week_problem(
 
 
 __all__ = [
+    "CARRY_OVER_TOLERANCE",
     "DEFAULT_PRIORITY_BUMP",
     "VisitChanges",
     "WeekOutcome",
+    "carried_visits",
     "next_week_problem",
+    "plan_keeping_previous",
     "plan_week",
     "raised_priorities",
     "visit_changes",

@@ -1,0 +1,151 @@
+"""Keeping last week's visits (`plan_week(..., keep_previous=True)`): what still keeps every rule
+stays exactly where it was, unless a plan made afresh is clearly better for high priority.
+
+The week: Mei needs one visit on Monday morning. Pat lives next door, Sam 2 km away; last week
+Sam came at 10:00. A fresh plan sends Pat (less travel); keeping last week keeps Sam at 10:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matcher import check_plan
+from matcher.cli import EXIT_INVALID, EXIT_OK, main
+from matcher.io import load_plan
+from matcher.models import Plan, Problem, Visit, parse_clock
+from matcher.season import carried_visits, plan_week
+
+LAST_WEEK = dt.date(2026, 11, 23)
+WEEK = dt.date(2026, 11, 30)
+MONDAY_MORNING = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+
+
+def mei_week(**changes: Any) -> Problem:
+    """This week's problem, with top-level fields replaced by `changes`."""
+    data: dict[str, Any] = {
+        "week_start": WEEK.isoformat(),
+        "services": [{"id": "visit", "duration_min": 60}],
+        "recipients": [
+            {
+                "id": "mei",
+                "location": {"x_m": 0, "y_m": 0},
+                "needs": [{"id": "mei_visit", "service": "visit"}],
+            }
+        ],
+        "volunteers": [
+            {"id": "pat", "home": {"x_m": 10, "y_m": 0}, "availability": MONDAY_MORNING},
+            {"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": MONDAY_MORNING},
+        ],
+        "policy": {"weights": {"fairness": 0}},
+    }
+    data.update(changes)
+    return Problem.model_validate(data)
+
+
+def last_week_plan(volunteer: str = "sam", start: str = "10:00") -> Plan:
+    """Last week's plan: one visit to Mei on Monday."""
+    begins = parse_clock(start)
+    return Plan(
+        week_start=LAST_WEEK,
+        visits=[
+            Visit(
+                need="mei_visit",
+                recipient="mei",
+                service="visit",
+                occurrence=1,
+                day="mon",
+                date=LAST_WEEK,
+                start=begins,
+                end=begins + 60,
+                volunteers=[volunteer],
+            )
+        ],
+    )
+
+
+def test_carried_visits_move_to_this_week_and_drop_what_breaks_a_rule() -> None:
+    """Sam's visit carries over with this week's date; once Sam is only free in the afternoon,
+    or Mei's need is gone, nothing carries over."""
+    (carried,) = carried_visits(last_week_plan(), mei_week())
+    assert (carried.date, carried.start, carried.volunteers) == (
+        WEEK,
+        parse_clock("10:00"),
+        ["sam"],
+    )
+    afternoon = [{"day": "mon", "start": "14:00", "end": "17:00"}]
+    away = mei_week(
+        volunteers=[
+            {"id": "pat", "home": {"x_m": 10, "y_m": 0}, "availability": MONDAY_MORNING},
+            {"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": afternoon},
+        ]
+    )
+    assert carried_visits(last_week_plan(), away) == []
+    no_need = mei_week(
+        recipients=[{"id": "mei", "location": {"x_m": 0, "y_m": 0}, "needs": []}],
+    )
+    assert carried_visits(last_week_plan(), no_need) == []
+
+
+def test_keeping_last_week_keeps_the_visit_a_fresh_plan_would_move() -> None:
+    """Afresh, Pat goes (nearer); keeping last week, Sam comes again at 10:00, unchanged."""
+    problem = mei_week()
+    fresh = plan_week(problem, last_week_plan()).plan
+    assert check_plan(problem, fresh).ok
+    assert [visit.volunteers for visit in fresh.visits] == [["pat"]]
+    outcome = plan_week(problem, last_week_plan(), keep_previous=True)
+    assert check_plan(problem, outcome.plan).ok
+    (kept,) = outcome.plan.visits
+    assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
+    assert outcome.changes is not None and outcome.changes.same == 1
+    assert outcome.plan.solver.parameters["keep_previous"] == {"kept": 1, "declined": 0}
+
+
+def test_a_high_priority_newcomer_outweighs_keeping_last_week() -> None:
+    """Sam has time for one visit. Last week it was Mei's; this week Li (priority 5) needs him
+    too. Keeping Mei would leave Li out, so the fresh plan is taken and Li is visited."""
+    only_sam = [
+        {
+            "id": "sam",
+            "home": {"x_m": 2000, "y_m": 0},
+            "availability": [{"day": "mon", "start": "10:00", "end": "11:00"}],
+        }
+    ]
+    li = {
+        "id": "li",
+        "priority": 5,
+        "location": {"x_m": 2000, "y_m": 0},
+        "needs": [{"id": "li_visit", "service": "visit"}],
+    }
+    mei = {
+        "id": "mei",
+        "location": {"x_m": 2000, "y_m": 0},
+        "needs": [{"id": "mei_visit", "service": "visit"}],
+    }
+    problem = mei_week(volunteers=only_sam, recipients=[mei, li])
+    outcome = plan_week(problem, last_week_plan(), keep_previous=True)
+    assert check_plan(problem, outcome.plan).ok
+    assert [visit.recipient for visit in outcome.plan.visits] == ["li"]
+    assert outcome.plan.solver.parameters["keep_previous"] == {"kept": 0, "declined": 1}
+
+
+def test_command_line_keeps_last_week_and_needs_the_previous_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`matcher solve --previous-plan LAST --keep-previous` keeps Sam at 10:00; without the
+    previous plan the flag is an input error (exit 2, nothing written)."""
+    problem_path = tmp_path / "week.json"
+    problem_path.write_text(mei_week().model_dump_json())
+    last_path = tmp_path / "last.json"
+    last_path.write_text(last_week_plan().model_dump_json())
+    plan_path = tmp_path / "plan.json"
+    command = ["solve", str(problem_path), "-o", str(plan_path), "--keep-previous"]
+    assert main(command) == EXIT_INVALID
+    assert "--keep-previous needs --previous-plan" in capsys.readouterr().err
+    assert not plan_path.exists()
+    assert main([*command, "--previous-plan", str(last_path)]) == EXIT_OK
+    (kept,) = load_plan(plan_path).visits
+    assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
