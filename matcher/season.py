@@ -185,6 +185,10 @@ def _high_priority_visited(problem: Problem, plan: Plan) -> set[str]:
     }
 
 
+RELEASE_ROUNDS = 3
+"""How many times `plan_keeping_previous` releases kept visits in a high-priority visit's way."""
+
+
 def plan_keeping_previous(
     problem: Problem,
     previous_plan: Plan,
@@ -193,33 +197,67 @@ def plan_keeping_previous(
     seed: int = 0,
     language: str | None = None,
 ) -> Plan:
-    """This week's plan keeping last week's visits where they can stand, unless a plan made
-    afresh is clearly better: it covers a high-priority recipient the kept plan leaves out, or
-    more than `CARRY_OVER_TOLERANCE` of the requested priority-weighted need more."""
+    """This week's plan keeping last week's visits where they can stand (`carried_visits`).
+
+    A plan made afresh is the yardstick. When it visits a high-priority recipient the kept plan
+    leaves out, the kept visits of the volunteers who make that visit in the fresh plan, on that
+    day, are released and the week planned again (up to `RELEASE_ROUNDS` times). The kept plan
+    is taken when it then visits every high-priority recipient the fresh plan visits and covers
+    at most `CARRY_OVER_TOLERANCE` of the requested priority-weighted need less; otherwise the
+    fresh plan is. `solver.parameters["keep_previous"]` says how many visits could be carried,
+    were kept and were released, and whether the fresh plan was taken instead.
+    """
     fresh = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed, language=language)
-    kept = carried_visits(previous_plan, problem)
-    if not kept:
+    carried = carried_visits(previous_plan, problem)
+    if not carried:
         return fresh
-    sticky = solve(
-        _with_pins(problem, kept),
-        solver=solver,
-        time_limit_s=time_limit_s,
-        seed=seed,
-        language=language,
-    )
-    sticky.warnings = fresh.warnings
     requested = sum(
         problem.priority_of(need) * need.visits_per_week for need in problem.need_by_id.values()
     )
-    assert fresh.metrics is not None and sticky.metrics is not None
-    lost = fresh.metrics.weighted_planned - sticky.metrics.weighted_planned
-    if lost > CARRY_OVER_TOLERANCE * requested or (
-        _high_priority_visited(problem, fresh) - _high_priority_visited(problem, sticky)
-    ):
-        fresh.solver.parameters["keep_previous"] = {"kept": 0, "declined": len(kept)}
-        return fresh
-    sticky.solver.parameters["keep_previous"] = {"kept": len(kept), "declined": 0}
-    return sticky
+    assert fresh.metrics is not None
+    fresh_high = _high_priority_visited(problem, fresh)
+    kept = carried
+    for _ in range(RELEASE_ROUNDS + 1):
+        sticky = solve(
+            _with_pins(problem, kept),
+            solver=solver,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            language=language,
+        )
+        assert sticky.metrics is not None
+        missing = fresh_high - _high_priority_visited(problem, sticky)
+        lost = fresh.metrics.weighted_planned - sticky.metrics.weighted_planned
+        if not missing and lost <= CARRY_OVER_TOLERANCE * requested:
+            sticky.warnings = fresh.warnings
+            sticky.solver.parameters["keep_previous"] = {
+                "carried": len(carried),
+                "kept": len(kept),
+                "released": len(carried) - len(kept),
+                "declined": False,
+            }
+            return sticky
+        in_the_way = {
+            (volunteer, visit.day)
+            for visit in fresh.visits
+            if visit.recipient in missing
+            for volunteer in visit.volunteers
+        }
+        released = [
+            visit
+            for visit in kept
+            if any((volunteer, visit.day) in in_the_way for volunteer in visit.volunteers)
+        ]
+        if not released:
+            break
+        kept = [visit for visit in kept if visit not in released]
+    fresh.solver.parameters["keep_previous"] = {
+        "carried": len(carried),
+        "kept": 0,
+        "released": len(carried),
+        "declined": True,
+    }
+    return fresh
 
 
 def plan_week(
@@ -239,10 +277,8 @@ def plan_week(
     credit an hour by default) when a ledger is given.
 
     With `keep_previous` and last week's plan, last week's visits that still keep every rule
-    (`carried_visits`) stay exactly where they were and the solver plans around them, unless a
-    plan made afresh covers a high-priority recipient the kept plan leaves out or more than
-    `CARRY_OVER_TOLERANCE` of the week's priority-weighted need more (both are solved; the
-    plan's `solver.parameters["keep_previous"]` says which was taken)."""
+    stay exactly where they were and the solver plans around them, releasing those in the way
+    of a high-priority recipient a fresh plan would visit (`plan_keeping_previous`)."""
     if keep_previous and previous_plan is not None:
         plan = plan_keeping_previous(problem, previous_plan, solver, time_limit_s, seed)
     else:

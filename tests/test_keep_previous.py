@@ -101,35 +101,59 @@ def test_keeping_last_week_keeps_the_visit_a_fresh_plan_would_move() -> None:
     (kept,) = outcome.plan.visits
     assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
     assert outcome.changes is not None and outcome.changes.same == 1
-    assert outcome.plan.solver.parameters["keep_previous"] == {"kept": 1, "declined": 0}
+    assert outcome.plan.solver.parameters["keep_previous"] == {
+        "carried": 1,
+        "kept": 1,
+        "released": 0,
+        "declined": False,
+    }
 
 
-def test_a_high_priority_newcomer_outweighs_keeping_last_week() -> None:
-    """Sam has time for one visit. Last week it was Mei's; this week Li (priority 5) needs him
-    too. Keeping Mei would leave Li out, so the fresh plan is taken and Li is visited."""
-    only_sam = [
+def test_a_high_priority_newcomer_releases_only_the_kept_visit_in_the_way() -> None:
+    """Sam has one hour on Monday and one on Tuesday. Last week he visited Mei on Monday and Bo
+    on Tuesday; this week Li (priority 5) needs him too. Keeping both would leave Li out, so the
+    kept visit on the day a fresh plan gives Li is released, and the other stays as it was."""
+    hour = [{"day": day, "start": "10:00", "end": "11:00"} for day in ("mon", "tue")]
+    only_sam = [{"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": hour}]
+    recipients = [
         {
-            "id": "sam",
-            "home": {"x_m": 2000, "y_m": 0},
-            "availability": [{"day": "mon", "start": "10:00", "end": "11:00"}],
+            "id": name,
+            "location": {"x_m": 2000, "y_m": 0},
+            "needs": [
+                {
+                    "id": f"{name}_visit",
+                    "service": "visit",
+                    "windows": [
+                        {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue")
+                    ],
+                }
+            ],
+            **({"priority": 5} if name == "li" else {}),
         }
+        for name in ("mei", "bo", "li")
     ]
-    li = {
-        "id": "li",
-        "priority": 5,
-        "location": {"x_m": 2000, "y_m": 0},
-        "needs": [{"id": "li_visit", "service": "visit"}],
-    }
-    mei = {
-        "id": "mei",
-        "location": {"x_m": 2000, "y_m": 0},
-        "needs": [{"id": "mei_visit", "service": "visit"}],
-    }
-    problem = mei_week(volunteers=only_sam, recipients=[mei, li])
-    outcome = plan_week(problem, last_week_plan(), keep_previous=True)
+    problem = mei_week(volunteers=only_sam, recipients=recipients)
+    last_week = last_week_plan()
+    tuesday = last_week.visits[0].model_copy(
+        update={
+            "need": "bo_visit",
+            "recipient": "bo",
+            "day": "tue",
+            "date": LAST_WEEK.replace(day=24),
+        }
+    )
+    last_week.visits.append(tuesday)
+    outcome = plan_week(problem, last_week, keep_previous=True)
     assert check_plan(problem, outcome.plan).ok
-    assert [visit.recipient for visit in outcome.plan.visits] == ["li"]
-    assert outcome.plan.solver.parameters["keep_previous"] == {"kept": 0, "declined": 1}
+    visited = {visit.recipient: visit.day for visit in outcome.plan.visits}
+    assert "li" in visited and len(visited) == 2
+    assert outcome.plan.solver.parameters["keep_previous"] == {
+        "carried": 2,
+        "kept": 1,
+        "released": 1,
+        "declined": False,
+    }
+    assert outcome.changes is not None and outcome.changes.same == 1
 
 
 def test_command_line_keeps_last_week_and_needs_the_previous_plan(
@@ -149,3 +173,24 @@ def test_command_line_keeps_last_week_and_needs_the_previous_plan(
     assert main([*command, "--previous-plan", str(last_path)]) == EXIT_OK
     (kept,) = load_plan(plan_path).visits
     assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
+
+
+def test_keeping_last_week_is_declined_when_it_costs_clearly_more_coverage() -> None:
+    """Sam has 10:00-12:00 on Monday; last week he saw Mei at 10:30. Kept there, no second
+    visit fits; afresh, Mei and Bo both fit (10:00 and 11:00). Half the need is worth more than
+    keeping 10:30, so the fresh plan is taken."""
+    two_hours = [{"day": "mon", "start": "10:00", "end": "12:00"}]
+    only_sam = [{"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": two_hours}]
+    recipients = [
+        {
+            "id": name,
+            "location": {"x_m": 2000, "y_m": 0},
+            "needs": [{"id": f"{name}_visit", "service": "visit"}],
+        }
+        for name in ("mei", "bo")
+    ]
+    problem = mei_week(volunteers=only_sam, recipients=recipients)
+    outcome = plan_week(problem, last_week_plan(start="10:30"), keep_previous=True)
+    assert check_plan(problem, outcome.plan).ok
+    assert sorted(visit.recipient for visit in outcome.plan.visits) == ["bo", "mei"]
+    assert outcome.plan.solver.parameters["keep_previous"]["declined"] is True
