@@ -194,3 +194,13 @@ def test_command_line_refuses_a_missing_ledger_and_a_broken_plan(
     assert main(record) == EXIT_VIOLATIONS
     assert "no credits recorded" in capsys.readouterr().err
     assert not ledger_path.exists()
+
+
+def test_command_line_language_overrides_the_policy(tmp_path: Path) -> None:
+    """`matcher solve --language zh` writes the catalogue's Chinese sentence for Bo or Li,
+    whoever is left out, although the problem's policy says English."""
+    problem_path = write_json(tmp_path / "week.json", contested_week().model_dump(mode="json"))
+    plan_path = tmp_path / "plan.json"
+    assert main(["solve", str(problem_path), "-o", str(plan_path), "--language", "zh"]) == EXIT_OK
+    (left_out,) = load_plan(plan_path).unassigned
+    assert left_out.message == message(left_out.reason, "zh")
