@@ -12,7 +12,7 @@ service: by default one credit per hour, whatever the service.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Literal
 
@@ -194,7 +194,15 @@ class Ledger(StrictModel):
 
     def credits_for_boost(self, person: str, basis: Literal["earned", "balance"]) -> float:
         """The credits that count for the person's boost: ever earned, or the balance."""
-        return max(0.0, self.earned(person) if basis == "earned" else self.balance(person))
+        return self.credits_for_boost_by_person(basis).get(person, 0.0)
+
+    def credits_for_boost_by_person(self, basis: Literal["earned", "balance"]) -> dict[str, float]:
+        """`credits_for_boost` of everyone in the ledger, in one pass over the entries."""
+        totals: dict[str, float] = defaultdict(float)
+        for entry in self.entries:
+            if basis == "balance" or entry.kind == "earned":
+                totals[entry.person] += entry.credits
+        return {person: max(0.0, credits) for person, credits in totals.items()}
 
     def apply_credits(self, problem: Problem) -> Problem:
         """The problem with each recipient's `time_bank_credits` taken from this ledger.
@@ -204,12 +212,11 @@ class Ledger(StrictModel):
         `policy.priority.credits`; every solver then plans with the raised priorities.
         Recipients the ledger does not know keep the credits the problem gives them.
         """
-        basis = problem.policy.priority.credits.basis
-        known = {entry.person for entry in self.entries}
+        credits = self.credits_for_boost_by_person(problem.policy.priority.credits.basis)
         data = problem.model_dump()
         for recipient in data["recipients"]:
-            if recipient["id"] in known:
-                recipient["time_bank_credits"] = self.credits_for_boost(recipient["id"], basis)
+            if recipient["id"] in credits:
+                recipient["time_bank_credits"] = credits[recipient["id"]]
         return Problem.model_validate(data)
 
     def priorities(self, problem: Problem, policy: CreditPolicy | None = None) -> dict[str, float]:
@@ -217,12 +224,12 @@ class Ledger(StrictModel):
         priority before credits plus the boost of their ledger credits under `policy` (default:
         the problem's `policy.priority.credits`)."""
         credit_policy = policy if policy is not None else problem.policy.priority.credits
-        known = {entry.person for entry in self.entries}
+        credits = self.credits_for_boost_by_person(credit_policy.basis)
         return {
             recipient.id: problem.policy.priority.priority_before_credits(recipient)
-            + self.priority_boost(recipient.id, credit_policy)
+            + credit_policy.boost(credits[recipient.id])
             for recipient in problem.recipients
-            if recipient.id in known
+            if recipient.id in credits
         }
 
     def _append(

@@ -175,16 +175,6 @@ def _with_pins(problem: Problem, visits: list[Visit]) -> Problem:
     return Problem.model_validate(data)
 
 
-def _high_priority_visited(problem: Problem, plan: Plan) -> set[str]:
-    """Recipients of high priority (`policy.high_priority_threshold`) with a visit."""
-    threshold = problem.policy.high_priority_threshold
-    return {
-        visit.recipient
-        for visit in plan.visits
-        if problem.priority_of(problem.need_by_id[visit.need]) >= threshold
-    }
-
-
 RELEASE_ROUNDS = 3
 """How many times `plan_keeping_previous` releases kept visits in a high-priority visit's way."""
 
@@ -215,7 +205,7 @@ def plan_keeping_previous(
         problem.priority_of(need) * need.visits_per_week for need in problem.need_by_id.values()
     )
     assert fresh.metrics is not None
-    fresh_high = _high_priority_visited(problem, fresh)
+    left_out_afresh = set(unvisited_high_priority(problem, fresh))
     kept = carried
     for _ in range(RELEASE_ROUNDS + 1):
         sticky = solve(
@@ -226,7 +216,7 @@ def plan_keeping_previous(
             language=language,
         )
         assert sticky.metrics is not None
-        missing = fresh_high - _high_priority_visited(problem, sticky)
+        missing = set(unvisited_high_priority(problem, sticky)) - left_out_afresh
         lost = fresh.metrics.weighted_planned - sticky.metrics.weighted_planned
         if not missing and lost <= CARRY_OVER_TOLERANCE * requested:
             sticky.warnings = fresh.warnings

@@ -88,12 +88,12 @@ from matcher.solvers.candidates import (
     Intervals,
     NeedFacts,
     ceil_minutes,
-    diagnose_unplanned,
     intersect,
     need_facts,
     normalise,
     start_set,
 )
+from matcher.solvers.cpsat import unplanned_occurrences, weighted_coverage
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.objective import objective_breakdown
 from matcher.solvers.routes import build_routes
@@ -359,7 +359,7 @@ def solve_routing(
         placed, timing_status = finisher.solve(min(remaining, max(finishing_budget, 0.05)), seed)
         visits = _visits(problem, builder, placed)
     details["timing_status"] = timing_status
-    value = sum(facts[visit.need].priority for visit in visits)
+    value = weighted_coverage(facts, visits)
     bound = pending_bound.collect(began + limit) if pending_bound is not None else None
     details["bound_source"] = "relaxation" if bound is not None else "requested"
     if bound is None:
@@ -1434,31 +1434,15 @@ def _visits(problem: Problem, builder: _RoutingBuilder, placed: list[_Routed]) -
 def _unassigned(
     problem: Problem, travel: TravelModel, builder: _RoutingBuilder, visits: list[Visit]
 ) -> list[UnassignedVisit]:
-    """Every occurrence not in the plan, with its reason."""
-    planned: dict[str, int] = defaultdict(int)
-    for visit in visits:
-        planned[visit.need] += 1
-    unassigned: list[UnassignedVisit] = []
-    for need_id, facts in sorted(builder.facts.items()):
-        wanted = facts.need.visits_per_week
-        if planned[need_id] >= wanted:
-            continue
-        if need_id in builder.left_out_teams:
-            reason, message = "not_planned", f"{REASON_MESSAGES['not_planned']} {NOT_MODELLED_TEAM}"
-        else:
-            reason, message = diagnose_unplanned(problem, travel, facts)
-        for occurrence in range(planned[need_id] + 1, wanted + 1):
-            unassigned.append(
-                UnassignedVisit(
-                    need=need_id,
-                    recipient=facts.recipient.id,
-                    service=facts.service.id,
-                    occurrence=occurrence,
-                    reason=reason,
-                    message=message,
-                )
-            )
-    return unassigned
+    """Every occurrence not in the plan with its computed reason (`unplanned_occurrences`);
+    those of team needs the model left out say so."""
+    left_out = f"{REASON_MESSAGES['not_planned']} {NOT_MODELLED_TEAM}"
+    return [
+        item.model_copy(update={"reason": "not_planned", "message": left_out})
+        if item.need in builder.left_out_teams
+        else item
+        for item in unplanned_occurrences(problem, travel, builder.facts, visits)
+    ]
 
 
 __all__ = ["RoutingParameters", "solve_routing"]
