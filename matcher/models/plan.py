@@ -149,7 +149,12 @@ class SolverInfo(StrictModel):
     """Which solver made the plan, how it ended and what it knows about the optimum."""
 
     solver: str
-    status: Literal["FEASIBLE", "OPTIMAL", "NO_SOLUTION", "MANUAL"] = "FEASIBLE"
+    status: Literal["FEASIBLE", "OPTIMAL", "TIME_LIMIT", "NO_SOLUTION", "MANUAL"] = Field(
+        default="FEASIBLE",
+        description="OPTIMAL: proven best; FEASIBLE: keeps every rule, the search ended on its "
+        "own; TIME_LIMIT: keeps every rule, the time limit stopped the search; NO_SOLUTION; "
+        "MANUAL: made by hand",
+    )
     objective: float | None = Field(
         default=None,
         description="priority-weighted coverage: the sum of the priorities of the planned "
@@ -165,7 +170,14 @@ class SolverInfo(StrictModel):
         description="the policy objective term by term (coverage, continuity, travel, cost, "
         "lateness, fairness) and its total, in points",
     )
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="what was asked: the solver's parameters, in full"
+    )
+    statistics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what happened: iterations, progress over time, search status, what `auto` "
+        "chose and why",
+    )
 
 
 BrokenReason = Literal[

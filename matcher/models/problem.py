@@ -162,6 +162,12 @@ class Volunteer(StrictModel):
     max_trip_distance_m: float | None = Field(
         default=None, gt=0, description="longest single trip between two stops"
     )
+    max_outing_distance_m: float | None = Field(
+        default=None,
+        gt=0,
+        description="longest walk of one outing (an availability window: from the start place "
+        "through its visits and back home)",
+    )
     cost_per_hour: float | None = Field(
         default=None, ge=0, description="overrides the policy's cost for this kind"
     )

@@ -1,0 +1,85 @@
+"""What every solver needs to know about one need, computed once from the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from matcher.models import Need, Problem, Recipient, Service, Volunteer
+from matcher.rules.intervals import Intervals, ceil_minutes, intersect, start_set
+from matcher.rules.outings import alone_reach
+from matcher.rules.qualification import qualified_volunteers
+from matcher.rules.windows import lateness_min, stretched_windows_by_day, windows_by_day
+from matcher.travel import TravelModel
+
+
+@dataclass
+class NeedFacts:
+    """A need with its recipient, service, duration, priority, place, windows and the
+    volunteers qualified for it."""
+
+    need: Need
+    recipient: Recipient
+    service: Service
+    duration: int
+    priority: float
+    place: int
+    windows_by_day: dict[int, Intervals]
+    qualified: list[str] = field(default_factory=list)
+    late_windows_by_day: dict[int, Intervals] = field(default_factory=dict)
+    """The windows stretched by the lateness a soft window allows (the visit may end that much
+    later); the same as `windows_by_day` for a hard window."""
+
+    def lateness(self, day: int, start: int) -> float:
+        """Minutes late for a visit starting then: the least over the windows already open."""
+        return lateness_min(self.windows_by_day, self.duration, day, start)
+
+    def starts(self, day: int) -> Intervals:
+        """Start minutes on `day` at which a visit fits the need's (stretched) windows."""
+        return start_set(self.late_windows_by_day.get(day, []), self.duration)
+
+
+def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: Need) -> NeedFacts:
+    """The facts of one need."""
+    service = problem.service_by_id[need.service]
+    return NeedFacts(
+        need=need,
+        recipient=recipient,
+        service=service,
+        duration=problem.duration_of(need),
+        priority=problem.priority_of(need),
+        place=travel.recipient_place[recipient.id],
+        windows_by_day=windows_by_day(problem, need),
+        late_windows_by_day=stretched_windows_by_day(problem, need),
+        qualified=qualified_volunteers(problem, service, recipient),
+    )
+
+
+def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
+    """Facts for every need, with the volunteers qualified for it."""
+    return {
+        need.id: facts_of(problem, travel, recipient, need)
+        for recipient in problem.recipients
+        for need in recipient.needs
+    }
+
+
+def shared_starts(facts: NeedFacts, day: int, outings: Intervals) -> Intervals:
+    """Starts on `day` inside the need's windows and one of the volunteer's outings (travel not
+    counted): where the volunteer's time and the visit's meet."""
+    return intersect(facts.starts(day), start_set(outings, facts.duration))
+
+
+def reachable_starts(
+    travel: TravelModel, facts: NeedFacts, volunteer: Volunteer, day: int, outings: Intervals
+) -> Intervals:
+    """Starts on `day` at which this volunteer could make this visit as an outing of its own:
+    inside the need's windows, leaving the start place after the outing opens and home before it
+    closes, every leg and the whole walk within their distance limits."""
+    if not outings or day not in facts.late_windows_by_day:
+        return []
+    reach = alone_reach(travel, volunteer, facts.place)
+    if reach is None:
+        return []
+    out_min, back_min = reach
+    fitting = start_set(outings, facts.duration, ceil_minutes(out_min), ceil_minutes(back_min))
+    return intersect(facts.starts(day), fitting)

@@ -1,0 +1,177 @@
+"""What every solver is: one protocol, one registry, one way a plan is put together.
+
+A solver takes a checked problem, its travel matrices, its own parameters (a pydantic model), a
+seed, a time limit and an optional warm start, and returns a `Plan` made by `assemble_plan`: the
+visits numbered, the routes walked, every left-out occurrence diagnosed by the one diagnosis of
+`matcher.rules`, the metrics computed by the checker, `solver.objective` set to the weighted
+coverage. Nothing after the solver changes the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from matcher.models import Plan, Problem, SolverInfo, Visit
+from matcher.rules import Diagnoser, NeedFacts, need_facts, number_occurrences
+from matcher.travel import TravelModel
+
+
+class SolverError(RuntimeError):
+    """A solver returned a plan that breaks a hard rule: a bug, never a user error."""
+
+
+class Solver(Protocol):
+    """A way of planning the week."""
+
+    name: str
+    """The name `matcher.solve(solver=...)` and `matcher solve --solver` take."""
+    parameters_type: type[BaseModel]
+    """The solver's parameters; `parameters_type()` holds every default."""
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        """Plan the week within the time limit; the plan is assembled by `assemble_plan`."""
+        ...
+
+
+REGISTRY: dict[str, Solver] = {}
+"""Every solver by name, in the order they registered."""
+
+
+def register(solver: Solver) -> Solver:
+    """Add a solver to the registry (a new solver joins the contract tests by registering)."""
+    REGISTRY[solver.name] = solver
+    return solver
+
+
+def checked_time_limit(time_limit_s: float | None) -> float | None:
+    """The time limit, or a ValueError that says what is wrong with it: positive and finite."""
+    if time_limit_s is None:
+        return None
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)):
+        raise ValueError("time_limit_s must be a number of seconds")
+    if not math.isfinite(time_limit_s) or time_limit_s <= 0:
+        raise ValueError(
+            f"time_limit_s must be a positive, finite number of seconds, not {time_limit_s}"
+        )
+    return float(time_limit_s)
+
+
+def weighted_coverage(facts: dict[str, NeedFacts], visits: Iterable[Visit]) -> float:
+    """The sum of the priorities of the planned visits: what `solver.objective` reports."""
+    return sum(facts[visit.need].priority for visit in visits if visit.need in facts)
+
+
+BOUND_TOLERANCE_RELATIVE = 1e-6
+"""The bound is padded for the LP solver's tolerance (`bounds.py`); a coverage within this share
+of the bound (plus `BOUND_TOLERANCE_ABSOLUTE`) meets it."""
+BOUND_TOLERANCE_ABSOLUTE = 1e-5
+
+
+def meets_bound(value: float, bound: float | None) -> bool:
+    """Whether a weighted coverage reaches the bound, within the bound's padding."""
+    if bound is None or not math.isfinite(bound):
+        return False
+    return value >= bound - (abs(bound) * BOUND_TOLERANCE_RELATIVE + BOUND_TOLERANCE_ABSOLUTE)
+
+
+def bound_and_gap(bound: float | None, value: float) -> tuple[float | None, float | None]:
+    """The bound lifted to at least the value reached (to the value itself when it meets the
+    bound within its padding), and the relative gap to it."""
+    if bound is None or not math.isfinite(bound):
+        return None, None
+    if meets_bound(value, bound):
+        return value, 0.0
+    bound = max(bound, value)
+    return bound, 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
+
+
+def assemble_plan(
+    problem: Problem,
+    travel: TravelModel,
+    visits: Iterable[Visit],
+    *,
+    solver: str,
+    status: str = "FEASIBLE",
+    bound: float | None = None,
+    wall_time_s: float = 0.0,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    parameters: dict[str, Any] | None = None,
+    statistics: dict[str, Any] | None = None,
+    stopped: bool = False,
+    warnings: Iterable[str] = (),
+    facts: dict[str, NeedFacts] | None = None,
+    language: str | None = None,
+    check: bool = True,
+) -> Plan:
+    """The plan of these visits, put together once.
+
+    Numbers the occurrences, walks the routes, diagnoses every left-out occurrence (`stopped`:
+    the solver stopped before trying them, so `not_planned` where volunteers could come), sets
+    `objective` to the weighted coverage with its bound and gap, scores the policy objective
+    term by term and, with `check`, has the checker compute the metrics and refuse a plan that
+    breaks a hard rule (SolverError). With a history, the pairing report is attached. Messages
+    are in `language` (default: the policy's).
+    """
+    from matcher.checker import check_plan
+    from matcher.continuity import pairing_report
+    from matcher.messages import checked_language, message
+    from matcher.solvers.objective import objective_breakdown
+    from matcher.solvers.routes import build_routes
+
+    facts = facts if facts is not None else need_facts(problem, travel)
+    numbered = number_occurrences(visits)
+    unassigned = Diagnoser(problem, travel, facts).unassigned(numbered, stopped=stopped)
+    message_language = checked_language(language or problem.policy.language)
+    if message_language != "en":
+        unassigned = [
+            item.model_copy(update={"message": message(item.reason, message_language)})
+            for item in unassigned
+        ]
+    value = weighted_coverage(facts, numbered)
+    checked_bound, gap = bound_and_gap(bound, value)
+    plan = Plan(
+        problem_name=problem.name,
+        week_start=problem.week_start,
+        visits=numbered,
+        routes=build_routes(problem, travel, numbered),
+        unassigned=unassigned,
+        solver=SolverInfo(
+            solver=solver,
+            status=status,
+            objective=value,
+            bound=checked_bound,
+            gap=gap,
+            wall_time_s=wall_time_s,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            objective_breakdown=objective_breakdown(problem, travel, facts, numbered),
+            parameters=parameters or {},
+            statistics=statistics or {},
+        ),
+        warnings=[*problem.warnings(), *warnings],
+    )
+    if not check:
+        return plan
+    report = check_plan(problem, plan, travel)
+    if not report.ok:
+        broken = "; ".join(violation.message for violation in report.violations[:5])
+        raise SolverError(f"solver {solver!r} broke {len(report.violations)} rule(s): {broken}")
+    update: dict[str, Any] = {"metrics": report.metrics}
+    if problem.history:
+        update["pairings"] = pairing_report(problem, plan, travel)
+    return plan.model_copy(update=update)
