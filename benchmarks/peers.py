@@ -1207,7 +1207,7 @@ def compare_one(
     try:
         if solver == "matcher":
             plan = matcher.solve(problem, solver="auto", time_limit_s=time_limit_s, seed=0)
-            auto = plan.solver.parameters.get("auto")
+            auto = plan.solver.statistics.get("auto")
             run.chosen = auto["chosen"] if isinstance(auto, dict) else None
             run.visits_before_repair = len(plan.visits)
         else:

@@ -134,7 +134,7 @@ def run_one(size: BenchmarkSize, seed: int, solver: str, time_limit_s: float) ->
         result.wall_time_s = time.perf_counter() - began
         report = matcher.check_plan(problem, plan)
         metrics = report.metrics
-        auto = plan.solver.parameters.get("auto")
+        auto = plan.solver.statistics.get("auto")
         result.chosen_solver = auto["chosen"] if isinstance(auto, dict) else plan.solver.solver
         result.solver_status = plan.solver.status
         result.visits_requested = metrics.visits_requested

@@ -250,7 +250,7 @@ def test_auto_chooses_by_size_and_says_so() -> None:
     assert choose_solver(small)[0] == "cpsat"
     assert choose_solver(generate_community(recipients=150, volunteers=40, seed=0))[0] == "lns"
     plan = solve(small, solver="auto", time_limit_s=10)
-    assert plan.solver.parameters["auto"]["chosen"] == "cpsat"
+    assert plan.solver.statistics["auto"]["chosen"] == "cpsat"
     assert plan.metrics is not None and plan.metrics.weighted_planned == pytest.approx(5.0)
 
 

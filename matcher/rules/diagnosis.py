@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from matcher.messages import message
 from matcher.models import WEEKDAYS, Problem, ReasonCode, UnassignedVisit, Visit
@@ -26,7 +27,9 @@ from matcher.rules.occurrences import missing_occurrences
 from matcher.rules.outings import outings_by_day
 from matcher.rules.plan_index import PlanIndex
 from matcher.rules.qualification import qualification_failures, skills_nobody_has
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from matcher.models import Need, Problem, Recipient, Service, Volunteer
 from matcher.rules.intervals import Intervals, ceil_minutes, intersect, start_set
 from matcher.rules.outings import alone_reach
 from matcher.rules.qualification import qualified_volunteers
 from matcher.rules.windows import lateness_min, stretched_windows_by_day, windows_by_day
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 
 @dataclass

@@ -14,10 +14,13 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from matcher.models import Volunteer
 from matcher.rules.intervals import Interval, Intervals
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 EPSILON = 1e-6
 

@@ -894,3 +894,34 @@ def pinned_visits(problem: Problem, facts: dict[str, NeedFacts]) -> list[Visit]:
             )
         )
     return number_occurrences(visits)
+
+
+class CpSatSolver:
+    """`cpsat` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+
+    name = "cpsat"
+    parameters_type = CpSatParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        from matcher.solvers.base import reassemble
+
+        assert isinstance(parameters, CpSatParameters)
+        plan = solve_cpsat(
+            problem,
+            travel,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            parameters=parameters,
+            warm_start=warm_start,
+        )
+        return reassemble(problem, travel, plan, parameters, language)

@@ -1598,3 +1598,29 @@ class _GreedyPlanner:
             (placed.lateness for placed in self.placed), default=0.0
         )
         return value
+
+
+class GreedySolver:
+    """`greedy` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+
+    name = "greedy"
+    parameters_type = GreedyParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        from matcher.solvers.base import reassemble
+
+        assert isinstance(parameters, GreedyParameters)
+        plan = solve_greedy(
+            problem, travel, seed=seed, time_limit_s=time_limit_s, parameters=parameters
+        )
+        return reassemble(problem, travel, plan, parameters, language)

@@ -320,3 +320,34 @@ def solve_lns(
         ),
         warnings=problem.warnings(),
     )
+
+
+class LnsSolver:
+    """`lns` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+
+    name = "lns"
+    parameters_type = LnsParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        from matcher.solvers.base import reassemble
+
+        assert isinstance(parameters, LnsParameters)
+        plan = solve_lns(
+            problem,
+            travel,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            parameters=parameters,
+            warm_start=warm_start,
+        )
+        return reassemble(problem, travel, plan, parameters, language)

@@ -1446,3 +1446,34 @@ def _unassigned(
 
 
 __all__ = ["RoutingParameters", "solve_routing"]
+
+
+class RoutingSolver:
+    """`routing` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+
+    name = "routing"
+    parameters_type = RoutingParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        from matcher.solvers.base import reassemble
+
+        assert isinstance(parameters, RoutingParameters)
+        plan = solve_routing(
+            problem,
+            travel,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            parameters=parameters,
+            warm_start=warm_start,
+        )
+        return reassemble(problem, travel, plan, parameters, language)
