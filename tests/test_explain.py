@@ -537,3 +537,132 @@ def test_plan_mode_scores_a_hand_made_plan_against_the_optimizer() -> None:
     assert score_plan(problem, reference, reference).report.ok
     chinese = score_plan(problem, mine, reference, language="zh").summary()
     assert "违反规则" in chinese
+
+
+# ----------------------------------------------------------------------------- one diagnosis
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    ("solver", "time_limit_s"), [("greedy", None), ("cpsat", 3.0), ("routing", 2.0), ("lns", 2.0)]
+)
+def test_every_solver_gives_the_reasons_explain_gives(
+    solver: str, time_limit_s: float | None
+) -> None:
+    """On the small example, each solver's plan lists, for every unplanned occurrence, the
+    reason `explain` gives for the same plan; the second blood-pressure check and the second
+    shopping trip find no shared window (their other visit leaves only Sunday)."""
+    problem = Problem.model_validate_json((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=0)
+    assert check_plan(problem, plan).ok
+    listed = {(item.need, item.occurrence): item.reason for item in plan.unassigned}
+    explained = {
+        (item.need, item.occurrence): item.reason for item in explain_unassigned(problem, plan)
+    }
+    assert listed == explained
+    assert explained[("e05-bp_check", 2)] == "no_shared_window"
+    assert explained[("e07-shopping", 2)] == "no_shared_window"
+
+
+def two_outings(**extra: Any) -> Problem:
+    """A walker free Monday 09:00-11:00 and 15:00-17:00, 19.4 minutes' walk from three elders:
+    a's hour from 09:20 and c's half hour from 15:30 are planned, b's half hour in the morning
+    is not."""
+    morning = [{"day": "mon", "start": "09:00", "end": "11:00"}]
+    afternoon = [{"day": "mon", "start": "15:00", "end": "17:00"}]
+    return week(
+        [CHAT, {"id": "hour", "duration_min": 60}],
+        [
+            elder("a", 1000, [{"id": "a-hour", "service": "hour", "windows": morning}]),
+            elder("b", 1000, [chat("b-chat", morning)]),
+            elder("c", 1000, [chat("c-chat", afternoon)]),
+        ],
+        [helper("v", 0, availability=morning + afternoon, **extra)],
+    )
+
+
+def two_outings_plan(problem: Problem) -> Plan:
+    """a at 09:20-10:20 in the morning outing, c at 15:30-16:00 in the afternoon one."""
+    return checked(
+        problem,
+        Plan(
+            visits=[
+                Visit(
+                    need="a-hour",
+                    recipient="a",
+                    service="hour",
+                    occurrence=1,
+                    day="mon",
+                    start=560,
+                    end=620,
+                    volunteers=["v"],
+                ),
+                Visit(
+                    need="c-chat",
+                    recipient="c",
+                    service="chat",
+                    occurrence=1,
+                    day="mon",
+                    start=930,
+                    end=960,
+                    volunteers=["v"],
+                ),
+            ]
+        ),
+    )
+
+
+def test_a_visit_after_the_morning_visit_must_be_home_by_the_outing_close() -> None:
+    """After a's hour (till 10:20) b's half hour would end at 10:50, home at 11:10: past the
+    morning outing's close, so the walker has no time (not: it would fit, walking on to c at
+    15:30)."""
+    problem = two_outings()
+    explanation = only(explain_unassigned(problem, two_outings_plan(problem)))
+    assert explanation.need == "b-chat"
+    verdict = verdicts(explanation)["v"]
+    assert verdict.rule == "time_taken"
+    assert [visit.need for visit in verdict.visits] == ["a-hour"]
+
+
+def test_weekly_minutes_count_the_walk_home_between_outings() -> None:
+    """Two outings take 98.8 + 68.8 minutes (walking home in between, not 128.8 in one trip),
+    so 185 minutes a week leave 17, less than b's half hour."""
+    problem = two_outings(max_minutes_per_week=185)
+    verdict = verdicts(only(explain_unassigned(problem, two_outings_plan(problem))))["v"]
+    assert verdict.rule == "weekly_minutes"
+    assert "has 17 of their 185 minutes" in verdict.detail
+
+
+def test_touching_windows_are_one_outing() -> None:
+    """Free 09:00-10:00 and 10:00-11:00 is one outing: an hour's visit from 09:30 fits."""
+    problem = week(
+        [{"id": "hour", "duration_min": 60}],
+        [
+            elder(
+                "a",
+                0,
+                [
+                    {
+                        "id": "a-hour",
+                        "service": "hour",
+                        "windows": [{"day": "mon", "start": "09:30", "end": "10:30"}],
+                    }
+                ],
+            )
+        ],
+        [
+            helper(
+                "v",
+                0,
+                availability=[
+                    {"day": "mon", "start": "09:00", "end": "10:00"},
+                    {"day": "mon", "start": "10:00", "end": "11:00"},
+                ],
+            )
+        ],
+    )
+    explanation = only(explain_unassigned(problem, Plan()))
+    verdict = verdicts(explanation)["v"]
+    assert verdict.rule == "would_fit"
+    assert (verdict.day, verdict.start) == ("mon", 570)

@@ -502,6 +502,60 @@ class Problem(StrictModel):
 
         return problem_warnings(self)
 
+    # Variants: each a new Problem (`model_copy(update=...)`), this one left as it is. They are
+    # not validated again: `Problem.model_validate(variant)` checks the cross-references.
+    def variant(self, **update: Any) -> Problem:
+        """A copy with these fields replaced and its lookups computed afresh (a bare
+        `model_copy` would carry the cached lookups of this problem over)."""
+        copied = self.model_copy(update=update)
+        for name, attribute in vars(Problem).items():
+            if isinstance(attribute, cached_property):
+                copied.__dict__.pop(name, None)
+        return copied
+
+    def with_volunteers(self, volunteers: list[Volunteer]) -> Problem:
+        """A copy with these volunteers."""
+        return self.variant(volunteers=list(volunteers))
+
+    def with_recipients(self, recipients: list[Recipient]) -> Problem:
+        """A copy with these recipients."""
+        return self.variant(recipients=list(recipients))
+
+    def replace_volunteer(self, volunteer: Volunteer) -> Problem:
+        """A copy with the volunteer of the same id replaced by this one (KeyError if none)."""
+        if volunteer.id not in self.volunteer_by_id:
+            raise KeyError(volunteer.id)
+        return self.with_volunteers(
+            [volunteer if other.id == volunteer.id else other for other in self.volunteers]
+        )
+
+    def add_volunteer(self, volunteer: Volunteer) -> Problem:
+        """A copy with one more volunteer, after the others."""
+        return self.with_volunteers([*self.volunteers, volunteer])
+
+    def replace_recipient(self, recipient: Recipient) -> Problem:
+        """A copy with the recipient of the same id replaced by this one (KeyError if none)."""
+        if recipient.id not in self.recipient_by_id:
+            raise KeyError(recipient.id)
+        return self.with_recipients(
+            [recipient if other.id == recipient.id else other for other in self.recipients]
+        )
+
+    def replace_need(self, need: Need) -> Problem:
+        """A copy with the need of the same id replaced by this one in its recipient (KeyError
+        if none)."""
+        recipient = self.recipient_of_need[need.id]
+        needs = [need if other.id == need.id else other for other in recipient.needs]
+        return self.replace_recipient(recipient.model_copy(update={"needs": needs}))
+
+    def add_need(self, recipient_id: str, need: Need) -> Problem:
+        """A copy with one more need of this recipient, after their others (KeyError if the
+        recipient is unknown)."""
+        recipient = self.recipient_by_id[recipient_id]
+        return self.replace_recipient(
+            recipient.model_copy(update={"needs": [*recipient.needs, need]})
+        )
+
 
 def whole_week(day_length_min: int = MINUTES_PER_DAY) -> list[TimeWindow]:
     """Every day, all day (a day of `day_length_min` minutes)."""
