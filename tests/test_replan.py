@@ -587,6 +587,46 @@ def test_generated_community_cancellation() -> None:
 # ------------------------------------------------------------------------------ the CLI
 
 
+def test_replan_reports_in_statistics_and_leaves_its_inputs_alone(
+    problem: Problem, plan: Plan
+) -> None:
+    """What the re-plan did is a statistic of the new plan, not a parameter; the old plan and
+    problem are not changed."""
+    before = (problem.model_dump_json(), plan.model_dump_json())
+    result = replan(problem, plan, [VolunteerUnavailable(volunteer="v3", days=["tue"])])
+    report = result.plan.solver.statistics["replan"]
+    assert {key: value for key, value in report.items() if key != "wall_time_s"} == {
+        "changes": 1,
+        **result.diff.counts(),
+    }
+    assert report["wall_time_s"] >= 0
+    assert "replan" not in result.plan.solver.parameters
+    assert (problem.model_dump_json(), plan.model_dump_json()) == before
+
+
+def test_problem_variants_are_new_problems(problem: Problem) -> None:
+    """Each variant helper returns a new problem with fresh lookups; the original stays."""
+    before = problem.model_dump_json()
+    assert len(problem.volunteer_by_id) == 3 and "r1-meal" in problem.need_by_id
+    v1 = problem.volunteer_by_id["v1"].model_copy(update={"max_visits_per_day": 1})
+    fewer = problem.replace_volunteer(v1)
+    assert fewer.volunteer_by_id["v1"].max_visits_per_day == 1
+    assert [volunteer.id for volunteer in fewer.volunteers] == ["v1", "v2", "v3"]
+    meal = problem.need_by_id["r1-meal"].model_copy(update={"visits_per_week": 1})
+    assert problem.replace_need(meal).need_by_id["r1-meal"].visits_per_week == 1
+    extra = problem.need_by_id["r1-meal"].model_copy(update={"id": "r1-extra"})
+    added = problem.add_need("r1", extra)
+    assert added.recipient_of_need["r1-extra"].id == "r1"
+    newcomer = v1.model_copy(update={"id": "v9"})
+    assert set(problem.add_volunteer(newcomer).volunteer_by_id) == {"v1", "v2", "v3", "v9"}
+    assert len(problem.with_volunteers(problem.volunteers[:1]).volunteer_by_id) == 1
+    with pytest.raises(KeyError):
+        problem.replace_volunteer(newcomer)
+    assert problem.model_dump_json() == before
+    assert problem.volunteer_by_id["v1"] is problem.volunteers[0] is not v1
+    assert "r1-extra" not in problem.need_by_id and len(problem.volunteer_by_id) == 3
+
+
 @pytest.fixture
 def files(tmp_path: Path, problem: Problem, plan: Plan) -> dict[str, Path]:
     """The problem, its plan and a cancellation, written as JSON files."""
