@@ -31,7 +31,7 @@ from matcher.continuity import (
     unvisited_high_priority,
 )
 from matcher.ledger import CreditEntry, CreditRates, Ledger
-from matcher.models import Plan, Problem, Visit
+from matcher.models import PinnedVisit, Plan, Problem, Visit
 from matcher.models.common import StrictModel
 from matcher.travel import TravelModel
 
@@ -159,20 +159,13 @@ def carried_visits(
 
 def _with_pins(problem: Problem, visits: list[Visit]) -> Problem:
     """The problem with these visits pinned as well."""
-    data: dict[str, Any] = problem.model_dump()
-    data["pinned"] = [
-        *data["pinned"],
-        *(
-            {
-                "need": visit.need,
-                "day": visit.day,
-                "start": visit.start,
-                "volunteers": list(visit.volunteers),
-            }
-            for visit in visits
-        ),
+    pins = [
+        PinnedVisit(
+            need=visit.need, day=visit.day, start=visit.start, volunteers=list(visit.volunteers)
+        )
+        for visit in visits
     ]
-    return Problem.model_validate(data)
+    return Problem.model_validate(problem.variant(pinned=[*problem.pinned, *pins]))
 
 
 RELEASE_ROUNDS = 3
@@ -194,8 +187,16 @@ def plan_keeping_previous(
     day, are released and the week planned again (up to `RELEASE_ROUNDS` times). The kept plan
     is taken when it then visits every high-priority recipient the fresh plan visits and covers
     at most `CARRY_OVER_TOLERANCE` of the requested priority-weighted need less; otherwise the
-    fresh plan is. `solver.parameters["keep_previous"]` says how many visits could be carried,
+    fresh plan is. `solver.statistics["keep_previous"]` says how many visits could be carried,
     were kept and were released, and whether the fresh plan was taken instead.
+
+    Parameters:
+        problem: this week.
+        previous_plan: last week's plan (of last week's problem).
+        solver: the solver of every plan made here (`matcher.api.solve`).
+        time_limit_s: each solve's time limit in seconds (None: the solver's default).
+        seed: each solve's seed.
+        language: of the unplanned visits' sentences, `en` or `zh`; default the policy's.
     """
     fresh = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed, language=language)
     carried = carried_visits(previous_plan, problem)
@@ -219,14 +220,13 @@ def plan_keeping_previous(
         missing = set(unvisited_high_priority(problem, sticky)) - left_out_afresh
         lost = fresh.metrics.weighted_planned - sticky.metrics.weighted_planned
         if not missing and lost <= CARRY_OVER_TOLERANCE * requested:
-            sticky.warnings = fresh.warnings
-            sticky.solver.parameters["keep_previous"] = {
+            report = {
                 "carried": len(carried),
                 "kept": len(kept),
                 "released": len(carried) - len(kept),
                 "declined": False,
             }
-            return sticky
+            return _with_statistics(sticky, report, warnings=fresh.warnings)
         in_the_way = {
             (volunteer, visit.day)
             for visit in fresh.visits
@@ -241,13 +241,20 @@ def plan_keeping_previous(
         if not released:
             break
         kept = [visit for visit in kept if visit not in released]
-    fresh.solver.parameters["keep_previous"] = {
-        "carried": len(carried),
-        "kept": 0,
-        "released": len(carried),
-        "declined": True,
-    }
-    return fresh
+    declined = {"carried": len(carried), "kept": 0, "released": len(carried), "declined": True}
+    return _with_statistics(fresh, declined)
+
+
+def _with_statistics(
+    plan: Plan, keep_previous: dict[str, Any], warnings: list[str] | None = None
+) -> Plan:
+    """A copy of the plan whose statistics say what keeping last week did (the plan a solver
+    returned is not changed)."""
+    statistics = {**plan.solver.statistics, "keep_previous": keep_previous}
+    update: dict[str, Any] = {"solver": plan.solver.model_copy(update={"statistics": statistics})}
+    if warnings is not None:
+        update["warnings"] = list(warnings)
+    return plan.model_copy(update=update)
 
 
 def plan_week(
@@ -270,15 +277,16 @@ def plan_week(
     stay exactly where they were and the solver plans around them, releasing those in the way
     of a high-priority recipient a fresh plan would visit (`plan_keeping_previous`)."""
     if keep_previous and previous_plan is not None:
-        plan = plan_keeping_previous(problem, previous_plan, solver, time_limit_s, seed)
+        solved = plan_keeping_previous(problem, previous_plan, solver, time_limit_s, seed)
     else:
-        plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed)
-    plan.week_start = plan_week_start(plan, problem)
+        solved = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed)
     travel = TravelModel(problem)
-    if plan.pairings is None:
-        plan.pairings = pairing_report(problem, plan, travel)
+    update: dict[str, Any] = {"week_start": plan_week_start(solved, problem)}
+    if solved.pairings is None:
+        update["pairings"] = pairing_report(problem, solved, travel)
     if previous_plan is not None:
-        plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem, travel)
+        update["uncovered_two_weeks"] = uncovered_two_weeks(previous_plan, solved, problem, travel)
+    plan = solved.model_copy(update=update)
     credits = (
         ledger.earn_from_plan(plan, problem, rates if rates is not None else CreditRates())
         if ledger is not None
@@ -330,23 +338,39 @@ def next_week_problem(
     so every solver covers them first if any qualified volunteer can come. The raise is written
     on next week's problem only: with a fresh `upcoming` each week it lasts one week; without,
     it carries over with the rest of this week's problem.
+
+    Parameters:
+        problem: this week.
+        plan: this week's plan.
+        upcoming: next week as described (None: this week one week later).
+        keep_weeks: weeks of history kept, at least 1.
+        priority_bump: how far above the week's highest need priority the at-risk recipients'
+            needs are raised; not negative.
     """
     if upcoming is None:
         week_start = plan_week_start(plan, problem) + dt.timedelta(days=7)
         base = problem
     else:
         week_start, base = upcoming.week_start, upcoming
-    data: dict[str, Any] = base.model_dump()
-    data["week_start"] = week_start
     earlier = [*problem.history, *(upcoming.history if upcoming is not None else [])]
     history = rolled_history(earlier, history_from_plan(plan, problem), week_start, keep_weeks)
-    data["history"] = [entry.model_dump() for entry in history]
     raised = raised_priorities(problem, plan, base, priority_bump)
-    for recipient in data["recipients"]:
-        if recipient["id"] in raised:
-            for need in recipient["needs"]:
-                need["priority"] = raised[recipient["id"]]
-    return Problem.model_validate(data)
+    recipients = [
+        recipient.model_copy(
+            update={
+                "needs": [
+                    need.model_copy(update={"priority": raised[recipient.id]})
+                    for need in recipient.needs
+                ]
+            }
+        )
+        if recipient.id in raised
+        else recipient
+        for recipient in base.recipients
+    ]
+    return Problem.model_validate(
+        base.variant(week_start=week_start, history=history, recipients=recipients)
+    )
 
 
 __all__ = [

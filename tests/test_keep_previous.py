@@ -101,7 +101,8 @@ def test_keeping_last_week_keeps_the_visit_a_fresh_plan_would_move() -> None:
     (kept,) = outcome.plan.visits
     assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
     assert outcome.changes is not None and outcome.changes.same == 1
-    assert outcome.plan.solver.parameters["keep_previous"] == {
+    assert "keep_previous" not in outcome.plan.solver.parameters
+    assert outcome.plan.solver.statistics["keep_previous"] == {
         "carried": 1,
         "kept": 1,
         "released": 0,
@@ -147,7 +148,7 @@ def test_a_high_priority_newcomer_releases_only_the_kept_visit_in_the_way() -> N
     assert check_plan(problem, outcome.plan).ok
     visited = {visit.recipient: visit.day for visit in outcome.plan.visits}
     assert "li" in visited and len(visited) == 2
-    assert outcome.plan.solver.parameters["keep_previous"] == {
+    assert outcome.plan.solver.statistics["keep_previous"] == {
         "carried": 2,
         "kept": 1,
         "released": 1,
@@ -193,4 +194,4 @@ def test_keeping_last_week_is_declined_when_it_costs_clearly_more_coverage() -> 
     outcome = plan_week(problem, last_week_plan(start="10:30"), keep_previous=True)
     assert check_plan(problem, outcome.plan).ok
     assert sorted(visit.recipient for visit in outcome.plan.visits) == ["bo", "mei"]
-    assert outcome.plan.solver.parameters["keep_previous"]["declined"] is True
+    assert outcome.plan.solver.statistics["keep_previous"]["declined"] is True
