@@ -39,6 +39,25 @@ from matcher.models import (
     UncoveredRecipient,
     Volunteer,
 )
+from matcher.rules import (
+    Intervals,
+    NeedFacts,
+    PlanIndex,
+    intersect,
+    need_facts,
+    outings_by_day,
+    qualification_failures,
+    reachable_starts,
+    shared_starts,
+)
+from matcher.rules.qualification import Unqualified
+from matcher.rules.volunteer_week import (
+    alone_problems,
+    can_carry,
+    insertions,
+    visits_allowed,
+    week_minutes,
+)
 from matcher.travel import TravelModel
 
 DEFAULT_HISTORY_WEEKS = 4
@@ -47,10 +66,8 @@ DEFAULT_HISTORY_WEEKS = 4
 EPSILON = 1e-6
 """Minutes (and metres) of rounding allowed, as in the checker."""
 
-Span = tuple[int, int]
-"""Minutes after midnight: (start, end)."""
-
 RULE_ORDER = (
+    "recipient_kind",
     "skill",
     "verified",
     "background_check",
@@ -60,6 +77,8 @@ RULE_ORDER = (
     "max_minutes_per_week",
     "volunteer_window",
     "trip_distance",
+    "outing_distance",
+    "travel_time",
 )
 """The hard rules (docs/rules.md codes) that can rule a volunteer out of a need before any
 visit is planned, in the order they are judged."""
@@ -74,7 +93,19 @@ RULE_SENTENCES = {
     "max_minutes_per_week": "has a weekly limit shorter than the visit",
     "volunteer_window": "is free at no time the visit may take place",
     "trip_distance": "lives further away than their longest trip",
+    "outing_distance": "would walk further there and back than one outing of theirs may",
+    "travel_time": "cannot get there and back home within one of their outings",
+    "recipient_kind": "may not serve this kind of recipient with this service",
 }
+
+_QUALIFICATION_CODES: dict[Unqualified, str] = {
+    "recipient_kind": "recipient_kind",
+    "skills": "skill",
+    "verified": "verified",
+    "background_check": "background_check",
+    "excluded": "excluded_volunteer",
+}
+"""`rules.qualification` failures by their docs/rules.md codes."""
 
 
 def _person(name: str, identifier: str) -> str:
@@ -182,10 +213,14 @@ class _PlannedVisit:
 
 @dataclass
 class _Week:
-    """A problem and a plan seen per volunteer, day and recipient, with volunteers' loads."""
+    """A problem and a plan seen per volunteer, day and recipient, with volunteers' loads; the
+    rules read from `matcher.rules`."""
 
     problem: Problem
     travel: TravelModel
+    facts: dict[str, NeedFacts]
+    index: PlanIndex
+    outings: dict[str, dict[int, Intervals]]
     visits: list[_PlannedVisit] = field(default_factory=list)
     by_volunteer: dict[str, list[_PlannedVisit]] = field(default_factory=dict)
     by_volunteer_day: dict[tuple[str, int], list[_PlannedVisit]] = field(default_factory=dict)
@@ -194,16 +229,27 @@ class _Week:
 
     @classmethod
     def of(cls, problem: Problem, plan: Plan, travel: TravelModel | None) -> _Week:
-        """Index the plan's visits and add up each volunteer's minutes, travel included."""
-        week = cls(problem, travel if travel is not None else TravelModel(problem))
+        """Index the plan's visits and add up each volunteer's minutes, every leg of every
+        outing included (`rules.volunteer_week.week_minutes`)."""
+        model = travel if travel is not None else TravelModel(problem)
+        known = [
+            visit
+            for visit in plan.visits
+            if visit.need in problem.need_by_id
+            and all(volunteer in problem.volunteer_by_id for volunteer in visit.volunteers)
+        ]
+        week = cls(
+            problem,
+            model,
+            need_facts(problem, model),
+            PlanIndex.of(known),
+            {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers},
+        )
         by_volunteer: dict[str, list[_PlannedVisit]] = defaultdict(list)
         by_volunteer_day: dict[tuple[str, int], list[_PlannedVisit]] = defaultdict(list)
         by_recipient: dict[str, list[_PlannedVisit]] = defaultdict(list)
-        for visit in plan.visits:
-            need = problem.need_by_id.get(visit.need)
-            volunteers = tuple(dict.fromkeys(visit.volunteers))
-            if need is None or any(v not in problem.volunteer_by_id for v in volunteers):
-                continue
+        for visit in known:
+            need = problem.need_by_id[visit.need]
             item = _PlannedVisit(
                 need=need.id,
                 recipient=problem.recipient_of_need[need.id].id,
@@ -211,12 +257,12 @@ class _Week:
                 day=WEEKDAYS.index(visit.day),
                 start=visit.start,
                 end=visit.end,
-                volunteers=volunteers,
+                volunteers=tuple(dict.fromkeys(visit.volunteers)),
                 priority=problem.priority_of(need),
             )
             week.visits.append(item)
             by_recipient[item.recipient].append(item)
-            for volunteer_id in volunteers:
+            for volunteer_id in item.volunteers:
                 by_volunteer[volunteer_id].append(item)
                 by_volunteer_day[(volunteer_id, item.day)].append(item)
         for items in (*by_volunteer.values(), *by_volunteer_day.values()):
@@ -224,142 +270,115 @@ class _Week:
         week.by_volunteer = dict(by_volunteer)
         week.by_volunteer_day = dict(by_volunteer_day)
         week.by_recipient = dict(by_recipient)
-        for (volunteer_id, _), items in week.by_volunteer_day.items():
-            place = week.travel.start_place[volunteer_id]
-            minutes = 0.0
-            for item in items:
-                here = week.travel.recipient_place[item.recipient]
-                minutes += week.travel.travel_min(volunteer_id, place, here) + item.end - item.start
-                place = here
-            home = week.travel.home_place[volunteer_id]
-            minutes += week.travel.travel_min(volunteer_id, place, home)
-            week.load_min[volunteer_id] = week.load_min.get(volunteer_id, 0.0) + minutes
+        week.load_min = {
+            volunteer_id: week_minutes(
+                model, problem.volunteer_by_id[volunteer_id], week.index, week.outings[volunteer_id]
+            )
+            for volunteer_id in by_volunteer
+        }
         return week
 
     def free_min(self, volunteer: Volunteer) -> float:
         """Minutes the volunteer offered (`checker.offered_minutes`) and is not planned for."""
         return max(0.0, offered_minutes(volunteer) - self.load_min.get(volunteer.id, 0.0))
 
-    def visit_spans(self, need: Need) -> dict[int, list[Span]]:
-        """Per day, the times a whole visit of the need may occupy: its allowed windows, running
-        late up to `max_lateness_min` (or to the end of the day) when the window is soft."""
-        spans: dict[int, list[Span]] = defaultdict(list)
-        day_length = self.problem.day_length_min
-        for window in self.problem.allowed_windows(need):
-            end = window.end
-            if need.soft_window:
-                late = day_length if need.max_lateness_min is None else need.max_lateness_min
-                end = min(day_length, window.end + late)
-            spans[window.day_index].append((window.start, end))
-        return spans
-
-    def shared_spans(self, need: Need, volunteer: Volunteer) -> dict[int, list[Span]]:
-        """Per day, the times both the visit may happen and the volunteer is available, each
-        long enough for the visit."""
-        duration = self.problem.duration_of(need)
-        own: dict[int, list[Span]] = defaultdict(list)
-        for window in volunteer.availability:
-            own[window.day_index].append((window.start, window.end))
-        shared: dict[int, list[Span]] = {}
-        for day, spans in self.visit_spans(need).items():
-            found = [
-                (max(start, own_start), min(end, own_end))
-                for start, end in spans
-                for own_start, own_end in own.get(day, [])
-                if min(end, own_end) - max(start, own_start) >= duration - EPSILON
-            ]
-            if found:
-                shared[day] = sorted(found)
-        return shared
+    def shared_starts(self, need: Need, volunteer: Volunteer) -> dict[int, Intervals]:
+        """Per day, the starts at which a visit of the need lies in its (stretched) windows and
+        one of the volunteer's outings (`rules.facts.shared_starts`)."""
+        facts = self.facts[need.id]
+        outings = self.outings[volunteer.id]
+        found = {
+            day: shared_starts(facts, day, outings.get(day, []))
+            for day in sorted(facts.late_windows_by_day)
+        }
+        return {day: starts for day, starts in found.items() if starts}
 
     def ruled_out_by(self, need: Need, volunteer: Volunteer) -> str | None:
         """The first hard rule (of `RULE_ORDER`) that rules the volunteer out of every visit of
-        the need before anything is planned, or None when nothing does."""
-        problem = self.problem
-        service = problem.service_by_id[need.service]
-        recipient = problem.recipient_of_need[need.id]
-        duration = problem.duration_of(need)
-        if not set(service.required_skills) <= set(volunteer.skills):
-            return "skill"
-        if service.requires_verified and not volunteer.verified:
-            return "verified"
-        if recipient.kind == "child" and not volunteer.background_checked:
-            return "background_check"
-        if volunteer.id in recipient.excluded_volunteers:
-            return "excluded_volunteer"
-        if volunteer.capacity is not None and need.load > volunteer.capacity:
-            return "capacity"
-        if volunteer.max_visits_per_day == 0:
-            return "max_visits_per_day"
+        the need before anything is planned, or None when nothing does: qualification
+        (`rules.qualification`), the load, visits a day and weekly minutes they allow, a time
+        they share with it, and getting there and back within an outing (`rules.facts`,
+        `rules.volunteer_week.alone_problems`)."""
+        facts = self.facts[need.id]
+        failures = {
+            _QUALIFICATION_CODES[failure]
+            for failure in qualification_failures(facts.service, facts.recipient, volunteer)
+        }
+        if not can_carry(volunteer, need.load):
+            failures.add("capacity")
+        if not visits_allowed(volunteer, 0):
+            failures.add("max_visits_per_day")
         cap = volunteer.max_minutes_per_week
-        if cap is not None and cap < duration:
-            return "max_minutes_per_week"
-        if not self.shared_spans(need, volunteer):
+        if cap is not None and cap < facts.duration:
+            failures.add("max_minutes_per_week")
+        first = next((rule for rule in RULE_ORDER if rule in failures), None)
+        if first is not None:
+            return first
+        shared = self.shared_starts(need, volunteer)
+        if not shared:
             return "volunteer_window"
-        limit = volunteer.max_trip_distance_m
-        if limit is not None:
-            travel = self.travel
-            here = travel.recipient_place[recipient.id]
-            going = travel.distance(travel.start_place[volunteer.id], here)
-            coming = travel.distance(here, travel.home_place[volunteer.id])
-            if max(going, coming) > limit + EPSILON:
-                return "trip_distance"
+        problems = alone_problems(self.travel, volunteer, facts.place)
+        for problem_code, rule in (
+            ("trip_distance", "trip_distance"),
+            ("outing_distance", "outing_distance"),
+            ("unreachable", "travel_time"),
+        ):
+            if problem_code in problems:
+                return rule
+        outings = self.outings[volunteer.id]
+        if not any(
+            reachable_starts(self.travel, facts, volunteer, day, outings.get(day, []))
+            for day in shared
+        ):
+            return "travel_time"
         return None
 
     def competing_visits(self, need: Need, volunteer: Volunteer) -> list[_PlannedVisit]:
         """The volunteer's visits that took the time a visit of the need could have used: all
         of them when their weekly minutes are used up, all of a day's when its visits a day are,
         else those overlapping a time they and the need share."""
-        duration = self.problem.duration_of(need)
+        duration = self.facts[need.id].duration
         theirs = self.by_volunteer.get(volunteer.id, [])
         if self.free_min(volunteer) < duration - EPSILON:
             return list(theirs)
         found: list[_PlannedVisit] = []
-        most = volunteer.max_visits_per_day
-        for day, spans in self.shared_spans(need, volunteer).items():
+        for day, starts in self.shared_starts(need, volunteer).items():
             that_day = self.by_volunteer_day.get((volunteer.id, day), [])
-            if most is not None and len(that_day) >= most:
+            if not visits_allowed(volunteer, len(that_day)):
                 found.extend(that_day)
                 continue
             found.extend(
                 item
                 for item in that_day
-                if any(item.start < end and item.end > start for start, end in spans)
+                if any(item.start < high + duration and item.end > low for low, high in starts)
             )
         return found
 
     def has_free_slot(self, need: Need, volunteer: Volunteer) -> bool:
-        """Whether a visit of the need fits in a time the volunteer shares with it, between
-        their planned visits (travel aside), under their visits a day and weekly minutes."""
-        duration = self.problem.duration_of(need)
-        if self.free_min(volunteer) < duration - EPSILON:
-            return False
-        most = volunteer.max_visits_per_day
-        for day, spans in self.shared_spans(need, volunteer).items():
-            busy = [
-                (item.start, item.end)
-                for item in self.by_volunteer_day.get((volunteer.id, day), [])
-            ]
-            if most is not None and len(busy) >= most:
+        """Whether a visit of the need fits into one of the volunteer's outings between their
+        planned visits on a day they share with it, travel included
+        (`rules.volunteer_week.insertions`), under their visits a day, carrying capacity and
+        free minutes."""
+        facts = self.facts[need.id]
+        free = self.free_min(volunteer)
+        outings = self.outings[volunteer.id]
+        for day in self.shared_starts(need, volunteer):
+            planned = self.index.volunteer_day(volunteer.id, day)
+            if not visits_allowed(volunteer, len(planned)):
                 continue
-            for start, end in spans:
-                if _gap_fits(start, end, busy, duration):
+            carried = sum(self.problem.need_by_id[visit.need].load for visit in planned)
+            if not can_carry(volunteer, need.load, carried):
+                continue
+            for insertion in insertions(
+                self.travel, volunteer, outings.get(day, []), planned, facts.place, facts.duration
+            ):
+                if (
+                    insertion.fits
+                    and insertion.added_min <= free + EPSILON
+                    and intersect(insertion.starts, facts.starts(day))
+                ):
                     return True
         return False
-
-
-def _gap_fits(start: int, end: int, busy: list[Span], duration: int) -> bool:
-    """Whether `duration` free minutes lie in [start, end] between the busy spans."""
-    cursor = start
-    for busy_start, busy_end in sorted(busy):
-        if busy_end <= cursor:
-            continue
-        if busy_start >= end:
-            break
-        if busy_start - cursor >= duration - EPSILON:
-            return True
-        cursor = max(cursor, busy_end)
-    return end - cursor >= duration - EPSILON
 
 
 NAMED_VISITS = 5
@@ -572,9 +591,10 @@ def uncovered_two_weeks(
     This week: a recipient of the problem with a need, of priority at least
     `policy.high_priority_threshold`, and no visit in `plan`. The week before: `previous_plan`
     lists an unplanned visit for them and plans none. A volunteer "had time" when no hard rule
-    rules them out of the need (skills, checks, exclusion, shared window, trip distance) and a
-    visit fits between their planned visits on a shared day (travel aside), under their visits a
-    day and their offered weekly minutes; the one with the most free minutes is named.
+    rules them out of the need (skills, checks, exclusion, a time shared with one of their
+    outings, getting there and back) and a visit fits into one of their outings between their
+    planned visits on a shared day, travel included, under their visits a day, carrying capacity
+    and their offered weekly minutes; the one with the most free minutes is named.
     """
     previously_visited = {visit.recipient for visit in previous_plan.visits}
     previously_left = {entry.recipient for entry in previous_plan.unassigned}

@@ -312,6 +312,22 @@ def test_uncovered_two_weeks_when_nobody_had_time() -> None:
     assert "no qualified volunteer had time" in found[0].message
 
 
+def test_a_volunteer_who_cannot_walk_there_and_back_in_time_had_no_time() -> None:
+    """v2 lives 1 km away (19.4 minutes' walk) and is out only 10:00-10:40: the half-hour visit
+    and the walk there and home do not fit that outing, so nobody had time for rx."""
+    week_2, plan_1, plan_2 = left_out_twice(spare=False)
+    walker = volunteer(
+        "v2",
+        home={"x_m": 1000, "y_m": 0},
+        availability=[{"day": "mon", "start": "10:00", "end": "10:40"}],
+    )
+    week_2 = Problem.model_validate(
+        {**week_2.model_dump(), "volunteers": [*week_2.model_dump()["volunteers"], walker]}
+    )
+    found = uncovered_two_weeks(plan_1, plan_2, week_2)
+    assert [(item.recipient, item.volunteer) for item in found] == [("rx", None)]
+
+
 def test_a_recipient_visited_the_week_before_is_not_uncovered_two_weeks() -> None:
     """Left out this week only: nothing to report."""
     week_2, _, plan_2 = left_out_twice(spare=True)
