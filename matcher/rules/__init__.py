@@ -10,6 +10,8 @@ facts, never from its own reading of the models:
   `windows`, and per need in `facts.NeedFacts`;
 - which days are still open for an occurrence (at most one a day, `min_gap_days`): `days`;
 - a volunteer's outings and the walk of one (start place, visits, home): `outings`;
+- a volunteer's planned week (trips, minutes, visits and load a day) and where one more visit
+  could go in it: `volunteer_week`;
 - the hourly cost of a volunteer: `costs`;
 - occurrence numbering and the occurrences left out: `occurrences`;
 - a plan indexed per volunteer-day, need and recipient-day: `plan_index`;

@@ -27,6 +27,7 @@ from matcher.rules.occurrences import missing_occurrences
 from matcher.rules.outings import outings_by_day
 from matcher.rules.plan_index import PlanIndex
 from matcher.rules.qualification import qualification_failures, skills_nobody_has
+from matcher.rules.volunteer_week import can_carry
 
 if TYPE_CHECKING:
     from matcher.travel import TravelModel
@@ -95,8 +96,7 @@ class Diagnoser:
         qualified = tuple(
             volunteer_id
             for volunteer_id in facts.qualified
-            if (capacity := self.problem.volunteer_by_id[volunteer_id].capacity) is None
-            or capacity >= facts.need.load
+            if can_carry(self.problem.volunteer_by_id[volunteer_id], facts.need.load)
         )
         sharing: dict[str, tuple[int, ...]] = {}
         reaching: dict[str, tuple[int, ...]] = {}
