@@ -33,6 +33,7 @@ import pytest
 
 from matcher.checker import RULE_CODES, CheckReport, Violation, check_plan, gini_coefficient
 from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency, parse_clock
+from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
 
 RULES_DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
@@ -964,6 +965,20 @@ def test_visit_outside_every_outing_still_counts_its_travel() -> None:
     assert rules_of(report) == {"volunteer_window"}
     assert "09:00-09:55, 10:00-11:00" in report.violations[0].message
     assert report.metrics.travel_distance_m == pytest.approx(700 + 700)
+
+
+def test_route_of_a_two_outing_day_goes_home_in_between() -> None:
+    """The plan's route repeats start, visits, home per outing, and its travel is the checker's."""
+    problem = instance(TWO_OUTINGS)
+    plan = chats(("ann", "mon", "10:00"), ("bob", "mon", "15:20"))
+    (route,) = build_routes(problem, TravelModel(problem), plan.visits)
+    assert [stop.kind for stop in route.stops] == ["start", "visit", "home"] * 2
+    assert [stop.start for stop in route.stops] == [
+        minutes(clock) for clock in ("09:50", "10:00", "10:40", "15:00", "15:20", "16:10")
+    ]
+    metrics = check_plan(problem, plan).metrics
+    assert route.distance_m == pytest.approx(metrics.travel_distance_m)
+    assert route.travel_min == pytest.approx(metrics.travel_min)
 
 
 # --- size ------------------------------------------------------------------------------------
