@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from matcher.models import WEEKDAYS, Problem, Route, RouteStop, Visit, Volunteer
-from matcher.rules.outings import outing_index, outings_by_day, walk_outing
+from matcher.rules.outings import outings_by_day, trips_by_outing, walk_outing
 from matcher.travel import TravelModel
 
 ROUNDING_SLACK_MIN = 1e-6
@@ -68,19 +68,11 @@ def build_routes(problem: Problem, travel: TravelModel, visits: list[Visit]) -> 
 
 
 def _trips(volunteer: Volunteer, day_index: int, visits: list[Visit]) -> list[list[Visit]]:
-    """The day's visits cut into trips: one per outing with visits, and one for each visit
-    outside every outing; in time order."""
+    """The day's visits (in day order) cut into trips: one per outing with visits, and one for
+    each visit outside every outing; in time order."""
     outings = outings_by_day(volunteer).get(day_index, [])
-    by_outing: dict[int, list[Visit]] = defaultdict(list)
-    trips: list[list[Visit]] = []
-    for visit in visits:
-        index = outing_index(outings, visit.start, visit.end)
-        if index is None:
-            trips.append([visit])
-        else:
-            by_outing[index].append(visit)
-    trips += by_outing.values()
-    return sorted(trips, key=lambda trip: _day_order(trip[0]))
+    trips = trips_by_outing(outings, [(visit.start, visit.end) for visit in visits])
+    return [[visits[index] for index in trip] for trip in trips]
 
 
 def _route(
