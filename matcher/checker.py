@@ -212,6 +212,11 @@ def _inside(start: float, end: float, window: tuple[int, int]) -> bool:
     return window[0] <= start + EPSILON and end <= window[1] + EPSILON
 
 
+def _travel_text(minutes: float) -> str:
+    """'10 min of travel', with a decimal when under a minute so it never reads '0 min'."""
+    return f"{minutes:.1f} min of travel" if minutes < 1 else f"{minutes:.0f} min of travel"
+
+
 def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Windows merged where they overlap or touch, in time order: a volunteer's outings of a
     day (an empty window is no outing)."""
@@ -772,8 +777,9 @@ class _Checker:
                 "travel_time",
                 f"{who} has no way to get from {names[0]} to {first.label}."
                 if not math.isfinite(leave_at)
-                else f"{who} would have to leave {names[0]} at {format_clock(leave_at)} "
-                f"({leg_minutes[0]:.0f} min of travel) to reach {first.label}, before "
+                else f"{who} would have to leave {names[0]} by "
+                f"{format_clock(math.floor(leave_at))} ({_travel_text(leg_minutes[0])}) to "
+                f"reach {first.label}, before "
                 f"{outing_name} opens at {format_clock(opens)}.",
                 visit=first.visit,
                 volunteer=volunteer.id,
@@ -799,8 +805,8 @@ class _Checker:
                 "travel_time",
                 f"{who} has no way to get home from {last.label}."
                 if not math.isfinite(home_at)
-                else f"{who} gets home at {format_clock(home_at)} ({leg_minutes[-1]:.0f} min "
-                f"of travel) after {last.label}, but {outing_name} ends at "
+                else f"{who} gets home at {format_clock(math.ceil(home_at))} "
+                f"({_travel_text(leg_minutes[-1])}) after {last.label}, but {outing_name} ends at "
                 f"{format_clock(closes)}: they are home by the end of each outing.",
                 visit=last.visit,
                 volunteer=volunteer.id,
