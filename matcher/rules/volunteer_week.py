@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 
 from matcher.models import WEEKDAYS, Visit, Volunteer
 from matcher.rules.intervals import Interval, Intervals
-from matcher.rules.outings import EPSILON, Stop, outing_index, outing_problems, walk_outing
+from matcher.rules.outings import (
+    EPSILON,
+    Stop,
+    outing_index,
+    outing_problems,
+    trips_by_outing,
+    walk_outing,
+)
 from matcher.rules.plan_index import PlanIndex
 
 if TYPE_CHECKING:
@@ -35,17 +42,16 @@ def _start_order(visit: Visit) -> tuple[int, int, str, int]:
 
 
 def day_trips(outings: Intervals, visits: Sequence[Visit]) -> list[Trip]:
-    """A volunteer's visits of one day as trips: those inside each outing, in start order, then
-    each visit outside every outing as a trip of its own."""
-    inside: dict[int, list[Visit]] = {}
-    alone: list[Trip] = []
-    for visit in sorted(visits, key=_start_order):
-        index = outing_index(outings, visit.start, visit.end)
-        if index is None:
-            alone.append((None, [visit]))
-        else:
-            inside.setdefault(index, []).append(visit)
-    return [(outings[index], inside[index]) for index in sorted(inside)] + alone
+    """A volunteer's visits of one day as trips (`outings.trips_by_outing`), in time order: the
+    visits of each outing in start order, and each visit outside every outing a trip of its
+    own."""
+    ordered = sorted(visits, key=_start_order)
+    trips: list[Trip] = []
+    for trip in trips_by_outing(outings, [(visit.start, visit.end) for visit in ordered]):
+        first = ordered[trip[0]]
+        index = outing_index(outings, first.start, first.end)
+        trips.append((outings[index] if index is not None else None, [ordered[i] for i in trip]))
+    return trips
 
 
 def trip_minutes(travel: TravelModel, volunteer: Volunteer, visits: Sequence[Visit]) -> float:
