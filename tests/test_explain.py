@@ -666,3 +666,28 @@ def test_touching_windows_are_one_outing() -> None:
     verdict = verdicts(explanation)["v"]
     assert verdict.rule == "would_fit"
     assert (verdict.day, verdict.start) == ("mon", 570)
+    made = Visit(
+        need="a-hour",
+        recipient="a",
+        service="hour",
+        occurrence=1,
+        day="mon",
+        start=570,
+        end=630,
+        volunteers=["v"],
+    )
+    checked(problem, Plan(visits=[made]))
+
+
+def test_too_far_for_one_outing_of_walking() -> None:
+    """Each leg is within reach, but there and back is more than one outing's 1.5 km."""
+    problem = week(
+        [CHAT],
+        [elder("far", 1000, [chat("far-chat")])],
+        [helper("v", 0, max_outing_distance_m=1500)],
+    )
+    explanation = only(explain_unassigned(problem, Plan()))
+    assert explanation.reason == "too_far"
+    verdict = verdicts(explanation)["v"]
+    assert (verdict.rule, verdict.detail_code) == ("too_far", "candidate.too_far_distance")
+    assert "1.5 km" in verdict.detail

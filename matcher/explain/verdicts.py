@@ -342,22 +342,22 @@ class Judge:
         walk = walk_outing(self.travel, volunteer, [facts.place])
         if "unreachable" in problems:
             return self._verdict(volunteer, "too_far", "candidate.no_way")
-        if "trip_distance" in problems and volunteer.max_trip_distance_m is not None:
-            return self._verdict(
-                volunteer,
-                "too_far",
-                "candidate.too_far_distance",
-                distance_km=f"{max(leg.distance_m for leg in walk.legs) / 1000:.1f}",
-                limit_km=f"{volunteer.max_trip_distance_m / 1000:.1f}",
-            )
-        if "outing_distance" in problems and volunteer.max_outing_distance_m is not None:
-            return self._verdict(
-                volunteer,
-                "too_far",
-                "candidate.too_far_distance",
-                distance_km=f"{walk.distance_m / 1000:.1f}",
-                limit_km=f"{volunteer.max_outing_distance_m / 1000:.1f}",
-            )
+        measured = {
+            "trip_distance": (
+                max(leg.distance_m for leg in walk.legs),
+                volunteer.max_trip_distance_m,
+            ),
+            "outing_distance": (walk.distance_m, volunteer.max_outing_distance_m),
+        }
+        for code, (distance_m, limit_m) in measured.items():
+            if code in problems and limit_m is not None:
+                return self._verdict(
+                    volunteer,
+                    "too_far",
+                    "candidate.too_far_distance",
+                    distance_km=f"{distance_m / 1000:.1f}",
+                    limit_km=f"{limit_m / 1000:.1f}",
+                )
         there, back = walk.legs
         return self._verdict(
             volunteer,
