@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
 from matcher.models import Plan, Problem, SolverInfo, Visit
 from matcher.rules import Diagnoser, NeedFacts, need_facts, number_occurrences
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 
 class SolverError(RuntimeError):
