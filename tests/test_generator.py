@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generator import generate_community, main, problem_json
+from matcher.generator import generate_community, main, problem_json
 from matcher.checker import check_plan
 from matcher.io import load_problem
 from matcher.models import Problem
