@@ -105,14 +105,17 @@ def load_parameters(path: str | Path, solver: str) -> BaseModel:
     problems: list[str] = []
     chosen: BaseModel | None = None
     for name, table in tables.items():
+        if not isinstance(table, dict):
+            problems.append(
+                f"key {name!r} outside any table; parameters go in the table of their solver, "
+                f"one of: {', '.join(f'[{solver}]' for solver in names)}"
+            )
+            continue
         if name not in names:
             problems.append(
                 f"unknown table [{name}]; the tables are named after the solvers: "
                 f"{', '.join(names)}"
             )
-            continue
-        if not isinstance(table, dict):
-            problems.append(f"{name!r} must be a table ([{name}]) of the solver's parameters")
             continue
         table_type = get_solver(name).parameters_type
         try:

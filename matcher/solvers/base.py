@@ -49,6 +49,11 @@ class Solver(Protocol):
         ...
 
 
+BOUND_MET_S = "bound_met_s"
+"""The `SolverInfo.statistics` key under which a solver that knows it records when (seconds into
+the solve) its coverage met the bound; the contract (tests/test_contract.py) holds it to stop
+within a second of that moment."""
+
 REGISTRY: dict[str, Solver] = {}
 """Every solver by name, in the order they registered."""
 
