@@ -134,3 +134,11 @@ def test_every_solver_and_instance_is_in_the_contract() -> None:
     assert {"greedy", "cpsat", "lns", "routing", "auto"} <= set(SOLVERS)
     assert "examples_small" in INSTANCES and "ok_small_mandatory_first" in INSTANCES
     assert len(CASES) == len(SOLVERS) * len(INSTANCES)
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), 0.0, -1.0])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_refuses_a_bad_time_limit(solver: str, limit: float) -> None:
+    """One check of the time limit for every solver, before any work: positive and finite."""
+    with pytest.raises(ValueError, match="positive, finite"):
+        matcher.solve(problem_of("ok_small_min_gap"), solver=solver, time_limit_s=limit)
