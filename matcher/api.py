@@ -42,7 +42,8 @@ def solve(
         solver: `greedy` (fast constructive), `cpsat` (exact model, proven bound), `lns`
             (large-neighbourhood search for community-sized weeks), `routing` (OR-Tools vehicle
             routing with an exact timing pass) or `auto` (exact when small, LNS otherwise;
-            `plan.solver.statistics["auto"]` says which and why).
+            `plan.solver.statistics["auto"]` says which and why), or the name of a solver
+            registered with `matcher.solvers.base.register`.
         time_limit_s: seconds for the whole solve, positive and finite; None: the solver's
             default (`plan.solver.parameters` shows it).
         seed: breaks ties; the same problem, solver, seed and parameters give the same plan,
