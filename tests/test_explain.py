@@ -33,6 +33,7 @@ from matcher.messages import (
     placeholders,
 )
 from matcher.models import Plan, Problem, ReasonCode, UnassignedVisit, Visit
+from matcher.rules import number_occurrences
 from matcher.solvers.objective import TERMS
 
 DATA = Path(__file__).parent / "data"
@@ -698,3 +699,34 @@ def test_too_far_for_one_outing_of_walking() -> None:
     verdict = verdicts(explanation)["v"]
     assert (verdict.rule, verdict.detail_code) == ("too_far", "candidate.too_far_distance")
     assert "1.5 km" in verdict.detail
+
+
+def test_every_visit_explain_says_would_fit_is_one_the_checker_accepts() -> None:
+    """Drop each visit of the small example's plan in turn: wherever explain says a volunteer
+    could still make a left-out visit, the plan with that visit added keeps every rule."""
+    problem = Problem.model_validate_json((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    plan = solved(problem)
+    fitted = 0
+    for dropped in range(len(plan.visits)):
+        kept = number_occurrences(visit for i, visit in enumerate(plan.visits) if i != dropped)
+        for item in explain_unassigned(problem, checked(problem, Plan(visits=kept))):
+            need = problem.need_by_id[item.need]
+            if problem.service_by_id[need.service].team_size > 1:
+                continue
+            for verdict in item.candidates:
+                if verdict.rule != "would_fit":
+                    continue
+                assert verdict.day is not None and verdict.start is not None
+                added = Visit(
+                    need=item.need,
+                    recipient=item.recipient,
+                    service=item.service,
+                    occurrence=item.occurrence,
+                    day=verdict.day,
+                    start=verdict.start,
+                    end=verdict.start + problem.duration_of(need),
+                    volunteers=[verdict.volunteer],
+                )
+                checked(problem, Plan(visits=number_occurrences([*kept, added])))
+                fitted += 1
+    assert fitted > 0
