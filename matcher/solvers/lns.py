@@ -30,10 +30,11 @@ from typing import Any
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.checker import check_plan
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts, outings_by_day, planned_counts
 from matcher.rules.mandatory import mandatory_planned, mandatory_requested
-from matcher.rules.pinned import pinned_keys
+from matcher.rules.pinned import pinned_keys, pinned_visits
 from matcher.solvers.base import assemble_plan, meets_bound, weighted_coverage
 from matcher.solvers.bounds import BackgroundBound
 from matcher.solvers.cpsat import (
@@ -281,7 +282,12 @@ def search_lns(
         from matcher.solvers.greedy import solve_greedy
 
         warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
-    best = list(warm_start.visits)
+    warm_start_note = "kept"
+    if check_plan(problem, warm_start, travel).ok:
+        best = list(warm_start.visits)
+    else:
+        best = pinned_visits(problem, facts)
+        warm_start_note = "broke a rule: the search started from the pinned visits"
     best_rank = (mandatory_planned(needs, best), plan_score(problem, travel, facts, best))
     bound: float | None = None
     pending_bound = (
@@ -438,6 +444,7 @@ def search_lns(
             "last_improvement_iteration": last_improvement,
             "stop_reason": stop_reason,
             "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
+            "warm_start": warm_start_note,
             "mandatory_planned": best_rank[0],
             "mandatory_requested": mandatory_requested(needs),
             "progress": progress,
@@ -466,7 +473,8 @@ def solve_lns(
         time_limit_s: seconds for the whole search; None: `parameters.default_time_limit_s`.
         parameters: `LnsParameters` (iterations, neighbourhood size, time per iteration,
             pruning, candidates per volunteer-day, the bound, polish time).
-        warm_start: the plan to start from (the greedy plan when None).
+        warm_start: the plan to start from (the greedy plan when None); one the checker
+            rejects is set aside and the search starts from the pinned visits.
         language: of the unplanned visits' sentences (default: the policy's).
 
     The plan's `solver.status` is TIME_LIMIT when the limit stopped the search, else FEASIBLE;

@@ -25,6 +25,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 from pydantic import BaseModel
 
+from matcher.checker import check_plan
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts
 from matcher.rules.mandatory import mandatory_planned, mandatory_requested
@@ -78,6 +79,13 @@ class _CoverageTarget(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+def _usable(problem: Problem, travel: TravelModel, plan: Plan | None) -> list[Visit] | None:
+    """The visits of a warm start that keeps every rule (the checker decides), else None."""
+    if plan is None or not check_plan(problem, plan, travel).ok:
+        return None
+    return list(plan.visits)
+
+
 def _lexicographically_better(
     first: tuple[int, float], second: tuple[int, float], tolerance: float = 1e-9
 ) -> bool:
@@ -107,10 +115,11 @@ def _unbuilt(
     clock: float,
     limit: float,
 ) -> CpSatOutcome:
-    """The week was too large to build within the limit: the warm start (or the pinned visits)
-    with the relaxation's bound, the time limit named as the reason."""
+    """The week was too large to build within the limit: the warm start if it keeps every rule
+    (else the pinned visits) with the relaxation's bound, the time limit named as the reason."""
     needs = {need_id: need.need for need_id, need in facts.items()}
-    visits = list(warm_start.visits) if warm_start is not None else list(pinned)
+    usable = _usable(problem, travel, warm_start)
+    visits = usable if usable is not None else list(pinned)
     mandatory = mandatory_planned(needs, visits)
     relaxed = None
     if parameters.relaxation_bound:
@@ -136,7 +145,7 @@ def _unbuilt(
             "coverage_bound_cpsat": None,
             "coverage_bound_relaxation": relaxed,
             "bound_met_s": None,
-            "warm_start_kept": warm_start is not None,
+            "warm_start_kept": usable is not None,
             "effective_time_limit_s": limit,
         },
     )
@@ -242,7 +251,8 @@ def search_cpsat(
 
     warm_kept = False
     if visits is None or (
-        warm_start is not None
+        not (mandatory_proven and coverage_met)
+        and warm_start is not None
         and _lexicographically_better(
             (
                 mandatory_planned(needs, warm_start.visits),
@@ -251,8 +261,11 @@ def search_cpsat(
             (mandatory_planned(needs, visits), weighted_coverage(facts, visits)),
         )
     ):
-        visits = list(warm_start.visits) if warm_start is not None else list(pinned)
-        warm_kept = True
+        fallback = _usable(problem, travel, warm_start)
+        if fallback is not None:
+            visits, warm_kept = fallback, True
+        elif visits is None:
+            visits = list(pinned)
     bounds = [value for value in (cp_bound, relaxed) if value is not None]
     bound = min(bounds) if bounds else None
     optimal = (
