@@ -491,16 +491,16 @@ def test_a_days_cap_holds_over_all_its_outings(limit: dict[str, int]) -> None:
 
 
 def test_linked_visits_need_two_volunteers_even_across_outings() -> None:
-    """Nursing in the morning and lifting help at least four hours later: one volunteer's two
-    outings could hold both, but linked visits need different volunteers, so vic alone plans
-    neither and with wes the two share them."""
+    """Nursing in the morning and lifting help at least four hours later, in the afternoon:
+    one volunteer's two outings could hold both, but linked visits need different volunteers,
+    so vic alone plans neither and with wes the two share them."""
 
     def linked_week(names: tuple[str, ...]) -> Problem:
-        problem = linked("sequential", min_gap_min=240)
-        volunteers = [person(name, availability=MORNING_AND_AFTERNOON) for name in names]
-        return Problem.model_validate(
-            {**problem.model_dump(mode="json", exclude_none=True), "volunteers": volunteers}
-        )
+        data = linked("sequential", min_gap_min=240).model_dump(mode="json", exclude_none=True)
+        afternoon = [{"day": "mon", "start": "14:00", "end": "17:00"}]
+        data["recipients"][0]["needs"][1]["windows"] = afternoon
+        data["volunteers"] = [person(name, availability=MORNING_AND_AFTERNOON) for name in names]
+        return Problem.model_validate(data)
 
     assert routed(linked_week(("vic",))).visits == []
     plan = routed(linked_week(("vic", "wes")))

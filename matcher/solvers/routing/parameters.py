@@ -91,7 +91,8 @@ class RoutingParameters(BaseModel):
         default=0.5,
         ge=0,
         description="once a solution's coverage meets the bound, the search goes on this long "
-        "to improve travel, cost and lateness, then stops",
+        "to improve travel, cost and lateness, then stops (not with a solution_limit, which "
+        "makes runs repeatable)",
     )
     log_search: bool = False
 

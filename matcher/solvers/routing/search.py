@@ -83,6 +83,9 @@ class Search:
         self.bound = bound
         self.report = SearchReport()
         self._best_cost: int | None = None
+        self._best_coverage = 0.0
+        self.repeatable = settings.solution_limit is not None
+        """With a solution limit the run repeats: no stop on the bound (a thread's timing)."""
         self._bound_met_at: float | None = None
         self._phase_began = time.perf_counter()
         self._lead_indices = [
@@ -100,17 +103,18 @@ class Search:
         )
 
     def _at_solution(self) -> None:
-        """Note a better solution and, once the bound is known, whether its coverage meets
-        it; stop the search once coverage has met the bound for `polish_after_bound_s` of this
+        """Note a better solution and its coverage and, once the bound is known, whether the
+        best coverage meets it; stop the search once it has for `polish_after_bound_s` of this
         phase (checked here, at each solution: a search limit would be asked at every move)."""
         self.report.solutions += 1
         cost = int(self.routing.CostVar().Value())
         if self._best_cost is None or cost < self._best_cost:
             self._best_cost = cost
-            if self._bound_met_at is None and self.bound is not None:
-                bound = self.bound.ready()
-                if bound is not None and meets_bound(self._coverage(), bound):
-                    self._bound_met_at = time.perf_counter()
+            self._best_coverage = self._coverage()
+        if self._bound_met_at is None and self.bound is not None and not self.repeatable:
+            bound = self.bound.ready()
+            if bound is not None and meets_bound(self._best_coverage, bound):
+                self._bound_met_at = time.perf_counter()
         if self._bound_met_at is None:
             return
         since = max(self._bound_met_at, self._phase_began)
