@@ -17,7 +17,7 @@ from benchmarks.generator import generate_community
 from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, main
 from matcher.io import load_plan
-from matcher.models import WEEKDAYS, Plan, Problem, parse_clock
+from matcher.models import WEEKDAYS, Plan, Problem, Visit, parse_clock
 from matcher.rules import Stop, outing_index, outing_problems, outings_by_day, walk_outing
 from matcher.solvers.routing import RoutingParameters, solve_routing
 from matcher.travel import TravelModel
@@ -126,10 +126,10 @@ def routed(problem: Problem, **options: Any) -> Plan:
     return checked(problem, solve_routing(problem, **options))
 
 
-def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
+def blocking_week() -> Problem:
     """Only two one-hour visits fit in 09:00-11:00 and A (priority 3, 09:30-10:30) blocks both
-    others: the optimum plans B at 09:00 and C at 10:00 (2.5 + 2.5 = 5), not A alone (3)."""
-    problem = week(
+    B (2.5, 09:00-10:00) and C (2.5, 10:00-11:00)."""
+    return week(
         [
             elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
             elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
@@ -138,6 +138,12 @@ def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
         [person("v", availability=[window("mon", "09:00", "11:00")])],
         duration_min=60,
     )
+
+
+def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
+    """Only two one-hour visits fit in 09:00-11:00 and A (priority 3, 09:30-10:30) blocks both
+    others: the optimum plans B at 09:00 and C at 10:00 (2.5 + 2.5 = 5), not A alone (3)."""
+    problem = blocking_week()
     plan = routed(problem)
     assert [(visit.need, visit.start) for visit in plan.visits] == [
         ("b-visit", at("09:00")),
@@ -387,15 +393,7 @@ def test_a_model_too_big_for_the_limit_falls_back_to_the_warm_start() -> None:
 
 def test_bound_of_the_blocking_instance_is_the_relaxation() -> None:
     """A worked bound: the relaxation allows A plus half of B and C, 5.5, so the gap is 1/11."""
-    problem = week(
-        [
-            elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
-            elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
-            elder("c", priority=2.5, windows=[window("mon", "10:00", "11:00")]),
-        ],
-        [person("v", availability=[window("mon", "09:00", "11:00")])],
-        duration_min=60,
-    )
+    problem = blocking_week()
     plan = routed(problem)
     assert plan.solver.bound == pytest.approx(5.5, abs=1e-4)
     assert plan.solver.gap == pytest.approx(0.5 / 5.5, abs=1e-4)
@@ -452,6 +450,39 @@ def test_two_windows_are_two_outings_and_weekly_minutes_count_the_walk_home() ->
     assert [walk.distance_m for walk in walked] == [pytest.approx(2000.0)] * 2
     one = routed(walker(max_minutes_per_week=150))
     assert [visit.need for visit in one.visits] == ["pm-visit"]
+
+
+def test_a_warm_start_breaking_a_rule_is_cut_to_what_the_checker_accepts() -> None:
+    """A warm start with both walks of the 150-minute week (160 minutes, counted as one trip it
+    would be 140): the checker names the volunteer's week, the least valuable visit goes, and
+    the search starts from the rest."""
+    problem = week(
+        [
+            elder("am", 1000, 0, windows=[window("mon", "09:00", "11:00")]),
+            elder("pm", 1000, 0, priority=2, windows=[window("mon", "15:00", "17:00")]),
+        ],
+        [person("v", availability=MORNING_AND_AFTERNOON, max_minutes_per_week=150)],
+        60,
+    )
+    both = [
+        Visit(
+            need=f"{name}-visit",
+            recipient=name,
+            service="visit",
+            occurrence=1,
+            day="mon",
+            start=at(start),
+            end=at(start) + 60,
+            volunteers=["v"],
+        )
+        for name, start in (("am", "09:10"), ("pm", "15:10"))
+    ]
+    assert [item.rule for item in check_plan(problem, Plan(visits=both)).violations] == [
+        "max_minutes_per_week"
+    ]
+    plan = routed(problem, warm_start=Plan(visits=both))
+    assert plan.solver.statistics["warm_start_used"] == "1 of 2"
+    assert [visit.need for visit in plan.visits] == ["pm-visit"]
 
 
 def test_an_outing_walks_no_further_than_its_limit() -> None:
@@ -529,15 +560,7 @@ def test_time_limit_status_when_the_bound_is_out_of_reach() -> None:
     """The blocking instance cannot reach its bound (5 of 5.5): the search runs to its limit
     and the status says the time limit stopped it; statistics say what happened, parameters
     what was asked."""
-    problem = week(
-        [
-            elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
-            elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
-            elder("c", priority=2.5, windows=[window("mon", "10:00", "11:00")]),
-        ],
-        [person("v", availability=[window("mon", "09:00", "11:00")])],
-        duration_min=60,
-    )
+    problem = blocking_week()
     plan = checked(problem, solve(problem, solver="routing", time_limit_s=1))
     assert plan.solver.status == "TIME_LIMIT"
     assert plan.solver.statistics["stopped_by"] == "time limit"

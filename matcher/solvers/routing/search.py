@@ -350,7 +350,8 @@ class Search:
 
     def _portfolio(self, starts: list[Start], time_limit_s: float) -> None:
         """First solutions of the configured strategy and the portfolio, within their share of
-        the time (a strategy that overruns its share leaves the next ones out)."""
+        the time (a strategy that overruns its share leaves the next ones out, except with a
+        solution limit, which keeps runs repeatable)."""
         strategies = [self.settings.first_solution_strategy]
         strategies += [
             name for name in self.settings.first_solution_portfolio if name not in strategies
@@ -358,7 +359,9 @@ class Search:
         budget = self.settings.portfolio_time_share * time_limit_s
         deadline = time.perf_counter() + budget
         for strategy in strategies:
-            if self._bound_met_at is not None or time.perf_counter() >= deadline:
+            if self._bound_met_at is not None:
+                break
+            if not self.repeatable and time.perf_counter() >= deadline:
                 break
             first = self.parameters(budget / len(strategies))
             first.first_solution_strategy = getattr(

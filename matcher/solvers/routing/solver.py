@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from matcher.checker import check_plan
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import need_facts
 from matcher.solvers.base import assemble_plan, checked_time_limit
@@ -80,7 +81,8 @@ def solve_routing(
     the search (or the model's build), else FEASIBLE: travel and the other terms are never
     proven optimal. `plan.solver.statistics` says what happened: `search_status`, `stopped_by`,
     the first solutions tried and the one the search started from, `timing_status` (the
-    finishing pass), `bound_source` and, when the routing search gave no plan, `fallback`.
+    finishing pass), `bound_source` and, when the routing search gave no plan, `fallback`
+    (the warm start if the checker accepts it, else the greedy plan).
     """
     began = time.perf_counter()
     limit_asked = checked_time_limit(time_limit_s)
@@ -135,12 +137,15 @@ def solve_routing(
             visits = _visits(problem, network, placed)
     statistics["timing_status"] = timing_status
     if visits is None:
-        remaining = max(0.05, limit - (time.perf_counter() - began))
-        fallback = warm_start or solve_greedy(
-            problem, model_travel, seed=seed, time_limit_s=remaining
-        )
-        visits = list(fallback.visits)
-        statistics["fallback"] = "warm start" if warm_start is not None else "greedy"
+        usable = warm_start is not None and check_plan(problem, warm_start, model_travel).ok
+        if warm_start is not None and usable:
+            visits = list(warm_start.visits)
+            statistics["fallback"] = "warm start"
+        else:
+            remaining = max(0.05, limit - (time.perf_counter() - began))
+            greedy = solve_greedy(problem, model_travel, seed=seed, time_limit_s=remaining)
+            visits = list(greedy.visits)
+            statistics["fallback"] = "greedy"
     bound = pending_bound.collect(began + limit) if pending_bound is not None else None
     statistics["bound_source"] = "relaxation" if bound is not None else "requested"
     if bound is None:
