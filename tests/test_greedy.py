@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.checker import check_plan
+from matcher.messages import REASON_MESSAGES
 from matcher.models import (
-    REASON_MESSAGES,
     WEEKDAYS,
     PinnedVisit,
     Plan,

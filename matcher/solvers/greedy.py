@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.messages import REASON_MESSAGES
 from matcher.models import (
-    REASON_MESSAGES,
     WEEKDAYS,
     Need,
     Plan,
