@@ -68,6 +68,8 @@ class SearchReport:
     solutions: int = 0
     stopped_by: str = "time limit"
     """"time limit", "coverage met the bound", "solution limit" or "nothing to plan"."""
+    bound_met_at: float | None = None
+    """When (a perf_counter time) a solution's coverage met the bound, if it did."""
 
 
 class Search:
@@ -114,7 +116,7 @@ class Search:
         if self._bound_met_at is None and self.bound is not None and not self.repeatable:
             bound = self.bound.ready()
             if bound is not None and meets_bound(self._best_coverage, bound):
-                self._bound_met_at = time.perf_counter()
+                self._bound_met_at = self.report.bound_met_at = time.perf_counter()
         if self._bound_met_at is None:
             return
         since = max(self._bound_met_at, self._phase_began)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from matcher.checker import check_plan
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import need_facts
-from matcher.solvers.base import assemble_plan, checked_time_limit
+from matcher.solvers.base import BOUND_MET_S, assemble_plan, checked_time_limit
 from matcher.solvers.bounds import BackgroundBound, requested_coverage
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.routing.builder import Network, OutOfTime, Routed
@@ -81,7 +81,8 @@ def solve_routing(
     the search (or the model's build), else FEASIBLE: travel and the other terms are never
     proven optimal. `plan.solver.statistics` says what happened: `search_status`, `stopped_by`,
     the first solutions tried and the one the search started from, `timing_status` (the
-    finishing pass), `bound_source` and, when the routing search gave no plan, `fallback`
+    finishing pass), `bound_source`, `bound_met_s` (seconds into the solve when coverage met
+    the bound) and, when the routing search gave no plan, `fallback`
     (the warm start if the checker accepts it, else the greedy plan).
     """
     began = time.perf_counter()
@@ -124,6 +125,8 @@ def solve_routing(
             search_budget = max(0.05, limit - (time.perf_counter() - began) - finishing_budget)
             routed, statistics["search_status"] = search.run(search_budget, warm_start)
             statistics.update(_search_statistics(search, model))
+            if search.report.bound_met_at is not None:
+                statistics[BOUND_MET_S] = search.report.bound_met_at - began
             if search.report.stopped_by == "time limit":
                 status = "TIME_LIMIT"
     statistics.update(nodes=network.node_count, vehicles=len(network.vehicles))
