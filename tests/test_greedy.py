@@ -362,12 +362,23 @@ def test_pinning_part_of_a_plan_keeps_those_visits() -> None:
 
 
 def test_time_limit_marks_the_rest_not_planned() -> None:
-    """With no time at all nothing is inserted and every occurrence says `not_planned`."""
+    """With next to no time nothing is inserted: every occurrence volunteers could have taken
+    says `not_planned` (none says `volunteers_full`), and the status says the limit stopped it."""
     problem = random_problem(random.Random(5), 20, 6)
-    plan = solve_and_check(problem, time_limit_s=0.0)
+    plan = solve_and_check(problem, time_limit_s=1e-9)
     assert not plan.visits
-    assert plan.unassigned
-    assert {item.reason for item in plan.unassigned} == {"not_planned"}
+    assert plan.solver.status == "TIME_LIMIT"
+    reasons = {item.reason for item in plan.unassigned}
+    assert "not_planned" in reasons
+    assert "volunteers_full" not in reasons
+
+
+@pytest.mark.parametrize("limit", [0.0, -1.0, math.inf, math.nan])
+def test_time_limit_must_be_positive_and_finite(limit: float) -> None:
+    """One validation of the time limit (`base.checked_time_limit`): zero, negative, infinite
+    and not-a-number limits are refused."""
+    with pytest.raises(ValueError, match="time_limit_s"):
+        solve_greedy(load("ok_small_team_visit"), time_limit_s=limit)
 
 
 def test_parameters_are_validated_and_recorded() -> None:
