@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from matcher.messages import message
 from matcher.models import WEEKDAYS, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.rules.days import open_days
-from matcher.rules.facts import NeedFacts, reachable_starts, shared_starts
+from matcher.rules.facts import NeedFacts, shared_starts, starts_within_reach
 from matcher.rules.occurrences import missing_occurrences
-from matcher.rules.outings import outings_by_day
+from matcher.rules.outings import alone_reach, outings_by_day
 from matcher.rules.plan_index import PlanIndex
 from matcher.rules.qualification import qualification_failures, skills_nobody_has
 
@@ -103,14 +103,17 @@ class Diagnoser:
         for volunteer_id in qualified:
             volunteer = self.problem.volunteer_by_id[volunteer_id]
             outings = self.outings[volunteer_id]
-            shared = tuple(day for day in days if shared_starts(facts, day, outings.get(day, [])))
+            shared = tuple(
+                day for day in days if day in outings and shared_starts(facts, day, outings[day])
+            )
             if not shared:
                 continue
             sharing[volunteer_id] = shared
+            reach = alone_reach(self.travel, volunteer, facts.place)
             reached = tuple(
                 day
                 for day in shared
-                if reachable_starts(self.travel, facts, volunteer, day, outings.get(day, []))
+                if starts_within_reach(facts, day, outings.get(day, []), reach)
             )
             if reached:
                 reaching[volunteer_id] = reached

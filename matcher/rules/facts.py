@@ -31,6 +31,10 @@ class NeedFacts:
     late_windows_by_day: dict[int, Intervals] = field(default_factory=dict)
     """The windows stretched by the lateness a soft window allows (the visit may end that much
     later); the same as `windows_by_day` for a hard window."""
+    _starts_by_day: dict[int, Intervals] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """`starts(day)` worked out once per day (the windows never change)."""
 
     def lateness(self, day: int, start: int) -> float:
         """Minutes late for a visit starting then: the least over the windows already open."""
@@ -38,7 +42,11 @@ class NeedFacts:
 
     def starts(self, day: int) -> Intervals:
         """Start minutes on `day` at which a visit fits the need's (stretched) windows."""
-        return start_set(self.late_windows_by_day.get(day, []), self.duration)
+        found = self._starts_by_day.get(day)
+        if found is None:
+            found = start_set(self.late_windows_by_day.get(day, []), self.duration)
+            self._starts_by_day[day] = found
+        return found
 
 
 def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: Need) -> NeedFacts:
@@ -80,8 +88,15 @@ def reachable_starts(
     closes, every leg and the whole walk within their distance limits."""
     if not outings or day not in facts.late_windows_by_day:
         return []
-    reach = alone_reach(travel, volunteer, facts.place)
-    if reach is None:
+    return starts_within_reach(facts, day, outings, alone_reach(travel, volunteer, facts.place))
+
+
+def starts_within_reach(
+    facts: NeedFacts, day: int, outings: Intervals, reach: tuple[float, float] | None
+) -> Intervals:
+    """`reachable_starts` for a volunteer whose `alone_reach` of the need's place is `reach`
+    (worked out once for every day)."""
+    if not outings or reach is None or day not in facts.late_windows_by_day:
         return []
     out_min, back_min = reach
     fitting = start_set(outings, facts.duration, ceil_minutes(out_min), ceil_minutes(back_min))

@@ -147,7 +147,8 @@ class Insertions:
 
     def positions(self, info: NeedInfo, helper: Helper, state: Day, day: int) -> list[Position]:
         """Positions in the day's outings whose new legs and outing walk are short enough, by
-        added metres; outings that share no window with the visit are skipped."""
+        added metres; of several outings, those that share no window with the visit are
+        skipped (a day's only outing shares one, or the volunteer would not be a candidate)."""
         to_place, from_place = self._distance_rows(info.place)
         timed = self.setup.times is not None
         if timed:
@@ -155,11 +156,9 @@ class Insertions:
         trip_limit, outing_limit, speed = helper.max_trip_m, helper.max_outing_m, helper.speed
         duration, windows = info.duration, info.allowed[day]
         result: list[Position] = []
-        for index, outing in enumerate(state.outings):
-            if not any(
-                min(outing.closes, end) - max(outing.opens, start) >= duration
-                for start, end in windows
-            ):
+        outings = state.outings
+        for index, outing in enumerate(outings):
+            if len(outings) > 1 and not _shares_a_window(outing, windows, duration):
                 continue
             places, legs = outing.places, outing.legs
             count = len(places)
@@ -445,3 +444,11 @@ class Insertions:
                             second_start=second,
                         )
         return best_option
+
+
+def _shares_a_window(outing: Outing, windows: tuple[Interval, ...], duration: int) -> bool:
+    """Whether the outing and one of the windows overlap for at least `duration` minutes."""
+    for start, end in windows:
+        if min(outing.closes, end) - max(outing.opens, start) >= duration:
+            return True
+    return False

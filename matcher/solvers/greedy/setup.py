@@ -134,6 +134,9 @@ class NeedInfo:
 
     index: int
     facts: NeedFacts
+    need: Need
+    recipient: Recipient
+    service: Service
     recipient_index: int
     place: int
     duration: int
@@ -154,21 +157,9 @@ class NeedInfo:
     hardness: int = 0
     tie: int = 0
 
-    @property
-    def need(self) -> Need:
-        return self.facts.need
-
-    @property
-    def recipient(self) -> Recipient:
-        return self.facts.recipient
-
-    @property
-    def service(self) -> Service:
-        return self.facts.service
-
     def lateness(self, day: int, start: int) -> float:
         """Minutes a visit starting then is late (0 for a hard window, never late)."""
-        if not self.facts.need.soft_window:
+        if not self.need.soft_window:
             return 0.0
         return self.facts.lateness(day, start)
 
@@ -276,6 +267,9 @@ class Setup:
         return NeedInfo(
             index=len(self.needs),
             facts=facts,
+            need=facts.need,
+            recipient=facts.recipient,
+            service=facts.service,
             recipient_index=recipient_position,
             place=facts.place,
             duration=facts.duration,
