@@ -5,6 +5,10 @@ models and the travel model, trusts nothing the plan says about routes or metric
 every broken rule rather than the first. A visit that names an unknown need or volunteer is
 reported as `unknown_reference` and left out of every other rule, so hand-made plans with typos
 get a report instead of a crash.
+
+A volunteer's day is read as outings: each day their availability windows, merged where they
+overlap or touch, are outings, each a trip from the start place through its visits and back
+home. The checker merges the windows itself (it does not use `matcher.rules.outings`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ RULE_CODES: tuple[str, ...] = (
     "capacity",
     "max_minutes_per_week",
     "trip_distance",
+    "outing_distance",
     "excluded_volunteer",
     "pinned_missing",
     "mandatory_missing",
@@ -207,6 +212,30 @@ def _inside(start: float, end: float, window: tuple[int, int]) -> bool:
     return window[0] <= start + EPSILON and end <= window[1] + EPSILON
 
 
+def _travel_text(minutes: float) -> str:
+    """'10 min of travel', with a decimal when under a minute so it never reads '0 min'."""
+    return f"{minutes:.1f} min of travel" if minutes < 1 else f"{minutes:.0f} min of travel"
+
+
+def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Windows merged where they overlap or touch, in time order: a volunteer's outings of a
+    day (an empty window is no outing)."""
+    outings: list[tuple[int, int]] = []
+    for start, end in sorted(window for window in windows if window[1] > window[0]):
+        if outings and start <= outings[-1][1]:
+            outings[-1] = (outings[-1][0], max(outings[-1][1], end))
+        else:
+            outings.append((start, end))
+    return outings
+
+
+def _outing_of(outings: Sequence[tuple[int, int]], start: float, end: float) -> int | None:
+    """The index of the outing that holds [start, end], or None when none does."""
+    return next(
+        (index for index, outing in enumerate(outings) if _inside(start, end, outing)), None
+    )
+
+
 class _Checker:
     """One run of the checker over one plan; collects violations and notices as it goes."""
 
@@ -216,12 +245,15 @@ class _Checker:
         self.travel = travel
         self.violations: list[Violation] = []
         self.notices: list[str] = []
-        self.availability: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        self.outings: dict[str, dict[str, list[tuple[int, int]]]] = {}
+        """Each volunteer's outings by day: their availability windows merged."""
         for volunteer in problem.volunteers:
             by_day: dict[str, list[tuple[int, int]]] = defaultdict(list)
             for window in volunteer.availability:
                 by_day[window.day].append((window.start, window.end))
-            self.availability[volunteer.id] = by_day
+            self.outings[volunteer.id] = defaultdict(
+                list, {day: _merged(windows) for day, windows in by_day.items()}
+            )
         self._allowed: dict[str, dict[str, list[tuple[int, int]]]] = {}
         self.linked_needs = {
             frozenset((dependency.first, dependency.second)) for dependency in problem.dependencies
@@ -429,11 +461,11 @@ class _Checker:
                     visit=visit,
                     volunteer=volunteer.id,
                 )
-            available = self.availability[volunteer.id].get(visit.day, [])
-            if not any(_inside(visit.start, visit.end, window) for window in available):
+            outings = self.outings[volunteer.id][visit.day]
+            if _outing_of(outings, visit.start, visit.end) is None:
                 when = (
-                    f"available only {_window_list(available)}"
-                    if available
+                    f"out only {_window_list(outings)} (a visit lies inside one outing)"
+                    if outings
                     else "not available at all"
                 )
                 self.report(
@@ -632,8 +664,8 @@ class _Checker:
     def check_volunteer_day(
         self, volunteer: Volunteer, day: str, visits: list[_CheckedVisit]
     ) -> None:
-        """One volunteer's day: visits in start order, from the start place and back home."""
-        travel, who, day_name = self.travel, _person(volunteer.name, volunteer.id), DAY_NAMES[day]
+        """One volunteer's day: overlaps, visits and load a day, then each outing's trip."""
+        who, day_name = _person(volunteer.name, volunteer.id), DAY_NAMES[day]
         ordered = sorted(
             visits,
             key=lambda item: (
@@ -671,7 +703,37 @@ class _Checker:
                 day=day,
             )
 
-        # The legs of the day: (from place, to place, from name, to name, visit it concerns).
+        week = self.weeks[volunteer.id]
+        week.visits += len(ordered)
+        week.visit_min += sum(max(0, item.visit.end - item.visit.start) for item in ordered)
+
+        # Each outing of the day is one trip; a visit outside every outing (a volunteer_window
+        # violation) is counted as a trip of its own, so its travel is not lost from the totals.
+        outings = self.outings[volunteer.id][day]
+        in_outing: dict[int, list[_CheckedVisit]] = defaultdict(list)
+        for item in ordered:
+            index = _outing_of(outings, item.visit.start, item.visit.end)
+            if index is None:
+                self.check_trip(volunteer, day, None, [item])
+            else:
+                in_outing[index].append(item)
+        for index, outing_visits in sorted(in_outing.items()):
+            self.check_trip(volunteer, day, outings[index], outing_visits)
+
+    def check_trip(
+        self,
+        volunteer: Volunteer,
+        day: str,
+        outing: tuple[int, int] | None,
+        ordered: list[_CheckedVisit],
+    ) -> None:
+        """One trip, visits in start order: from the start place, between visits, back home.
+
+        Every leg counts toward the week and is bounded by `max_trip_distance_m`; in an outing
+        the trip leaves at or after it opens, has time for each leg, is home by its close, and
+        its legs together are at most `max_outing_distance_m`.
+        """
+        travel, who, day_name = self.travel, _person(volunteer.name, volunteer.id), DAY_NAMES[day]
         start_place, home_place = travel.start_place[volunteer.id], travel.home_place[volunteer.id]
         stops = [start_place, *(item.place for item in ordered), home_place]
         names = [
@@ -679,11 +741,13 @@ class _Checker:
             *(item.label for item in ordered),
             "home",
         ]
+        week = self.weeks[volunteer.id]
         leg_minutes: list[float] = []
+        leg_metres: list[float] = []
         for index in range(len(stops) - 1):
             distance = travel.distance(stops[index], stops[index + 1])
+            leg_metres.append(distance)
             leg_minutes.append(travel.travel_min(volunteer, stops[index], stops[index + 1]))
-            week = self.weeks[volunteer.id]
             week.distance_m += distance
             week.travel_min += leg_minutes[-1]
             limit = volunteer.max_trip_distance_m
@@ -701,29 +765,28 @@ class _Checker:
                     visit=concerned,
                     volunteer=volunteer.id,
                 )
+        if outing is None:
+            return
 
-        week = self.weeks[volunteer.id]
-        week.visits += len(ordered)
-        week.visit_min += sum(max(0, item.visit.end - item.visit.start) for item in ordered)
-
-        available = self.availability[volunteer.id].get(day, [])
+        opens, closes = outing
+        outing_name = f"their outing of {day_name} {_times(opens, closes)}"
         first, last = ordered[0], ordered[-1]
-        first_windows = [w for w in available if _inside(first.visit.start, first.visit.end, w)]
         leave_at = first.visit.start - leg_minutes[0]
-        if first_windows and not any(leave_at >= w[0] - EPSILON for w in first_windows):
+        if leave_at < opens - EPSILON:
             self.report(
                 "travel_time",
                 f"{who} has no way to get from {names[0]} to {first.label}."
                 if not math.isfinite(leave_at)
-                else f"{who} would have to leave {names[0]} at {format_clock(leave_at)} "
-                f"({leg_minutes[0]:.0f} min of travel) to reach {first.label}, before being "
-                f"available at {format_clock(min(w[0] for w in first_windows))}.",
+                else f"{who} would have to leave {names[0]} by "
+                f"{format_clock(math.floor(leave_at))} ({_travel_text(leg_minutes[0])}) to "
+                f"reach {first.label}, before "
+                f"{outing_name} opens at {format_clock(opens)}.",
                 visit=first.visit,
                 volunteer=volunteer.id,
             )
         for index, (earlier, later) in enumerate(itertools.pairwise(ordered)):
             if later.visit.start < earlier.visit.end - EPSILON:
-                continue  # an overlap, reported above
+                continue  # an overlap, reported as volunteer_overlap
             needed = leg_minutes[index + 1]
             if later.visit.start + EPSILON < earlier.visit.end + needed:
                 self.report(
@@ -736,16 +799,30 @@ class _Checker:
                     visit=later.visit,
                     volunteer=volunteer.id,
                 )
-        last_windows = [w for w in available if _inside(last.visit.start, last.visit.end, w)]
         home_at = last.visit.end + leg_minutes[-1]
-        if last_windows and not any(home_at <= w[1] + EPSILON for w in last_windows):
+        if home_at > closes + EPSILON:
             self.report(
                 "travel_time",
                 f"{who} has no way to get home from {last.label}."
                 if not math.isfinite(home_at)
-                else f"{who} gets home at {format_clock(home_at)} ({leg_minutes[-1]:.0f} min "
-                f"of travel) after {last.label}, after being available until "
-                f"{format_clock(max(w[1] for w in last_windows))}.",
+                else f"{who} gets home at {format_clock(math.ceil(home_at))} "
+                f"({_travel_text(leg_minutes[-1])}) after {last.label}, but {outing_name} ends at "
+                f"{format_clock(closes)}: they are home by the end of each outing.",
+                visit=last.visit,
+                volunteer=volunteer.id,
+            )
+        outing_limit = volunteer.max_outing_distance_m
+        walked = sum(leg_metres)
+        if outing_limit is not None and walked > outing_limit + EPSILON:
+            how_far = (
+                f"travels {walked:.0f} m in {outing_name}"
+                if math.isfinite(walked)
+                else f"has no way to make {outing_name}"
+            )
+            self.report(
+                "outing_distance",
+                f"{who} {how_far} (from {names[0]} through {len(ordered)} visit(s) and back "
+                f"home); one outing may be at most {outing_limit:.0f} m.",
                 visit=last.visit,
                 volunteer=volunteer.id,
             )

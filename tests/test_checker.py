@@ -22,6 +22,7 @@ Each rule test starts from the correct plan and changes it so that exactly one r
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
@@ -32,9 +33,11 @@ import pytest
 
 from matcher.checker import RULE_CODES, CheckReport, Violation, check_plan, gini_coefficient
 from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency, parse_clock
+from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
 
 RULES_DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def minutes(clock: str) -> int:
@@ -530,6 +533,11 @@ def mandatory_visit_dropped(problem: Problem, plan: Plan) -> None:
     plan.visits.remove(visit_of(plan, "anna_meal", 2))
 
 
+def sara_walks_too_far_on_tuesday(problem: Problem, plan: Plan) -> None:
+    # sara's tuesday outing: office-bert 1400, bert-dora 700, dora-home 700 = 2800 m.
+    problem.volunteer_by_id["sara"].max_outing_distance_m = 2500
+
+
 BREAKERS: list[tuple[str, Breaker]] = [
     ("unknown_reference", unknown_volunteer),
     ("unknown_reference", unknown_need),
@@ -559,6 +567,7 @@ BREAKERS: list[tuple[str, Breaker]] = [
     ("capacity", vera_carries_too_much),
     ("max_minutes_per_week", vera_over_her_week),
     ("trip_distance", dora_too_far_for_vera),
+    ("outing_distance", sara_walks_too_far_on_tuesday),
     ("excluded_volunteer", excluded_walt_visits_dora),
     ("pinned_missing", pinned_visit_moved),
     ("mandatory_missing", mandatory_visit_dropped),
@@ -766,6 +775,210 @@ def test_summary_shows_metrics_and_every_violation(problem: Problem, plan: Plan)
     assert "Visits planned: 6 of 7 (85.7%)" in summary
     assert "Travel:" in summary
     assert summary.count("[trip_distance]") == 2
+
+
+# --- outings --------------------------------------------------------------------------------
+#
+# tests/data/ok_small_two_outings.json: a retired walker at home (0,0), 70 m/min, free Monday
+# 09:00-11:00 and 15:00-17:00 and Tuesday 09:00-10:00 and 10:00-11:00 (touching: one outing).
+# ann (700,0) is 10 min away, bob (1400,0) 20 min, cora (0,700) 10 min; every chat is 30 min.
+# tests/data/ok_small_outing_distance.json: a walker at home (700,0) whose outing may be at most
+# 2000 m, free Monday 09:00-12:00 and 14:00-17:00; east (1400,0) and west (0,0) are 700 m away
+# from home each and 1400 m from each other.
+
+
+def instance(name: str, **volunteer_changes: Any) -> Problem:
+    """A problem of tests/data, its one volunteer changed as given."""
+    data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    data["volunteers"][0].update(volunteer_changes)
+    return Problem.model_validate(data)
+
+
+def chats(*planned: tuple[str, str, str]) -> Plan:
+    """A plan of 30-minute chats by the instance's walker: (recipient, day, start) each."""
+    visits = []
+    for recipient, day, start in planned:
+        begin = minutes(start)
+        visits.append(
+            Visit(
+                need=f"{recipient}-chat",
+                recipient=recipient,
+                service="chat",
+                occurrence=1,
+                day=day,  # type: ignore[arg-type]
+                start=begin,
+                end=begin + 30,
+                volunteers=["walker"],
+            )
+        )
+    return Plan(visits=visits)
+
+
+TWO_OUTINGS = "ok_small_two_outings"
+OUTING_DISTANCE = "ok_small_outing_distance"
+GAP_ON_TUESDAY = [
+    window("mon", "09:00", "11:00"),
+    window("mon", "15:00", "17:00"),
+    window("tue", "09:00", "09:55"),
+    window("tue", "10:00", "11:00"),
+]
+
+# (rule, name, (instance, volunteer changes, plan) broken, the same made legal)
+OutingCase = tuple[str, dict[str, Any], list[tuple[str, str, str]]]
+OUTING_PAIRS: list[tuple[str, str, OutingCase, OutingCase]] = [
+    (
+        # From an 11:00-ish visit: home at 11:10, after the first outing closes at 11:00. Read as
+        # one trip, the walk on to bob at 15:20 would fit.
+        "travel_time",
+        "home_by_the_end_of_the_first_outing",
+        (TWO_OUTINGS, {}, [("ann", "mon", "10:30"), ("bob", "mon", "15:20")]),
+        (TWO_OUTINGS, {}, [("ann", "mon", "10:20"), ("bob", "mon", "15:20")]),
+    ),
+    (
+        # The second outing leaves home at or after 15:00: bob at 15:00 would mean 14:40.
+        "travel_time",
+        "second_outing_leaves_home_after_it_opens",
+        (TWO_OUTINGS, {}, [("ann", "mon", "10:00"), ("bob", "mon", "15:00")]),
+        (TWO_OUTINGS, {}, [("ann", "mon", "10:00"), ("bob", "mon", "15:20")]),
+    ),
+    (
+        # Leaving from the start location (2100,0), 10 min from bob, bob at 15:10 fits; from
+        # home (20 min) it does not.
+        "travel_time",
+        "each_outing_leaves_the_start_place",
+        (TWO_OUTINGS, {}, [("ann", "mon", "10:00"), ("bob", "mon", "15:10")]),
+        (
+            TWO_OUTINGS,
+            {"start_location": {"x_m": 2100, "y_m": 0}},
+            [("ann", "mon", "10:00"), ("bob", "mon", "15:10")],
+        ),
+    ),
+    (
+        # 09:45-10:15 lies across the two Tuesday windows: one outing when they touch.
+        "volunteer_window",
+        "touching_windows_are_one_outing",
+        (TWO_OUTINGS, {"availability": GAP_ON_TUESDAY}, [("cora", "tue", "09:45")]),
+        (TWO_OUTINGS, {}, [("cora", "tue", "09:45")]),
+    ),
+    (
+        # 60 visiting + 10 + 10 (ann and back) + 20 + 20 (bob and back) = 120; as one trip it
+        # would be 60 + 10 + 10 + 20 = 100.
+        "max_minutes_per_week",
+        "weekly_minutes_count_the_walk_home_between_outings",
+        (
+            TWO_OUTINGS,
+            {"max_minutes_per_week": 119},
+            [("ann", "mon", "10:00"), ("bob", "mon", "15:20")],
+        ),
+        (
+            TWO_OUTINGS,
+            {"max_minutes_per_week": 120},
+            [("ann", "mon", "10:00"), ("bob", "mon", "15:20")],
+        ),
+    ),
+    (
+        # home-bob and bob-home are 1400 m each; every other leg 700 m.
+        "trip_distance",
+        "each_leg_of_each_outing",
+        (
+            TWO_OUTINGS,
+            {"max_trip_distance_m": 1000},
+            [("ann", "mon", "10:00"), ("bob", "mon", "15:20")],
+        ),
+        (
+            TWO_OUTINGS,
+            {"max_trip_distance_m": 1400},
+            [("ann", "mon", "10:00"), ("bob", "mon", "15:20")],
+        ),
+    ),
+    (
+        # One morning outing: 700 + 1400 + 700 = 2800 m, over 2000. One visit an outing: 1400 m
+        # each (no leg is longer than 1400 m either way).
+        "outing_distance",
+        "outing_walk_at_most_max_outing_distance",
+        (OUTING_DISTANCE, {}, [("east", "mon", "10:00"), ("west", "mon", "11:00")]),
+        (OUTING_DISTANCE, {}, [("east", "mon", "10:00"), ("west", "mon", "15:00")]),
+    ),
+]
+
+
+def run_case(case: OutingCase) -> CheckReport:
+    name, changes, planned = case
+    return check_plan(instance(name, **changes), chats(*planned))
+
+
+@pytest.mark.parametrize(
+    ("rule", "broken", "legal"),
+    [(rule, broken, legal) for rule, _, broken, legal in OUTING_PAIRS],
+    ids=[name for _, name, _, _ in OUTING_PAIRS],
+)
+def test_outing_breaker_is_reported_and_its_legal_twin_is_not(
+    rule: str, broken: OutingCase, legal: OutingCase
+) -> None:
+    """Each plan that breaks an outing rule is reported under that rule alone; the same plan
+    made legal keeps every rule."""
+    report = run_case(broken)
+    assert rules_of(report) == {rule}, report.summary()
+    mended = run_case(legal)
+    assert mended.ok, mended.summary()
+
+
+def test_walk_home_violation_names_the_outing() -> None:
+    """The travel violation of a late walk home says when the walker is home and when the
+    outing ends."""
+    (violation,) = run_case(OUTING_PAIRS[0][2]).violations
+    assert (violation.need, violation.volunteer, violation.day) == ("ann-chat", "walker", "mon")
+    assert "home at 11:10" in violation.message
+    assert "09:00-11:00" in violation.message
+
+
+def test_trip_distance_counts_the_legs_to_and_from_the_second_outing() -> None:
+    """With two outings, home to bob and bob to home are both legs over 1000 m."""
+    report = run_case(OUTING_PAIRS[5][2])
+    messages = [violation.message for violation in report.violations]
+    assert len(messages) == 2
+    assert any("from home to chat for bob" in message for message in messages), messages
+    assert all("1400 m" in message for message in messages)
+
+
+def test_outing_distance_is_per_outing_not_per_day() -> None:
+    """The 2800 m of both outings together are fine: each outing walks 1400 m."""
+    report = run_case(OUTING_PAIRS[6][3])
+    assert report.ok
+    assert report.metrics.travel_distance_m == pytest.approx(2800)
+
+
+def test_metrics_count_every_leg_of_every_outing() -> None:
+    """Travel metrics and load include the walk home after the morning and out again."""
+    report = run_case(OUTING_PAIRS[4][3])
+    metrics = report.metrics
+    assert metrics.travel_distance_m == pytest.approx(700 + 700 + 1400 + 1400)
+    assert metrics.travel_min == pytest.approx(10 + 10 + 20 + 20)
+    (load,) = metrics.loads
+    assert (load.visit_min, load.travel_min, load.total_min) == pytest.approx((60, 60, 120))
+
+
+def test_visit_outside_every_outing_still_counts_its_travel() -> None:
+    """A visit in the gap between outings is a volunteer_window violation, and its walk there and
+    back still counts toward the week."""
+    report = run_case(OUTING_PAIRS[3][2])
+    assert rules_of(report) == {"volunteer_window"}
+    assert "09:00-09:55, 10:00-11:00" in report.violations[0].message
+    assert report.metrics.travel_distance_m == pytest.approx(700 + 700)
+
+
+def test_route_of_a_two_outing_day_goes_home_in_between() -> None:
+    """The plan's route repeats start, visits, home per outing, and its travel is the checker's."""
+    problem = instance(TWO_OUTINGS)
+    plan = chats(("ann", "mon", "10:00"), ("bob", "mon", "15:20"))
+    (route,) = build_routes(problem, TravelModel(problem), plan.visits)
+    assert [stop.kind for stop in route.stops] == ["start", "visit", "home"] * 2
+    assert [stop.start for stop in route.stops] == [
+        minutes(clock) for clock in ("09:50", "10:00", "10:40", "15:00", "15:20", "16:10")
+    ]
+    metrics = check_plan(problem, plan).metrics
+    assert route.distance_m == pytest.approx(metrics.travel_distance_m)
+    assert route.travel_min == pytest.approx(metrics.travel_min)
 
 
 # --- size ------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ class RouteStop(StrictModel):
 
 
 class Route(StrictModel):
-    """A volunteer's day in order: from their start location to each visit and back home."""
+    """A volunteer's day in order: per outing, from the start place to its visits and home."""
 
     volunteer: str
     day: DayOfWeek

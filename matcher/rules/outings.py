@@ -152,3 +152,20 @@ def alone_reach(
     if outing_limit is not None and walk.distance_m > outing_limit + EPSILON:
         return None
     return out.travel_min, back.travel_min
+
+
+def trips_by_outing(outings: Intervals, spans: Sequence[tuple[float, float]]) -> list[list[int]]:
+    """A volunteer-day's visits (given as (start, end) spans) cut into trips, in time order: the
+    indices of the visits of each outing with visits, in start order, and a trip of its own for
+    each visit outside every outing (a plan that breaks `volunteer_window`; its travel still
+    counts)."""
+    by_outing: dict[int, list[int]] = {}
+    trips: list[list[int]] = []
+    for position in sorted(range(len(spans)), key=lambda index: spans[index]):
+        index = outing_index(outings, *spans[position])
+        if index is None:
+            trips.append([position])
+        else:
+            by_outing.setdefault(index, []).append(position)
+    trips += by_outing.values()
+    return sorted(trips, key=lambda trip: spans[trip[0]])

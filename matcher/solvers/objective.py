@@ -5,6 +5,8 @@ preferred or keeps a standing pairing: `PolicyWeights.continuity_points`) − tr
 staff and volunteer cost (per hour on site) − lateness (per late minute, and per minute of the
 largest lateness) − fairness (per minute a volunteer carries above their share of the load, in
 proportion to the minutes they offered: `offered_shares`).
+Travel and load count every leg of every outing (`matcher.rules.outings`: each outing leaves
+the start place and comes back home); hourly cost and lateness are `matcher.rules`' too.
 Every solver's plan is scored the same way, so plans from different solvers compare.
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from matcher.models import WEEKDAYS, Problem, Visit, offered_shares
-from matcher.solvers.candidates import NeedFacts
+from matcher.rules import Intervals, NeedFacts, hourly_cost, outings_by_day, walk_outing
+from matcher.rules.outings import trips_by_outing
 from matcher.travel import TravelModel
 
 TERMS = ("coverage", "continuity", "travel", "cost", "lateness", "fairness")
@@ -42,29 +45,23 @@ def objective_breakdown(
                 volunteer_id in need.recipient.preferred_volunteers,
                 (need.recipient.id, volunteer_id) in historic,
             )
-            hourly = volunteer.cost_per_hour
-            if hourly is None:
-                hourly = (
-                    weights.staff_cost_per_hour
-                    if volunteer.kind == "staff"
-                    else weights.volunteer_cost_per_hour
-                )
-            terms["cost"] -= hourly * (visit.end - visit.start) / 60.0
+            terms["cost"] -= hourly_cost(volunteer, weights) * (visit.end - visit.start) / 60.0
     terms["lateness"] -= weights.max_lateness_per_min * largest_lateness
     load_by_volunteer: dict[str, float] = defaultdict(float)
-    for (volunteer_id, _), day_visits in days.items():
-        place = travel.start_place[volunteer_id]
-        metres = minutes = 0.0
-        for visit in sorted(day_visits, key=lambda item: item.start):
-            here = travel.recipient_place[visit.recipient]
-            metres += travel.distance(place, here)
-            minutes += travel.travel_min(volunteer_id, place, here) + visit.end - visit.start
-            place = here
-        home = travel.home_place[volunteer_id]
-        metres += travel.distance(place, home)
-        minutes += travel.travel_min(volunteer_id, place, home)
-        terms["travel"] -= weights.travel_per_km * metres / 1000.0
-        load_by_volunteer[volunteer_id] += minutes
+    outings_of: dict[str, dict[int, Intervals]] = {}
+    for (volunteer_id, day_index), day_visits in days.items():
+        volunteer = problem.volunteer_by_id[volunteer_id]
+        if volunteer_id not in outings_of:
+            outings_of[volunteer_id] = outings_by_day(volunteer)
+        outings = outings_of[volunteer_id].get(day_index, [])
+        for trip in trips_by_outing(outings, [(visit.start, visit.end) for visit in day_visits]):
+            trip_visits = [day_visits[index] for index in trip]
+            places = [travel.recipient_place[visit.recipient] for visit in trip_visits]
+            walk = walk_outing(travel, volunteer, places)
+            terms["travel"] -= weights.travel_per_km * walk.distance_m / 1000.0
+            load_by_volunteer[volunteer_id] += walk.travel_min + sum(
+                visit.end - visit.start for visit in trip_visits
+            )
     shares = offered_shares(problem.volunteers)
     total_load = sum(load_by_volunteer.values())
     terms["fairness"] -= weights.fairness * sum(

@@ -1,17 +1,22 @@
-"""Each volunteer's day as a route: from the start place to every visit in time order and home.
+"""Each volunteer's day as a route: per outing, from the start place to its visits in time order
+and home (`matcher.rules.outings`).
 
 Routes are derived from the visits alone, so any solver (or a hand-made plan) can describe its
-days the same way. Stop times are whole minutes: the start stop says when to leave (rounded
-down, never later than needed), a visit stop says when the volunteer arrives (rounded up, never
-after the visit starts) and the home stop when they are back (rounded up).
+days the same way. A day with two outings has the stops start, visits, home, start, visits,
+home; a visit outside every outing (the checker reports it) is a trip of its own. Stop times
+are whole minutes: a start stop says when to leave (rounded down, never later than needed), a
+visit stop says when the volunteer arrives (rounded up, never after the visit starts) and a home
+stop when they are back (rounded up).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
-from matcher.models import WEEKDAYS, Problem, Route, RouteStop, Visit
+from matcher.models import WEEKDAYS, Problem, Route, RouteStop, Visit, Volunteer
+from matcher.rules.outings import outings_by_day, trips_by_outing, walk_outing
 from matcher.travel import TravelModel
 
 ROUNDING_SLACK_MIN = 1e-6
@@ -48,28 +53,60 @@ def build_routes(problem: Problem, travel: TravelModel, visits: list[Visit]) -> 
         if visit.recipient not in travel.recipient_place:
             continue
         for volunteer in dict.fromkeys(visit.volunteers):
-            if volunteer in travel.start_place:
+            if volunteer in travel.start_place and volunteer in problem.volunteer_by_id:
                 by_volunteer_day[(volunteer, WEEKDAYS.index(visit.day))].append(visit)
 
     volunteer_order = {volunteer.id: index for index, volunteer in enumerate(problem.volunteers)}
     routes: list[Route] = []
-    for volunteer, day_index in sorted(
+    for volunteer_id, day_index in sorted(
         by_volunteer_day, key=lambda key: (volunteer_order[key[0]], key[1])
     ):
-        day_visits = sorted(by_volunteer_day[(volunteer, day_index)], key=_day_order)
-        routes.append(_route(problem, travel, volunteer, day_index, day_visits))
+        member = problem.volunteer_by_id[volunteer_id]
+        day_visits = sorted(by_volunteer_day[(volunteer_id, day_index)], key=_day_order)
+        routes.append(_route(problem, travel, member, day_index, day_visits))
     return routes
 
 
+def _trips(volunteer: Volunteer, day_index: int, visits: list[Visit]) -> list[list[Visit]]:
+    """The day's visits (in day order) cut into trips: one per outing with visits, and one for
+    each visit outside every outing; in time order."""
+    outings = outings_by_day(volunteer).get(day_index, [])
+    trips = trips_by_outing(outings, [(visit.start, visit.end) for visit in visits])
+    return [[visits[index] for index in trip] for trip in trips]
+
+
 def _route(
-    problem: Problem, travel: TravelModel, volunteer: str, day_index: int, visits: list[Visit]
+    problem: Problem, travel: TravelModel, volunteer: Volunteer, day_index: int, visits: list[Visit]
 ) -> Route:
-    """The stops of one volunteer's day: start, each visit, home."""
+    """The stops of one volunteer's day: start, the visits, home, for each outing in turn."""
     day = WEEKDAYS[day_index]
-    start_place = travel.start_place[volunteer]
-    first_place = travel.recipient_place[visits[0].recipient]
-    first_travel = travel.travel_min(volunteer, start_place, first_place)
-    departure = _round_down(visits[0].start - first_travel, visits[0].start)
+    stops: list[RouteStop] = []
+    total_distance, total_travel = 0.0, 0.0
+    for trip in _trips(volunteer, day_index, visits):
+        trip_stops = _trip_stops(travel, volunteer, trip)
+        stops += trip_stops
+        total_distance += sum(stop.distance_m for stop in trip_stops)
+        total_travel += sum(stop.travel_min for stop in trip_stops)
+    return Route(
+        volunteer=volunteer.id,
+        day=day,
+        date=problem.date_of(day),
+        stops=stops,
+        distance_m=total_distance,
+        travel_min=total_travel,
+        visit_min=sum(visit.end - visit.start for visit in visits),
+    )
+
+
+def _trip_stops(
+    travel: TravelModel, volunteer: Volunteer, visits: Sequence[Visit]
+) -> list[RouteStop]:
+    """The stops of one outing: start, each visit, home; each leg from the outing's walk."""
+    walk = walk_outing(
+        travel, volunteer, [travel.recipient_place[visit.recipient] for visit in visits]
+    )
+    first_leg, home_leg = walk.legs[0], walk.legs[-1]
+    departure = _round_down(visits[0].start - first_leg.travel_min, visits[0].start)
     stops = [
         RouteStop(
             kind="start",
@@ -80,14 +117,9 @@ def _route(
             travel_min=0.0,
         )
     ]
-
-    previous_place, previous_end = start_place, departure
-    total_distance, total_travel = 0.0, 0.0
-    for visit in visits:
-        place = travel.recipient_place[visit.recipient]
-        distance = travel.distance(previous_place, place)
-        minutes = travel.travel_min(volunteer, previous_place, place)
-        arrival = min(visit.start, _round_up(previous_end + minutes, visit.start))
+    previous_end = departure
+    for visit, leg in zip(visits, walk.legs[:-1], strict=True):
+        arrival = min(visit.start, _round_up(previous_end + leg.travel_min, visit.start))
         stops.append(
             RouteStop(
                 kind="visit",
@@ -97,37 +129,20 @@ def _route(
                 arrival=arrival,
                 start=visit.start,
                 end=visit.end,
-                distance_m=distance,
-                travel_min=minutes,
+                distance_m=leg.distance_m,
+                travel_min=leg.travel_min,
             )
         )
-        total_distance += distance
-        total_travel += minutes
-        previous_place, previous_end = place, visit.end
-
-    home_place = travel.home_place[volunteer]
-    distance = travel.distance(previous_place, home_place)
-    minutes = travel.travel_min(volunteer, previous_place, home_place)
-    back = _round_up(previous_end + minutes, previous_end)
+        previous_end = visit.end
+    back = _round_up(previous_end + home_leg.travel_min, previous_end)
     stops.append(
         RouteStop(
             kind="home",
             arrival=back,
             start=back,
             end=back,
-            distance_m=distance,
-            travel_min=minutes,
+            distance_m=home_leg.distance_m,
+            travel_min=home_leg.travel_min,
         )
     )
-    total_distance += distance
-    total_travel += minutes
-
-    return Route(
-        volunteer=volunteer,
-        day=day,
-        date=problem.date_of(day),
-        stops=stops,
-        distance_m=total_distance,
-        travel_min=total_travel,
-        visit_min=sum(visit.end - visit.start for visit in visits),
-    )
+    return stops
