@@ -23,6 +23,7 @@ from matcher.messages import message
 from matcher.models import WEEKDAYS, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.rules.days import open_days
 from matcher.rules.facts import NeedFacts, shared_starts, starts_within_reach
+from matcher.rules.intervals import Interval
 from matcher.rules.occurrences import missing_occurrences
 from matcher.rules.outings import alone_reach, outings_by_day
 from matcher.rules.plan_index import PlanIndex
@@ -76,6 +77,7 @@ class Diagnoser:
         for link in problem.dependencies:
             self.partners.setdefault(link.first, []).append(link.second)
             self.partners.setdefault(link.second, []).append(link.first)
+        self._shared: dict[tuple[str, int, tuple[int, tuple[Interval, ...]]], bool] = {}
 
     def open_days(self, need_id: str, index: PlanIndex) -> list[int]:
         """Days a further occurrence of the need may use: allowed by its windows, the gap from
@@ -100,11 +102,14 @@ class Diagnoser:
         )
         sharing: dict[str, tuple[int, ...]] = {}
         reaching: dict[str, tuple[int, ...]] = {}
+        starts = {day: (facts.duration, tuple(facts.starts(day))) for day in days}
         for volunteer_id in qualified:
             volunteer = self.problem.volunteer_by_id[volunteer_id]
             outings = self.outings[volunteer_id]
             shared = tuple(
-                day for day in days if day in outings and shared_starts(facts, day, outings[day])
+                day
+                for day in days
+                if day in outings and self._shares(facts, volunteer_id, day, starts[day])
             )
             if not shared:
                 continue
@@ -118,6 +123,23 @@ class Diagnoser:
             if reached:
                 reaching[volunteer_id] = reached
         return Stages(qualified, sharing, reaching)
+
+    def _shares(
+        self,
+        facts: NeedFacts,
+        volunteer_id: str,
+        day: int,
+        starts: tuple[int, tuple[Interval, ...]],
+    ) -> bool:
+        """Whether one of the volunteer's outings that day shares a start with the need
+        (`shared_starts`), remembered per volunteer, day, duration and starts: many needs ask
+        the same."""
+        key = (volunteer_id, day, starts)
+        found = self._shared.get(key)
+        if found is None:
+            found = bool(shared_starts(facts, day, self.outings[volunteer_id][day]))
+            self._shared[key] = found
+        return found
 
     def diagnose(self, need_id: str, days: Sequence[int], *, stopped: bool = False) -> Diagnosis:
         """Why an occurrence that may use `days` is not planned."""

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from matcher.models import Need, Problem, Recipient, Service, Volunteer
 from matcher.rules.intervals import Intervals, ceil_minutes, intersect, start_set
 from matcher.rules.outings import alone_reach
-from matcher.rules.qualification import qualified_volunteers
-from matcher.rules.windows import lateness_min, stretched_windows_by_day, windows_by_day
+from matcher.rules.qualification import qualification_key, qualified_volunteers
+from matcher.rules.windows import lateness_min, stretch_windows, windows_by_day
 
 if TYPE_CHECKING:
     from matcher.travel import TravelModel
@@ -49,9 +49,16 @@ class NeedFacts:
         return found
 
 
-def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: Need) -> NeedFacts:
-    """The facts of one need."""
+def facts_of(
+    problem: Problem,
+    travel: TravelModel,
+    recipient: Recipient,
+    need: Need,
+    qualified: list[str] | None = None,
+) -> NeedFacts:
+    """The facts of one need (`qualified`: its qualified volunteers, when already known)."""
     service = problem.service_by_id[need.service]
+    windows = windows_by_day(problem, need)
     return NeedFacts(
         need=need,
         recipient=recipient,
@@ -59,19 +66,27 @@ def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: 
         duration=problem.duration_of(need),
         priority=problem.priority_of(need),
         place=travel.recipient_place[recipient.id],
-        windows_by_day=windows_by_day(problem, need),
-        late_windows_by_day=stretched_windows_by_day(problem, need),
-        qualified=qualified_volunteers(problem, service, recipient),
+        windows_by_day=windows,
+        late_windows_by_day=stretch_windows(windows, need, problem.day_length_min),
+        qualified=list(qualified)
+        if qualified is not None
+        else qualified_volunteers(problem, service, recipient),
     )
 
 
 def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
-    """Facts for every need, with the volunteers qualified for it."""
-    return {
-        need.id: facts_of(problem, travel, recipient, need)
-        for recipient in problem.recipients
-        for need in recipient.needs
-    }
+    """Facts for every need, with the volunteers qualified for it (worked out once for each
+    `qualification_key`)."""
+    qualified: dict[tuple[str, str, frozenset[str]], list[str]] = {}
+    result: dict[str, NeedFacts] = {}
+    for recipient in problem.recipients:
+        for need in recipient.needs:
+            service = problem.service_by_id[need.service]
+            key = qualification_key(service, recipient)
+            if key not in qualified:
+                qualified[key] = qualified_volunteers(problem, service, recipient)
+            result[need.id] = facts_of(problem, travel, recipient, need, qualified[key])
+    return result
 
 
 def shared_starts(facts: NeedFacts, day: int, outings: Intervals) -> Intervals:
