@@ -82,8 +82,8 @@ import numpy as np
 
 from matcher.checker import check_plan
 from matcher.io import write_text_atomic
+from matcher.messages import REASON_MESSAGES
 from matcher.models import (
-    REASON_MESSAGES,
     WEEKDAYS,
     Plan,
     Problem,

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from matcher.messages import checked_language
 from matcher.models import Plan, Problem
 from matcher.solvers.auto import AUTO_EXACT_MAX_VISITS, AUTO_EXACT_MAX_VOLUNTEERS, choose_solver
-from matcher.solvers.base import SolverError, checked_time_limit
+from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit
 from matcher.solvers.registry import SOLVERS, get_solver
 from matcher.travel import TravelModel
 
@@ -42,14 +42,18 @@ def solve(
         solver: `greedy` (fast constructive), `cpsat` (exact model, proven bound), `lns`
             (large-neighbourhood search for community-sized weeks), `routing` (OR-Tools vehicle
             routing with an exact timing pass) or `auto` (exact when small, LNS otherwise;
-            `plan.solver.statistics["auto"]` says which and why).
+            `plan.solver.statistics["auto"]` says which and why), or the name of a solver
+            registered with `matcher.solvers.base.register`.
         time_limit_s: seconds for the whole solve, positive and finite; None: the solver's
             default (`plan.solver.parameters` shows it).
         seed: breaks ties; the same problem, solver, seed and parameters give the same plan,
             except where a wall-time limit stops the search (`lns`, `cpsat`, `routing`).
         language: of the unplanned visits' sentences, `en` or `zh` (default: the policy's).
-        parameters: the solver's parameters (its `*Parameters` model, or a mapping of them).
-        warm_start: a plan to start from, for the solvers that take one.
+        parameters: the solver's parameters: its `*Parameters` model (`GreedyParameters`,
+            `CpSatParameters`, `LnsParameters`, `RoutingParameters`, `AutoParameters`, all
+            exported by `matcher`), or a mapping of them (unknown keys are errors); None: its
+            defaults. `plan.solver.parameters` shows them in full.
+        warm_start: a plan to start from, for the solvers that take one (others ignore it).
 
     Raises ValueError for an unknown solver, language, parameter or a bad time limit,
     pydantic's ValidationError (every problem listed) for invalid input, and SolverError if a
@@ -71,7 +75,7 @@ def solve(
             f"not {type(parameters).__name__}"
         )
     else:
-        settings = chosen.parameters_type.model_validate(dict(parameters))
+        settings = checked_parameters(chosen.parameters_type, parameters)
     return chosen.solve(
         checked_problem,
         TravelModel(checked_problem),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from matcher.api import SOLVERS, solve
+from matcher.api import solve
 from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
 from matcher.explain import (
@@ -27,11 +27,28 @@ from matcher.explain import (
     score_plan,
     what_if,
 )
-from matcher.io import InputError, load_plan, load_problem, to_json, write_text_atomic
+from matcher.generator import (
+    COMMUNITY_OPTIONS,
+    add_community_options,
+    community_from_options,
+    describe,
+    problem_json,
+    write_problem,
+)
+from matcher.io import (
+    InputError,
+    load_parameters,
+    load_plan,
+    load_problem,
+    to_json,
+    write_text_atomic,
+)
 from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
+from matcher.solvers.base import checked_time_limit
+from matcher.solvers.registry import default_time_limit_s, registered_names
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -58,7 +75,48 @@ def _print_error(message: str) -> None:
     print(f"matcher: {message}", file=sys.stderr)
 
 
+def _time_limit_s(text: str) -> float:
+    """`--time-limit-s`: seconds, checked as `matcher.solve` checks them (positive, finite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    try:
+        limit = checked_time_limit(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    assert limit is not None
+    return limit
+
+
+def solver_choices_help() -> str:
+    """What `--solver` takes, with each solver's default time limit (its parameters type's
+    `default_time_limit_s`), read from the registry when the help is shown."""
+    described = []
+    for name in registered_names():
+        limit = default_time_limit_s(name)
+        described.append(
+            f"{name} ({limit:g} s)" if limit is not None else f"{name} (none of its own)"
+        )
+    return (
+        "the solver (default greedy); default time limits: "
+        + ", ".join(described)
+        + "; auto takes that of the solver it picks"
+    )
+
+
+class _SolveHelpFormatter(argparse.HelpFormatter):
+    """Help whose `--solver` line is written when shown, so that parsing a command never loads
+    the solvers just to describe them."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.dest == "solver":
+            return solver_choices_help().replace("%", "%%")
+        return super()._get_help_string(action)
+
+
 def _command_solve(arguments: argparse.Namespace) -> int:
+    parameters = load_parameters(arguments.config, arguments.solver) if arguments.config else None
     problem = load_problem(arguments.problem)
     if arguments.ledger is not None:
         if not Path(arguments.ledger).is_file():
@@ -67,6 +125,8 @@ def _command_solve(arguments: argparse.Namespace) -> int:
     previous_plan = load_plan(arguments.previous_plan) if arguments.previous_plan else None
     if arguments.keep_previous and previous_plan is None:
         raise InputError("--keep-previous needs --previous-plan (last week's plan)")
+    if arguments.keep_previous and parameters is not None:
+        raise InputError("--keep-previous plans with the solver's defaults; drop --config")
     if arguments.keep_previous and previous_plan is not None:
         plan = plan_keeping_previous(
             problem,
@@ -83,11 +143,15 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             time_limit_s=arguments.time_limit_s,
             seed=arguments.seed,
             language=arguments.language,
+            parameters=parameters,
         )
     if previous_plan is not None:
         plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem)
     write_text_atomic(arguments.output, to_json(plan))
     print(plan.summary())
+    chosen = plan.solver.statistics.get("auto")
+    if isinstance(chosen, dict) and "chosen" in chosen:
+        print(f"auto chose {chosen['chosen']}: {chosen.get('reason', '')}")
     for warning in plan.warnings:
         print(f"warning: {warning}")
     print(f"plan written to {arguments.output}")
@@ -308,18 +372,38 @@ def _command_schema(arguments: argparse.Namespace) -> int:
 
 def _command_example(arguments: argparse.Namespace) -> int:
     names = example_names()
-    if arguments.list or arguments.name is None:
+    generating = [option for option in COMMUNITY_OPTIONS if hasattr(arguments, option)]
+    if generating:
+        return _generate_example(arguments, generating)
+    if arguments.list or arguments.example is None:
         print("\n".join(names))
         return EXIT_OK
-    if arguments.name not in names:
-        _print_error(f"no example named {arguments.name!r}; choose one of: {', '.join(names)}")
+    if arguments.example not in names:
+        _print_error(f"no example named {arguments.example!r}; choose one of: {', '.join(names)}")
         return EXIT_INVALID
-    text = (_examples_folder() / f"{arguments.name}.json").read_text(encoding="utf-8")
+    text = (_examples_folder() / f"{arguments.example}.json").read_text(encoding="utf-8")
     if arguments.output:
         write_text_atomic(arguments.output, text)
-        print(f"example {arguments.name!r} written to {arguments.output}")
+        print(f"example {arguments.example!r} written to {arguments.output}")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _generate_example(arguments: argparse.Namespace, options: list[str]) -> int:
+    """`matcher example community --recipients ...`: a generated demo week of that size."""
+    if arguments.example != "community":
+        given = ", ".join(f"--{option.replace('_', '-')}" for option in options)
+        raise InputError(
+            f"{given}: the generator's options make a community week; "
+            "write `matcher example community` with them"
+        )
+    problem = community_from_options(arguments)
+    if arguments.output:
+        write_problem(problem, arguments.output)
+        print(f"a generated community ({describe(problem)}) written to {arguments.output}")
+    else:
+        sys.stdout.write(problem_json(problem))
     return EXIT_OK
 
 
@@ -331,11 +415,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    solve_parser = commands.add_parser("solve", help="plan a week and write the plan as JSON")
+    solvers = registered_names()
+    solve_parser = commands.add_parser(
+        "solve",
+        help="plan a week and write the plan as JSON",
+        formatter_class=_SolveHelpFormatter,
+    )
     solve_parser.add_argument("problem", help="problem JSON file")
     solve_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
-    solve_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
-    solve_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    solve_parser.add_argument(
+        "--solver", choices=solvers, default="greedy", help="written when shown"
+    )
+    solve_parser.add_argument(
+        "--time-limit-s",
+        type=_time_limit_s,
+        default=None,
+        dest="time_limit_s",
+        help="seconds for the whole solve, positive and finite (default: the solver's own)",
+    )
+    solve_parser.add_argument(
+        "--config",
+        help="TOML file of solver parameters: a table per solver, e.g. [lns] with "
+        "iterations = 200 (unknown keys are errors)",
+    )
     solve_parser.add_argument("--seed", type=int, default=0)
     solve_parser.add_argument(
         "--ledger",
@@ -418,8 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     replan_parser.add_argument(
         "--problem-out", dest="problem_out", help="where to write the changed problem"
     )
-    replan_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
-    replan_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    replan_parser.add_argument("--solver", choices=solvers, default="greedy")
+    replan_parser.add_argument(
+        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+    )
     replan_parser.add_argument("--seed", type=int, default=0)
     replan_parser.set_defaults(handler=_command_replan)
 
@@ -436,10 +540,19 @@ def build_parser() -> argparse.ArgumentParser:
     schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema_parser.set_defaults(handler=_command_schema)
 
-    example_parser = commands.add_parser("example", help="write a bundled example problem")
-    example_parser.add_argument("name", nargs="?", help="example name (see --list)")
+    example_parser = commands.add_parser(
+        "example",
+        help="write a bundled example problem, or a generated community week of any size",
+        description="Write a bundled example (`matcher example community -o week.json`), or, "
+        "with any of the generator's options, a generated Quanrui-like community week "
+        "(`matcher example community --recipients 600 --volunteers 120 --seed 3 -o week.json`).",
+    )
+    example_parser.add_argument(
+        "example", nargs="?", metavar="name", help="example name (see --list)"
+    )
     example_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     example_parser.add_argument("--list", action="store_true", help="list the bundled examples")
+    add_community_options(example_parser, omit_defaults=True)
     example_parser.set_defaults(handler=_command_example)
 
     explain_parser = commands.add_parser(
@@ -457,9 +570,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what_if_parser.add_argument("problem", help="problem JSON file")
     what_if_parser.add_argument("plan", help="plan JSON file")
-    what_if_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
+    what_if_parser.add_argument("--solver", choices=solvers, default="greedy")
     what_if_parser.add_argument("--limit", type=int, default=12, help="changes to try")
-    what_if_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    what_if_parser.add_argument(
+        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+    )
     what_if_parser.add_argument("--seed", type=int, default=0)
     what_if_parser.add_argument("--language", choices=("en", "zh"), default=None)
     what_if_parser.add_argument("--json", action="store_true")
@@ -471,8 +586,10 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.add_argument("problem", help="problem JSON file")
     score_parser.add_argument("plan", help="the coordinator's plan JSON file")
     score_parser.add_argument("--reference", help="plan to compare with (default: solve)")
-    score_parser.add_argument("--solver", choices=SOLVERS, default="greedy")
-    score_parser.add_argument("--time-limit-s", type=float, default=None, dest="time_limit_s")
+    score_parser.add_argument("--solver", choices=solvers, default="greedy")
+    score_parser.add_argument(
+        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+    )
     score_parser.add_argument("--seed", type=int, default=0)
     score_parser.add_argument("--language", choices=("en", "zh"), default=None)
     score_parser.add_argument("--json", action="store_true")

@@ -1,4 +1,5 @@
-"""Reading problems and plans from JSON files with readable errors, and writing files safely.
+"""Reading problems and plans from JSON files, and solver parameters from TOML files, with
+readable errors; writing files safely.
 
 A file is never left half-written: output goes to a temporary file in the same folder and is
 renamed over the target only when complete.
@@ -8,9 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport
+    import tomli as tomllib
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,12 +30,18 @@ class InputError(ValueError):
     """Input that cannot be used, with every problem found listed in the message."""
 
 
-def _load(path: str | Path, model: type[ModelT], what: str) -> ModelT:
-    source = Path(path)
+def _read(source: Path, what: str) -> str:
     try:
-        text = source.read_text(encoding="utf-8")
+        return source.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"cannot read the {what} file {str(source)!r}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text") from None
+
+
+def _load(path: str | Path, model: type[ModelT], what: str) -> ModelT:
+    source = Path(path)
+    text = _read(source, what)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -42,13 +55,80 @@ def _load(path: str | Path, model: type[ModelT], what: str) -> ModelT:
 
 
 def load_problem(path: str | Path) -> Problem:
-    """Read and validate a problem file; raises InputError listing every problem found."""
+    """Read and validate a problem file.
+
+    Parameters:
+        path: a JSON file holding one problem (`matcher schema problem` gives its schema).
+
+    Raises InputError naming the file and listing every problem found: unreadable, not JSON
+    (with the line and column), or not a valid problem (every field and reference error).
+    """
     return _load(path, Problem, "problem")
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read and validate a plan file; raises InputError listing every problem found."""
+    """Read and validate a plan file (from any solver, or made by hand).
+
+    Parameters:
+        path: a JSON file holding one plan (`matcher schema plan` gives its schema).
+
+    Raises InputError naming the file and listing every problem found. A valid plan file may
+    still break hard rules: `matcher.check_plan` judges that.
+    """
     return _load(path, Plan, "plan")
+
+
+def load_parameters(path: str | Path, solver: str) -> BaseModel:
+    """The parameters a TOML file gives the solver (`matcher solve --config`).
+
+    Parameters:
+        path: a TOML file with one table per solver, named after it and holding its
+            parameters (`[lns]` then `iterations = 200`); `auto` takes its own keys and, in
+            `[auto.cpsat]` and `[auto.lns]`, the parameters of the solver it picks. Every table
+            is checked, so a typo in one the run does not use is an error too.
+        solver: the registered name of the solver about to run; without a table of its own it
+            gets its defaults.
+
+    Raises InputError naming the file, the table and every unknown key or bad value, and
+    ValueError for an unknown solver.
+    """
+    from matcher.solvers.base import parameter_problems
+    from matcher.solvers.registry import get_solver, registered_names
+
+    source = Path(path)
+    parameters_type = get_solver(solver).parameters_type
+    try:
+        tables: dict[str, Any] = tomllib.loads(_read(source, "parameters"))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{source}: not valid TOML: {error}") from None
+    names = registered_names()
+    problems: list[str] = []
+    chosen: BaseModel | None = None
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            problems.append(
+                f"key {name!r} outside any table; parameters go in the table of their solver, "
+                f"one of: {', '.join(f'[{solver}]' for solver in names)}"
+            )
+            continue
+        if name not in names:
+            problems.append(
+                f"unknown table [{name}]; the tables are named after the solvers: "
+                f"{', '.join(names)}"
+            )
+            continue
+        table_type = get_solver(name).parameters_type
+        try:
+            parameters = table_type.model_validate(table)
+        except ValidationError as error:
+            problems += [f"[{name}] {item}" for item in parameter_problems(table_type, error)]
+            continue
+        if name == solver:
+            chosen = parameters
+    if problems:
+        listed = "".join(f"\n  - {problem}" for problem in problems)
+        raise InputError(f"{source}: {len(problems)} problem(s) in the parameters:{listed}")
+    return chosen if chosen is not None else parameters_type()
 
 
 def to_json(model: BaseModel) -> str:

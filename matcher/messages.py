@@ -16,21 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from string import Formatter
-from typing import Literal, get_args
+from typing import get_args
 
-Language = Literal["en", "zh"]
-"""A language of the catalogue: English or Simplified Chinese (简体中文)."""
+from matcher.models.common import Language
+from matcher.models.plan import ReasonCode
 
 LANGUAGES: tuple[Language, ...] = get_args(Language)
+"""The catalogue's languages (`matcher.models.Language`): English and Simplified Chinese."""
 
-REASON_CODES: tuple[str, ...] = (
-    "no_qualified_volunteer",
-    "no_shared_window",
-    "too_far",
-    "volunteers_full",
-    "not_planned",
-)
-"""The reason codes of `matcher.models.ReasonCode`, in the order they are diagnosed."""
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+"""The reason codes, in the order they are diagnosed: those of `matcher.models.ReasonCode`, the
+one source (the catalogue below has a sentence for each)."""
 
 CATALOGUE: dict[str, dict[Language, str]] = {
     # Why a visit is not planned (the plan's reason codes).
@@ -284,6 +280,10 @@ def reason_messages(language: str = "en") -> dict[str, str]:
     return {code: message(code, language) for code in REASON_CODES}
 
 
+REASON_MESSAGES: dict[str, str] = reason_messages("en")
+"""The English sentence of every reason code."""
+
+
 def join(items: Iterable[str], language: str = "en") -> str:
     """Items joined the way the language lists them ('a, b' or 'a、b')."""
     return LIST_SEPARATOR[checked_language(language)].join(items)
@@ -298,6 +298,7 @@ __all__ = [
     "CATALOGUE",
     "LANGUAGES",
     "REASON_CODES",
+    "REASON_MESSAGES",
     "Language",
     "checked_language",
     "day_name",

@@ -9,9 +9,18 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pydantic import BaseModel, ConfigDict
 
+from matcher import GreedyParameters, check_plan, solve
 from matcher.cli import EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, example_names, main
-from matcher.io import load_plan
+from matcher.generator import generate_community, problem_json
+from matcher.io import load_plan, load_problem
+from matcher.models import Plan, Problem
+from matcher.solvers.base import REGISTRY
+from matcher.solvers.registry import get_solver, registered_names
+from matcher.travel import TravelModel
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.fixture
@@ -172,3 +181,211 @@ def test_explain_what_if_and_score(
     broken_path.write_text(json.dumps(broken))
     capsys.readouterr()
     assert main(["score", str(small_problem), str(broken_path)]) == EXIT_VIOLATIONS
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class EchoParameters(BaseModel):
+    """The parameters of a solver registered by a test: one knob and a default time limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = "none"
+    default_time_limit_s: float = 7.5
+
+
+class EchoSolver:
+    """A solver that joins by registering: greedy's plan under another name."""
+
+    name = "echo"
+    parameters_type = EchoParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        assert isinstance(parameters, EchoParameters)
+        greedy = get_solver("greedy")
+        plan = greedy.solve(
+            problem,
+            travel,
+            greedy.parameters_type(),
+            seed=seed,
+            time_limit_s=time_limit_s,
+            warm_start=warm_start,
+            language=language,
+        )
+        info = plan.solver.model_copy(
+            update={"solver": self.name, "parameters": parameters.model_dump()}
+        )
+        return plan.model_copy(update={"solver": info})
+
+
+@pytest.fixture
+def echo_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The echo solver in the registry for one test."""
+    monkeypatch.setitem(REGISTRY, "echo", EchoSolver())
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_gives_the_chosen_solver_its_parameters(tmp_path: Path) -> None:
+    """The table named after the solver reaches it; another solver's valid table is unused."""
+    config = _write(
+        tmp_path / "params.toml", "[greedy]\nregret_candidates = 2\n\n[lns]\niterations = 3\n"
+    )
+    plan_path = tmp_path / "plan.json"
+    problem = str(DATA / "ok_small_min_gap.json")
+    assert main(["solve", problem, "-o", str(plan_path), "--config", str(config)]) == EXIT_OK
+    plan = load_plan(plan_path)
+    assert plan.solver.parameters["regret_candidates"] == 2
+    assert plan.solver.parameters["team_candidates"] == GreedyParameters().team_candidates
+    assert "iterations" not in plan.solver.parameters
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[greedy]\nregret_candidatez = 2\n", "'regret_candidatez'"),
+        ("[lns]\nneighbourhood_sise = 30\n", "'neighbourhood_sise'"),
+        ("[greedy]\nregret_candidates = 0\n", "regret_candidates"),
+        ("[gredy]\nregret_candidates = 2\n", "[gredy]"),
+        ("[auto.cpsat]\nworkerz = 1\n", "'workerz'"),
+        ("regret_candidates = 2\n", "'regret_candidates'"),
+        ("[greedy\n", "not valid TOML"),
+    ],
+)
+def test_config_problems_exit_two_naming_the_key(
+    text: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown key, table or bad value anywhere in the file exits 2, names it, writes
+    nothing."""
+    config = _write(tmp_path / "params.toml", text)
+    plan_path = tmp_path / "plan.json"
+    problem = str(DATA / "ok_small_min_gap.json")
+    assert main(["solve", problem, "-o", str(plan_path), "--config", str(config)]) == EXIT_INVALID
+    error = capsys.readouterr().err
+    assert named in error and "params.toml" in error
+    assert not plan_path.exists()
+
+
+def test_auto_passes_its_table_on_and_the_cli_prints_its_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[auto.cpsat]` reaches the solver auto picks, and `matcher solve` prints what
+    `plan.solver.statistics["auto"]` says."""
+    config = _write(tmp_path / "params.toml", "[auto.cpsat]\ncoverage_time_share = 0.5\n")
+    plan_path = tmp_path / "plan.json"
+    problem = str(DATA / "ok_small_min_gap.json")
+    arguments = ["solve", problem, "-o", str(plan_path), "--solver", "auto"]
+    assert main([*arguments, "--config", str(config)]) == EXIT_OK
+    plan = load_plan(plan_path)
+    chosen = plan.solver.statistics["auto"]
+    assert plan.solver.parameters["coverage_time_share"] == 0.5
+    assert f"auto chose {chosen['chosen']}: {chosen['reason']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "soon"])
+@pytest.mark.parametrize("command", ["solve", "replan", "what-if", "score"])
+def test_bad_time_limit_is_a_usage_error(
+    value: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--time-limit-s` is checked as `matcher.solve` checks it: exit 2 with a clear message."""
+    files = {"solve": ["p.json", "-o", "x.json"], "replan": ["p.json", "q.json", "c.json"]}
+    positional = files.get(command, ["p.json", "q.json"])
+    if command == "replan":
+        positional += ["-o", "x.json"]
+    with pytest.raises(SystemExit) as stopped:
+        main([command, *positional, f"--time-limit-s={value}"])
+    assert stopped.value.code == EXIT_INVALID
+    error = capsys.readouterr().err
+    assert "--time-limit-s" in error
+    assert "positive, finite" in error or "not a number of seconds" in error
+
+
+def test_solve_help_lists_the_registry_with_default_time_limits(
+    echo_registered: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--solver offers every registered solver, each with its parameters type's default time
+    limit (or none of its own)."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["solve", "--help"])
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--config" in text
+    for name in registered_names():
+        field = get_solver(name).parameters_type.model_fields.get("default_time_limit_s")
+        expected = f"{name} ({field.default:g} s)" if field else f"{name} (none of its own)"
+        assert expected in text
+    assert "echo (7.5 s)" in text
+
+
+def test_a_registered_solver_joins_the_api_and_the_cli(
+    echo_registered: None, tmp_path: Path
+) -> None:
+    """A solver registered with `base.register` is taken by `matcher.solve` and `--solver`."""
+    problem = load_problem(DATA / "ok_small_min_gap.json")
+    plan = solve(problem, solver="echo", parameters={"note": "hello"})
+    assert plan.solver.solver == "echo" and plan.solver.parameters["note"] == "hello"
+    assert check_plan(problem, plan).ok
+    with pytest.raises(ValueError, match="'colour'"):
+        solve(problem, solver="echo", parameters={"colour": "red"})
+    plan_path = tmp_path / "plan.json"
+    arguments = ["solve", str(DATA / "ok_small_min_gap.json"), "-o", str(plan_path)]
+    assert main([*arguments, "--solver", "echo"]) == EXIT_OK
+    assert load_plan(plan_path).solver.solver == "echo"
+
+
+def test_register_adds_to_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`base.register` is how a new solver joins; its name is then one of the choices."""
+    monkeypatch.setattr("matcher.solvers.base.REGISTRY", dict(REGISTRY))
+    from matcher.solvers import base, registry
+
+    monkeypatch.setattr(registry, "REGISTRY", base.REGISTRY)
+    solver = EchoSolver()
+    assert base.register(solver) is solver
+    assert "echo" in registry.registered_names()
+    assert registry.get_solver("echo") is solver
+
+
+def test_example_community_generates_a_week_of_any_size(tmp_path: Path) -> None:
+    """`matcher example community --recipients 600 --volunteers 120 --seed 3` writes the
+    generator's week of that size, valid, exactly as `generate_community` makes it."""
+    output = tmp_path / "out.json"
+    arguments = ["example", "community", "--recipients", "600", "--volunteers", "120"]
+    assert main([*arguments, "--seed", "3", "-o", str(output)]) == EXIT_OK
+    problem = load_problem(output)
+    assert len(problem.recipients) == 600 and len(problem.volunteers) == 120
+    expected = generate_community(recipients=600, volunteers=120, seed=3)
+    assert output.read_text(encoding="utf-8") == problem_json(expected)
+
+
+def test_example_community_without_options_is_the_bundled_file(tmp_path: Path) -> None:
+    """`matcher example community -o out.json` (what CI runs) still copies the bundled week."""
+    output = tmp_path / "community.json"
+    assert main(["example", "community", "-o", str(output)]) == EXIT_OK
+    assert output.read_bytes() == (EXAMPLES / "community.json").read_bytes()
+
+
+def test_generator_options_need_the_community_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The generator's options with another example, or a bad size, exit 2 and write
+    nothing."""
+    output = tmp_path / "out.json"
+    assert main(["example", "small", "--recipients", "30", "-o", str(output)]) == EXIT_INVALID
+    assert "--recipients" in capsys.readouterr().err
+    assert main(["example", "community", "--buildings", "0", "-o", str(output)]) == EXIT_INVALID
+    assert "building" in capsys.readouterr().err
+    assert not output.exists()

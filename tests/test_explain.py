@@ -24,8 +24,15 @@ from matcher.explain import (
     score_plan,
     what_if,
 )
-from matcher.messages import CATALOGUE, LANGUAGES, REASON_CODES, message, placeholders
-from matcher.models import REASON_MESSAGES, Plan, Problem, ReasonCode, UnassignedVisit, Visit
+from matcher.messages import (
+    CATALOGUE,
+    LANGUAGES,
+    REASON_CODES,
+    REASON_MESSAGES,
+    message,
+    placeholders,
+)
+from matcher.models import Plan, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.solvers.objective import TERMS
 
 DATA = Path(__file__).parent / "data"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generator import generate_community, main, problem_json
 from matcher.checker import check_plan
+from matcher.cli import main as cli_main
+from matcher.generator import generate_community, main, problem_json
 from matcher.io import load_problem
 from matcher.models import Problem
 from matcher.solvers.greedy import solve_greedy
@@ -39,7 +40,7 @@ def community() -> Problem:
 def documented_commands() -> list[list[str]]:
     """The generator commands examples/README.md gives for the bundled files."""
     text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
-    lines = re.findall(r"^python -m benchmarks\.generator (.+ -o examples/\S+)$", text, re.M)
+    lines = re.findall(r"^matcher example community (.+ -o examples/\S+)$", text, re.M)
     return [shlex.split(line) for line in lines]
 
 
@@ -119,8 +120,11 @@ def test_bundled_example_matches_its_documented_command(command: list[str], tmp_
     bundled = Path(command[-1])
     assert command[-2] == "-o" and bundled.parent.name == "examples"
     output = tmp_path / bundled.name
-    assert main([*command[:-1], str(output)]) == 0
+    assert cli_main(["example", "community", *command[:-1], str(output)]) == 0
     assert output.read_bytes() == (EXAMPLES / bundled.name).read_bytes()
+    generated = tmp_path / f"module-{bundled.name}"
+    assert main([*command[:-1], str(generated)]) == 0
+    assert generated.read_bytes() == output.read_bytes()
 
 
 def test_every_bundled_example_is_documented() -> None:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import matcher
 from matcher.checker import check_plan
+from matcher.messages import REASON_MESSAGES
 from matcher.models import (
-    REASON_MESSAGES,
     WEEKDAYS,
     PinnedVisit,
     Plan,

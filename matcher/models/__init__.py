@@ -1,8 +1,14 @@
-"""Pure data: the problem a community describes and the plan matcher returns (pydantic v2)."""
+"""Pure data: the problem a community describes and the plan matcher returns (pydantic v2).
+
+Importing the models loads pydantic and nothing heavy (no OR-Tools, SciPy, NumPy or NetworkX),
+so a portal that only validates input pays for pydantic alone; the sentences of the reason codes
+are in the message catalogue (`matcher.messages`), not here.
+"""
 
 from matcher.models.common import (
     WEEKDAYS,
     ClockTime,
+    Language,
     Location,
     TimeWindow,
     Weekday,
@@ -10,7 +16,6 @@ from matcher.models.common import (
     parse_clock,
 )
 from matcher.models.plan import (
-    REASON_MESSAGES,
     BrokenPairing,
     BrokenReason,
     CompetingVisit,
@@ -51,7 +56,6 @@ from matcher.models.validation import format_validation_error
 
 __all__ = [
     "DEFAULT_SPEEDS_M_PER_MIN",
-    "REASON_MESSAGES",
     "WEEKDAYS",
     "BrokenPairing",
     "BrokenReason",
@@ -59,6 +63,7 @@ __all__ = [
     "CompetingVisit",
     "CreditPolicy",
     "HistoricVisit",
+    "Language",
     "Location",
     "Metrics",
     "Need",

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from matcher.messages import reason_messages
 from matcher.models.common import ClockTime, DayOfWeek, StrictModel
 
 ReasonCode = Literal[
@@ -27,10 +26,10 @@ ReasonCode = Literal[
 - `volunteers_full`: every qualified volunteer's week is already full (minutes, visits a day,
   or their free time does not fit the visit);
 - `not_planned`: the solver left it out for another reason (e.g. a time limit).
-"""
 
-REASON_MESSAGES: dict[str, str] = reason_messages("en")
-"""The English sentence of every reason code, from the catalogue (`matcher.messages`)."""
+The one source of the reason codes: the message catalogue (`matcher.messages.REASON_CODES`,
+`REASON_MESSAGES`) derives its codes from this type.
+"""
 
 
 class Visit(StrictModel):

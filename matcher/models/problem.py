@@ -14,13 +14,13 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from matcher.messages import Language
 from matcher.models.common import (
     MAX_DAY_LENGTH_MIN,
     MINUTES_PER_DAY,
     WEEKDAYS,
     ClockTime,
     DayOfWeek,
+    Language,
     Location,
     StrictModel,
     TimeWindow,

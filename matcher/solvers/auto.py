@@ -1,28 +1,87 @@
-"""`auto`: the exact model on small weeks, large-neighbourhood search above."""
+"""`auto`: the exact model on small weeks, large-neighbourhood search above.
+
+`choose_solver` is the one statement of the rule; the plan says what it chose and why in
+`plan.solver.statistics["auto"]` (`chosen`, `reason`), which is what the command line prints.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from matcher.models import Plan, Problem
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 AUTO_EXACT_MAX_VISITS = 120
 """`auto` uses the exact model up to this many requested visits a week, LNS above."""
 AUTO_EXACT_MAX_VOLUNTEERS = 15
+"""... and up to this many volunteers."""
+
+AUTO_CHOICES = ("cpsat", "lns")
+"""The solvers `auto` picks between."""
+
+
+def _checked_parameters(solver: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of one of the solvers `auto` picks, checked by that solver's parameters
+    type (an unknown key is an error naming it) and written out in full."""
+    from matcher.solvers.base import parameter_problems
+    from matcher.solvers.registry import get_solver
+
+    parameters_type = get_solver(solver).parameters_type
+    try:
+        return parameters_type.model_validate(value).model_dump()
+    except ValidationError as error:
+        problems = "; ".join(parameter_problems(parameters_type, error))
+        raise PydanticCustomError(
+            "solver_parameters", "{problems}", {"problems": problems}
+        ) from None
 
 
 class AutoParameters(BaseModel):
-    """Where `auto` draws the line between the exact model and LNS."""
+    """Where `auto` draws the line between the exact model and LNS, and the parameters each of
+    them gets when chosen (in a `--config` file: the tables `[auto.cpsat]` and `[auto.lns]`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    exact_max_visits: int = Field(default=AUTO_EXACT_MAX_VISITS, ge=0)
-    exact_max_volunteers: int = Field(default=AUTO_EXACT_MAX_VOLUNTEERS, ge=0)
+    exact_max_visits: int = Field(
+        default=AUTO_EXACT_MAX_VISITS,
+        ge=0,
+        description="the exact model up to this many requested visits a week",
+    )
+    exact_max_volunteers: int = Field(
+        default=AUTO_EXACT_MAX_VOLUNTEERS,
+        ge=0,
+        description="the exact model up to this many volunteers",
+    )
+    cpsat: dict[str, Any] = Field(
+        default_factory=dict, description="CpSatParameters for when auto picks cpsat"
+    )
+    lns: dict[str, Any] = Field(
+        default_factory=dict, description="LnsParameters for when auto picks lns"
+    )
+
+    @field_validator("cpsat")
+    @classmethod
+    def _check_cpsat(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _checked_parameters("cpsat", value)
+
+    @field_validator("lns")
+    @classmethod
+    def _check_lns(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _checked_parameters("lns", value)
 
 
 def choose_solver(problem: Problem, parameters: AutoParameters | None = None) -> tuple[str, str]:
-    """The solver `auto` picks for this problem, and why."""
+    """The solver `auto` picks for this problem, and why.
+
+    Parameters:
+        problem: the week to plan; its requested visits and its volunteers are counted.
+        parameters: where the line is drawn (default: `AutoParameters()`).
+    """
     limits = parameters or AutoParameters()
     requested = sum(need.visits_per_week for need in problem.need_by_id.values())
     volunteers = len(problem.volunteers)
@@ -54,15 +113,17 @@ class AutoSolver:
         warm_start: Plan | None,
         language: str,
     ) -> Plan:
+        """Plan with the solver `choose_solver` picks, given its parameters from `parameters`."""
         from matcher.solvers.registry import get_solver
 
         assert isinstance(parameters, AutoParameters)
         chosen, reason = choose_solver(problem, parameters)
         solver = get_solver(chosen)
+        settings = solver.parameters_type.model_validate(getattr(parameters, chosen))
         plan = solver.solve(
             problem,
             travel,
-            solver.parameters_type(),
+            settings,
             seed=seed,
             time_limit_s=time_limit_s,
             warm_start=warm_start,

@@ -10,14 +10,16 @@ coverage. Nothing after the solver changes the plan.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from matcher.models import Plan, Problem, SolverInfo, Visit
 from matcher.rules import Diagnoser, NeedFacts, need_facts, number_occurrences
-from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.travel import TravelModel
 
 
 class SolverError(RuntimeError):
@@ -47,6 +49,11 @@ class Solver(Protocol):
         ...
 
 
+BOUND_MET_S = "bound_met_s"
+"""The `SolverInfo.statistics` key under which a solver that knows it records when (seconds into
+the solve) its coverage met the bound; the contract (tests/test_contract.py) holds it to stop
+within a second of that moment."""
+
 REGISTRY: dict[str, Solver] = {}
 """Every solver by name, in the order they registered."""
 
@@ -55,6 +62,35 @@ def register(solver: Solver) -> Solver:
     """Add a solver to the registry (a new solver joins the contract tests by registering)."""
     REGISTRY[solver.name] = solver
     return solver
+
+
+ParametersT = TypeVar("ParametersT", bound=BaseModel)
+
+
+def parameter_problems(parameters_type: type[BaseModel], error: ValidationError) -> list[str]:
+    """Each problem with a solver's parameters in a sentence; an unknown key is named, with the
+    keys the parameters type takes."""
+    problems: list[str] = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "extra_forbidden":
+            problems.append(
+                f"unknown key {where!r} ({parameters_type.__name__} takes: "
+                f"{', '.join(parameters_type.model_fields)})"
+            )
+        else:
+            problems.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return problems
+
+
+def checked_parameters(parameters_type: type[ParametersT], data: Mapping[str, Any]) -> ParametersT:
+    """The solver's parameters from a mapping, or a ValueError that names every problem (an
+    unknown key, a value out of range)."""
+    try:
+        return parameters_type.model_validate(dict(data))
+    except ValidationError as error:
+        problems = "; ".join(parameter_problems(parameters_type, error))
+        raise ValueError(f"{parameters_type.__name__}: {problems}") from None
 
 
 def checked_time_limit(time_limit_s: float | None) -> float | None:

@@ -1,5 +1,10 @@
-"""The solvers by name, loaded only when asked for (portals that only validate never load
-OR-Tools)."""
+"""The solvers by name.
+
+Each bundled solver is a module and a class, imported only when asked for (portals that only
+validate never load OR-Tools). A new solver joins with `matcher.solvers.base.register(solver)`:
+`get_solver` then finds it, `registered_names()` lists it, and `matcher.solve(solver=...)`, the
+command line's `--solver` and the contract tests (tests/test_contract.py) take it.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +40,13 @@ def get_solver(name: str) -> Solver:
     solver: Solver = getattr(importlib.import_module(module), attribute)()
     REGISTRY[name] = solver
     return solver
+
+
+def default_time_limit_s(name: str) -> float | None:
+    """The time limit the solver takes when given none: its parameters type's
+    `default_time_limit_s` field, or None where it has no such field (it runs to the end, or,
+    for `auto`, takes the limit of the solver it picks)."""
+    field = get_solver(name).parameters_type.model_fields.get("default_time_limit_s")
+    if field is None or not isinstance(field.default, (int, float)):
+        return None
+    return float(field.default)

@@ -73,8 +73,8 @@ from ortools.sat.python import cp_model
 from ortools.util import optional_boolean_pb2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from matcher.messages import REASON_MESSAGES
 from matcher.models import (
-    REASON_MESSAGES,
     WEEKDAYS,
     Plan,
     Problem,
