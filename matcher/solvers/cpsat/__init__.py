@@ -11,11 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from matcher.models import Problem, UnassignedVisit, Visit
-from matcher.rules import Diagnoser, NeedFacts
-from matcher.solvers.base import weighted_coverage
 from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
 from matcher.solvers.cpsat.model import (
     COVERAGE_SCALE,
@@ -26,7 +21,6 @@ from matcher.solvers.cpsat.model import (
 )
 from matcher.solvers.cpsat.parameters import CpSatParameters
 from matcher.solvers.cpsat.solve import CpSatSolver, cp_solver, search_cpsat, solve_cpsat
-from matcher.travel import TravelModel
 
 __all__ = [
     "COVERAGE_SCALE",
@@ -42,14 +36,4 @@ __all__ = [
     "hint_from_visits",
     "search_cpsat",
     "solve_cpsat",
-    "unplanned_occurrences",
-    "weighted_coverage",
 ]
-
-
-def unplanned_occurrences(
-    problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts], visits: Iterable[Visit]
-) -> list[UnassignedVisit]:
-    """Transitional, for `routing` until it assembles its plan with `assemble_plan`: the one
-    diagnosis of `matcher.rules` for every occurrence the visits leave out."""
-    return Diagnoser(problem, travel, facts).unassigned(list(visits))
