@@ -3,10 +3,12 @@ routing, the way a capable user would, then repaired until matcher's checker acc
 
 Both peers see the same model of the week (`build_week_model`):
 
-- every volunteer-day is a vehicle: it leaves the volunteer's start place and ends at home,
-  inside the day's availability; a day with several availability windows (09:00-12:00 and
-  14:30-17:00) becomes one vehicle over their span (09:00-17:00), because a vehicle has one
-  time window;
+- every volunteer outing (`matcher.rules.outings`: a day's availability windows merged where
+  they overlap or touch) is a vehicle, the way a shift is modelled in either library: it leaves
+  the volunteer's start place at or after the outing opens and ends at home by its close, so a
+  volunteer free 09:00-12:00 and 14:30-17:00 has two vehicles that day and goes home between
+  them; `max_outing_distance_m` is the vehicle's longest route (VROOM `max_distance`, OR-Tools
+  a distance dimension);
 - every visit is a job, copied once for each day its need allows (a team visit once per team
   member on each day): neither library can say "any V of these seven copies", so all copies go
   in and the best V are kept afterwards (`plan_from_routes`);
@@ -18,7 +20,7 @@ Both peers see the same model of the week (`build_week_model`):
   several windows a day are several job windows, OR-Tools: removed intervals), service time is
   the visit's duration, priority is the need's priority (VROOM: scaled to 0-100; OR-Tools: the
   penalty for leaving the copy out), a volunteer's visits a day and carrying capacity are the
-  vehicle's `max_tasks` / capacity dimensions;
+  vehicle's `max_tasks` / capacity dimensions (per outing: see below);
 - travel is the problem's own `TravelModel`, in whole minutes rounded up: volunteers are grouped
   into profiles by speed and longest single trip (legs longer than the trip limit get an
   unreachable duration), one duration matrix per profile; the arc cost is distance in metres;
@@ -27,8 +29,8 @@ Both peers see the same model of the week (`build_week_model`):
 
 What neither can express, and what the repair therefore has to enforce afterwards:
 
-- weekly minute caps (`max_minutes_per_week`): a cap spans several vehicles (days). VROOM has
-  no way to say it; OR-Tools lets one add it, with the minimum gap between a need's days, as
+- weekly minute caps (`max_minutes_per_week`): a cap spans several vehicles (outings). VROOM
+  has no way to say it; OR-Tools lets one add it, with the minimum gap between a need's days, as
   constraints on the routing model's CP solver (`side_constraints`), which its local-search
   filters do not see: every move is then checked by propagation, and on the medium week the
   search routed 92 visits in 30 s instead of 431. The comparison uses them where they pay
@@ -38,8 +40,8 @@ What neither can express, and what the repair therefore has to enforce afterward
   adjacent days, and spends volunteers' time on copies that are later discarded;
 - team visits (`team_size` > 1): jobs have one vehicle; the team members' copies are routed
   independently and rarely start together;
-- availability split over a day: the vehicle's span lets a visit fall into the gap between
-  windows (VROOM breaks or OR-Tools break intervals could model the gap; not used here);
+- visits a day and carrying capacity over a day with several outings: each outing's vehicle
+  holds the day's cap, so the outings of one day together may exceed it;
 - recipient overlap: two services for one recipient by two vehicles may overlap in time;
 - continuity (preferred and earlier volunteers), `same_volunteer`, fairness of load, staff
   cost: there is no per job-and-vehicle reward in either model;
@@ -54,8 +56,11 @@ kept (re-timed inside its slot when its own time breaks a window; a team merged 
 at a common start when the members can all make it, and completed with other qualified
 volunteers free then when a member is missing, e.g. both members' copies went to one vehicle),
 and dropped otherwise; a final pass drops whatever the checker still names, lowest priority
-first. The repair never adds a visit the peer did not route. Unplanned visits get the reason
-`diagnose_unplanned` finds when it is structural, else `not_planned`.
+first. The repair walks outings as the checker does: a visit goes into one outing, between the
+visits kept there, with the legs from the start place and home inside the outing, every leg
+within the trip limit and the outing's walk within `max_outing_distance_m`, and the weekly
+minutes count every leg. The repair never adds a visit the peer did not route. Unplanned visits
+get the reason of `matcher.rules.Diagnoser` when it is structural, else `not_planned`.
 
 `python -m benchmarks.peers` compares matcher (`solve(..., solver="auto")`) with both at the
 optimizer protocol's time limits; see benchmarks/README.md, "Peers: VROOM and OR-Tools routing".
@@ -76,7 +81,7 @@ import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -87,21 +92,23 @@ from matcher.models import (
     WEEKDAYS,
     Plan,
     Problem,
-    ReasonCode,
     SolverInfo,
     UnassignedVisit,
     Visit,
     Volunteer,
 )
-from matcher.solvers.candidates import (
+from matcher.rules import (
+    Diagnoser,
     Intervals,
     NeedFacts,
-    availability_by_day,
-    diagnose_unplanned,
     intersect,
     need_facts,
     normalise,
+    number_occurrences,
+    outing_index,
+    outings_by_day,
     start_set,
+    walk_outing,
 )
 from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
@@ -148,9 +155,7 @@ class RawFacts:
     peer: str
     time_limit_s: float
     vehicles: int = 0
-    """Volunteer-days with availability."""
-    spanned_vehicles: int = 0
-    """Volunteer-days whose several availability windows became one span."""
+    """Volunteer outings (each a vehicle)."""
     profiles: int = 0
     """Duration matrices: volunteers grouped by speed and longest trip."""
     job_copies: int = 0
@@ -183,19 +188,20 @@ class JobCopy:
 
 
 @dataclass(frozen=True)
-class VehicleDay:
-    """One volunteer's day as a vehicle."""
+class VehicleOuting:
+    """One volunteer outing as a vehicle: from the start place at or after it opens (`window`
+    start), home by its close."""
 
     volunteer: str
     day: int
     window: tuple[int, int]
-    spanned: bool
     start_place: int
     end_place: int
     skills: frozenset[int]
     profile: int
     max_tasks: int | None
     capacity: int | None
+    max_distance_m: float | None
 
 
 @dataclass
@@ -205,7 +211,7 @@ class WeekModel:
     problem: Problem
     travel: TravelModel
     facts: dict[str, NeedFacts]
-    vehicles: list[VehicleDay]
+    vehicles: list[VehicleOuting]
     jobs: list[JobCopy]
     unservable_copies: int
     profile_minutes: list[np.ndarray]
@@ -242,7 +248,8 @@ def _profile_matrix(travel: TravelModel, volunteer: Volunteer) -> np.ndarray:
 
 
 def build_week_model(problem: Problem, travel: TravelModel | None = None) -> WeekModel:
-    """Vehicles per volunteer-day, job copies per visit and day, skills, profiles, matrices."""
+    """Vehicles per volunteer outing, job copies per visit and day, skills, profiles,
+    matrices."""
     travel = travel if travel is not None else TravelModel(problem)
     facts = need_facts(problem, travel)
     skill_ids: dict[str, int] = {}
@@ -253,7 +260,7 @@ def build_week_model(problem: Problem, travel: TravelModel | None = None) -> Wee
     guarded = [recipient for recipient in problem.recipients if recipient.excluded_volunteers]
     profile_of: dict[tuple[float, float], int] = {}
     profile_minutes: list[np.ndarray] = []
-    vehicles: list[VehicleDay] = []
+    vehicles: list[VehicleOuting] = []
     for volunteer in problem.volunteers:
         key = _profile_key(travel, volunteer)
         if key not in profile_of:
@@ -269,21 +276,22 @@ def build_week_model(problem: Problem, travel: TravelModel | None = None) -> Wee
             for recipient in guarded
             if volunteer.id not in recipient.excluded_volunteers
         }
-        for day, windows in sorted(availability_by_day(volunteer).items()):
-            vehicles.append(
-                VehicleDay(
+        for day, outings in sorted(outings_by_day(volunteer).items()):
+            vehicles += [
+                VehicleOuting(
                     volunteer=volunteer.id,
                     day=day,
-                    window=(min(low for low, _ in windows), max(high for _, high in windows)),
-                    spanned=len(windows) > 1,
+                    window=outing,
                     start_place=travel.start_place[volunteer.id],
                     end_place=travel.home_place[volunteer.id],
                     skills=frozenset(own | {skill(f"day:{day}")}),
                     profile=profile_of[key],
                     max_tasks=volunteer.max_visits_per_day,
                     capacity=volunteer.capacity,
+                    max_distance_m=volunteer.max_outing_distance_m,
                 )
-            )
+                for outing in outings
+            ]
 
     jobs: list[JobCopy] = []
     unservable = 0
@@ -341,21 +349,14 @@ def build_week_model(problem: Problem, travel: TravelModel | None = None) -> Wee
 
 def _raw_facts(peer: str, model: WeekModel, time_limit_s: float) -> RawFacts:
     """The facts of the model every peer shares."""
-    facts = RawFacts(
+    return RawFacts(
         peer=peer,
         time_limit_s=time_limit_s,
         vehicles=len(model.vehicles),
-        spanned_vehicles=sum(vehicle.spanned for vehicle in model.vehicles),
         profiles=len(model.profile_minutes),
         job_copies=len(model.jobs),
         unservable_copies=model.unservable_copies,
     )
-    if facts.spanned_vehicles:
-        facts.notes.append(
-            f"{facts.spanned_vehicles} volunteer-day(s) with several availability windows "
-            "became one vehicle over their span"
-        )
-    return facts
 
 
 def _best_days(days: Sequence[int], complete: set[int], visits: int, min_gap: int) -> list[int]:
@@ -436,36 +437,18 @@ def unassigned_visits(
     visits: Sequence[Visit],
     facts: dict[str, NeedFacts] | None = None,
 ) -> list[UnassignedVisit]:
-    """Every occurrence not in `visits`, with the structural reason when there is one, else
-    `not_planned`."""
+    """Every occurrence not in `visits`, with the reason of the one diagnosis
+    (`matcher.rules.Diagnoser`) when it is structural, else `not_planned`."""
     facts = facts if facts is not None else need_facts(problem, travel)
-    planned: dict[str, set[int]] = defaultdict(set)
-    for visit in visits:
-        planned[visit.need].add(visit.occurrence)
-    unassigned: list[UnassignedVisit] = []
-    for need_id, fact in facts.items():
-        missing = [
-            occurrence
-            for occurrence in range(1, fact.need.visits_per_week + 1)
-            if occurrence not in planned[need_id]
-        ]
-        if not missing:
-            continue
-        reason, message = diagnose_unplanned(problem, travel, fact)
-        if reason not in STRUCTURAL_REASONS:
-            reason, message = "not_planned", REASON_MESSAGES["not_planned"]
-        unassigned += [
-            UnassignedVisit(
-                need=need_id,
-                recipient=fact.recipient.id,
-                service=fact.service.id,
-                occurrence=occurrence,
-                reason=cast(ReasonCode, reason),
-                message=message,
-            )
-            for occurrence in missing
-        ]
-    return unassigned
+    diagnosed = Diagnoser(problem, travel, facts).unassigned(visits)
+    return [
+        item
+        if item.reason in STRUCTURAL_REASONS
+        else item.model_copy(
+            update={"reason": "not_planned", "message": REASON_MESSAGES["not_planned"]}
+        )
+        for item in diagnosed
+    ]
 
 
 def _finish(
@@ -493,9 +476,10 @@ def solve_with_vroom(
     threads: int = VROOM_THREADS,
     exploration_level: int = VROOM_EXPLORATION_LEVEL,
 ) -> tuple[Plan, RawFacts]:
-    """The week in VROOM (pyvroom): vehicles per volunteer-day, jobs per visit copy, skills,
-    windows, priorities and one duration matrix per profile; the best V copies kept."""
-    import vroom
+    """The week in VROOM (pyvroom): vehicles per volunteer outing, jobs per visit copy, skills,
+    windows, priorities, one duration matrix per profile and the distances an outing's
+    `max_distance` counts; the best V copies kept."""
+    import vroom  # type: ignore[import-untyped]
 
     began = time.perf_counter()
     model = build_week_model(problem)
@@ -505,11 +489,14 @@ def solve_with_vroom(
     for profile, minutes in enumerate(model.profile_minutes):
         solver_input.set_durations_matrix(f"p{profile}", minutes.astype(np.uint32))
         solver_input.set_costs_matrix(f"p{profile}", model.cost_m.astype(np.uint32))
+        solver_input.set_distances_matrix(f"p{profile}", model.cost_m.astype(np.uint32))
     for number, vehicle in enumerate(model.vehicles):
         capacity = [vehicle.capacity if vehicle.capacity is not None else 10**6]
         options: dict[str, Any] = {}
         if vehicle.max_tasks is not None:
             options["max_tasks"] = vehicle.max_tasks
+        if vehicle.max_distance_m is not None:
+            options["max_distance"] = math.floor(vehicle.max_distance_m + EPSILON)
         solver_input.add_vehicle(
             vroom.Vehicle(
                 number,
@@ -567,16 +554,18 @@ def solve_with_ortools_routing(
     per_need_disjunction: bool = True,
     side_constraints: bool = False,
 ) -> tuple[Plan, RawFacts]:
-    """The week in OR-Tools routing used directly: vehicles per volunteer-day with their own
+    """The week in OR-Tools routing used directly: vehicles per volunteer outing with their own
     start and end, allowed vehicles from the skills, a time dimension with one transit per
-    profile, visits a day and capacity as dimensions, guided local search.
+    profile, visits a day, capacity and the outing's distance as dimensions, guided local
+    search.
 
     Copies are optional: with `per_need_disjunction` one disjunction per need takes at most V
     of its copies (V × team size), each one missing priced by priority; without it each copy is
     its own disjunction, as VROOM must have it. The best V routed copies are kept.
 
-    `side_constraints` adds the weekly minute caps and the minimum gap between a need's days as
-    constraints on the routing model's CP solver; they make the search much slower (see the
+    `side_constraints` adds the weekly minute caps, the visits and load of a day over its
+    outings and the minimum gap between a need's days as constraints on the routing model's CP
+    solver; they make the search much slower (see the
     module's docstring)."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -608,7 +597,21 @@ def solve_with_ortools_routing(
     def arc_cost(from_index: int, to_index: int) -> int:
         return int(cost_rows[index_place[from_index]][index_place[to_index]])
 
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(arc_cost))
+    metres = routing.RegisterTransitCallback(arc_cost)
+    routing.SetArcCostEvaluatorOfAllVehicles(metres)
+    if any(vehicle.max_distance_m is not None for vehicle in model.vehicles):
+        routing.AddDimensionWithVehicleCapacity(
+            metres,
+            0,
+            [
+                UNREACHABLE_COST * (job_count + 1)
+                if vehicle.max_distance_m is None
+                else math.floor(vehicle.max_distance_m + EPSILON)
+                for vehicle in model.vehicles
+            ],
+            True,
+            "outing_distance",
+        )
 
     def time_transit(rows: list[list[int]]) -> Callable[[int, int], int]:
         def transit(from_index: int, to_index: int) -> int:
@@ -749,9 +752,9 @@ def _add_week_constraints(
     copies_of_need: dict[str, list[int]],
 ) -> list[Callable[[int, int], int]]:
     """Constraints on the routing model's underlying CP solver: each volunteer's weekly minutes
-    (visits and travel over all their vehicles, a `work` dimension without slack) and no two
-    copies of a need on days closer than its minimum gap. Returns the transit callbacks, which
-    must outlive the search."""
+    (visits and travel over all their vehicles, a `work` dimension without slack), the visits
+    and load of a day over its outings, and no two copies of a need on days closer than its
+    minimum gap. Returns the transit callbacks, which must outlive the search."""
     solver = routing.solver()
     work_callbacks: list[Callable[[int, int], int]] = []
     work_transits = []
@@ -784,6 +787,22 @@ def _add_week_constraints(
             work_dimension.CumulVar(routing.End(number)) for number in vehicles_of[volunteer.id]
         ]
         solver.Add(solver.Sum(ends) <= volunteer.max_minutes_per_week)
+    outings_of: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for number, vehicle in enumerate(model.vehicles):
+        outings_of[(vehicle.volunteer, vehicle.day)].append(number)
+    day_caps: tuple[tuple[str, Callable[[Volunteer], int | None]], ...] = (
+        ("visits", lambda volunteer: volunteer.max_visits_per_day),
+        ("load", lambda volunteer: volunteer.capacity),
+    )
+    for name, cap_of in day_caps:
+        if name == "load" and not model.uses_load:
+            continue
+        dimension = routing.GetDimensionOrDie(name)
+        for (volunteer_id, _), numbers in outings_of.items():
+            cap = cap_of(model.problem.volunteer_by_id[volunteer_id])
+            if cap is not None and len(numbers) > 1:
+                ends = [dimension.CumulVar(routing.End(number)) for number in numbers]
+                solver.Add(solver.Sum(ends) <= cap)
     for need_id, indices in copies_of_need.items():
         gap = model.facts[need_id].need.min_gap_days
         if gap <= 1:
@@ -815,9 +834,7 @@ class _Repairer:
         self.problem = problem
         self.travel = travel
         self.facts = need_facts(problem, travel)
-        self.availability = {
-            volunteer.id: availability_by_day(volunteer) for volunteer in problem.volunteers
-        }
+        self.outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
         self.days: dict[tuple[str, int], list[_Kept]] = defaultdict(list)
         self.week_minutes: dict[str, float] = defaultdict(float)
         self.need_days: dict[str, list[int]] = defaultdict(list)
@@ -828,26 +845,37 @@ class _Repairer:
         self.kept: list[_Kept] = []
         self.retimed = 0
 
-    def day_minutes(self, volunteer: str, day_visits: Sequence[_Kept]) -> float:
-        """Visit minutes plus every leg of a day, from the start place and back home."""
-        travel = self.travel
-        places = [
-            travel.start_place[volunteer],
-            *(item.place for item in day_visits),
-            travel.home_place[volunteer],
-        ]
+    def by_outing(self, volunteer: str, day: int, day_visits: Sequence[_Kept]) -> list[list[_Kept]]:
+        """A day's visits cut into its outings, each in start order (a visit outside every
+        outing, such as a pinned one, is an outing of its own)."""
+        outings = self.outings[volunteer].get(day, [])
+        cut: dict[int, list[_Kept]] = defaultdict(list)
+        alone: list[list[_Kept]] = []
+        for item in sorted(day_visits, key=lambda kept: kept.visit.start):
+            index = outing_index(outings, item.visit.start, item.visit.end)
+            if index is None:
+                alone.append([item])
+            else:
+                cut[index].append(item)
+        return [cut[index] for index in sorted(cut)] + alone
+
+    def day_minutes(self, volunteer: str, day: int, day_visits: Sequence[_Kept]) -> float:
+        """Visit minutes plus every leg of every outing of a day, from the start place and back
+        home (`matcher.rules.walk_outing`)."""
+        person = self.problem.volunteer_by_id[volunteer]
         legs = sum(
-            travel.travel_min(volunteer, origin, destination)
-            for origin, destination in itertools.pairwise(places)
+            walk_outing(self.travel, person, [item.place for item in outing]).travel_min
+            for outing in self.by_outing(volunteer, day, day_visits)
         )
         return legs + sum(item.visit.end - item.visit.start for item in day_visits)
 
     def volunteer_starts(
         self, volunteer: Volunteer, day: int, place: int, duration: int
     ) -> Intervals:
-        """Starts at which this volunteer could add the visit to their day as it stands: in a
-        gap between kept visits, inside one availability window, with the travel in and out,
-        every new leg within their longest trip."""
+        """Starts at which this volunteer could add the visit to their day as it stands: in one
+        outing, in a gap between the visits kept there, with the travel in and out (from the
+        start place after the outing opens, home before it closes), every new leg within their
+        longest trip and the outing's walk within `max_outing_distance_m`."""
         travel = self.travel
         day_visits = self.days[(volunteer.id, day)]
         if (
@@ -856,31 +884,36 @@ class _Repairer:
         ):
             return []
         limit = volunteer.max_trip_distance_m
+        outing_limit = volunteer.max_outing_distance_m
         starts: list[tuple[int, int]] = []
-        for slot in range(len(day_visits) + 1):
-            previous = day_visits[slot - 1] if slot > 0 else None
-            following = day_visits[slot] if slot < len(day_visits) else None
-            origin = previous.place if previous else travel.start_place[volunteer.id]
-            destination = following.place if following else travel.home_place[volunteer.id]
-            if limit is not None and (
-                travel.distance(origin, place) > limit + EPSILON
-                or travel.distance(place, destination) > limit + EPSILON
-            ):
-                continue
-            minutes_in = travel.travel_min(volunteer, origin, place)
-            minutes_out = travel.travel_min(volunteer, place, destination)
-            if not (math.isfinite(minutes_in) and math.isfinite(minutes_out)):
-                continue
-            for window_start, window_end in self.availability[volunteer.id].get(day, []):
-                if previous is not None:
-                    low = max(window_start, previous.visit.end + minutes_in)
-                else:
-                    low = window_start + minutes_in
-                if following is not None:
-                    high = min(window_end, following.visit.start - minutes_out) - duration
-                else:
-                    high = window_end - minutes_out - duration
-                low_whole, high_whole = math.ceil(low - EPSILON), math.floor(high + EPSILON)
+        outings = self.outings[volunteer.id].get(day, [])
+        for index, (opens, closes) in enumerate(outings):
+            kept = [
+                item
+                for item in day_visits
+                if outing_index(outings, item.visit.start, item.visit.end) == index
+            ]
+            walked = walk_outing(travel, volunteer, [item.place for item in kept]).distance_m
+            for slot in range(len(kept) + 1):
+                previous = kept[slot - 1] if slot > 0 else None
+                following = kept[slot] if slot < len(kept) else None
+                origin = previous.place if previous else travel.start_place[volunteer.id]
+                destination = following.place if following else travel.home_place[volunteer.id]
+                distance_in = travel.distance(origin, place)
+                distance_out = travel.distance(place, destination)
+                if limit is not None and max(distance_in, distance_out) > limit + EPSILON:
+                    continue
+                detour = distance_in + distance_out - travel.distance(origin, destination)
+                if outing_limit is not None and walked + detour > outing_limit + EPSILON:
+                    continue
+                minutes_in = travel.travel_min(volunteer, origin, place)
+                minutes_out = travel.travel_min(volunteer, place, destination)
+                if not (math.isfinite(minutes_in) and math.isfinite(minutes_out)):
+                    continue
+                low = (previous.visit.end if previous is not None else opens) + minutes_in
+                high = (following.visit.start if following is not None else closes) - minutes_out
+                low_whole = math.ceil(low - EPSILON)
+                high_whole = math.floor(high - duration + EPSILON)
                 if low_whole <= high_whole:
                     starts.append((low_whole, high_whole))
         return normalise(starts)
@@ -905,7 +938,9 @@ class _Repairer:
         """The volunteer's week in minutes with the candidate added to that day."""
         day_visits = self.days[(volunteer.id, day)]
         grown = sorted([*day_visits, candidate], key=lambda item: item.visit.start)
-        change = self.day_minutes(volunteer.id, grown) - self.day_minutes(volunteer.id, day_visits)
+        change = self.day_minutes(volunteer.id, day, grown) - self.day_minutes(
+            volunteer.id, day, day_visits
+        )
         return self.week_minutes[volunteer.id] + change
 
     def keep(self, item: _Kept) -> None:
@@ -913,10 +948,11 @@ class _Repairer:
         visit, day = item.visit, WEEKDAYS.index(item.visit.day)
         for volunteer_id in dict.fromkeys(visit.volunteers):
             day_visits = self.days[(volunteer_id, day)]
-            before = self.day_minutes(volunteer_id, day_visits)
+            before = self.day_minutes(volunteer_id, day, day_visits)
             day_visits.append(item)
             day_visits.sort(key=lambda kept: kept.visit.start)
-            self.week_minutes[volunteer_id] += self.day_minutes(volunteer_id, day_visits) - before
+            after = self.day_minutes(volunteer_id, day, day_visits)
+            self.week_minutes[volunteer_id] += after - before
         self.need_days[visit.need].append(day)
         self.recipient_days[(visit.recipient, day)].append(item)
         self.kept.append(item)
@@ -1035,17 +1071,6 @@ def _merged_teams(problem: Problem, visits: Sequence[Visit]) -> list[Visit]:
     return merged + list(partial.values())
 
 
-def _renumbered(problem: Problem, visits: Sequence[Visit]) -> list[Visit]:
-    """Occurrences 1, 2, ... per need in day order; visits in day and time order."""
-    ordered = sorted(visits, key=lambda visit: (WEEKDAYS.index(visit.day), visit.start, visit.need))
-    counts: Counter[str] = Counter()
-    renumbered = []
-    for visit in ordered:
-        counts[visit.need] += 1
-        renumbered.append(visit.model_copy(update={"occurrence": counts[visit.need]}))
-    return renumbered
-
-
 def _victim(
     problem: Problem, visits: Sequence[Visit], report_violations: Sequence[Any]
 ) -> int | None:
@@ -1116,7 +1141,7 @@ def repair(problem: Problem, plan: Plan) -> tuple[Plan, int]:
     for _, visit in sorted(enumerate(candidates), key=order):
         repairer.try_keep(visit)
 
-    visits = _renumbered(problem, [item.visit for item in repairer.kept])
+    visits = number_occurrences(item.visit for item in repairer.kept)
     dropped_by_checker = 0
     while True:
         unassigned = unassigned_visits(problem, travel, visits, repairer.facts)
@@ -1124,7 +1149,7 @@ def repair(problem: Problem, plan: Plan) -> tuple[Plan, int]:
         victim = _victim(problem, visits, report.violations)
         if report.ok or victim is None:
             break
-        visits = _renumbered(problem, visits[:victim] + visits[victim + 1 :])
+        visits = number_occurrences(visits[:victim] + visits[victim + 1 :])
         dropped_by_checker += 1
 
     repaired = plan.model_copy(

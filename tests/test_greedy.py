@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import matcher
 from matcher.checker import check_plan
 from matcher.messages import REASON_MESSAGES
 from matcher.models import (
@@ -24,6 +25,7 @@ from matcher.models import (
     Visit,
     intersect_windows,
 )
+from matcher.rules import Diagnoser, Stop, need_facts, outing_index, outing_problems, outings_by_day
 from matcher.solvers import GreedyParameters, build_routes, solve_greedy
 from matcher.travel import TravelModel
 
@@ -362,12 +364,23 @@ def test_pinning_part_of_a_plan_keeps_those_visits() -> None:
 
 
 def test_time_limit_marks_the_rest_not_planned() -> None:
-    """With no time at all nothing is inserted and every occurrence says `not_planned`."""
+    """With next to no time nothing is inserted: every occurrence volunteers could have taken
+    says `not_planned` (none says `volunteers_full`), and the status says the limit stopped it."""
     problem = random_problem(random.Random(5), 20, 6)
-    plan = solve_and_check(problem, time_limit_s=0.0)
+    plan = solve_and_check(problem, time_limit_s=1e-9)
     assert not plan.visits
-    assert plan.unassigned
-    assert {item.reason for item in plan.unassigned} == {"not_planned"}
+    assert plan.solver.status == "TIME_LIMIT"
+    reasons = {item.reason for item in plan.unassigned}
+    assert "not_planned" in reasons
+    assert "volunteers_full" not in reasons
+
+
+@pytest.mark.parametrize("limit", [0.0, -1.0, math.inf, math.nan])
+def test_time_limit_must_be_positive_and_finite(limit: float) -> None:
+    """One validation of the time limit (`base.checked_time_limit`): zero, negative, infinite
+    and not-a-number limits are refused."""
+    with pytest.raises(ValueError, match="time_limit_s"):
+        solve_greedy(load("ok_small_team_visit"), time_limit_s=limit)
 
 
 def test_parameters_are_validated_and_recorded() -> None:
@@ -397,3 +410,162 @@ def test_random_small_problems_keep_every_rule(
     plan = solve_and_check(problem, seed=seed, parameters=parameters)
     requested = sum(need.visits_per_week for need in problem.need_by_id.values())
     assert len(plan.visits) + len(plan.unassigned) == requested
+
+
+# --- the plan assembled once: objective = weighted coverage ----------------------------------
+
+
+def test_objective_is_the_weighted_coverage() -> None:
+    """`solver.objective` is the sum of the priorities of the planned visits (issue 9, defect
+    4: it used to be greedy's own points), the same as `matcher.solve(..., solver="greedy")`."""
+    problem = Problem.model_validate_json(
+        (Path(__file__).parent.parent / "examples" / "community.json").read_text(encoding="utf-8")
+    )
+    plan = solve_and_check(problem)
+    coverage = sum(problem.priority_of(problem.need_by_id[visit.need]) for visit in plan.visits)
+    assert plan.solver.objective == pytest.approx(coverage)
+    assert matcher.solve(problem, solver="greedy").solver.objective == pytest.approx(coverage)
+
+
+def test_reasons_come_from_the_one_diagnosis() -> None:
+    """Every occurrence greedy leaves out carries the reason of the one diagnosis of
+    `matcher.rules` for this plan."""
+    problem = random_problem(random.Random(17), 30, 6)
+    plan = solve_and_check(problem)
+    travel = TravelModel(problem)
+    expected = Diagnoser(problem, travel, need_facts(problem, travel)).unassigned(plan.visits)
+    assert plan.unassigned == expected
+    assert plan.unassigned
+
+
+# --- outings: home between two windows, every leg counted, the walk of an outing -------------
+
+
+def _walker_week(**walker: Any) -> dict[str, Any]:
+    """A walker at (0, 0), 50 m a minute, free 09:00-11:00 and 15:00-17:00 on Monday; a
+    one-hour visit east (500 m) in the morning and one north (500 m) in the afternoon."""
+
+    def recipient(name: str, x_m: float, y_m: float, start: str, end: str) -> dict[str, Any]:
+        return {
+            "id": name,
+            "location": {"x_m": x_m, "y_m": y_m},
+            "needs": [
+                {
+                    "id": f"{name}-chat",
+                    "service": "chat",
+                    "windows": [{"day": "mon", "start": start, "end": end}],
+                }
+            ],
+        }
+
+    return {
+        "name": "walker",
+        "week_start": "2026-11-30",
+        "travel": {"detour_factor": 1.0},
+        "services": [{"id": "chat", "duration_min": 60}],
+        "recipients": [
+            recipient("east", 500, 0, "09:30", "11:00"),
+            recipient("north", 0, 500, "15:00", "16:30"),
+        ],
+        "volunteers": [
+            {
+                "id": "walker",
+                "home": {"x_m": 0, "y_m": 0},
+                "speed_m_per_min": 50,
+                "availability": [
+                    {"day": "mon", "start": "09:00", "end": "11:00"},
+                    {"day": "mon", "start": "15:00", "end": "17:00"},
+                ],
+                **walker,
+            }
+        ],
+    }
+
+
+def outing_problems_of(problem: Problem, plan: Plan) -> list[str]:
+    """What `rules.outing_problems` finds in each outing of the plan (every visit must lie in
+    an outing)."""
+    travel = TravelModel(problem)
+    found: list[str] = []
+    per_day: dict[tuple[str, str], list[Visit]] = {}
+    for visit in plan.visits:
+        for volunteer in visit.volunteers:
+            per_day.setdefault((volunteer, visit.day), []).append(visit)
+    for (volunteer_id, day), visits in per_day.items():
+        volunteer = problem.volunteer_by_id[volunteer_id]
+        outings = outings_by_day(volunteer).get(WEEKDAYS.index(day), [])
+        per_outing: dict[int, list[Stop]] = {}
+        for visit in sorted(visits, key=lambda item: item.start):
+            index = outing_index(outings, visit.start, visit.end)
+            if index is None:
+                found.append(f"{visit.need} outside every outing of {volunteer_id}")
+                continue
+            place = travel.recipient_place[visit.recipient]
+            per_outing.setdefault(index, []).append(Stop(place, visit.start, visit.end))
+        for index, stops in per_outing.items():
+            found += outing_problems(travel, volunteer, outings[index], stops)
+    return found
+
+
+def test_walker_goes_home_between_two_windows() -> None:
+    """The walker makes the morning visit and walks home by 11:00; in the afternoon they leave
+    home at 15:00 and start the next visit after the 10-minute walk, at 15:10 (a day of one trip
+    would go straight from one to the other and start at 15:00)."""
+    problem = Problem.model_validate(_walker_week())
+    plan = solve_and_check(problem)
+    starts = {visit.need: visit.start for visit in plan.visits}
+    assert starts == {"east-chat": 9 * 60 + 30, "north-chat": 15 * 60 + 10}
+    assert outing_problems_of(problem, plan) == []
+
+
+def test_weekly_minutes_count_the_walks_home_and_out_again() -> None:
+    """Two hours of visits and four 10-minute legs are 160 minutes: a 158-minute week holds
+    only one of the visits (a single trip of 2 h + 34 min would have held both)."""
+    problem = Problem.model_validate(_walker_week(max_minutes_per_week=158))
+    plan = solve_and_check(problem)
+    assert len(plan.visits) == 1
+    assert [item.reason for item in plan.unassigned] == ["volunteers_full"]
+    roomy = solve_and_check(Problem.model_validate(_walker_week(max_minutes_per_week=160)))
+    assert len(roomy.visits) == 2
+
+
+def _one_outing_two_visits(**walker: Any) -> Problem:
+    """The walker free 09:00-12:00; half-hour visits at (500, 0) and (500, 300): alone they walk
+    1,000 m and 1,166 m, together 1,383 m."""
+    data = _walker_week(**walker)
+    data["volunteers"][0]["availability"] = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+    data["services"] = [{"id": "chat", "duration_min": 30}]
+    for recipient, y_m in zip(data["recipients"], (0, 300), strict=True):
+        recipient["location"] = {"x_m": 500, "y_m": y_m}
+        recipient["needs"][0]["windows"] = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+    return Problem.model_validate(data)
+
+
+def test_outing_distance_limit_stops_a_visit_that_makes_the_walk_too_long() -> None:
+    """With `max_outing_distance_m` 1,200 the walker makes one of the two visits, either alone
+    within the limit, and not both in one outing (1,383 m); without the limit, both."""
+    free_problem = _one_outing_two_visits()
+    free = solve_and_check(free_problem)
+    assert len(free.visits) == 2
+    assert outing_problems_of(free_problem, free) == []
+    problem = _one_outing_two_visits(max_outing_distance_m=1200)
+    assert outing_problems_of(problem, free) == ["outing_distance"]
+    plan = solve_and_check(problem)
+    assert len(plan.visits) == 1
+    assert len(plan.unassigned) == 1
+    assert outing_problems_of(problem, plan) == []
+
+
+def test_visits_a_day_and_capacity_count_over_every_outing() -> None:
+    """`max_visits_per_day` 1 holds for the day, not for each outing: one of the two visits."""
+    plan = solve_and_check(Problem.model_validate(_walker_week(max_visits_per_day=1)))
+    assert len(plan.visits) == 1
+
+
+def test_random_communities_keep_every_outing() -> None:
+    """Random communities with volunteers who have two windows on a day: every outing of the
+    plan leaves after it opens, is home by its close and keeps its distance limits."""
+    for seed in range(6):
+        problem = random_problem(random.Random(100 + seed), 25, 8)
+        plan = solve_and_check(problem, seed=seed)
+        assert outing_problems_of(problem, plan) == []

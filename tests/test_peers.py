@@ -20,6 +20,7 @@ from benchmarks.peers import (
 )
 from matcher import check_plan, solve
 from matcher.models import Plan, Problem, Visit
+from matcher.rules import outings_by_day
 
 TWICE_TWO_DAYS_APART = {"visits_per_week": 2, "min_gap_days": 2}
 """A need's visits a week and minimum gap: two visits, not on adjacent days."""
@@ -104,7 +105,9 @@ def test_peer_plan_of_a_tiny_week_passes_the_checker_after_repair(peer: str, see
     raw, facts = peer_plan(peer, problem)
     assert facts.status == "FEASIBLE" and raw.visits
     assert facts.copies_routed >= len(raw.visits)
-    assert facts.vehicles == sum(len({w.day for w in v.availability}) for v in problem.volunteers)
+    assert facts.vehicles == sum(
+        len(outings) for v in problem.volunteers for outings in outings_by_day(v).values()
+    )
     repaired = assert_repaired(problem, raw)
     assert repaired.solver.solver == f"{peer}+repair"
     assert 0 < len(repaired.visits) <= len(raw.visits)
@@ -296,6 +299,77 @@ def test_skills_keep_day_copies_and_excluded_volunteers_apart() -> None:
     }
     assert fits == {(0, "v", 0), (1, "v", 1)}
     assert [job.starts for job in model.jobs] == [[(540, 690)], [(540, 690)]]
+
+
+SPLIT_DAY = [
+    {"day": "mon", "start": "09:00", "end": "10:00"},
+    {"day": "mon", "start": "14:00", "end": "15:00"},
+]
+"""Volunteer `v` goes out in the morning and again in the afternoon, home in between."""
+
+
+def across_town(west_m: int = -500, east_m: int = 500, **volunteer: Any) -> Problem:
+    """Two half-hour chats, `west` (priority 1) and `east` (2), this far east of `v`'s door
+    (650 m of walking per 500 m, 9.7 minutes), any time on Monday 09:00-16:00."""
+    return at_the_door(
+        [
+            {
+                "id": name,
+                "priority": priority,
+                "location": {"x_m": x_m, "y_m": 0},
+                "needs": [
+                    {
+                        "id": f"{name}-chat",
+                        "service": "chat",
+                        "windows": [{"day": "mon", "start": "09:00", "end": "16:00"}],
+                    }
+                ],
+            }
+            for name, x_m, priority in (("west", west_m, 1), ("east", east_m, 2))
+        ],
+        **volunteer,
+    )
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_a_split_day_is_one_vehicle_per_outing(peer: str) -> None:
+    """A morning and an afternoon are two vehicles, each from home and back inside its window:
+    the peer's own plan of the two chats keeps every rule, one chat an outing."""
+    problem = across_town(availability=SPLIT_DAY)
+    model = build_week_model(problem)
+    assert [vehicle.window for vehicle in model.vehicles] == [(540, 600), (840, 900)]
+    raw, facts = peer_plan(peer, problem)
+    assert facts.vehicles == 2
+    assert check_plan(problem, raw).ok, check_plan(problem, raw).summary()
+    assert sorted(visit.start // 300 for visit in raw.visits) == [1, 2]
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_a_peer_keeps_an_outing_within_its_walking_limit(peer: str) -> None:
+    """Walking at most 2 km an outing, one outing makes one of the chats across town (2.6 km
+    for both, 1.3 km for one); a morning and an afternoon make both."""
+    one_window = across_town(max_outing_distance_m=2000)
+    one_outing, _ = peer_plan(peer, one_window)
+    assert len(one_outing.visits) == 1 and check_plan(one_window, one_outing).ok
+    split = across_town(availability=SPLIT_DAY, max_outing_distance_m=2000)
+    two_outings, _ = peer_plan(peer, split)
+    assert len(two_outings.visits) == 2 and check_plan(split, two_outings).ok
+
+
+def test_repair_keeps_an_outing_within_its_walking_limit_and_goes_home_between() -> None:
+    """Both chats in one outing walk 2.6 km, over the 2 km limit: the repair keeps east (the
+    higher priority). Both chats at one door, one in the morning and one in the afternoon: the
+    week counts the walk home in between (60 visiting + 4 x 9.7 walking = 98.8 minutes), so a
+    100-minute week holds both and a 90-minute week one."""
+    problem = across_town(max_outing_distance_m=2000)
+    raw = Plan(visits=[chat("west", 550), chat("east", 600)])
+    assert {item.rule for item in check_plan(problem, raw).violations} == {"outing_distance"}
+    repaired = assert_repaired(problem, raw)
+    assert [visit.need for visit in repaired.visits] == ["east-chat"]
+    for minutes, kept in ((100, ["east-chat", "west-chat"]), (90, ["east-chat"])):
+        split = across_town(500, 500, availability=SPLIT_DAY, max_minutes_per_week=minutes)
+        repaired = assert_repaired(split, Plan(visits=[chat("west", 550), chat("east", 850)]))
+        assert sorted(visit.need for visit in repaired.visits) == kept
 
 
 def run_main(arguments: list[str]) -> tuple[int, str]:

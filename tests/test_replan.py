@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from matcher.replan import (
     apply_changes,
     replan,
 )
+from matcher.travel import TravelModel
 
 WEEK = ("mon", "tue", "wed", "thu", "fri")
 
@@ -438,7 +440,8 @@ def test_broken_old_visit_is_replanned_too(problem: Problem, plan: Plan) -> None
 
 
 def test_linked_visits_are_replanned_together() -> None:
-    """Linked meal and tea: v2 (tea) cancels Tuesday, so the pair moves to 12:00 together."""
+    """Linked meal and tea: v2 (tea) cancels Tuesday, so the pair moves together to when v3,
+    free again from 12:00, can be there: v3 leaves home at 12:00 and walks over (outings)."""
     data = community()
     tea = {"id": "r2-tea", "service": "meal", "visits_per_week": 2}
     tea["windows"] = windows(("tue", "thu"), "11:00", "13:00")
@@ -453,16 +456,19 @@ def test_linked_visits_are_replanned_together() -> None:
         VolunteerUnavailable(volunteer="v3", days=["tue"], from_time=10 * 60, to_time=12 * 60),
     ]
     result = replan(linked, old, changes)
+    travel = TravelModel(linked)
+    walk_min = travel.travel_min("v3", travel.start_place["v3"], travel.recipient_place["r2"])
+    moved_to = format_clock(12 * 60 + math.ceil(walk_min - 1e-9))
     why = "volunteer v2 cancelled Tuesday"
     assert changed_entries(result.diff) == {
         "moved": [
             (
                 old_meal,
-                ("r2-meal", "tue", "12:00", ("v1",)),
+                ("r2-meal", "tue", moved_to, ("v1",)),
                 f"it goes with need r2-tea, whose visit was re-planned: {why}",
             )
         ],
-        "reassigned": [(old_tea, ("r2-tea", "tue", "12:00", ("v3",)), why)],
+        "reassigned": [(old_tea, ("r2-tea", "tue", moved_to, ("v3",)), why)],
         "dropped": [],
         "added": [],
     }

@@ -17,8 +17,10 @@ from benchmarks.generator import generate_community
 from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, main
 from matcher.io import load_plan
-from matcher.models import Plan, Problem, parse_clock
+from matcher.models import WEEKDAYS, Plan, Problem, Visit, parse_clock
+from matcher.rules import Stop, outing_index, outing_problems, outings_by_day, walk_outing
 from matcher.solvers.routing import RoutingParameters, solve_routing
+from matcher.travel import TravelModel
 
 QUICK = RoutingParameters(solution_limit=200)
 """Tiny instances: a fixed number of solutions, so runs are short and repeatable."""
@@ -81,10 +83,40 @@ def week(
 
 
 def checked(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan and return it."""
+    """Assert the checker accepts the plan, and that every outing of it keeps the outing rules
+    of `matcher.rules.outings`; return the plan."""
     report = check_plan(problem, plan)
     assert report.ok, [violation.message for violation in report.violations]
+    travel = TravelModel(problem)
+    for volunteer_id, day, outing, stops in outing_stops(problem, plan, travel):
+        volunteer = problem.volunteer_by_id[volunteer_id]
+        assert outing_problems(travel, volunteer, outing, stops) == [], (volunteer_id, day)
     return plan
+
+
+def outing_stops(
+    problem: Problem, plan: Plan, travel: TravelModel
+) -> list[tuple[str, int, tuple[int, int], list[Stop]]]:
+    """(volunteer, weekday index, outing, its visits as stops in time order) of every outing
+    with visits; a visit outside every outing fails the test."""
+    found: dict[tuple[str, int, int], list[Stop]] = {}
+    for visit in sorted(plan.visits, key=lambda visit: visit.start):
+        day = WEEKDAYS.index(visit.day)
+        for volunteer_id in visit.volunteers:
+            outings = outings_by_day(problem.volunteer_by_id[volunteer_id]).get(day, [])
+            index = outing_index(outings, visit.start, visit.end)
+            assert index is not None, f"{visit.need} lies outside {volunteer_id}'s outings"
+            stop = Stop(travel.recipient_place[visit.recipient], visit.start, visit.end)
+            found.setdefault((volunteer_id, day, index), []).append(stop)
+    return [
+        (
+            volunteer_id,
+            day,
+            outings_by_day(problem.volunteer_by_id[volunteer_id])[day][index],
+            stops,
+        )
+        for (volunteer_id, day, index), stops in sorted(found.items())
+    ]
 
 
 def routed(problem: Problem, **options: Any) -> Plan:
@@ -94,10 +126,10 @@ def routed(problem: Problem, **options: Any) -> Plan:
     return checked(problem, solve_routing(problem, **options))
 
 
-def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
+def blocking_week() -> Problem:
     """Only two one-hour visits fit in 09:00-11:00 and A (priority 3, 09:30-10:30) blocks both
-    others: the optimum plans B at 09:00 and C at 10:00 (2.5 + 2.5 = 5), not A alone (3)."""
-    problem = week(
+    B (2.5, 09:00-10:00) and C (2.5, 10:00-11:00)."""
+    return week(
         [
             elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
             elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
@@ -106,6 +138,12 @@ def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
         [person("v", availability=[window("mon", "09:00", "11:00")])],
         duration_min=60,
     )
+
+
+def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
+    """Only two one-hour visits fit in 09:00-11:00 and A (priority 3, 09:30-10:30) blocks both
+    others: the optimum plans B at 09:00 and C at 10:00 (2.5 + 2.5 = 5), not A alone (3)."""
+    problem = blocking_week()
     plan = routed(problem)
     assert [(visit.need, visit.start) for visit in plan.visits] == [
         ("b-visit", at("09:00")),
@@ -331,7 +369,9 @@ def test_solve_front_door_gives_a_checked_plan_with_bound_and_gap() -> None:
     """`solve(..., solver="routing")` on a small generated week: checked, bound >= objective."""
     problem = generate_community(recipients=12, volunteers=5, buildings=2, seed=1)
     plan = checked(problem, solve(problem, solver="routing", time_limit_s=1))
-    assert plan.solver.solver == "routing" and plan.solver.status == "FEASIBLE"
+    stopped_by_time = plan.solver.statistics["stopped_by"] == "time limit"
+    assert plan.solver.solver == "routing"
+    assert plan.solver.status == ("TIME_LIMIT" if stopped_by_time else "FEASIBLE")
     assert plan.metrics is not None and plan.visits
     assert plan.solver.objective == pytest.approx(plan.metrics.weighted_planned)
     assert plan.solver.bound is not None and plan.solver.gap is not None
@@ -353,15 +393,7 @@ def test_a_model_too_big_for_the_limit_falls_back_to_the_warm_start() -> None:
 
 def test_bound_of_the_blocking_instance_is_the_relaxation() -> None:
     """A worked bound: the relaxation allows A plus half of B and C, 5.5, so the gap is 1/11."""
-    problem = week(
-        [
-            elder("a", priority=3, windows=[window("mon", "09:30", "10:30")]),
-            elder("b", priority=2.5, windows=[window("mon", "09:00", "10:00")]),
-            elder("c", priority=2.5, windows=[window("mon", "10:00", "11:00")]),
-        ],
-        [person("v", availability=[window("mon", "09:00", "11:00")])],
-        duration_min=60,
-    )
+    problem = blocking_week()
     plan = routed(problem)
     assert plan.solver.bound == pytest.approx(5.5, abs=1e-4)
     assert plan.solver.gap == pytest.approx(0.5 / 5.5, abs=1e-4)
@@ -385,6 +417,156 @@ def test_cli_solves_with_the_routing_solver(tmp_path: Path) -> None:
     assert plan.solver.solver == "routing" and plan.visits
     assert main(["check", str(problem_path), str(plan_path)]) == EXIT_OK
     assert json.loads(plan_path.read_text())["solver"]["bound"] is not None
+
+
+MORNING_AND_AFTERNOON = [window("mon", "09:00", "11:00"), window("mon", "15:00", "17:00")]
+"""A retired walker's Monday: home for lunch between two outings."""
+
+
+def test_two_windows_are_two_outings_and_weekly_minutes_count_the_walk_home() -> None:
+    """An hour's visit 1 km from home in the morning and one in the afternoon, 10 minutes'
+    walk each way: home between them, the week is 120 visiting + 4 x 10 walking = 160 minutes
+    (one trip from visit to visit would walk 20). A 150-minute week holds only one of them."""
+    recipients = [
+        elder("am", 1000, 0, windows=[window("mon", "09:00", "11:00")]),
+        elder("pm", 1000, 0, priority=2, windows=[window("mon", "15:00", "17:00")]),
+    ]
+
+    def walker(**limits: Any) -> Problem:
+        return week(recipients, [person("v", availability=MORNING_AND_AFTERNOON, **limits)], 60)
+
+    both = routed(walker(max_minutes_per_week=160))
+    assert sorted(visit.need for visit in both.visits) == ["am-visit", "pm-visit"]
+    travel = TravelModel(walker())
+    outings = outing_stops(walker(), both, travel)
+    assert [outing for _, _, outing, _ in outings] == [
+        (at("09:00"), at("11:00")),
+        (at("15:00"), at("17:00")),
+    ]
+    walked = [
+        walk_outing(travel, walker().volunteers[0], [stop.place for stop in stops])
+        for *_, stops in outings
+    ]
+    assert [walk.distance_m for walk in walked] == [pytest.approx(2000.0)] * 2
+    one = routed(walker(max_minutes_per_week=150))
+    assert [visit.need for visit in one.visits] == ["pm-visit"]
+
+
+def test_a_warm_start_breaking_a_rule_is_cut_to_what_the_checker_accepts() -> None:
+    """A warm start with both walks of the 150-minute week (160 minutes, counted as one trip it
+    would be 140): the checker names the volunteer's week, the least valuable visit goes, and
+    the search starts from the rest."""
+    problem = week(
+        [
+            elder("am", 1000, 0, windows=[window("mon", "09:00", "11:00")]),
+            elder("pm", 1000, 0, priority=2, windows=[window("mon", "15:00", "17:00")]),
+        ],
+        [person("v", availability=MORNING_AND_AFTERNOON, max_minutes_per_week=150)],
+        60,
+    )
+    both = [
+        Visit(
+            need=f"{name}-visit",
+            recipient=name,
+            service="visit",
+            occurrence=1,
+            day="mon",
+            start=at(start),
+            end=at(start) + 60,
+            volunteers=["v"],
+        )
+        for name, start in (("am", "09:10"), ("pm", "15:10"))
+    ]
+    assert [item.rule for item in check_plan(problem, Plan(visits=both)).violations] == [
+        "max_minutes_per_week"
+    ]
+    plan = routed(problem, warm_start=Plan(visits=both))
+    assert plan.solver.statistics["warm_start_used"] == "1 of 2"
+    assert [visit.need for visit in plan.visits] == ["pm-visit"]
+
+
+def test_an_outing_walks_no_further_than_its_limit() -> None:
+    """Two elders 1 km from home on opposite sides: an outing to both walks 4 km, more than the
+    2.5 km the volunteer walks in one outing; one window makes one of them, a morning and an
+    afternoon make both, one an outing, each leg within the 1 km trip limit."""
+    recipients = [
+        elder("west", -1000, 0, windows=MORNING_AND_AFTERNOON),
+        elder("east", 1000, 0, priority=2, windows=MORNING_AND_AFTERNOON),
+    ]
+    limits = {"max_outing_distance_m": 2500, "max_trip_distance_m": 1000}
+    one_window = week(
+        recipients, [person("v", availability=[window("mon", "09:00", "17:00")], **limits)]
+    )
+    assert [visit.need for visit in routed(one_window).visits] == ["east-visit"]
+    two_outings = week(recipients, [person("v", availability=MORNING_AND_AFTERNOON, **limits)])
+    plan = routed(two_outings)
+    assert sorted(visit.need for visit in plan.visits) == ["east-visit", "west-visit"]
+    outings = outing_stops(two_outings, plan, TravelModel(two_outings))
+    assert [len(stops) for *_, stops in outings] == [1, 1]
+
+
+@pytest.mark.parametrize("limit", [{"max_visits_per_day": 1}, {"capacity": 3}])
+def test_a_days_cap_holds_over_all_its_outings(limit: dict[str, int]) -> None:
+    """One visit in the morning outing, one in the afternoon; one visit a day (or a capacity of
+    3 against loads of 2) keeps only the more important, though each outing alone has room."""
+    problem = week(
+        [
+            elder("am", 100, 0, load=2, windows=[window("mon", "09:00", "11:00")]),
+            elder("pm", 100, 0, load=2, priority=2, windows=[window("mon", "15:00", "17:00")]),
+        ],
+        [person("v", availability=MORNING_AND_AFTERNOON, **limit)],
+    )
+    plan = routed(problem)
+    assert [visit.need for visit in plan.visits] == ["pm-visit"]
+    assert [item.need for item in plan.unassigned] == ["am-visit"]
+
+
+def test_linked_visits_need_two_volunteers_even_across_outings() -> None:
+    """Nursing in the morning and lifting help at least four hours later, in the afternoon:
+    one volunteer's two outings could hold both, but linked visits need different volunteers,
+    so vic alone plans neither and with wes the two share them."""
+
+    def linked_week(names: tuple[str, ...]) -> Problem:
+        data = linked("sequential", min_gap_min=240).model_dump(mode="json", exclude_none=True)
+        afternoon = [{"day": "mon", "start": "14:00", "end": "17:00"}]
+        data["recipients"][0]["needs"][1]["windows"] = afternoon
+        data["volunteers"] = [person(name, availability=MORNING_AND_AFTERNOON) for name in names]
+        return Problem.model_validate(data)
+
+    assert routed(linked_week(("vic",))).visits == []
+    plan = routed(linked_week(("vic", "wes")))
+    nurse, help_ = (
+        next(v for v in plan.visits if v.need == need) for need in ("ann-nurse", "ann-help")
+    )
+    assert help_.start - nurse.start >= 240
+    assert nurse.volunteers != help_.volunteers
+
+
+def test_coverage_meeting_the_bound_stops_the_search_early() -> None:
+    """Three visits anyone can make: once a solution plans them all (the bound), the search
+    polishes for half a second and stops, long before its 60-second limit; the plan says so and
+    keeps FEASIBLE (not TIME_LIMIT)."""
+    problem = week(
+        [elder("a", 0, 1000), elder("b", 1000, 1000), elder("c", 1000, 0)], [person("v")]
+    )
+    plan = checked(problem, solve_routing(problem, time_limit_s=60))
+    assert len(plan.visits) == 3
+    assert plan.solver.statistics["stopped_by"] == "coverage met the bound"
+    assert plan.solver.status == "FEASIBLE"
+    assert plan.solver.wall_time_s < 20
+
+
+def test_time_limit_status_when_the_bound_is_out_of_reach() -> None:
+    """The blocking instance cannot reach its bound (5 of 5.5): the search runs to its limit
+    and the status says the time limit stopped it; statistics say what happened, parameters
+    what was asked."""
+    problem = blocking_week()
+    plan = checked(problem, solve(problem, solver="routing", time_limit_s=1))
+    assert plan.solver.status == "TIME_LIMIT"
+    assert plan.solver.statistics["stopped_by"] == "time limit"
+    assert plan.solver.parameters == RoutingParameters().model_dump(mode="json")
+    assert {"search_status", "first_solutions", "timing_status"} <= set(plan.solver.statistics)
+    assert not set(plan.solver.statistics) & set(plan.solver.parameters)
 
 
 MANKOWSKA = default_data_folder() / "hhcrsp-mankowska"

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 from matcher.messages import message
 from matcher.models import WEEKDAYS, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.rules.days import open_days
-from matcher.rules.facts import NeedFacts, reachable_starts, shared_starts
+from matcher.rules.facts import NeedFacts, shared_starts, starts_within_reach
+from matcher.rules.intervals import Interval
 from matcher.rules.occurrences import missing_occurrences
-from matcher.rules.outings import outings_by_day
+from matcher.rules.outings import alone_reach, outings_by_day
 from matcher.rules.plan_index import PlanIndex
 from matcher.rules.qualification import qualification_failures, skills_nobody_has
 from matcher.rules.volunteer_week import can_carry
@@ -77,6 +78,7 @@ class Diagnoser:
         for link in problem.dependencies:
             self.partners.setdefault(link.first, []).append(link.second)
             self.partners.setdefault(link.second, []).append(link.first)
+        self._shared: dict[tuple[str, int, tuple[int, tuple[Interval, ...]]], bool] = {}
 
     def open_days(self, need_id: str, index: PlanIndex) -> list[int]:
         """Days a further occurrence of the need may use: allowed by its windows, the gap from
@@ -100,21 +102,44 @@ class Diagnoser:
         )
         sharing: dict[str, tuple[int, ...]] = {}
         reaching: dict[str, tuple[int, ...]] = {}
+        starts = {day: (facts.duration, tuple(facts.starts(day))) for day in days}
         for volunteer_id in qualified:
             volunteer = self.problem.volunteer_by_id[volunteer_id]
             outings = self.outings[volunteer_id]
-            shared = tuple(day for day in days if shared_starts(facts, day, outings.get(day, [])))
+            shared = tuple(
+                day
+                for day in days
+                if day in outings and self._shares(facts, volunteer_id, day, starts[day])
+            )
             if not shared:
                 continue
             sharing[volunteer_id] = shared
+            reach = alone_reach(self.travel, volunteer, facts.place)
             reached = tuple(
                 day
                 for day in shared
-                if reachable_starts(self.travel, facts, volunteer, day, outings.get(day, []))
+                if starts_within_reach(facts, day, outings.get(day, []), reach)
             )
             if reached:
                 reaching[volunteer_id] = reached
         return Stages(qualified, sharing, reaching)
+
+    def _shares(
+        self,
+        facts: NeedFacts,
+        volunteer_id: str,
+        day: int,
+        starts: tuple[int, tuple[Interval, ...]],
+    ) -> bool:
+        """Whether one of the volunteer's outings that day shares a start with the need
+        (`shared_starts`), remembered per volunteer, day, duration and starts: many needs ask
+        the same."""
+        key = (volunteer_id, day, starts)
+        found = self._shared.get(key)
+        if found is None:
+            found = bool(shared_starts(facts, day, self.outings[volunteer_id][day]))
+            self._shared[key] = found
+        return found
 
     def diagnose(self, need_id: str, days: Sequence[int], *, stopped: bool = False) -> Diagnosis:
         """Why an occurrence that may use `days` is not planned."""

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from matcher.models import Need, Problem, Recipient, Service, Volunteer
 from matcher.rules.intervals import Intervals, ceil_minutes, intersect, start_set
 from matcher.rules.outings import alone_reach
-from matcher.rules.qualification import qualified_volunteers
-from matcher.rules.windows import lateness_min, stretched_windows_by_day, windows_by_day
+from matcher.rules.qualification import qualification_key, qualified_volunteers
+from matcher.rules.windows import lateness_min, stretch_windows, windows_by_day
 
 if TYPE_CHECKING:
     from matcher.travel import TravelModel
@@ -31,6 +31,10 @@ class NeedFacts:
     late_windows_by_day: dict[int, Intervals] = field(default_factory=dict)
     """The windows stretched by the lateness a soft window allows (the visit may end that much
     later); the same as `windows_by_day` for a hard window."""
+    _starts_by_day: dict[int, Intervals] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """`starts(day)` worked out once per day (the windows never change)."""
 
     def lateness(self, day: int, start: int) -> float:
         """Minutes late for a visit starting then: the least over the windows already open."""
@@ -38,12 +42,23 @@ class NeedFacts:
 
     def starts(self, day: int) -> Intervals:
         """Start minutes on `day` at which a visit fits the need's (stretched) windows."""
-        return start_set(self.late_windows_by_day.get(day, []), self.duration)
+        found = self._starts_by_day.get(day)
+        if found is None:
+            found = start_set(self.late_windows_by_day.get(day, []), self.duration)
+            self._starts_by_day[day] = found
+        return found
 
 
-def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: Need) -> NeedFacts:
-    """The facts of one need."""
+def facts_of(
+    problem: Problem,
+    travel: TravelModel,
+    recipient: Recipient,
+    need: Need,
+    qualified: list[str] | None = None,
+) -> NeedFacts:
+    """The facts of one need (`qualified`: its qualified volunteers, when already known)."""
     service = problem.service_by_id[need.service]
+    windows = windows_by_day(problem, need)
     return NeedFacts(
         need=need,
         recipient=recipient,
@@ -51,19 +66,27 @@ def facts_of(problem: Problem, travel: TravelModel, recipient: Recipient, need: 
         duration=problem.duration_of(need),
         priority=problem.priority_of(need),
         place=travel.recipient_place[recipient.id],
-        windows_by_day=windows_by_day(problem, need),
-        late_windows_by_day=stretched_windows_by_day(problem, need),
-        qualified=qualified_volunteers(problem, service, recipient),
+        windows_by_day=windows,
+        late_windows_by_day=stretch_windows(windows, need, problem.day_length_min),
+        qualified=list(qualified)
+        if qualified is not None
+        else qualified_volunteers(problem, service, recipient),
     )
 
 
 def need_facts(problem: Problem, travel: TravelModel) -> dict[str, NeedFacts]:
-    """Facts for every need, with the volunteers qualified for it."""
-    return {
-        need.id: facts_of(problem, travel, recipient, need)
-        for recipient in problem.recipients
-        for need in recipient.needs
-    }
+    """Facts for every need, with the volunteers qualified for it (worked out once for each
+    `qualification_key`)."""
+    qualified: dict[tuple[str, str, frozenset[str]], list[str]] = {}
+    result: dict[str, NeedFacts] = {}
+    for recipient in problem.recipients:
+        for need in recipient.needs:
+            service = problem.service_by_id[need.service]
+            key = qualification_key(service, recipient)
+            if key not in qualified:
+                qualified[key] = qualified_volunteers(problem, service, recipient)
+            result[need.id] = facts_of(problem, travel, recipient, need, qualified[key])
+    return result
 
 
 def shared_starts(facts: NeedFacts, day: int, outings: Intervals) -> Intervals:
@@ -80,8 +103,15 @@ def reachable_starts(
     closes, every leg and the whole walk within their distance limits."""
     if not outings or day not in facts.late_windows_by_day:
         return []
-    reach = alone_reach(travel, volunteer, facts.place)
-    if reach is None:
+    return starts_within_reach(facts, day, outings, alone_reach(travel, volunteer, facts.place))
+
+
+def starts_within_reach(
+    facts: NeedFacts, day: int, outings: Intervals, reach: tuple[float, float] | None
+) -> Intervals:
+    """`reachable_starts` for a volunteer whose `alone_reach` of the need's place is `reach`
+    (worked out once for every day)."""
+    if not outings or reach is None or day not in facts.late_windows_by_day:
         return []
     out_min, back_min = reach
     fitting = start_set(outings, facts.duration, ceil_minutes(out_min), ceil_minutes(back_min))

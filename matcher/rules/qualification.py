@@ -54,6 +54,12 @@ def qualified_volunteers(problem: Problem, service: Service, recipient: Recipien
     ]
 
 
+def qualification_key(service: Service, recipient: Recipient) -> tuple[str, str, frozenset[str]]:
+    """What `qualification_failures` reads of the service and the recipient: two needs with the
+    same key have the same qualified volunteers. Keep it in step with the rules above."""
+    return service.id, recipient.kind, frozenset(recipient.excluded_volunteers)
+
+
 def skills_nobody_has(problem: Problem, service: Service) -> list[str]:
     """The service's required skills that no volunteer of the problem has, sorted."""
     known = {skill for volunteer in problem.volunteers for skill in volunteer.skills}

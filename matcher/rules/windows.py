@@ -30,10 +30,17 @@ def windows_by_day(problem: Problem, need: Need) -> dict[int, Intervals]:
 def stretched_windows_by_day(problem: Problem, need: Need) -> dict[int, Intervals]:
     """The allowed windows stretched by the lateness a soft window allows, capped by the day;
     the same as `windows_by_day` for a hard window."""
-    stretch = lateness_allowance_min(need, problem.day_length_min)
+    return stretch_windows(windows_by_day(problem, need), need, problem.day_length_min)
+
+
+def stretch_windows(
+    windows: dict[int, Intervals], need: Need, day_length_min: int
+) -> dict[int, Intervals]:
+    """`stretched_windows_by_day` from the need's allowed windows already worked out."""
+    stretch = lateness_allowance_min(need, day_length_min)
     return {
-        day: sorted({(start, min(problem.day_length_min, end + stretch)) for start, end in spans})
-        for day, spans in windows_by_day(problem, need).items()
+        day: sorted({(start, min(day_length_min, end + stretch)) for start, end in spans})
+        for day, spans in windows.items()
     }
 
 

@@ -1,11 +1,19 @@
 """A fast upper bound on priority-weighted coverage, for weeks too large to prove optimal.
 
 A linear relaxation of the weekly problem, solved with HiGHS (through SciPy): each need spreads
-at most its visits a week over its allowed days (respecting the minimum gap), each visit takes
-team-size shares of volunteers who are qualified and free long enough that day, and no volunteer
-gives more minutes than their windows, their weekly cap and their visits a day allow, nor carries
-more than their capacity. Travel and the order of visits are relaxed away, so any plan's weighted
-coverage is at most this bound.
+at most its visits a week over its allowed days (no two days too close, `matcher.rules.days`),
+each visit takes team-size shares of volunteers who are qualified and whose outings meet the
+visit's windows that day (`matcher.rules.shared_starts`), and no volunteer gives more minutes than
+their outings last, their weekly cap and their visits a day allow, nor carries more than their
+capacity. Travel, the order of visits and which outing holds which visit are relaxed away (a
+visit lies inside one outing, so the minutes of a day's visits never exceed the outings'), so any
+plan's weighted coverage is at most this bound.
+
+Mandatory first: solvers plan as many mandatory occurrences as they can before any optional
+one. Given `mandatory_at_least`, the relaxation also asks for at least that many occurrences of
+mandatory needs, so it bounds the coverage of every plan with at least that many: valid for a
+solver's plan when the count is what the solver planned (or fewer), and much tighter when a
+mandatory visit has to displace a more important optional one.
 """
 
 from __future__ import annotations
@@ -20,15 +28,16 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from matcher.models import Problem, Volunteer
-from matcher.solvers.candidates import (
-    NeedFacts,
-    availability_by_day,
-    intersect,
-    need_facts,
-    normalise,
-    start_set,
-)
+from matcher.rules import NeedFacts, need_facts, normalise, outings_by_day, shared_starts, too_close
+from matcher.solvers.base import bound_and_gap
 from matcher.travel import TravelModel
+
+__all__ = [
+    "BackgroundBound",
+    "bound_and_gap",
+    "coverage_upper_bound",
+    "requested_coverage",
+]
 
 
 class _Rows:
@@ -54,8 +63,9 @@ class _Rows:
         )
 
 
-def _measure(intervals: list[tuple[int, int]]) -> float:
-    return float(sum(high - low for low, high in intervals))
+def _minutes(spans: list[tuple[int, int]]) -> float:
+    """How many minutes these (disjoint) outings or windows last."""
+    return float(sum(high - low for low, high in spans))
 
 
 POOL_ABOVE_SHARES = 60_000
@@ -80,8 +90,7 @@ def _group_key(volunteer: Volunteer) -> str:
 def _share_count(problem: Problem, facts: dict[str, NeedFacts]) -> int:
     """Roughly how many (need, day, volunteer) shares the exact relaxation would have."""
     days_by_volunteer = {
-        volunteer.id: {window.day_index for window in volunteer.availability}
-        for volunteer in problem.volunteers
+        volunteer.id: set(outings_by_day(volunteer)) for volunteer in problem.volunteers
     }
     return sum(
         sum(1 for day in need.late_windows_by_day if day in days_by_volunteer[volunteer_id])
@@ -102,13 +111,19 @@ def coverage_upper_bound(
     *,
     aggregate: bool | None = None,
     time_limit_s: float | None = None,
+    mandatory_at_least: int = 0,
 ) -> float:
     """An upper bound on the sum of priorities of the visits any plan can make.
 
-    `aggregate` pools volunteers with the same qualifications; None decides by size (pooled
-    first on large weeks, then exact if it can be afforded, keeping the lower). If HiGHS does not
-    finish within `time_limit_s`, the bound falls back to the plain count of what each need could
-    at most receive (valid, much looser).
+    Parameters:
+        facts: the needs' facts (computed when None).
+        aggregate: pool volunteers with the same qualifications; None decides by size (pooled
+            first on large weeks, then exact if it can be afforded, keeping the lower).
+        time_limit_s: for HiGHS; if it does not finish, the bound falls back to the plain count
+            of what each need could at most receive (valid, much looser).
+        mandatory_at_least: bound only the plans with at least this many occurrences of
+            mandatory needs (0: every plan). If no plan of the relaxation has that many, the
+            plain count is returned.
     """
     if aggregate is None:
         clock = time.perf_counter()
@@ -116,30 +131,42 @@ def coverage_upper_bound(
         shares = _share_count(problem, facts)
         if shares <= POOL_ABOVE_SHARES:
             return coverage_upper_bound(
-                problem, travel, facts, aggregate=False, time_limit_s=time_limit_s
+                problem,
+                travel,
+                facts,
+                aggregate=False,
+                time_limit_s=time_limit_s,
+                mandatory_at_least=mandatory_at_least,
             )
         pooled = coverage_upper_bound(
-            problem, travel, facts, aggregate=True, time_limit_s=time_limit_s
+            problem,
+            travel,
+            facts,
+            aggregate=True,
+            time_limit_s=time_limit_s,
+            mandatory_at_least=mandatory_at_least,
         )
         left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - clock)
         if shares > EXACT_UP_TO_SHARES or (left is not None and left < 1.0):
             return pooled
-        exact = coverage_upper_bound(problem, travel, facts, aggregate=False, time_limit_s=left)
+        exact = coverage_upper_bound(
+            problem,
+            travel,
+            facts,
+            aggregate=False,
+            time_limit_s=left,
+            mandatory_at_least=mandatory_at_least,
+        )
         return min(pooled, exact)
     facts = facts if facts is not None else need_facts(problem, travel)
-    availability = {
-        volunteer.id: availability_by_day(volunteer) for volunteer in problem.volunteers
-    }
+    outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
     eligible: dict[tuple[str, int], list[str]] = {}
     for need_id, need in sorted(facts.items()):
-        for day, windows in sorted(need.late_windows_by_day.items()):
-            need_starts = start_set(windows, need.duration)
+        for day in sorted(need.late_windows_by_day):
             eligible[(need_id, day)] = [
                 volunteer_id
                 for volunteer_id in need.qualified
-                if intersect(
-                    need_starts, start_set(availability[volunteer_id].get(day, []), need.duration)
-                )
+                if shared_starts(need, day, outings[volunteer_id].get(day, []))
             ]
     group_of = {
         volunteer.id: (_group_key(volunteer) if aggregate else volunteer.id)
@@ -155,6 +182,7 @@ def coverage_upper_bound(
     equal = _Rows()
     day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts]]] = defaultdict(list)
     recipient_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    mandatory_columns: list[int] = []
     trivial = 0.0
 
     def new_column(priority: float, limit: float = 1.0) -> int:
@@ -189,13 +217,15 @@ def coverage_upper_bound(
         upper.add([(column, 1.0) for column in day_columns.values()], need.need.visits_per_week)
         for day, column in day_columns.items():
             for other_day, other in day_columns.items():
-                if day < other_day < day + need.need.min_gap_days:
+                if day < other_day and too_close(day, other_day, need.need.min_gap_days):
                     upper.add([(column, 1.0), (other, 1.0)], 1.0)
+        if need.need.mandatory:
+            mandatory_columns.extend(day_columns.values())
 
     week_terms: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for (group, day), terms in day_terms.items():
         people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
-        free = sum(_measure(availability[person.id].get(day, [])) for person in people)
+        free = sum(_minutes(outings[person.id].get(day, [])) for person in people)
         upper.add([(share, float(need.duration)) for share, need in terms], free)
         visits_cap = _total([person.max_visits_per_day for person in people])
         if visits_cap is not None:
@@ -224,8 +254,13 @@ def coverage_upper_bound(
             link.first in {need.id for need in home.needs} for link in problem.dependencies
         )
         if not linked:
-            upper.add(visits, _measure(windows))
+            upper.add(visits, _minutes(windows))
 
+    if mandatory_at_least > 0:
+        if len(mandatory_columns) < mandatory_at_least:
+            return trivial
+        # A hair below the count, so that HiGHS' feasibility tolerance never rejects it.
+        upper.add([(column, -1.0) for column in mandatory_columns], 1e-6 - mandatory_at_least)
     columns = len(priorities)
     if columns == 0:
         return 0.0
@@ -250,19 +285,13 @@ def requested_coverage(facts: dict[str, NeedFacts]) -> float:
     return sum(need.priority * need.need.visits_per_week for need in facts.values())
 
 
-def bound_and_gap(bound: float | None, value: float) -> tuple[float | None, float | None]:
-    """The bound lifted to at least the plan's own coverage, and the relative gap to it."""
-    if bound is None:
-        return None, None
-    bound = max(bound, value)
-    return bound, 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
-
-
 class BackgroundBound:
     """`coverage_upper_bound` computed in a second thread beside a search.
 
     A solver polls `ready()` while it searches and calls `collect()` at the end, which waits
     for the bound only until the solver's own deadline, so the bound never makes it late.
+    `mandatory_at_least`: as in `coverage_upper_bound` (the mandatory occurrences the search
+    starts from and never gives up).
     """
 
     def __init__(
@@ -272,10 +301,16 @@ class BackgroundBound:
         facts: dict[str, NeedFacts],
         *,
         time_limit_s: float,
+        mandatory_at_least: int = 0,
     ) -> None:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-bound")
         self._pending: Future[float] = executor.submit(
-            coverage_upper_bound, problem, travel, facts, time_limit_s=time_limit_s
+            coverage_upper_bound,
+            problem,
+            travel,
+            facts,
+            time_limit_s=time_limit_s,
+            mandatory_at_least=mandatory_at_least,
         )
         executor.shutdown(wait=False)
 

@@ -1,39 +1,57 @@
 """Large-neighbourhood search for community-sized weeks.
 
 Start from the greedy plan. Repeatedly free part of the plan — one day, a cluster of buildings, a
-skill group, or the volunteers around the uncovered high-priority needs — and re-optimise that
-part with CP-SAT while everything else stays as it is. Keep the best plan, stop at the time limit
-(or after a number of iterations, which makes runs repeatable), and record progress: the best
-weighted coverage and the bound over time. The bound comes from the linear relaxation in
-`matcher.solvers.bounds`.
+skill group, or the volunteers around the uncovered needs (mandatory ones first, then by
+priority) — and re-optimise that part with CP-SAT while everything else stays as it is. Keep the
+best plan and record progress: the best weighted coverage and the bound over time. The bound is
+the linear relaxation of `matcher.solvers.bounds`, computed in a second thread.
+
+Mandatory first: a neighbourhood never plans fewer mandatory occurrences than the plan it starts
+from, and where a mandatory occurrence is missing and the neighbourhood could plan it, it first
+plans as many as it can (a lexicographic step) before the rest of the objective. Plans compare
+by mandatory occurrences, then by the policy objective. The bound knows it: it bounds the plans
+with at least the warm start's mandatory occurrences, which every plan of the search keeps.
+
+Stopping: at the time limit (status TIME_LIMIT), after `iterations` (which makes runs
+repeatable), after `stale_iterations` in a row without improvement, or once coverage meets its
+bound (`matcher.solvers.base.meets_bound`): from then on the search only polishes the rest of
+the objective (continuity, travel, lateness) and stops after
+STALE_ITERATIONS_AFTER_FULL_COVERAGE iterations without improvement or `polish_time_s` seconds,
+whichever comes first.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.models import WEEKDAYS, Plan, Problem, SolverInfo, Visit
-from matcher.solvers.bounds import BackgroundBound, bound_and_gap
-from matcher.solvers.candidates import NeedFacts, availability_by_day, need_facts
+from matcher.checker import check_plan
+from matcher.models import WEEKDAYS, Plan, Problem, Visit
+from matcher.rules import NeedFacts, need_facts, outings_by_day, planned_counts
+from matcher.rules.mandatory import mandatory_planned, mandatory_requested
+from matcher.rules.pinned import pinned_keys, pinned_visits
+from matcher.solvers.base import assemble_plan, meets_bound, weighted_coverage
+from matcher.solvers.bounds import BackgroundBound
 from matcher.solvers.cpsat import (
+    WeekModel,
     build_week_model,
     extract_visits,
+    hint_from_solution,
     hint_from_visits,
-    unplanned_occurrences,
-    weighted_coverage,
 )
+from matcher.solvers.cpsat.lateness import LatenessCache
 from matcher.solvers.objective import objective_breakdown
 from matcher.travel import TravelModel
 
 STALE_ITERATIONS_AFTER_FULL_COVERAGE = 12
 """Once coverage meets its bound, the search goes on improving the rest of the objective
-(continuity, travel, lateness) and stops early only after this many iterations without
-improvement: about three rounds of the neighbourhood kinds."""
+(continuity, travel, lateness) and stops after this many iterations without improvement (about
+three rounds of the neighbourhood kinds), or after `polish_time_s`, whichever comes first."""
 
 NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
 
@@ -50,7 +68,9 @@ class LnsParameters(BaseModel):
         default=10, ge=1, description="volunteer-days freed in one iteration"
     )
     iteration_time_limit_s: float = Field(default=2.0, gt=0)
-    default_time_limit_s: float = Field(default=60.0, gt=0)
+    default_time_limit_s: float = Field(
+        default=60.0, gt=0, description="the time limit when the caller gives none"
+    )
     workers: int = Field(default=1, ge=1, le=64)
     prune_by_reach: bool = Field(
         default=True, description="offer visits only to volunteers who can reach them alone"
@@ -60,6 +80,19 @@ class LnsParameters(BaseModel):
     )
     compute_bound: bool = Field(
         default=True, description="compute the coverage relaxation bound (in a second thread)"
+    )
+    polish_time_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="once coverage meets its bound, at most this long polishing the rest of the "
+        "objective (not applied with an `iterations` budget, to keep such runs repeatable)",
+    )
+    stale_iterations: int | None = Field(
+        default=1000,
+        ge=1,
+        description="stop after this many iterations in a row without improvement, bound met or "
+        "not (on a small week the neighbourhoods have then covered it many times over); None: "
+        "search on until the limit",
     )
 
 
@@ -83,7 +116,6 @@ class _Neighbourhoods:
         size: int,
         candidates_per_pair: int = 12,
     ) -> None:
-        self.candidates_per_pair = candidates_per_pair
         self.problem, self.travel, self.facts, self.rng, self.size = (
             problem,
             travel,
@@ -91,8 +123,9 @@ class _Neighbourhoods:
             rng,
             size,
         )
+        self.candidates_per_pair = candidates_per_pair
         self.available_days = {
-            volunteer.id: sorted(availability_by_day(volunteer)) for volunteer in problem.volunteers
+            volunteer.id: sorted(outings_by_day(volunteer)) for volunteer in problem.volunteers
         }
         self.all_pairs = sorted(
             (volunteer_id, day)
@@ -114,19 +147,23 @@ class _Neighbourhoods:
             if day in self.available_days.get(volunteer_id, [])
         ]
 
-    def needs_for_pairs(
-        self, free_pairs: set[tuple[str, int]], visits: list[Visit]
-    ) -> dict[tuple[str, int], set[str]]:
-        """For each freed volunteer-day, the unplanned needs it may take on: the highest
-        priority first, then the nearest to the volunteer's start."""
-        planned: dict[str, int] = defaultdict(int)
-        for visit in visits:
-            planned[visit.need] += 1
+    def _open_needs(self, visits: list[Visit]) -> list[NeedFacts]:
+        """Needs with occurrences left out, mandatory ones first, then by priority."""
+        planned = planned_counts(visits)
         open_needs = [
             need
             for need_id, need in sorted(self.facts.items())
-            if planned[need_id] < need.need.visits_per_week
+            if planned.get(need_id, 0) < need.need.visits_per_week and need.qualified
         ]
+        open_needs.sort(key=lambda need: (not need.need.mandatory, -need.priority))
+        return open_needs
+
+    def needs_for_pairs(
+        self, free_pairs: set[tuple[str, int]], visits: list[Visit]
+    ) -> dict[tuple[str, int], set[str]]:
+        """For each freed volunteer-day, the unplanned needs it may take on: mandatory ones
+        first, then the highest priority, then the nearest to the volunteer's start."""
+        open_needs = self._open_needs(visits)
         result: dict[tuple[str, int], set[str]] = {}
         for volunteer_id, day in free_pairs:
             start = self.travel.start_place[volunteer_id]
@@ -135,23 +172,21 @@ class _Neighbourhoods:
                 for need in open_needs
                 if day in need.late_windows_by_day and volunteer_id in need.qualified
             ]
-            fitting.sort(key=lambda need: (-need.priority, self.travel.distance(start, need.place)))
+            fitting.sort(
+                key=lambda need: (
+                    not need.need.mandatory,
+                    -need.priority,
+                    self.travel.distance(start, need.place),
+                )
+            )
             result[(volunteer_id, day)] = {
                 need.need.id for need in fitting[: self.candidates_per_pair]
             }
         return result
 
     def choose(self, kind: str, visits: list[Visit]) -> set[tuple[str, int]]:
-        planned: dict[str, int] = defaultdict(int)
-        for visit in visits:
-            planned[visit.need] += 1
-        uncovered = [
-            need
-            for need_id, need in sorted(self.facts.items())
-            if planned[need_id] < need.need.visits_per_week and need.qualified
-        ]
+        uncovered = self._open_needs(visits)
         if kind == "uncovered" and uncovered:
-            uncovered.sort(key=lambda need: -need.priority)
             top = uncovered[: max(1, len(uncovered) // 4)]
             chosen = self.rng.sample(top, min(3, len(top)))
             return self._limit([pair for need in chosen for pair in self._pairs_for_need(need)])
@@ -172,34 +207,97 @@ class _Neighbourhoods:
         return self._limit([pair for need in group for pair in self._pairs_for_need(need)])
 
 
-def solve_lns(
-    problem: Problem,
-    travel: TravelModel | None = None,
-    *,
-    seed: int = 0,
-    time_limit_s: float | None = None,
-    parameters: LnsParameters | None = None,
-    warm_start: Plan | None = None,
-) -> Plan:
-    """Improve a greedy plan by re-optimising neighbourhoods with CP-SAT until the limit."""
-    from matcher.solvers.greedy import solve_greedy
-    from matcher.solvers.routes import build_routes
+@dataclass
+class LnsOutcome:
+    """What the search found: the visits, how it ended, the bound, the statistics."""
 
+    visits: list[Visit]
+    status: str
+    bound: float | None
+    wall_time_s: float
+    facts: dict[str, NeedFacts]
+    statistics: dict[str, Any] = field(default_factory=dict)
+
+
+def _solve_neighbourhood(
+    week: WeekModel,
+    *,
+    seed: int,
+    time_limit_s: float,
+    workers: int,
+    mandatory_floor: int,
+    mandatory_missing: set[str],
+) -> cp_model.CpSolver | None:
+    """Re-optimise one neighbourhood: never fewer mandatory occurrences than `mandatory_floor`;
+    when it offers a need with a mandatory occurrence missing, first as many as it can."""
+
+    def solver_for(budget_s: float, offset: int) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.05, budget_s)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed + offset
+        return solver
+
+    model = week.model
+    floor = mandatory_floor - week.fixed_mandatory
+    if floor > 0:
+        model.add(week.mandatory >= floor)
+    budget = time_limit_s
+    if any(
+        option.mandatory and option.need in mandatory_missing for option in week.options.values()
+    ):
+        model.maximize(week.mandatory)
+        first = solver_for(budget / 2, 0)
+        if first.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = round(first.objective_value)
+            if found > floor:
+                model.add(week.mandatory >= found)
+            hint_from_solution(week, first)
+        budget /= 2
+    model.maximize(week.objective)
+    solver = solver_for(budget, 1)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return solver
+
+
+def search_lns(
+    problem: Problem,
+    travel: TravelModel,
+    *,
+    seed: int,
+    time_limit_s: float | None,
+    parameters: LnsParameters,
+    warm_start: Plan | None,
+) -> LnsOutcome:
+    """Run the search within the time limit (`solve_lns` describes the parameters)."""
     clock = time.perf_counter()
-    parameters = parameters or LnsParameters()
-    travel = travel or TravelModel(problem)
     limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
     deadline = clock + limit
     finish_reserve = max(0.5, 0.12 * limit)
     """Time kept back for the last model, the routes, the reasons and the checker."""
     facts = need_facts(problem, travel)
+    needs = {need_id: need.need for need_id, need in facts.items()}
     if warm_start is None:
+        from matcher.solvers.greedy import solve_greedy
+
         warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
-    best = list(warm_start.visits)
-    best_score = plan_score(problem, travel, facts, best)
+    warm_start_note = "kept"
+    if check_plan(problem, warm_start, travel).ok:
+        best = list(warm_start.visits)
+    else:
+        best = pinned_visits(problem, facts)
+        warm_start_note = "broke a rule: the search started from the pinned visits"
+    best_rank = (mandatory_planned(needs, best), plan_score(problem, travel, facts, best))
     bound: float | None = None
     pending_bound = (
-        BackgroundBound(problem, travel, facts, time_limit_s=max(5.0, 0.6 * limit))
+        BackgroundBound(
+            problem,
+            travel,
+            facts,
+            time_limit_s=max(5.0, 0.6 * limit),
+            mandatory_at_least=best_rank[0],
+        )
         if parameters.compute_bound
         else None
     )
@@ -212,45 +310,74 @@ def solve_lns(
         parameters.pairs_per_neighbourhood,
         parameters.candidates_per_pair,
     )
+
+    def elapsed() -> float:
+        return round(time.perf_counter() - clock, 3)
+
     progress: list[dict[str, float | str | None]] = [
         {
-            "time_s": round(time.perf_counter() - clock, 3),
+            "time_s": elapsed(),
             "weighted_coverage": weighted_coverage(facts, best),
             "bound": bound,
             "neighbourhood": "greedy",
         }
     ]
-    pinned_keys = {(pin.need, pin.day, pin.start) for pin in problem.pinned}
+    pinned = pinned_keys(problem)
+    lateness_cache: LatenessCache = {}
+    outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
     iteration = improved = last_improvement = 0
     last_build_s = 0.0
+    bound_met_at: float | None = None
+    polish_deadline = float("inf")
+    stop_reason = "time limit"
     while True:
         remaining = deadline - finish_reserve - time.perf_counter()
-        if remaining < max(0.2, last_build_s) or (
-            parameters.iterations is not None and iteration >= parameters.iterations
-        ):
+        if remaining < max(0.2, last_build_s):
+            break
+        if parameters.iterations is not None and iteration >= parameters.iterations:
+            stop_reason = "iterations"
             break
         if bound is None and pending_bound is not None:
             bound = pending_bound.ready()
-        if (
-            bound is not None
-            and weighted_coverage(facts, best) >= bound - 1e-9
-            and iteration - last_improvement >= STALE_ITERATIONS_AFTER_FULL_COVERAGE
+        if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
+            bound_met_at = time.perf_counter()
+            if parameters.iterations is None:
+                polish_deadline = bound_met_at + parameters.polish_time_s
+            progress.append(
+                {
+                    "time_s": elapsed(),
+                    "weighted_coverage": weighted_coverage(facts, best),
+                    "bound": bound,
+                    "neighbourhood": "bound met",
+                }
+            )
+        if bound_met_at is not None and (
+            iteration - last_improvement >= STALE_ITERATIONS_AFTER_FULL_COVERAGE
+            or time.perf_counter() >= polish_deadline
         ):
+            stop_reason = "bound met"
+            break
+        if (
+            parameters.stale_iterations is not None
+            and iteration - last_improvement >= parameters.stale_iterations
+        ):
+            stop_reason = "stale"
             break
         kind = NEIGHBOURHOODS[iteration % len(NEIGHBOURHOODS)]
         iteration += 1
         free_pairs = neighbourhoods.choose(kind, best)
         if not free_pairs:
             continue
-        fixed = [
-            visit
-            for visit in best
-            if (visit.need, visit.day, visit.start) in pinned_keys
+        stays = [
+            (visit.need, visit.day, visit.start) in pinned
             or not all(
                 (volunteer_id, WEEKDAYS.index(visit.day)) in free_pairs
                 for volunteer_id in visit.volunteers
             )
+            for visit in best
         ]
+        fixed = [visit for visit, stay in zip(best, stays, strict=True) if stay]
+        freed = [visit for visit, stay in zip(best, stays, strict=True) if not stay]
         build_started = time.perf_counter()
         week = build_week_model(
             problem,
@@ -260,33 +387,42 @@ def solve_lns(
             pair_needs=neighbourhoods.needs_for_pairs(free_pairs, best),
             free_pairs=free_pairs,
             prune_by_reach=parameters.prune_by_reach,
-            keep_possible=[visit for visit in best if visit not in fixed],
+            keep_possible=freed,
             include_fairness=False,
+            lateness_cache=lateness_cache,
+            outings=outings,
         )
-        hint_from_visits(week, best, travel)
+        hint_from_visits(week, best)
         last_build_s = time.perf_counter() - build_started
-        remaining = deadline - finish_reserve - time.perf_counter()
-        if remaining < 0.1:
-            break
-        week.model.maximize(week.objective)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(
-            0.05, min(parameters.iteration_time_limit_s, remaining - 0.1)
+        remaining = min(
+            deadline - finish_reserve - time.perf_counter(), polish_deadline - time.perf_counter()
         )
-        solver.parameters.num_workers = parameters.workers
-        solver.parameters.random_seed = seed + iteration
-        status = solver.solve(week.model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if remaining < 0.1 and bound_met_at is None:
+            break
+        planned = planned_counts(best)
+        solver = _solve_neighbourhood(
+            week,
+            seed=seed + iteration,
+            time_limit_s=min(parameters.iteration_time_limit_s, remaining - 0.05),
+            workers=parameters.workers,
+            mandatory_floor=best_rank[0],
+            mandatory_missing={
+                need_id
+                for need_id, need in needs.items()
+                if need.mandatory and planned.get(need_id, 0) < need.visits_per_week
+            },
+        )
+        if solver is None:
             continue
         candidate = extract_visits(problem, week, solver, facts)
-        score = plan_score(problem, travel, facts, candidate)
-        if score > best_score + 1e-6:
-            best, best_score = candidate, score
+        rank = (mandatory_planned(needs, candidate), plan_score(problem, travel, facts, candidate))
+        if rank[0] > best_rank[0] or (rank[0] == best_rank[0] and rank[1] > best_rank[1] + 1e-6):
+            best, best_rank = candidate, rank
             improved += 1
             last_improvement = iteration
             progress.append(
                 {
-                    "time_s": round(time.perf_counter() - clock, 3),
+                    "time_s": elapsed(),
                     "weighted_coverage": weighted_coverage(facts, best),
                     "bound": bound,
                     "neighbourhood": kind,
@@ -294,31 +430,81 @@ def solve_lns(
             )
     if bound is None and pending_bound is not None:
         bound = pending_bound.collect(deadline + 0.05 * limit, at_least_s=0.5)
-    value = weighted_coverage(facts, best)
-    bound, gap = bound_and_gap(bound, value)
-    return Plan(
-        problem_name=problem.name,
-        week_start=problem.week_start,
+    if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
+        bound_met_at = time.perf_counter()
+    return LnsOutcome(
         visits=best,
-        routes=build_routes(problem, travel, best),
-        unassigned=unplanned_occurrences(problem, travel, facts, best),
-        solver=SolverInfo(
-            solver="lns",
-            status="FEASIBLE",
-            objective=value,
-            bound=bound,
-            gap=gap,
-            wall_time_s=time.perf_counter() - clock,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            parameters={
-                **parameters.model_dump(),
-                "iterations_run": iteration,
-                "improvements": improved,
-                "progress": progress,
-            },
-        ),
-        warnings=problem.warnings(),
+        status="TIME_LIMIT" if stop_reason == "time limit" else "FEASIBLE",
+        bound=bound,
+        wall_time_s=time.perf_counter() - clock,
+        facts=facts,
+        statistics={
+            "iterations": iteration,
+            "improvements": improved,
+            "last_improvement_iteration": last_improvement,
+            "stop_reason": stop_reason,
+            "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
+            "warm_start": warm_start_note,
+            "mandatory_planned": best_rank[0],
+            "mandatory_requested": mandatory_requested(needs),
+            "progress": progress,
+            "effective_time_limit_s": limit,
+        },
+    )
+
+
+def solve_lns(
+    problem: Problem,
+    travel: TravelModel | None = None,
+    *,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    parameters: LnsParameters | None = None,
+    warm_start: Plan | None = None,
+    language: str | None = None,
+) -> Plan:
+    """Improve a greedy plan by re-optimising neighbourhoods with CP-SAT.
+
+    Parameters:
+        problem: the checked week.
+        travel: its travel matrices (built when None).
+        seed: chooses the neighbourhoods and seeds CP-SAT; with `parameters.iterations` the
+            same seed gives the same plan (unless the time limit comes first).
+        time_limit_s: seconds for the whole search; None: `parameters.default_time_limit_s`.
+        parameters: `LnsParameters` (iterations, neighbourhood size, time per iteration,
+            pruning, candidates per volunteer-day, the bound, polish time).
+        warm_start: the plan to start from (the greedy plan when None); one the checker
+            rejects is set aside and the search starts from the pinned visits.
+        language: of the unplanned visits' sentences (default: the policy's).
+
+    The plan's `solver.status` is TIME_LIMIT when the limit stopped the search, else FEASIBLE;
+    `solver.statistics` holds the iterations, improvements, why it stopped, when coverage met
+    its bound and the progress over time.
+    """
+    parameters = parameters or LnsParameters()
+    travel = travel or TravelModel(problem)
+    outcome = search_lns(
+        problem,
+        travel,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        parameters=parameters,
+        warm_start=warm_start,
+    )
+    return assemble_plan(
+        problem,
+        travel,
+        outcome.visits,
+        solver="lns",
+        status=outcome.status,
+        bound=outcome.bound,
+        wall_time_s=outcome.wall_time_s,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        parameters=parameters.model_dump(),
+        statistics=outcome.statistics,
+        facts=outcome.facts,
+        language=language,
     )
 
 
@@ -339,15 +525,13 @@ class LnsSolver:
         warm_start: Plan | None,
         language: str,
     ) -> Plan:
-        from matcher.solvers.base import reassemble
-
         assert isinstance(parameters, LnsParameters)
-        plan = solve_lns(
+        return solve_lns(
             problem,
             travel,
             seed=seed,
             time_limit_s=time_limit_s,
             parameters=parameters,
             warm_start=warm_start,
+            language=language,
         )
-        return reassemble(problem, travel, plan, parameters, language)

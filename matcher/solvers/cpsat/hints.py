@@ -1,0 +1,91 @@
+"""Between plans and the model: hint a plan to CP-SAT, hint one solution to the next phase, read
+the visits of a solution."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from matcher.models import WEEKDAYS, Problem, Visit
+from matcher.rules import NeedFacts, number_occurrences, outing_index
+from matcher.solvers.cpsat.model import Key, OutingKey, WeekModel
+
+
+def hint_from_visits(week: WeekModel, visits: list[Visit]) -> None:
+    """Hint CP-SAT with a whole existing plan, fixed visits included (e.g. the greedy plan):
+    presence, starts, teams, the outing of each visit, idle outings and the legs of each."""
+    planned = {(visit.need, WEEKDAYS.index(visit.day)): visit for visit in visits}
+    model = week.model
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    for key, option in week.options.items():
+        found = planned.get(key)
+        model.add_hint(option.present, found is not None)
+        model.add_hint(
+            option.start, found.start if found is not None else option.start.proto.domain[0]
+        )
+        for volunteer_id, assigned in option.assigned.items():
+            model.add_hint(assigned, found is not None and volunteer_id in found.volunteers)
+    sequences: dict[OutingKey, list[Key]] = defaultdict(list)
+    for visit in sorted(visits, key=lambda item: item.start):
+        day = WEEKDAYS.index(visit.day)
+        for volunteer_id in visit.volunteers:
+            index = outing_index(
+                week.outings.get(volunteer_id, {}).get(day, []), visit.start, visit.end
+            )
+            if index is not None:
+                sequences[(volunteer_id, day, index)].append((visit.need, day))
+    for (need_id, day, volunteer_id, index), inside in week.in_outing.items():
+        model.add_hint(inside, (need_id, day) in sequences.get((volunteer_id, day, index), []))
+    for outing, idle in week.idle.items():
+        model.add_hint(idle, not sequences.get(outing))
+    serving = {(visit.need, volunteer_id) for visit in visits for volunteer_id in visit.volunteers}
+    for helper, serves in week.serves.items():
+        model.add_hint(serves, helper in serving)
+    for outing, arcs in week.arcs.items():
+        sequence: list[Key | None] = [None, *sequences.get(outing, []), None]
+        used = set(itertools.pairwise(sequence)) if len(sequence) > 2 else set()
+        for origin, destination, literal in arcs:
+            model.add_hint(literal, (origin, destination) in used)
+
+
+def hint_from_solution(week: WeekModel, solver: cp_model.CpSolver) -> None:
+    """Hint every variable with its value in the solver's last solution (the next phase starts
+    from it)."""
+    values = list(solver.response_proto.solution)
+    model = week.model
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
+
+
+def extract_visits(
+    problem: Problem, week: WeekModel, solver: cp_model.CpSolver, facts: dict[str, NeedFacts]
+) -> list[Visit]:
+    """The solution's new visits and the fixed ones, numbered by day within each need."""
+    visits = list(week.fixed_visits)
+    for option in week.options.values():
+        if not solver.boolean_value(option.present):
+            continue
+        need = facts[option.need]
+        start = int(solver.value(option.start))
+        visits.append(
+            Visit(
+                need=option.need,
+                recipient=need.recipient.id,
+                service=need.service.id,
+                occurrence=1,
+                day=WEEKDAYS[option.day],
+                date=problem.date_of(WEEKDAYS[option.day]),
+                start=start,
+                end=start + option.duration,
+                volunteers=sorted(
+                    volunteer_id
+                    for volunteer_id, assigned in option.assigned.items()
+                    if solver.boolean_value(assigned)
+                ),
+            )
+        )
+    return number_occurrences(visits)

@@ -1,0 +1,45 @@
+"""Settings of the exact model."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CpSatParameters(BaseModel):
+    """Settings of the exact model. One worker and a fixed seed make runs repeatable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workers: int = Field(default=1, ge=1, le=64, description="CP-SAT search workers")
+    log_progress: bool = False
+    mandatory_time_share: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="share of the time left for phase 0 (as many mandatory visits as possible), "
+        "run only when the week has mandatory needs",
+    )
+    coverage_time_share: float = Field(
+        default=0.6, gt=0, lt=1, description="share of the time left for phase 1 (coverage)"
+    )
+    polish_time_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="once coverage meets its bound, at most this long for the rest of the "
+        "objective (phase 2); the whole time left when coverage is not proven",
+    )
+    warm_start: bool = Field(default=True, description="hint the greedy plan")
+    default_time_limit_s: float = Field(
+        default=30.0, gt=0, description="the time limit when the caller gives none"
+    )
+    linearization_level: int = Field(
+        default=2, ge=0, le=2, description="2 gives CP-SAT the LP relaxation it needs for bounds"
+    )
+    relaxation_bound: bool = Field(
+        default=True, description="also bound coverage by the linear relaxation; keep the lower"
+    )
+    prune_by_reach: bool = Field(
+        default=False,
+        description="only offer a visit to volunteers who could make it as an outing of its own "
+        "(smaller models; may lose chains of visits far from the start place)",
+    )

@@ -1,0 +1,377 @@
+"""The exact model solved lexicographically, mandatory visits first, with a bound on coverage.
+
+Phase 0 (only when the week has mandatory needs) plans as many occurrences of mandatory needs as
+it can and fixes that count: a mandatory occurrence is planned before any optional one takes its
+place, whatever the priorities (`matcher.rules.mandatory`). A lexicographic phase rather than a
+large weight on mandatory visits, because it keeps phase 1's bound a bound on weighted coverage
+itself (a weighted objective would only bound the mix) and keeps the coefficients small, which
+CP-SAT's linear relaxation needs to prove bounds. Phase 1 maximises priority-weighted coverage
+and proves a bound on it; it stops as soon as its coverage meets the linear relaxation's bound
+(`matcher.solvers.bounds`, which knows the mandatory count too). Phase 2 keeps that coverage
+and optimises the whole policy objective (continuity, travel, staff cost, fairness, lateness);
+once coverage is proven it has at most `polish_time_s`.
+
+The bound reported bounds the weighted coverage of every plan that plans at least as many
+mandatory occurrences as phase 0 found (and keeps the pinned visits): every plan this solver may
+return does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+from pydantic import BaseModel
+
+from matcher.checker import check_plan
+from matcher.models import Plan, Problem, Visit
+from matcher.rules import NeedFacts, need_facts
+from matcher.rules.mandatory import mandatory_planned, mandatory_requested
+from matcher.rules.pinned import pinned_visits
+from matcher.solvers.base import assemble_plan, meets_bound, weighted_coverage
+from matcher.solvers.bounds import coverage_upper_bound
+from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
+from matcher.solvers.cpsat.model import COVERAGE_SCALE, BuildTimeout, WeekModel, build_week_model
+from matcher.solvers.cpsat.parameters import CpSatParameters
+from matcher.travel import TravelModel
+
+FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+RELAXATION_TIME_SHARE = 0.2
+"""Share of the time left given to the linear relaxation (milliseconds on the weeks `cpsat`
+is meant for)."""
+FINISH_RESERVE_SHARE = 0.1
+"""Share of the time limit kept back, when building the model, for the bound and the plan."""
+
+
+def cp_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
+    """A CP-SAT solver with the parameters' workers, seed, logging and linearization."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    solver.parameters.num_workers = parameters.workers
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = parameters.log_progress
+    solver.parameters.linearization_level = parameters.linearization_level
+    return solver
+
+
+class _CoverageTarget(cp_model.CpSolverSolutionCallback):
+    """Stops phase 1 as soon as a solution's weighted coverage meets the relaxation's bound."""
+
+    def __init__(
+        self, week: WeekModel, facts: dict[str, NeedFacts], fixed: float, bound: float | None
+    ) -> None:
+        super().__init__()
+        self.week, self.facts, self.fixed, self.bound = week, facts, fixed, bound
+        self.met = False
+
+    def on_solution_callback(self) -> None:
+        if self.bound is None:
+            return
+        value = self.fixed + sum(
+            self.facts[option.need].priority
+            for option in self.week.options.values()
+            if self.boolean_value(option.present)
+        )
+        if meets_bound(value, self.bound):
+            self.met = True
+            self.stop_search()
+
+
+def _usable(problem: Problem, travel: TravelModel, plan: Plan | None) -> list[Visit] | None:
+    """The visits of a warm start that keeps every rule (the checker decides), else None."""
+    if plan is None or not check_plan(problem, plan, travel).ok:
+        return None
+    return list(plan.visits)
+
+
+def _lexicographically_better(
+    first: tuple[int, float], second: tuple[int, float], tolerance: float = 1e-9
+) -> bool:
+    """More mandatory occurrences, else (as many and) more weighted coverage."""
+    return first[0] > second[0] or (first[0] == second[0] and first[1] > second[1] + tolerance)
+
+
+@dataclass
+class CpSatOutcome:
+    """What the phases found: the visits, how the search ended, the bound, the statistics."""
+
+    visits: list[Visit]
+    status: str
+    bound: float | None
+    wall_time_s: float
+    facts: dict[str, NeedFacts]
+    statistics: dict[str, Any] = field(default_factory=dict)
+
+
+def _unbuilt(
+    problem: Problem,
+    travel: TravelModel,
+    facts: dict[str, NeedFacts],
+    warm_start: Plan | None,
+    pinned: list[Visit],
+    parameters: CpSatParameters,
+    clock: float,
+    limit: float,
+) -> CpSatOutcome:
+    """The week was too large to build within the limit: the warm start if it keeps every rule
+    (else the pinned visits) with the relaxation's bound, the time limit named as the reason."""
+    needs = {need_id: need.need for need_id, need in facts.items()}
+    usable = _usable(problem, travel, warm_start)
+    visits = usable if usable is not None else list(pinned)
+    mandatory = mandatory_planned(needs, visits)
+    relaxed = None
+    if parameters.relaxation_bound:
+        relaxed = coverage_upper_bound(
+            problem,
+            travel,
+            facts,
+            time_limit_s=max(0.1, clock + limit - time.perf_counter()),
+            mandatory_at_least=mandatory,
+        )
+    return CpSatOutcome(
+        visits=visits,
+        status="TIME_LIMIT",
+        bound=relaxed,
+        wall_time_s=time.perf_counter() - clock,
+        facts=facts,
+        statistics={
+            "phases": {},
+            "search": "the model could not be built within the time limit: warm start kept",
+            "mandatory_planned": mandatory,
+            "mandatory_requested": mandatory_requested(needs),
+            "bound_mandatory_at_least": mandatory,
+            "coverage_bound_cpsat": None,
+            "coverage_bound_relaxation": relaxed,
+            "bound_met_s": None,
+            "warm_start_kept": usable is not None,
+            "effective_time_limit_s": limit,
+        },
+    )
+
+
+def search_cpsat(
+    problem: Problem,
+    travel: TravelModel,
+    *,
+    seed: int,
+    time_limit_s: float | None,
+    parameters: CpSatParameters,
+    warm_start: Plan | None,
+) -> CpSatOutcome:
+    """Run the phases within the time limit (`solve_cpsat` describes the parameters)."""
+    clock = time.perf_counter()
+    limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
+    deadline = clock + limit
+
+    def left() -> float:
+        return max(0.0, deadline - time.perf_counter())
+
+    facts = need_facts(problem, travel)
+    needs = {need_id: need.need for need_id, need in facts.items()}
+    pinned = pinned_visits(problem, facts)
+    if warm_start is None and parameters.warm_start:
+        from matcher.solvers.greedy import solve_greedy
+
+        warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.1 * limit))
+    try:
+        week = build_week_model(
+            problem,
+            travel,
+            facts=facts,
+            fixed_visits=pinned,
+            prune_by_reach=parameters.prune_by_reach,
+            deadline=deadline - FINISH_RESERVE_SHARE * limit,
+        )
+    except BuildTimeout:
+        return _unbuilt(problem, travel, facts, warm_start, pinned, parameters, clock, limit)
+    if warm_start is not None:
+        hint_from_visits(week, warm_start.visits)
+    phases: dict[str, str] = {}
+    timed_out = False
+
+    # Phase 0: as many mandatory occurrences as possible, then never fewer.
+    floor, mandatory_proven = 0, True
+    if week.mandatory_possible > 0:
+        week.model.maximize(week.mandatory)
+        solver = cp_solver(seed, parameters.mandatory_time_share * left(), parameters)
+        status = solver.solve(week.model)
+        phases["mandatory"] = solver.status_name(status)
+        if status in FOUND:
+            floor = round(solver.objective_value)
+            hint_from_solution(week, solver)
+        mandatory_proven = status == cp_model.OPTIMAL
+        timed_out |= status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+        week.model.add(week.mandatory >= floor)
+    mandatory_total = week.fixed_mandatory + floor
+
+    # Phase 1: weighted coverage, stopped once it meets the relaxation's bound.
+    relaxed = None
+    if parameters.relaxation_bound:
+        relaxed = coverage_upper_bound(
+            problem,
+            travel,
+            facts,
+            time_limit_s=max(0.1, RELAXATION_TIME_SHARE * left()),
+            mandatory_at_least=mandatory_total,
+        )
+    fixed_value = weighted_coverage(facts, week.fixed_visits)
+    target = _CoverageTarget(week, facts, fixed_value, relaxed)
+    week.model.maximize(week.coverage)
+    first = cp_solver(seed, parameters.coverage_time_share * left(), parameters)
+    status_one = first.solve(week.model, target)
+    phases["coverage"] = first.status_name(status_one)
+    found = status_one in FOUND
+    coverage_met = status_one == cp_model.OPTIMAL or target.met
+    timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+    cp_bound = None
+    if found and not parameters.prune_by_reach:
+        cp_bound = (
+            fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
+        )
+    bound_met_s = time.perf_counter() - clock if coverage_met else None
+    visits = extract_visits(problem, week, first, facts) if found else None
+
+    # Phase 2: keep that coverage, optimise the whole objective from phase 1's solution.
+    if found and not (coverage_met and parameters.polish_time_s <= 0):
+        hint_from_solution(week, first)
+        week.model.add(week.coverage >= round(first.objective_value))
+        week.model.maximize(week.objective)
+        budget = left()
+        polishing = coverage_met and parameters.polish_time_s < budget
+        if coverage_met:
+            budget = min(budget, parameters.polish_time_s)
+        second = cp_solver(seed + 1, budget, parameters)
+        status_two = second.solve(week.model)
+        phases["objective"] = second.status_name(status_two)
+        if status_two in FOUND:
+            visits = extract_visits(problem, week, second, facts)
+        timed_out |= status_two != cp_model.OPTIMAL and not polishing
+
+    warm_kept = False
+    if visits is None or (
+        not (mandatory_proven and coverage_met)
+        and warm_start is not None
+        and _lexicographically_better(
+            (
+                mandatory_planned(needs, warm_start.visits),
+                weighted_coverage(facts, warm_start.visits),
+            ),
+            (mandatory_planned(needs, visits), weighted_coverage(facts, visits)),
+        )
+    ):
+        fallback = _usable(problem, travel, warm_start)
+        if fallback is not None:
+            visits, warm_kept = fallback, True
+        elif visits is None:
+            visits = list(pinned)
+    bounds = [value for value in (cp_bound, relaxed) if value is not None]
+    bound = min(bounds) if bounds else None
+    optimal = (
+        not warm_kept and mandatory_proven and coverage_met and phases.get("objective") == "OPTIMAL"
+    )
+    return CpSatOutcome(
+        visits=visits,
+        status="OPTIMAL" if optimal else "TIME_LIMIT" if timed_out else "FEASIBLE",
+        bound=bound,
+        wall_time_s=time.perf_counter() - clock,
+        facts=facts,
+        statistics={
+            "phases": phases,
+            "mandatory_planned": mandatory_planned(needs, visits),
+            "mandatory_requested": mandatory_requested(needs),
+            "bound_mandatory_at_least": mandatory_total,
+            "coverage_bound_cpsat": cp_bound,
+            "coverage_bound_relaxation": relaxed,
+            "bound_met_s": None if bound_met_s is None else round(bound_met_s, 3),
+            "warm_start_kept": warm_kept,
+            "effective_time_limit_s": limit,
+        },
+    )
+
+
+def solve_cpsat(
+    problem: Problem,
+    travel: TravelModel | None = None,
+    *,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    parameters: CpSatParameters | None = None,
+    warm_start: Plan | None = None,
+    language: str | None = None,
+) -> Plan:
+    """Solve the week exactly (given time): mandatory visits first, then coverage with a proven
+    bound, then the whole objective.
+
+    Parameters:
+        problem: the checked week.
+        travel: its travel matrices (built when None).
+        seed: CP-SAT's random seed (one worker and the same seed give the same plan, except
+            where the time limit stops a phase).
+        time_limit_s: seconds for the whole solve; None: `parameters.default_time_limit_s`.
+        parameters: `CpSatParameters` (workers, time shares of the phases, polish time, warm
+            start, linearization, relaxation bound, pruning).
+        warm_start: a feasible plan to hint (the greedy plan when None and
+            `parameters.warm_start`); if CP-SAT finds nothing better (more mandatory visits,
+            else more weighted coverage) within the limit, that plan is returned with the bound.
+        language: of the unplanned visits' sentences (default: the policy's).
+
+    The plan's `solver.status` is OPTIMAL when every phase is proven, TIME_LIMIT when the limit
+    stopped one, else FEASIBLE; `solver.statistics` holds each phase's CP-SAT status, the
+    mandatory occurrences planned, both bounds and when coverage met its bound.
+    """
+    parameters = parameters or CpSatParameters()
+    travel = travel or TravelModel(problem)
+    outcome = search_cpsat(
+        problem,
+        travel,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        parameters=parameters,
+        warm_start=warm_start,
+    )
+    return assemble_plan(
+        problem,
+        travel,
+        outcome.visits,
+        solver="cpsat",
+        status=outcome.status,
+        bound=outcome.bound,
+        wall_time_s=outcome.wall_time_s,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        parameters=parameters.model_dump(),
+        statistics=outcome.statistics,
+        facts=outcome.facts,
+        language=language,
+    )
+
+
+class CpSatSolver:
+    """`cpsat` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+
+    name = "cpsat"
+    parameters_type = CpSatParameters
+
+    def solve(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        parameters: BaseModel,
+        *,
+        seed: int,
+        time_limit_s: float | None,
+        warm_start: Plan | None,
+        language: str,
+    ) -> Plan:
+        assert isinstance(parameters, CpSatParameters)
+        return solve_cpsat(
+            problem,
+            travel,
+            seed=seed,
+            time_limit_s=time_limit_s,
+            parameters=parameters,
+            warm_start=warm_start,
+            language=language,
+        )

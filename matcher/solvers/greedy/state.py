@@ -1,0 +1,162 @@
+"""The changing side of one greedy run: each volunteer's outings with their visits, the week's
+minutes, the recipients' busy times and the visits placed so far.
+
+A volunteer's day is a list of outings (`matcher.rules.outings`): each leaves the start place at
+or after it opens, makes its visits in order and is back home by its close. The legs of an
+outing run from the start place through its visits to home; weekly minutes count every leg of
+every outing. Visits a day and what a volunteer carries are counted per day, over its outings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from matcher.rules import outing_index
+from matcher.rules.intervals import Interval
+from matcher.solvers.greedy.setup import NeedInfo, Setup
+
+
+@dataclass(slots=True)
+class Outing:
+    """One outing: when it may leave and must be back, its visits in time order and its legs.
+
+    legs[i] is the distance into the i-th visit (legs[0] from the start place) and legs[-1] the
+    way home, with leg_minutes the travel minutes of each; an outing without visits has no legs.
+    """
+
+    opens: int
+    closes: int
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    places: list[int] = field(default_factory=list)
+    legs: list[float] = field(default_factory=list)
+    leg_minutes: list[float] = field(default_factory=list)
+    minutes: float = 0.0
+    """Minutes of the outing's visits and all its travel."""
+    distance_m: float = 0.0
+    """The whole walk of the outing."""
+
+
+@dataclass(slots=True)
+class Day:
+    """A volunteer's outings on one day, with the visits and the load of the whole day."""
+
+    outings: list[Outing]
+    visits: int = 0
+    carried: int = 0
+
+
+@dataclass(slots=True)
+class Placed:
+    """A visit in the plan, before `assemble_plan` numbers its occurrence."""
+
+    need: int
+    day: int
+    start: int
+    volunteers: tuple[str, ...]
+
+
+class WeekState:
+    """Who does what so far: days with outings, weekly minutes, recipients' busy times."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.days: list[list[Day | None]] = [[None] * 7 for _ in setup.helpers]
+        self.load = [0.0] * len(setup.helpers)
+        """Each volunteer's minutes over the week: visits and every leg of every outing."""
+        self.busy: dict[tuple[int, int], list[Interval]] = {}
+        self.linked_times: dict[tuple[int, int], list[Interval]] = {}
+        """Times of the visits of linked needs, by (need index, day): a visit may overlap its
+        partner's at the recipient."""
+        self.need_days: list[list[int]] = [[] for _ in setup.needs]
+        self.need_volunteers: list[set[int]] = [set() for _ in setup.needs]
+        self.remaining = [info.need.visits_per_week for info in setup.needs]
+        self.placed: list[Placed] = []
+        self.max_lateness = 0.0
+
+    def day(self, volunteer: int, day: int) -> Day:
+        """The volunteer's day, created with its empty outings on first use."""
+        state = self.days[volunteer][day]
+        if state is None:
+            outings = self.setup.helpers[volunteer].outings[day]
+            state = Day([Outing(opens, closes) for opens, closes in outings])
+            self.days[volunteer][day] = state
+        return state
+
+    def outing_for(self, volunteer: int, day: int, start: int, end: int) -> int:
+        """The index of the volunteer's outing that holds a visit then (a pinned visit outside
+        every outing gets an outing of its own, which the checker will refuse)."""
+        state = self.day(volunteer, day)
+        found = outing_index([(o.opens, o.closes) for o in state.outings], start, end)
+        if found is not None:
+            return found
+        state.outings.append(Outing(start, end))
+        return len(state.outings) - 1
+
+    def insert(
+        self,
+        volunteer: int,
+        day: int,
+        outing: int,
+        position: int,
+        start: int,
+        end: int,
+        place: int,
+        load: int,
+    ) -> None:
+        """Add a visit to one outing of a volunteer's day and bring its legs, minutes and walk,
+        the week's minutes and what the day carries up to date."""
+        helper = self.setup.helpers[volunteer]
+        state = self.day(volunteer, day)
+        trip = state.outings[outing]
+        trip.starts.insert(position, start)
+        trip.ends.insert(position, end)
+        trip.places.insert(position, place)
+        state.visits += 1
+        state.carried += load
+        stops = [helper.start_place, *trip.places, helper.home_place]
+        distance = self.setup.travel.distance_m
+        trip.legs = [float(distance[a, b]) for a, b in itertools.pairwise(stops)]
+        times = self.setup.times
+        if times is not None:
+            trip.leg_minutes = [float(times[a, b]) for a, b in itertools.pairwise(stops)]
+        else:
+            trip.leg_minutes = [leg / helper.speed for leg in trip.legs]
+        visiting = sum(finish - begin for begin, finish in zip(trip.starts, trip.ends, strict=True))
+        minutes = visiting + sum(trip.leg_minutes)
+        self.load[volunteer] += minutes - trip.minutes
+        trip.minutes = minutes
+        trip.distance_m = sum(trip.legs)
+
+    def mark_busy(self, info: NeedInfo, day: int, start: int, end: int) -> None:
+        """Remember that the need's recipient has a visit then (no other visit may overlap it,
+        except one of the linked need's)."""
+        busy = self.busy.setdefault((info.recipient_index, day), [])
+        busy.append((start, end))
+        busy.sort()
+        if info.partner >= 0 or info.leader >= 0:
+            self.linked_times.setdefault((info.index, day), []).append((start, end))
+
+    def busy_for(self, info: NeedInfo, day: int) -> list[Interval]:
+        """The recipient's visits on `day` that a visit of this need must not overlap: all but
+        those of its linked need."""
+        busy = self.busy.get((info.recipient_index, day), [])
+        linked = info.partner if info.partner >= 0 else info.leader
+        if linked < 0 or (linked, day) not in self.linked_times:
+            return busy
+        others = list(busy)
+        for interval in self.linked_times[(linked, day)]:
+            others.remove(interval)
+        return others
+
+    def record(self, info: NeedInfo, day: int, start: int, volunteers: tuple[str, ...]) -> None:
+        """Count a visit placed: its day, its volunteers, the need's remaining occurrences and
+        the largest lateness so far."""
+        self.mark_busy(info, day, start, start + info.duration)
+        self.need_days[info.index].append(day)
+        self.need_volunteers[info.index].update(
+            self.setup.volunteer_index[volunteer] for volunteer in volunteers
+        )
+        self.max_lateness = max(self.max_lateness, info.lateness(day, start))
+        self.placed.append(Placed(info.index, day, start, volunteers))
