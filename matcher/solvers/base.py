@@ -211,29 +211,3 @@ def assemble_plan(
     if problem.history:
         update["pairings"] = pairing_report(problem, plan, travel)
     return plan.model_copy(update=update)
-
-
-def reassemble(
-    problem: Problem, travel: TravelModel, plan: Plan, parameters: BaseModel, language: str
-) -> Plan:
-    """Transitional: a plan a solver made itself, assembled again by `assemble_plan` (its
-    parameters split from its statistics, its reasons from the one diagnosis)."""
-    asked = parameters.model_dump()
-    statistics = {key: value for key, value in plan.solver.parameters.items() if key not in asked}
-    own_warnings = set(problem.warnings())
-    return assemble_plan(
-        problem,
-        travel,
-        plan.visits,
-        solver=plan.solver.solver,
-        status=plan.solver.status,
-        bound=plan.solver.bound,
-        wall_time_s=plan.solver.wall_time_s,
-        seed=plan.solver.seed,
-        time_limit_s=plan.solver.time_limit_s,
-        parameters=asked,
-        statistics={**plan.solver.statistics, **statistics},
-        stopped=any(item.reason == "not_planned" for item in plan.unassigned),
-        warnings=[item for item in plan.warnings if item not in own_warnings],
-        language=language,
-    )

@@ -25,15 +25,7 @@ The package, along its seams:
 - `planner`: the run (order, regret, commit) and the plan, assembled by `assemble_plan`.
 """
 
-from matcher.models import Recipient, Service, Volunteer
-from matcher.rules.qualification import qualification_failures
 from matcher.solvers.greedy.planner import GreedySolver, solve_greedy
 from matcher.solvers.greedy.setup import GreedyParameters
 
 __all__ = ["GreedyParameters", "GreedySolver", "solve_greedy"]
-
-
-def qualifies(volunteer: Volunteer, service: Service, recipient: Recipient) -> bool:
-    """Transitional, for `matcher.replan` until it asks `matcher.rules` itself: whether the
-    volunteer qualifies (`rules.qualification`), the recipient's exclusions apart."""
-    return not set(qualification_failures(service, recipient, volunteer)) - {"excluded"}
