@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from string import Formatter
 from typing import Any, get_args
 
@@ -35,14 +34,9 @@ from matcher.messages import (
 from matcher.models import Plan, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.rules import number_occurrences
 from matcher.solvers.objective import TERMS
+from tests.helpers import example, load
 
-DATA = Path(__file__).parent / "data"
 MONDAY = [{"day": "mon", "start": "09:00", "end": "12:00"}]
-
-
-def load(name: str) -> Problem:
-    """A problem from tests/data."""
-    return Problem.model_validate_json((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def week(
@@ -549,8 +543,6 @@ def test_plan_mode_scores_a_hand_made_plan_against_the_optimizer() -> None:
 
 # ----------------------------------------------------------------------------- one diagnosis
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
-
 
 @pytest.mark.parametrize(
     ("solver", "time_limit_s"), [("greedy", None), ("cpsat", 3.0), ("routing", 2.0), ("lns", 2.0)]
@@ -561,7 +553,7 @@ def test_every_solver_gives_the_reasons_explain_gives(
     """On the small example, each solver's plan lists, for every unplanned occurrence, the
     reason `explain` gives for the same plan; the second blood-pressure check and the second
     shopping trip find no shared window (their other visit leaves only Sunday)."""
-    problem = Problem.model_validate_json((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    problem = example("small")
     plan = solve(problem, solver=solver, time_limit_s=time_limit_s, seed=0)
     assert check_plan(problem, plan).ok
     listed = {(item.need, item.occurrence): item.reason for item in plan.unassigned}
@@ -704,7 +696,7 @@ def test_too_far_for_one_outing_of_walking() -> None:
 def test_every_visit_explain_says_would_fit_is_one_the_checker_accepts() -> None:
     """Drop each visit of the small example's plan in turn: wherever explain says a volunteer
     could still make a left-out visit, the plan with that visit added keeps every rule."""
-    problem = Problem.model_validate_json((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    problem = example("small")
     plan = solved(problem)
     fitted = 0
     for dropped in range(len(plan.visits)):

@@ -5,7 +5,6 @@ Every plan goes through the independent checker.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from matcher.solvers.cpsat import CpSatParameters, solve_cpsat
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.lns import STALE_ITERATIONS_AFTER_FULL_COVERAGE, LnsParameters, solve_lns
 from matcher.travel import TravelModel
+from tests.helpers import load
 
 
 def monday(start: str, end: str) -> list[dict[str, str]]:
@@ -309,9 +309,7 @@ def test_cpsat_spreads_load_in_proportion_to_what_each_volunteer_offered() -> No
     one and the volunteer a kilometre away three, and CP-SAT proves that optimal (given the time
     to: by default it polishes the rest of the objective for only half a second once coverage is
     proven)."""
-    problem = Problem.model_validate_json(
-        (Path(__file__).parent / "data" / "ok_small_weekly_cap.json").read_text(encoding="utf-8")
-    )
+    problem = load("ok_small_weekly_cap")
     plan = checked(
         problem,
         solve(problem, solver="cpsat", time_limit_s=10, parameters={"polish_time_s": 10}),

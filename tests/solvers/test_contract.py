@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -33,11 +32,11 @@ from matcher.io import load_problem
 from matcher.models import Plan, Problem
 from matcher.solvers.base import BOUND_MET_S
 from matcher.solvers.registry import registered_names
+from tests.helpers import DATA, EXAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = {
-    **{path.stem: path for path in sorted((ROOT / "tests" / "data").glob("*.json"))},
-    "examples_small": ROOT / "examples" / "small.json",
+    **{path.stem: path for path in sorted(DATA.glob("*.json"))},
+    "examples_small": EXAMPLES / "small.json",
 }
 """Every instance of the contract: tests/data and the bundled small example."""
 SOLVERS = registered_names()

@@ -19,7 +19,7 @@ from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from matcher.io import load_plan, load_problem
 from matcher.models import Problem
-from tests.test_credits_in_planning import contested_week
+from tests.season.test_credits_in_planning import contested_week
 
 WEEK = dt.date(2026, 11, 30)
 

@@ -6,7 +6,6 @@ import json
 import math
 import random
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,14 +27,9 @@ from matcher.models import (
 from matcher.rules import Diagnoser, Stop, need_facts, outing_index, outing_problems, outings_by_day
 from matcher.solvers import GreedyParameters, build_routes, solve_greedy
 from matcher.travel import TravelModel
+from tests.helpers import example, load
 
-DATA = Path(__file__).parent / "data"
 SKILLS = ("cooking", "haircut", "personal_care", "nursing", "tutoring", "shopping")
-
-
-def load(name: str) -> Problem:
-    """A problem from tests/data."""
-    return Problem.model_validate_json((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def solve_and_check(problem: Problem, **options: Any) -> Plan:
@@ -418,9 +412,7 @@ def test_random_small_problems_keep_every_rule(
 def test_objective_is_the_weighted_coverage() -> None:
     """`solver.objective` is the sum of the priorities of the planned visits (issue 9, defect
     4: it used to be greedy's own points), the same as `matcher.solve(..., solver="greedy")`."""
-    problem = Problem.model_validate_json(
-        (Path(__file__).parent.parent / "examples" / "community.json").read_text(encoding="utf-8")
-    )
+    problem = example("community")
     plan = solve_and_check(problem)
     coverage = sum(problem.priority_of(problem.need_by_id[visit.need]) for visit in plan.visits)
     assert plan.solver.objective == pytest.approx(coverage)

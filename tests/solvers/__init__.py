@@ -1,0 +1,1 @@
+"""Tests of `matcher.solvers`: each solver, the optimizers and the contract they all keep."""
