@@ -15,6 +15,8 @@ import pytest
 from benchmarks.external import default_data_folder, finest_time_scale, mankowska, solomon
 from benchmarks.external import run as external_run
 from matcher.checker import check_plan
+from matcher.solvers.routing import solve_routing
+from tests.helpers import checked
 
 DATA = default_data_folder()
 MANKOWSKA = DATA / "hhcrsp-mankowska"
@@ -362,3 +364,19 @@ def test_runner_family_rows_average_complete_instances_only() -> None:
     ]
     (row,) = external_run.family_rows(results, ["A", "B"])
     assert row == ["A", "3", "2", "6.00", "10.00", "2.0"]
+
+
+def test_routing_reaches_the_best_known_cost_of_the_smallest_mankowska_instance() -> None:
+    """Ten patients, three caregivers: the official cost of our solution is the best known."""
+    best = mankowska.load_best_known(MANKOWSKA / "best.md")[SMALLEST_MANKOWSKA]
+    instance = mankowska.load_instance(MANKOWSKA / "instances" / f"{SMALLEST_MANKOWSKA}.json")
+    scale = finest_time_scale(instance.horizon_min, 10)
+    problem = mankowska.to_problem(instance, scale)
+    plan = checked(problem, solve_routing(problem, time_limit_s=3))
+    assert not plan.unassigned
+    solution = mankowska.parse_solution(
+        mankowska.plan_to_solution(instance, plan, scale, retime=True)
+    )
+    assert mankowska.solution_violations(instance, solution) == []
+    cost = mankowska.official_cost(instance, solution.routes).total
+    assert cost == pytest.approx(best.total_cost, abs=0.01)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generator import generate_community
 from benchmarks.peers import (
     PEERS,
     RawFacts,
@@ -19,6 +18,7 @@ from benchmarks.peers import (
     solve_with_vroom,
 )
 from matcher import check_plan, solve
+from matcher.generator import generate_community
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import outings_by_day
 

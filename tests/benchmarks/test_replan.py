@@ -6,9 +6,9 @@ import contextlib
 import io
 import random
 
-from benchmarks.generator import generate_community
 from benchmarks.replan import DIFF_KINDS, cancellations, main, measure, urgent_needs
 from matcher import solve
+from matcher.generator import generate_community
 
 
 def test_each_old_visit_is_kept_moved_reassigned_or_dropped() -> None:

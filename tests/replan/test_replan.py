@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from matcher.api import solve
 from matcher.checker import check_plan
 from matcher.cli import EXIT_INVALID, EXIT_OK, main
+from matcher.generator import generate_community
 from matcher.io import load_plan, load_problem
 from matcher.models import PinnedVisit, Plan, Problem, Visit, format_clock
 from matcher.replan import (
@@ -560,8 +561,6 @@ def test_other_solvers_keep_the_pins(problem: Problem, plan: Plan) -> None:
 
 def test_generated_community_cancellation() -> None:
     """On a generated community a cancellation touches only that day's visits (time printed)."""
-    from benchmarks.generator import generate_community
-
     generated = generate_community(recipients=120, volunteers=30, seed=3)
     old = solve(generated, seed=0)
     busiest = max(

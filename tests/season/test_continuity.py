@@ -1,6 +1,6 @@
 """Tests of continuity across weeks (pairings kept, new and broken, with reasons), fairness on
 both sides (load against what volunteers offered, nobody of high priority left out two weeks
-running) and the simulated season.
+running). The simulated season is tested with the benchmarks (tests/benchmarks/test_season.py).
 
 Every person lives at the same address on the site plan, so travel takes no time and each case
 turns on the rule it is about. Every plan, hand-made or solved, goes through the checker.
@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from benchmarks.season import SeasonCommunity, SeasonSettings, render_report, run_season
 from matcher.api import solve
 from matcher.checker import check_plan, offered_minutes
 from matcher.continuity import (
@@ -357,25 +356,3 @@ def test_the_only_free_half_hour_goes_to_the_raised_recipient() -> None:
     second = plan_week(week_3, first.plan)
     assert check_plan(week_3, second.plan).ok
     assert [item.recipient for item in second.plan.visits] == ["rx"]
-
-
-# --------------------------------------------------------------------------- the season
-
-
-def test_season_runner_on_a_tiny_community_for_two_weeks() -> None:
-    """Two weeks of eight recipients: churn, pairings, credits, changes, no broken rule."""
-    settings = SeasonSettings(
-        weeks=2, recipients=8, volunteers=3, buildings=1, seed=0, time_limit_s=2
-    )
-    community = SeasonCommunity(settings)
-    assert [len(week.away) for week in community.weeks] == [1, 1]
-    assert len(community.weeks[1].arrived) == len(community.weeks[1].left) == 1
-    rows = run_season(settings)
-    assert [row.week for row in rows] == [1, 2]
-    assert all(row.violations == 0 for row in rows)
-    assert rows[0].visits_same is None and rows[1].visits_same is not None
-    assert rows[0].unvisited_two_weeks is None and rows[1].unvisited_two_weeks is not None
-    assert rows[1].pairings_standing > 0
-    assert rows[0].credits_earned > 0
-    text = render_report(rows, settings, markdown=True)
-    assert "| week |" in text and "pairings kept %" in text and "broken pairings" in text

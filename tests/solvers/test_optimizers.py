@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generator import generate_community
 from matcher import check_plan, solve
 from matcher.api import choose_solver
+from matcher.generator import generate_community
 from matcher.models import Plan, Problem
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat import CpSatParameters, solve_cpsat

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.external import default_data_folder, finest_time_scale, mankowska
-from benchmarks.generator import generate_community
 from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, main
+from matcher.generator import generate_community
 from matcher.io import load_plan
 from matcher.models import WEEKDAYS, Plan, Problem, Visit, parse_clock
 from matcher.rules import Stop, outing_index, outing_problems, outings_by_day, walk_outing
@@ -567,27 +566,3 @@ def test_time_limit_status_when_the_bound_is_out_of_reach() -> None:
     assert plan.solver.parameters == RoutingParameters().model_dump(mode="json")
     assert {"search_status", "first_solutions", "timing_status"} <= set(plan.solver.statistics)
     assert not set(plan.solver.statistics) & set(plan.solver.parameters)
-
-
-MANKOWSKA = default_data_folder() / "hhcrsp-mankowska"
-SMALLEST_MANKOWSKA = "InstanzCPLEX_HCSRP_10_1"
-
-
-@pytest.mark.skipif(
-    not (MANKOWSKA / "best.md").is_file(),
-    reason=f"Mankowska reference data not found in {MANKOWSKA.parent}",
-)
-def test_routing_reaches_the_best_known_cost_of_the_smallest_mankowska_instance() -> None:
-    """Ten patients, three caregivers: the official cost of our solution is the best known."""
-    best = mankowska.load_best_known(MANKOWSKA / "best.md")[SMALLEST_MANKOWSKA]
-    instance = mankowska.load_instance(MANKOWSKA / "instances" / f"{SMALLEST_MANKOWSKA}.json")
-    scale = finest_time_scale(instance.horizon_min, 10)
-    problem = mankowska.to_problem(instance, scale)
-    plan = checked(problem, solve_routing(problem, time_limit_s=3))
-    assert not plan.unassigned
-    solution = mankowska.parse_solution(
-        mankowska.plan_to_solution(instance, plan, scale, retime=True)
-    )
-    assert mankowska.solution_violations(instance, solution) == []
-    cost = mankowska.official_cost(instance, solution.routes).total
-    assert cost == pytest.approx(best.total_cost, abs=0.01)
