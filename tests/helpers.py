@@ -65,30 +65,41 @@ def rules_of(report: CheckReport) -> set[str]:
     return {violation.rule for violation in report.violations}
 
 
-def outing_problems_of(problem: Problem, plan: Plan) -> list[str]:
-    """What `matcher.rules.outings.outing_problems` finds in each outing of the plan, outing by
-    outing in the order of volunteer, day and outing; a visit outside every outing of one of its
-    volunteers is a problem too (`"<need> outside every outing of <volunteer>"`)."""
-    travel = TravelModel(problem)
-    found: list[str] = []
-    stops: dict[tuple[str, int, int], list[Stop]] = {}
+def outing_stops(
+    problem: Problem, plan: Plan, travel: TravelModel
+) -> list[tuple[str, int, tuple[int, int], list[Stop]]]:
+    """(volunteer, weekday index, outing, its visits as stops in time order) of every outing of
+    the plan with visits, by volunteer, day and outing; a visit outside every outing of one of
+    its volunteers fails the test."""
+    found: dict[tuple[str, int, int], list[Stop]] = {}
     for visit in sorted(plan.visits, key=lambda item: item.start):
         day = WEEKDAYS.index(visit.day)
         for volunteer_id in visit.volunteers:
             outings = outings_by_day(problem.volunteer_by_id[volunteer_id]).get(day, [])
             index = outing_index(outings, visit.start, visit.end)
-            if index is None:
-                found.append(f"{visit.need} outside every outing of {volunteer_id}")
-                continue
-            place = travel.recipient_place[visit.recipient]
-            stops.setdefault((volunteer_id, day, index), []).append(
-                Stop(place, visit.start, visit.end)
-            )
-    for (volunteer_id, day, index), outing_stops in sorted(stops.items()):
-        volunteer = problem.volunteer_by_id[volunteer_id]
-        outing = outings_by_day(volunteer)[day][index]
-        found += outing_problems(travel, volunteer, outing, outing_stops)
-    return found
+            assert index is not None, f"{visit.need} lies outside {volunteer_id}'s outings"
+            stop = Stop(travel.recipient_place[visit.recipient], visit.start, visit.end)
+            found.setdefault((volunteer_id, day, index), []).append(stop)
+    return [
+        (
+            volunteer_id,
+            day,
+            outings_by_day(problem.volunteer_by_id[volunteer_id])[day][index],
+            stops,
+        )
+        for (volunteer_id, day, index), stops in sorted(found.items())
+    ]
+
+
+def outing_problems_of(problem: Problem, plan: Plan) -> list[str]:
+    """What `matcher.rules.outings.outing_problems` finds in the outings of the plan, outing by
+    outing (`outing_stops`)."""
+    travel = TravelModel(problem)
+    return [
+        found
+        for volunteer_id, _, outing, stops in outing_stops(problem, plan, travel)
+        for found in outing_problems(travel, problem.volunteer_by_id[volunteer_id], outing, stops)
+    ]
 
 
 def checked(problem: Problem, plan: Plan) -> Plan:

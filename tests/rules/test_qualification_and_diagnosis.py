@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import matcher
-from matcher.io import load_problem
-from matcher.models import Problem, Recipient, Service, Volunteer
+from matcher.models import Recipient, Service, Volunteer
 from matcher.rules.diagnosis import Diagnoser
 from matcher.rules.facts import need_facts
 from matcher.rules.plan_index import PlanIndex
 from matcher.rules.qualification import is_qualified, qualification_failures
 from matcher.travel import TravelModel
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.helpers import example, load
 
 
 def test_every_failure_is_named_in_rule_order() -> None:
@@ -47,7 +43,7 @@ def test_every_failure_is_named_in_rule_order() -> None:
     ],
 )
 def test_the_diagnosis_of_an_empty_plan(instance: str, reason: str) -> None:
-    problem: Problem = load_problem(DATA / f"{instance}.json")
+    problem = load(instance)
     travel = TravelModel(problem)
     diagnoser = Diagnoser(problem, travel, need_facts(problem, travel))
     reasons = {item.reason for item in diagnoser.unassigned([])}
@@ -57,7 +53,7 @@ def test_the_diagnosis_of_an_empty_plan(instance: str, reason: str) -> None:
 def test_days_taken_and_the_gap_close_days_for_the_next_occurrence() -> None:
     """examples/small.json: e05-bp_check's first visit takes a day; the gap leaves Sunday only,
     when nobody qualified is free, so the second is `no_shared_window` (not `volunteers_full`)."""
-    problem = load_problem(Path(__file__).resolve().parents[2] / "examples" / "small.json")
+    problem = example("small")
     travel = TravelModel(problem)
     plan = matcher.solve(problem, solver="greedy")
     diagnoser = Diagnoser(problem, travel, need_facts(problem, travel))

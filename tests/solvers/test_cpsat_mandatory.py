@@ -7,32 +7,18 @@ mandatory: every solver plans `must-med`, and the coverage bound of the plans th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import matcher
-from matcher.io import load_problem
 from matcher.models import Plan, Problem
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.lns import LnsParameters, solve_lns
 from matcher.travel import TravelModel
-
-DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-def mandatory_first() -> Problem:
-    return load_problem(DATA / "ok_small_mandatory_first.json")
-
-
-def checked(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan and return it."""
-    report = matcher.check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    return plan
+from tests.helpers import checked, load
 
 
 def planned_needs(plan: Plan) -> list[str]:
@@ -44,7 +30,7 @@ def test_the_mandatory_visit_is_planned_instead_of_the_more_important_optional_o
     solver: str,
 ) -> None:
     """Only one visit fits; the mandatory one is planned, the optional one says why not."""
-    problem = mandatory_first()
+    problem = load("ok_small_mandatory_first")
     plan = checked(problem, matcher.solve(problem, solver=solver, time_limit_s=5))
     assert planned_needs(plan) == ["must-med"]
     assert [item.need for item in plan.unassigned] == ["important-med"]
@@ -54,7 +40,7 @@ def test_the_mandatory_visit_is_planned_instead_of_the_more_important_optional_o
 def test_the_cpsat_bound_is_the_bound_of_plans_that_plan_the_mandatory_visit() -> None:
     """Without the rule the bound would be 9 (the optional visit alone) or 10 (both, for the
     relaxation); the plans that keep the rule cover at most 1, and the exact model proves it."""
-    problem = mandatory_first()
+    problem = load("ok_small_mandatory_first")
     plan = checked(problem, solve_cpsat(problem, time_limit_s=5))
     assert plan.solver.objective == pytest.approx(1.0)
     assert plan.solver.bound == pytest.approx(1.0)
@@ -112,7 +98,7 @@ def test_the_relaxation_bounds_the_plans_with_the_mandatory_visits() -> None:
 def test_lns_gives_up_an_optional_visit_for_a_missing_mandatory_one() -> None:
     """Started from a plan that holds the optional visit (greedy on the same week with nothing
     mandatory), LNS's neighbourhood first plans as many mandatory occurrences as it can."""
-    problem = mandatory_first()
+    problem = load("ok_small_mandatory_first")
     relaxed = problem.model_copy(
         update={
             "recipients": [

@@ -3,23 +3,11 @@ limit (and says so), after too many stale iterations; what it asked and what hap
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matcher
-from matcher.io import load_problem
-from matcher.models import Plan, Problem
 from matcher.solvers.base import meets_bound
 from matcher.solvers.lns import STALE_ITERATIONS_AFTER_FULL_COVERAGE, LnsParameters, solve_lns
 from matcher.travel import TravelModel
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def checked(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan and return it."""
-    report = matcher.check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    return plan
+from tests.helpers import checked, example, load
 
 
 def test_lns_stops_soon_after_its_coverage_meets_the_padded_bound() -> None:
@@ -27,7 +15,7 @@ def test_lns_stops_soon_after_its_coverage_meets_the_padded_bound() -> None:
     padded to 47.0000057 for HiGHS' tolerance). LNS notices at once, polishes for at most
     STALE_ITERATIONS_AFTER_FULL_COVERAGE stale iterations or `polish_time_s`, and stops: within a
     few seconds of the moment the plan says the bound was met, not at its 60-second limit."""
-    problem = load_problem(ROOT / "examples" / "small.json")
+    problem = example("small")
     parameters = LnsParameters()
     plan = checked(problem, solve_lns(problem, TravelModel(problem), time_limit_s=60))
     info = plan.solver
@@ -48,7 +36,7 @@ def test_lns_stops_soon_after_its_coverage_meets_the_padded_bound() -> None:
 def test_lns_says_when_its_time_limit_stopped_it() -> None:
     """A week it cannot fully cover and no stale stop: it searches to its limit, says
     TIME_LIMIT, and keeps what was asked (the default limit too) apart from what happened."""
-    problem = load_problem(ROOT / "tests" / "data" / "ok_small_mandatory_first.json")
+    problem = load("ok_small_mandatory_first")
     plan = checked(
         problem,
         matcher.solve(
@@ -72,7 +60,7 @@ def test_lns_says_when_its_time_limit_stopped_it() -> None:
 def test_lns_stops_after_its_stale_iterations() -> None:
     """The same week with a stale budget: it stops after that many iterations in a row without
     improvement, long before its limit, and says why."""
-    problem = load_problem(ROOT / "tests" / "data" / "ok_small_mandatory_first.json")
+    problem = load("ok_small_mandatory_first")
     plan = checked(
         problem,
         matcher.solve(problem, solver="lns", time_limit_s=60, parameters={"stale_iterations": 30}),

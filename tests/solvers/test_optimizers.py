@@ -9,57 +9,46 @@ from typing import Any
 
 import pytest
 
-from matcher import check_plan, solve
+from matcher import check_plan
 from matcher.api import choose_solver
 from matcher.generator import generate_community
-from matcher.models import Plan, Problem
+from matcher.models import Problem
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat import CpSatParameters, solve_cpsat
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.lns import STALE_ITERATIONS_AFTER_FULL_COVERAGE, LnsParameters, solve_lns
 from matcher.travel import TravelModel
-from tests.helpers import load
+from tests.helpers import checked, load, recipient, solved, tiny_problem, volunteer, window
 
 
-def monday(start: str, end: str) -> list[dict[str, str]]:
-    """One window on Monday."""
-    return [{"day": "mon", "start": start, "end": end}]
-
-
-def one_volunteer_problem(recipients: list[dict[str, Any]], **volunteer: Any) -> Problem:
-    """Recipients all at the volunteer's door (no travel), one 60-minute service."""
-    return Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "services": [{"id": "visit", "duration_min": 60}],
-            "recipients": recipients,
-            "volunteers": [
-                {
-                    "id": "v",
-                    "home": {"x_m": 0, "y_m": 0},
-                    "availability": monday("09:00", "11:00"),
-                    **volunteer,
-                }
-            ],
-        }
+def one_volunteer_problem(recipients: list[dict[str, Any]], **fields: Any) -> Problem:
+    """Recipients all at the volunteer's door (no travel), one 60-minute service; the volunteer
+    is free on Monday 09:00-11:00 unless `fields` say otherwise."""
+    return tiny_problem(
+        [{"id": "visit", "duration_min": 60}],
+        recipients,
+        [volunteer("v", **{"availability": [window("mon", "09:00", "11:00")], **fields})],
     )
 
 
-def recipient(name: str, priority: float, start: str, end: str) -> dict[str, Any]:
+def elder(name: str, priority: float, start: str, end: str) -> dict[str, Any]:
     """A recipient at the origin needing one 60-minute visit inside [start, end] on Monday."""
-    return {
-        "id": name,
-        "priority": priority,
-        "location": {"x_m": 0, "y_m": 0},
-        "needs": [{"id": f"{name}-visit", "service": "visit", "windows": monday(start, end)}],
-    }
+    need = {"id": f"{name}-visit", "service": "visit", "windows": [window("mon", start, end)]}
+    return recipient(name, need, priority=priority)
 
 
-def checked(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan and return it."""
-    report = check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    return plan
+def near_and_far() -> Problem:
+    """Two 30-minute visits 100 m and 300 m east of the volunteer's home: one 600 m round walk
+    at 100 m a minute, free Monday morning."""
+    return tiny_problem(
+        [{"id": "visit", "duration_min": 30}],
+        [
+            recipient(name, {"id": f"{name}-visit", "service": "visit"}, x_m=x_m)
+            for name, x_m in (("near", 100), ("far", 300))
+        ],
+        [volunteer("v", speed_m_per_min=100)],
+        travel={"detour_factor": 1.0},
+    )
 
 
 def blocking_problem() -> Problem:
@@ -71,9 +60,9 @@ def blocking_problem() -> Problem:
     """
     return one_volunteer_problem(
         [
-            recipient("a", 3, "09:30", "10:30"),
-            recipient("b", 2.5, "09:00", "10:00"),
-            recipient("c", 2.5, "10:00", "11:00"),
+            elder("a", 3, "09:30", "10:30"),
+            elder("b", 2.5, "09:00", "10:00"),
+            elder("c", 2.5, "10:00", "11:00"),
         ]
     )
 
@@ -107,29 +96,7 @@ def test_greedy_is_beaten_on_the_blocking_instance() -> None:
 
 def test_travel_decides_between_equal_coverage() -> None:
     """Two orders cover the same; the optimum takes the shorter walk (hand-computed)."""
-    problem = Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "services": [{"id": "visit", "duration_min": 30}],
-            "recipients": [
-                {
-                    "id": name,
-                    "location": {"x_m": x, "y_m": 0},
-                    "needs": [{"id": f"{name}-visit", "service": "visit"}],
-                }
-                for name, x in (("near", 100), ("far", 300))
-            ],
-            "volunteers": [
-                {
-                    "id": "v",
-                    "home": {"x_m": 0, "y_m": 0},
-                    "speed_m_per_min": 100,
-                    "availability": monday("09:00", "12:00"),
-                }
-            ],
-            "travel": {"detour_factor": 1.0},
-        }
-    )
+    problem = near_and_far()
     plan = checked(problem, solve_cpsat(problem, time_limit_s=20))
     assert plan.solver.status == "OPTIMAL"
     assert len(plan.visits) == 2
@@ -140,7 +107,7 @@ def test_travel_decides_between_equal_coverage() -> None:
 def test_weekly_cap_counts_travel() -> None:
     """A cap of 130 minutes allows two 60-minute visits only with under 10 minutes of travel."""
     problem = one_volunteer_problem(
-        [recipient("a", 1, "09:00", "11:00"), recipient("b", 1, "09:00", "11:00")],
+        [elder("a", 1, "09:00", "11:00"), elder("b", 1, "09:00", "11:00")],
         max_minutes_per_week=119,
     )
     plan = checked(problem, solve_cpsat(problem, time_limit_s=20))
@@ -249,7 +216,7 @@ def test_auto_chooses_by_size_and_says_so() -> None:
     small = blocking_problem()
     assert choose_solver(small)[0] == "cpsat"
     assert choose_solver(generate_community(recipients=150, volunteers=40, seed=0))[0] == "lns"
-    plan = solve(small, solver="auto", time_limit_s=10)
+    plan = solved(small, "auto")
     assert plan.solver.statistics["auto"]["chosen"] == "cpsat"
     assert plan.metrics is not None and plan.metrics.weighted_planned == pytest.approx(5.0)
 
@@ -261,30 +228,8 @@ def test_objective_breakdown_by_term() -> None:
     2 x 1,000 points, travel 0.6 km x 10 points, no continuity, cost or lateness, one volunteer
     so no load above the mean.
     """
-    problem = Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "services": [{"id": "visit", "duration_min": 30}],
-            "recipients": [
-                {
-                    "id": name,
-                    "location": {"x_m": x, "y_m": 0},
-                    "needs": [{"id": f"{name}-visit", "service": "visit"}],
-                }
-                for name, x in (("near", 100), ("far", 300))
-            ],
-            "volunteers": [
-                {
-                    "id": "v",
-                    "home": {"x_m": 0, "y_m": 0},
-                    "speed_m_per_min": 100,
-                    "availability": monday("09:00", "12:00"),
-                }
-            ],
-            "travel": {"detour_factor": 1.0},
-        }
-    )
-    plan = solve(problem, solver="cpsat", time_limit_s=20)
+    problem = near_and_far()
+    plan = solved(problem, "cpsat", time_limit_s=20)
     terms = plan.solver.objective_breakdown
     assert terms["coverage"] == pytest.approx(2000.0)
     assert terms["travel"] == pytest.approx(-6.0)
@@ -310,10 +255,7 @@ def test_cpsat_spreads_load_in_proportion_to_what_each_volunteer_offered() -> No
     to: by default it polishes the rest of the objective for only half a second once coverage is
     proven)."""
     problem = load("ok_small_weekly_cap")
-    plan = checked(
-        problem,
-        solve(problem, solver="cpsat", time_limit_s=10, parameters={"polish_time_s": 10}),
-    )
+    plan = solved(problem, "cpsat", parameters={"polish_time_s": 10})
     assert plan.solver.status == "OPTIMAL"
     carried = sorted(volunteer for visit in plan.visits for volunteer in visit.volunteers)
     assert carried == ["capped", "uncapped", "uncapped", "uncapped"]

@@ -16,50 +16,36 @@ from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, main
 from matcher.generator import generate_community
 from matcher.io import load_plan
-from matcher.models import WEEKDAYS, Plan, Problem, Visit, parse_clock
-from matcher.rules import Stop, outing_index, outing_problems, outings_by_day, walk_outing
+from matcher.models import Plan, Problem
+from matcher.rules import walk_outing
 from matcher.solvers.routing import RoutingParameters, solve_routing
 from matcher.travel import TravelModel
+from tests.helpers import (
+    checked,
+    minutes,
+    outing_stops,
+    recipient,
+    tiny_problem,
+    visit,
+    volunteer,
+    window,
+)
 
 QUICK = RoutingParameters(solution_limit=200)
 """Tiny instances: a fixed number of solutions, so runs are short and repeatable."""
 
 
-def window(day: str, start: str, end: str) -> dict[str, str]:
-    return {"day": day, "start": start, "end": end}
-
-
-def at(clock: str) -> int:
-    """'09:30' as minutes after midnight."""
-    minutes: int = parse_clock(clock)
-    return minutes
-
-
 def person(name: str, x_m: float = 0, y_m: float = 0, **fields: Any) -> dict[str, Any]:
     """A volunteer at (x, y) walking 100 m a minute, free on Monday 08:00-18:00 by default."""
-    return {
-        "id": name,
-        "home": {"x_m": x_m, "y_m": y_m},
-        "speed_m_per_min": 100,
-        "availability": [window("mon", "08:00", "18:00")],
-        **fields,
-    }
+    defaults = {"speed_m_per_min": 100, "availability": [window("mon", "08:00", "18:00")]}
+    return volunteer(name, x_m, y_m, **{**defaults, **fields})
 
 
 def elder(name: str, x_m: float = 0, y_m: float = 0, **need: Any) -> dict[str, Any]:
     """A recipient at (x, y) with one need `<name>-visit` of the `visit` service on Monday."""
-    return {
-        "id": name,
-        "location": {"x_m": x_m, "y_m": y_m},
-        "needs": [
-            {
-                "id": f"{name}-visit",
-                "service": "visit",
-                "windows": [window("mon", "08:00", "18:00")],
-                **need,
-            }
-        ],
-    }
+    windows = [window("mon", "08:00", "18:00")]
+    visit_need = {"id": f"{name}-visit", "service": "visit", "windows": windows, **need}
+    return recipient(name, visit_need, x_m=x_m, y_m=y_m)
 
 
 def week(
@@ -69,53 +55,9 @@ def week(
     **extra: Any,
 ) -> Problem:
     """A problem with one `visit` service, straight-line travel and these people."""
-    return Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "travel": {"method": "coordinates", "detour_factor": 1.0},
-            "services": [{"id": "visit", "duration_min": duration_min}],
-            "recipients": recipients,
-            "volunteers": volunteers,
-            **extra,
-        }
-    )
-
-
-def checked(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan, and that every outing of it keeps the outing rules
-    of `matcher.rules.outings`; return the plan."""
-    report = check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    travel = TravelModel(problem)
-    for volunteer_id, day, outing, stops in outing_stops(problem, plan, travel):
-        volunteer = problem.volunteer_by_id[volunteer_id]
-        assert outing_problems(travel, volunteer, outing, stops) == [], (volunteer_id, day)
-    return plan
-
-
-def outing_stops(
-    problem: Problem, plan: Plan, travel: TravelModel
-) -> list[tuple[str, int, tuple[int, int], list[Stop]]]:
-    """(volunteer, weekday index, outing, its visits as stops in time order) of every outing
-    with visits; a visit outside every outing fails the test."""
-    found: dict[tuple[str, int, int], list[Stop]] = {}
-    for visit in sorted(plan.visits, key=lambda visit: visit.start):
-        day = WEEKDAYS.index(visit.day)
-        for volunteer_id in visit.volunteers:
-            outings = outings_by_day(problem.volunteer_by_id[volunteer_id]).get(day, [])
-            index = outing_index(outings, visit.start, visit.end)
-            assert index is not None, f"{visit.need} lies outside {volunteer_id}'s outings"
-            stop = Stop(travel.recipient_place[visit.recipient], visit.start, visit.end)
-            found.setdefault((volunteer_id, day, index), []).append(stop)
-    return [
-        (
-            volunteer_id,
-            day,
-            outings_by_day(problem.volunteer_by_id[volunteer_id])[day][index],
-            stops,
-        )
-        for (volunteer_id, day, index), stops in sorted(found.items())
-    ]
+    travel = {"method": "coordinates", "detour_factor": 1.0}
+    services = [{"id": "visit", "duration_min": duration_min}]
+    return tiny_problem(services, recipients, volunteers, **{"travel": travel, **extra})
 
 
 def routed(problem: Problem, **options: Any) -> Plan:
@@ -145,8 +87,8 @@ def test_blocking_instance_drops_the_visit_worked_out_by_hand() -> None:
     problem = blocking_week()
     plan = routed(problem)
     assert [(visit.need, visit.start) for visit in plan.visits] == [
-        ("b-visit", at("09:00")),
-        ("c-visit", at("10:00")),
+        ("b-visit", minutes("09:00")),
+        ("c-visit", minutes("10:00")),
     ]
     assert plan.solver.objective == pytest.approx(5.0)
     assert [(item.need, item.reason) for item in plan.unassigned] == [
@@ -187,7 +129,7 @@ def test_soft_window_plans_a_late_visit_within_the_limit() -> None:
     """Allowed 30 minutes late: both visits, 09:00 and 10:00, the second 30 minutes late."""
     problem = soft_pair(max_lateness_min=30)
     plan = routed(problem)
-    assert sorted(visit.start for visit in plan.visits) == [at("09:00"), at("10:00")]
+    assert sorted(visit.start for visit in plan.visits) == [minutes("09:00"), minutes("10:00")]
     metrics = check_plan(problem, plan).metrics
     assert metrics.total_lateness_min == pytest.approx(30.0)
     assert metrics.max_lateness_min == pytest.approx(30.0)
@@ -439,8 +381,8 @@ def test_two_windows_are_two_outings_and_weekly_minutes_count_the_walk_home() ->
     travel = TravelModel(walker())
     outings = outing_stops(walker(), both, travel)
     assert [outing for _, _, outing, _ in outings] == [
-        (at("09:00"), at("11:00")),
-        (at("15:00"), at("17:00")),
+        (minutes("09:00"), minutes("11:00")),
+        (minutes("15:00"), minutes("17:00")),
     ]
     walked = [
         walk_outing(travel, walker().volunteers[0], [stop.place for stop in stops])
@@ -463,19 +405,7 @@ def test_a_warm_start_breaking_a_rule_is_cut_to_what_the_checker_accepts() -> No
         [person("v", availability=MORNING_AND_AFTERNOON, max_minutes_per_week=150)],
         60,
     )
-    both = [
-        Visit(
-            need=f"{name}-visit",
-            recipient=name,
-            service="visit",
-            occurrence=1,
-            day="mon",
-            start=at(start),
-            end=at(start) + 60,
-            volunteers=["v"],
-        )
-        for name, start in (("am", "09:10"), ("pm", "15:10"))
-    ]
+    both = [visit(problem, "am-visit", "09:10", "v"), visit(problem, "pm-visit", "15:10", "v")]
     assert [item.rule for item in check_plan(problem, Plan(visits=both)).violations] == [
         "max_minutes_per_week"
     ]
