@@ -9,6 +9,7 @@ at the origin and are free, and their needs open, on Monday morning (`MONDAY_MOR
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ def window(day: str, start: str, end: str) -> dict[str, str]:
 
 
 MONDAY_MORNING = [window("mon", "09:00", "12:00")]
-"""When tiny problems' people are free and their needs open, unless told otherwise."""
+"""When tiny problems' people are free and their needs open, unless told otherwise (the
+builders copy it, so a test may change what they return)."""
 
 
 def minutes(clock: str) -> int:
@@ -180,7 +182,12 @@ def chat(
     need_id: str, windows: list[dict[str, str]] | None = None, **fields: Any
 ) -> dict[str, Any]:
     """A need for the `chat` service, open on Monday morning unless `windows` say otherwise."""
-    return {"id": need_id, "service": "chat", "windows": windows or MONDAY_MORNING, **fields}
+    return {
+        "id": need_id,
+        "service": "chat",
+        "windows": windows or copy.deepcopy(MONDAY_MORNING),
+        **fields,
+    }
 
 
 def recipient(
@@ -201,7 +208,7 @@ def volunteer(volunteer_id: str, x_m: float = 0, y_m: float = 0, **fields: Any) 
     return {
         "id": volunteer_id,
         "home": {"x_m": x_m, "y_m": y_m},
-        "availability": MONDAY_MORNING,
+        "availability": copy.deepcopy(MONDAY_MORNING),
         **fields,
     }
 

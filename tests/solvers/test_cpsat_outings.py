@@ -8,89 +8,54 @@ no detour, so a kilometre is ten minutes.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import pytest
 
-import matcher
-from matcher.models import WEEKDAYS, Plan, Problem
-from matcher.rules import Stop, outing_index, outing_problems, outings_by_day
+from matcher.models import Plan, Problem
 from matcher.solvers.cpsat import solve_cpsat
 from matcher.solvers.cpsat.lateness import Piece, linear_pieces
 from matcher.solvers.lns import LnsParameters, solve_lns
-from matcher.travel import TravelModel
+from tests.helpers import checked, recipient, tiny_problem, volunteer, window
 
 
 def week(
     recipients: dict[str, tuple[float, list[tuple[str, str]]]],
     windows: list[tuple[str, str]],
     duration_min: int = 60,
-    **volunteer: Any,
+    **fields: Any,
 ) -> Problem:
     """Recipients at (x metres, 0) with their Monday need windows; one volunteer at home at the
-    origin, free on Monday in `windows`."""
-    return Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "services": [{"id": "visit", "duration_min": duration_min}],
-            "recipients": [
+    origin, 100 m a minute, free on Monday in `windows`, with these other fields."""
+    return tiny_problem(
+        [{"id": "visit", "duration_min": duration_min}],
+        [
+            recipient(
+                name,
                 {
-                    "id": name,
-                    "location": {"x_m": x_m, "y_m": 0},
-                    "needs": [
-                        {
-                            "id": f"{name}-visit",
-                            "service": "visit",
-                            "windows": [
-                                {"day": "mon", "start": start, "end": end}
-                                for start, end in need_windows
-                            ],
-                        }
-                    ],
-                }
-                for name, (x_m, need_windows) in recipients.items()
-            ],
-            "volunteers": [
-                {
-                    "id": "v",
-                    "home": {"x_m": 0, "y_m": 0},
-                    "speed_m_per_min": 100,
-                    "availability": [
-                        {"day": "mon", "start": start, "end": end} for start, end in windows
-                    ],
-                    **volunteer,
-                }
-            ],
-            "travel": {"detour_factor": 1.0},
-        }
+                    "id": f"{name}-visit",
+                    "service": "visit",
+                    "windows": [window("mon", start, end) for start, end in need_windows],
+                },
+                x_m=x_m,
+            )
+            for name, (x_m, need_windows) in recipients.items()
+        ],
+        [
+            volunteer(
+                "v",
+                speed_m_per_min=100,
+                availability=[window("mon", start, end) for start, end in windows],
+                **fields,
+            )
+        ],
+        travel={"detour_factor": 1.0},
     )
 
 
-def solved(problem: Problem) -> Plan:
-    """The exact plan, checked by the checker and, outing by outing, by the outing rule."""
-    return checked_outings(problem, solve_cpsat(problem, time_limit_s=10))
-
-
-def checked_outings(problem: Problem, plan: Plan) -> Plan:
-    """Assert the checker accepts the plan and every outing keeps the outing rule."""
-    report = matcher.check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    travel = TravelModel(problem)
-    for volunteer in problem.volunteers:
-        outings = outings_by_day(volunteer)
-        by_outing: dict[tuple[int, int | None], list[Stop]] = defaultdict(list)
-        for visit in sorted(plan.visits, key=lambda item: item.start):
-            if volunteer.id not in visit.volunteers:
-                continue
-            day = WEEKDAYS.index(visit.day)
-            index = outing_index(outings.get(day, []), visit.start, visit.end)
-            assert index is not None, f"{visit.need} lies outside every outing"
-            place = travel.recipient_place[visit.recipient]
-            by_outing[(day, index)].append(Stop(place, visit.start, visit.end))
-        for (day, index), stops in by_outing.items():
-            assert outing_problems(travel, volunteer, outings[day][index], stops) == []
-    return plan
+def exact(problem: Problem) -> Plan:
+    """CP-SAT's plan, `checked` (the checker and, outing by outing, the outing rule)."""
+    return checked(problem, solve_cpsat(problem, time_limit_s=10))
 
 
 def planned(plan: Plan) -> list[tuple[str, int]]:
@@ -106,10 +71,10 @@ def test_weekly_minutes_count_the_walk_home_between_outings() -> None:
         "afternoon": (1000.0, [("15:00", "17:00")]),
     }
     windows = [("09:00", "11:00"), ("15:00", "17:00")]
-    capped = solved(week(recipients, windows, max_minutes_per_week=150))
+    capped = exact(week(recipients, windows, max_minutes_per_week=150))
     assert len(capped.visits) == 1
     assert capped.solver.bound == pytest.approx(1.0)
-    both = solved(week(recipients, windows, max_minutes_per_week=160))
+    both = exact(week(recipients, windows, max_minutes_per_week=160))
     assert len(both.visits) == 2
 
 
@@ -122,7 +87,7 @@ def test_an_outing_ends_at_home_by_its_close() -> None:
         {"a": (2000.0, [("09:30", "11:00")]), "b": (2100.0, [("11:30", "13:00")])},
         [("09:00", "11:00"), ("11:30", "13:00")],
     )
-    plan = solved(problem)
+    plan = exact(problem)
     assert [need for need, _ in planned(plan)] == ["a-visit"]
     assert [item.need for item in plan.unassigned] == ["b-visit"]
     start = plan.visits[0].start
@@ -138,8 +103,8 @@ def test_trip_limit_per_leg_and_outing_limit_per_walk() -> None:
     one_window = [("09:00", "12:00")]
     two_windows = [("09:00", "10:30"), ("11:00", "12:30")]
     for limit in ({"max_trip_distance_m": 800}, {"max_outing_distance_m": 1500}):
-        assert len(solved(week(recipients, one_window, 30, **limit)).visits) == 1
-        split = solved(week(recipients, two_windows, 30, **limit))
+        assert len(exact(week(recipients, one_window, 30, **limit)).visits) == 1
+        split = exact(week(recipients, two_windows, 30, **limit))
         assert len(split.visits) == 2
         assert len({visit.start < 10 * 60 + 30 for visit in split.visits}) == 2
 
@@ -147,7 +112,7 @@ def test_trip_limit_per_leg_and_outing_limit_per_walk() -> None:
 def test_windows_that_touch_make_one_outing() -> None:
     """09:00-10:00 and 10:00-11:00 are one outing: a 90-minute visit a kilometre out fits across
     the seam (out by 09:10, visit until 10:40, home by 10:50), though it fits neither window."""
-    plan = solved(
+    plan = exact(
         week({"a": (1000.0, [("09:00", "11:00")])}, [("09:00", "10:00"), ("10:00", "11:00")], 90)
     )
     assert len(plan.visits) == 1
@@ -187,7 +152,7 @@ def test_a_soft_window_visit_is_as_late_as_the_rule_says() -> None:
             ]
         }
     )
-    plan = solved(soft)
+    plan = exact(soft)
     assert planned(plan) == [("a-visit", 9 * 60 + 30)]
     weights = soft.policy.weights
     assert plan.solver.objective_breakdown["lateness"] == pytest.approx(
@@ -217,4 +182,4 @@ def test_lns_neighbourhoods_walk_outings_too() -> None:
         plan = solve_lns(
             problem, time_limit_s=10, parameters=LnsParameters(iterations=12), warm_start=empty
         )
-        assert len(checked_outings(problem, plan).visits) == visits
+        assert len(checked(problem, plan).visits) == visits

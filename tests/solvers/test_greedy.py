@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcher
-from matcher.checker import check_plan
 from matcher.messages import REASON_MESSAGES
 from matcher.models import (
     WEEKDAYS,
@@ -21,29 +20,30 @@ from matcher.models import (
     Plan,
     Problem,
     TimeWindow,
-    Visit,
     intersect_windows,
 )
-from matcher.rules import Diagnoser, Stop, need_facts, outing_index, outing_problems, outings_by_day
+from matcher.rules import Diagnoser, need_facts
 from matcher.solvers import GreedyParameters, build_routes, solve_greedy
 from matcher.travel import TravelModel
-from tests.helpers import example, load
+from tests.helpers import (
+    WEEK,
+    chat,
+    checked,
+    example,
+    load,
+    outing_problems_of,
+    recipient,
+    visits_of,
+    volunteer,
+    window,
+)
 
 SKILLS = ("cooking", "haircut", "personal_care", "nursing", "tutoring", "shopping")
 
 
 def solve_and_check(problem: Problem, **options: Any) -> Plan:
-    """Solve with the greedy planner and insist the checker finds nothing wrong."""
-    travel = TravelModel(problem)
-    plan = solve_greedy(problem, travel, **options)
-    report = check_plan(problem, plan, travel)
-    assert report.ok, [f"{v.rule}: {v.message}" for v in report.violations]
-    return plan
-
-
-def visits_of(plan: Plan, need: str) -> list[Visit]:
-    """The plan's visits of one need."""
-    return [visit for visit in plan.visits if visit.need == need]
+    """The greedy planner's plan, `checked`."""
+    return checked(problem, solve_greedy(problem, TravelModel(problem), **options))
 
 
 def without_wall_time(plan: Plan) -> str:
@@ -267,8 +267,8 @@ def test_fairness_follows_what_each_volunteer_offered() -> None:
     plan = solve_and_check(load("ok_small_weekly_cap"))
     visits_by = {name: 0 for name in ("capped", "uncapped")}
     for visit in plan.visits:
-        for volunteer in visit.volunteers:
-            visits_by[volunteer] += 1
+        for volunteer_id in visit.volunteers:
+            visits_by[volunteer_id] += 1
     assert visits_by["capped"] < 2 < visits_by["uncapped"]
     assert not plan.unassigned
 
@@ -436,67 +436,24 @@ def test_reasons_come_from_the_one_diagnosis() -> None:
 def _walker_week(**walker: Any) -> dict[str, Any]:
     """A walker at (0, 0), 50 m a minute, free 09:00-11:00 and 15:00-17:00 on Monday; a
     one-hour visit east (500 m) in the morning and one north (500 m) in the afternoon."""
-
-    def recipient(name: str, x_m: float, y_m: float, start: str, end: str) -> dict[str, Any]:
-        return {
-            "id": name,
-            "location": {"x_m": x_m, "y_m": y_m},
-            "needs": [
-                {
-                    "id": f"{name}-chat",
-                    "service": "chat",
-                    "windows": [{"day": "mon", "start": start, "end": end}],
-                }
-            ],
-        }
-
     return {
         "name": "walker",
-        "week_start": "2026-11-30",
+        "week_start": WEEK.isoformat(),
         "travel": {"detour_factor": 1.0},
         "services": [{"id": "chat", "duration_min": 60}],
         "recipients": [
-            recipient("east", 500, 0, "09:30", "11:00"),
-            recipient("north", 0, 500, "15:00", "16:30"),
+            recipient("east", chat("east-chat", [window("mon", "09:30", "11:00")]), x_m=500),
+            recipient("north", chat("north-chat", [window("mon", "15:00", "16:30")]), y_m=500),
         ],
         "volunteers": [
-            {
-                "id": "walker",
-                "home": {"x_m": 0, "y_m": 0},
-                "speed_m_per_min": 50,
-                "availability": [
-                    {"day": "mon", "start": "09:00", "end": "11:00"},
-                    {"day": "mon", "start": "15:00", "end": "17:00"},
-                ],
+            volunteer(
+                "walker",
+                speed_m_per_min=50,
+                availability=[window("mon", "09:00", "11:00"), window("mon", "15:00", "17:00")],
                 **walker,
-            }
+            )
         ],
     }
-
-
-def outing_problems_of(problem: Problem, plan: Plan) -> list[str]:
-    """What `rules.outing_problems` finds in each outing of the plan (every visit must lie in
-    an outing)."""
-    travel = TravelModel(problem)
-    found: list[str] = []
-    per_day: dict[tuple[str, str], list[Visit]] = {}
-    for visit in plan.visits:
-        for volunteer in visit.volunteers:
-            per_day.setdefault((volunteer, visit.day), []).append(visit)
-    for (volunteer_id, day), visits in per_day.items():
-        volunteer = problem.volunteer_by_id[volunteer_id]
-        outings = outings_by_day(volunteer).get(WEEKDAYS.index(day), [])
-        per_outing: dict[int, list[Stop]] = {}
-        for visit in sorted(visits, key=lambda item: item.start):
-            index = outing_index(outings, visit.start, visit.end)
-            if index is None:
-                found.append(f"{visit.need} outside every outing of {volunteer_id}")
-                continue
-            place = travel.recipient_place[visit.recipient]
-            per_outing.setdefault(index, []).append(Stop(place, visit.start, visit.end))
-        for index, stops in per_outing.items():
-            found += outing_problems(travel, volunteer, outings[index], stops)
-    return found
 
 
 def test_walker_goes_home_between_two_windows() -> None:
@@ -525,11 +482,11 @@ def _one_outing_two_visits(**walker: Any) -> Problem:
     """The walker free 09:00-12:00; half-hour visits at (500, 0) and (500, 300): alone they walk
     1,000 m and 1,166 m, together 1,383 m."""
     data = _walker_week(**walker)
-    data["volunteers"][0]["availability"] = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+    data["volunteers"][0]["availability"] = [window("mon", "09:00", "12:00")]
     data["services"] = [{"id": "chat", "duration_min": 30}]
-    for recipient, y_m in zip(data["recipients"], (0, 300), strict=True):
-        recipient["location"] = {"x_m": 500, "y_m": y_m}
-        recipient["needs"][0]["windows"] = [{"day": "mon", "start": "09:00", "end": "12:00"}]
+    for elder, y_m in zip(data["recipients"], (0, 300), strict=True):
+        elder["location"] = {"x_m": 500, "y_m": y_m}
+        elder["needs"][0]["windows"] = [window("mon", "09:00", "12:00")]
     return Problem.model_validate(data)
 
 
