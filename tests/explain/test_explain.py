@@ -34,64 +34,19 @@ from matcher.messages import (
 from matcher.models import Plan, Problem, ReasonCode, UnassignedVisit, Visit
 from matcher.rules import number_occurrences
 from matcher.solvers.objective import TERMS
-from tests.helpers import example, load
-
-MONDAY = [{"day": "mon", "start": "09:00", "end": "12:00"}]
-
-
-def week(
-    services: list[dict[str, Any]],
-    recipients: list[dict[str, Any]],
-    volunteers: list[dict[str, Any]],
-    **extra: Any,
-) -> Problem:
-    """A small problem in planar metres."""
-    return Problem.model_validate(
-        {
-            "week_start": "2026-11-30",
-            "services": services,
-            "recipients": recipients,
-            "volunteers": volunteers,
-            **extra,
-        }
-    )
-
-
-def elder(identifier: str, x_m: float, needs: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """A recipient at (x_m, 0) with these needs."""
-    return {"id": identifier, "location": {"x_m": x_m, "y_m": 0}, "needs": needs, **extra}
-
-
-def helper(identifier: str, x_m: float, **extra: Any) -> dict[str, Any]:
-    """A volunteer living at (x_m, 0), free Monday morning unless told otherwise."""
-    return {
-        "id": identifier,
-        "home": {"x_m": x_m, "y_m": 0},
-        "availability": MONDAY,
-        **extra,
-    }
-
-
-def chat(identifier: str, windows: list[dict[str, Any]] | None = None, **extra: Any) -> dict:
-    """A need for the 30-minute chat service, Monday morning unless told otherwise."""
-    return {"id": identifier, "service": "chat", "windows": windows or MONDAY, **extra}
-
+from tests.helpers import (
+    MONDAY_MORNING,
+    chat,
+    checked,
+    example,
+    load,
+    recipient,
+    solved,
+    tiny_problem,
+    volunteer,
+)
 
 CHAT = {"id": "chat", "duration_min": 30}
-
-
-def solved(problem: Problem, solver: str = "greedy") -> Plan:
-    """The plan of a solver, insisting the checker finds nothing wrong."""
-    plan = solve(problem, solver=solver, time_limit_s=10)
-    assert check_plan(problem, plan).ok
-    return plan
-
-
-def checked(problem: Problem, plan: Plan) -> Plan:
-    """A hand-made plan, insisting the checker finds nothing wrong."""
-    report = check_plan(problem, plan)
-    assert report.ok, [violation.message for violation in report.violations]
-    return plan
 
 
 def only(explanations: list[Explanation]) -> Explanation:
@@ -138,7 +93,7 @@ def test_missing_skill_is_named() -> None:
 
 def test_qualification_rules_come_in_order() -> None:
     """Skill, verification, background check, exclusion and load, each for one volunteer."""
-    problem = week(
+    problem = tiny_problem(
         [
             {
                 "id": "homework",
@@ -149,20 +104,19 @@ def test_qualification_rules_come_in_order() -> None:
             }
         ],
         [
-            elder(
+            recipient(
                 "kid",
-                0,
-                [{"id": "kid-homework", "service": "homework", "windows": MONDAY, "load": 1}],
+                {"id": "kid-homework", "service": "homework", "windows": MONDAY_MORNING, "load": 1},
                 kind="child",
                 excluded_volunteers=["excluded"],
             )
         ],
         [
-            helper("no-skill", 100),
-            helper("unverified", 100, skills=["tutoring"]),
-            helper("unchecked", 100, skills=["tutoring"], verified=True),
-            helper("excluded", 100, skills=["tutoring"], verified=True, background_checked=True),
-            helper(
+            volunteer("no-skill", 100),
+            volunteer("unverified", 100, skills=["tutoring"]),
+            volunteer("unchecked", 100, skills=["tutoring"], verified=True),
+            volunteer("excluded", 100, skills=["tutoring"], verified=True, background_checked=True),
+            volunteer(
                 "weak",
                 100,
                 skills=["tutoring"],
@@ -186,10 +140,10 @@ def test_qualification_rules_come_in_order() -> None:
 def test_availability_too_short() -> None:
     """Free inside the window, but not for as long as the visit takes."""
     window = [{"day": "tue", "start": "14:00", "end": "16:00"}]
-    problem = week(
+    problem = tiny_problem(
         [{"id": "chat", "duration_min": 60}],
-        [elder("ma", 0, [chat("ma-chat", window)])],
-        [helper("v", 100, availability=[{"day": "tue", "start": "14:00", "end": "14:30"}])],
+        [recipient("ma", chat("ma-chat", window))],
+        [volunteer("v", 100, availability=[{"day": "tue", "start": "14:00", "end": "14:30"}])],
     )
     explanation = only(explain_unassigned(problem, solved(problem)))
     assert explanation.reason == "no_shared_window" == explanation.plan_reason
@@ -199,10 +153,10 @@ def test_availability_too_short() -> None:
 def test_no_day_left_after_the_other_visits() -> None:
     """The first visit, on Tuesday, leaves no day two days apart for the second one."""
     days = [{"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue", "wed")]
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("ma", 0, [chat("ma-chat", days, visits_per_week=2, min_gap_days=2)])],
-        [helper("v", 100, availability=days[1:2])],
+        [recipient("ma", chat("ma-chat", days, visits_per_week=2, min_gap_days=2))],
+        [volunteer("v", 100, availability=days[1:2])],
     )
     explanation = only(explain_unassigned(problem, solved(problem)))
     assert explanation.reason == "no_shared_window" == explanation.plan_reason
@@ -219,10 +173,10 @@ def test_too_far_by_distance_and_by_time() -> None:
 
 def test_weekly_minutes_used_up() -> None:
     """A 40-minute week holds one 30-minute visit, not two."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
-        [helper("v", 0, max_minutes_per_week=40)],
+        [recipient("a", chat("a-chat")), recipient("b", chat("b-chat"))],
+        [volunteer("v", max_minutes_per_week=40)],
     )
     explanation = only(explain_unassigned(problem, solved(problem)))
     assert explanation.reason == "volunteers_full" == explanation.plan_reason
@@ -242,10 +196,10 @@ def test_visits_a_day_used_up_names_the_visit() -> None:
 
 def test_carrying_capacity_used_up() -> None:
     """Two meal boxes on one day for a volunteer who carries one."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("a", 0, [chat("a-chat", load=1)]), elder("b", 0, [chat("b-chat", load=1)])],
-        [helper("v", 0, capacity=1)],
+        [recipient("a", chat("a-chat", load=1)), recipient("b", chat("b-chat", load=1))],
+        [volunteer("v", capacity=1)],
     )
     explanation = only(explain_unassigned(problem, solved(problem)))
     assert explanation.reason == "volunteers_full"
@@ -255,10 +209,10 @@ def test_carrying_capacity_used_up() -> None:
 def test_free_time_taken_names_the_visits() -> None:
     """An hour of free time, two 45-minute visits: the second is blocked by the first."""
     hour = [{"day": "mon", "start": "10:00", "end": "11:00"}]
-    problem = week(
+    problem = tiny_problem(
         [{"id": "chat", "duration_min": 45}],
-        [elder("a", 0, [chat("a-chat", hour)]), elder("b", 0, [chat("b-chat", hour)])],
-        [helper("v", 0, availability=hour)],
+        [recipient("a", chat("a-chat", hour)), recipient("b", chat("b-chat", hour))],
+        [volunteer("v", availability=hour)],
     )
     plan = solved(problem)
     explanation = only(explain_unassigned(problem, plan))
@@ -271,10 +225,10 @@ def test_free_time_taken_names_the_visits() -> None:
 
 def test_would_fit_in_a_hand_made_plan() -> None:
     """A visit left out although it fits: the volunteer would fit, the reason is not_planned."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
-        [helper("v", 0)],
+        [recipient("a", chat("a-chat")), recipient("b", chat("b-chat"))],
+        [volunteer("v")],
     )
     plan = checked(
         problem,
@@ -317,12 +271,12 @@ def test_team_needs_its_members_on_one_day() -> None:
         {"day": "mon", "start": "09:00", "end": "12:00"},
         {"day": "tue", "start": "09:00", "end": "12:00"},
     ]
-    problem = week(
+    problem = tiny_problem(
         [{"id": "clean", "duration_min": 60, "team_size": 2}],
-        [elder("a", 0, [{"id": "a-clean", "service": "clean", "windows": days}])],
+        [recipient("a", {"id": "a-clean", "service": "clean", "windows": days})],
         [
-            helper("monday", 100, availability=days[:1]),
-            helper("tuesday", 100, availability=days[1:]),
+            volunteer("monday", 100, availability=days[:1]),
+            volunteer("tuesday", 100, availability=days[1:]),
         ],
     )
     explanation = only(explain_unassigned(problem, solved(problem)))
@@ -331,13 +285,13 @@ def test_team_needs_its_members_on_one_day() -> None:
 
 def test_explanations_come_highest_priority_first() -> None:
     """The most urgent unplanned visit is explained first."""
-    problem = week(
+    problem = tiny_problem(
         [{"id": "hair", "duration_min": 30, "required_skills": ["haircut"]}],
         [
-            elder("low", 0, [{"id": "low-hair", "service": "hair"}]),
-            elder("high", 0, [{"id": "high-hair", "service": "hair"}], lives_alone=True),
+            recipient("low", {"id": "low-hair", "service": "hair"}),
+            recipient("high", {"id": "high-hair", "service": "hair"}, lives_alone=True),
         ],
-        [helper("v", 0)],
+        [volunteer("v")],
     )
     explanations = explain_unassigned(problem, solved(problem))
     assert [item.need for item in explanations] == ["high-hair", "low-hair"]
@@ -410,21 +364,21 @@ def haircut_week() -> Problem:
     wednesday = [{"day": "wed", "start": "09:00", "end": "12:00"}]
     friday = [{"day": "fri", "start": "14:00", "end": "15:00"}]
     recipients = [
-        elder(
+        recipient(
             name,
-            x_m,
-            [{"id": f"{name}-hair", "service": "hair", "windows": wednesday}],
+            {"id": f"{name}-hair", "service": "hair", "windows": wednesday},
+            x_m=x_m,
             building="B1",
             lives_alone=True,
         )
         for name, x_m in (("h1", 0), ("h2", 20), ("h3", 40))
     ]
-    recipients.append(elder("m1", 2000, [chat("m1-chat", friday)], building="B2"))
-    recipients.append(elder("c1", 100, [chat("c1-chat")], building="B1"))
-    return week(
+    recipients.append(recipient("m1", chat("m1-chat", friday), x_m=2000, building="B2"))
+    recipients.append(recipient("c1", chat("c1-chat"), x_m=100, building="B1"))
+    return tiny_problem(
         [CHAT, {"id": "hair", "duration_min": 30, "required_skills": ["haircut"]}],
         recipients,
-        [helper("v1", 100)],
+        [volunteer("v1", 100)],
     )
 
 
@@ -456,10 +410,10 @@ def test_top_what_if_is_the_volunteer_who_covers_the_haircuts() -> None:
 def test_what_if_widens_a_window() -> None:
     """An hour earlier lets the volunteer, free until 14:30, make a one-hour visit."""
     window = [{"day": "tue", "start": "14:00", "end": "16:00"}]
-    problem = week(
+    problem = tiny_problem(
         [{"id": "chat", "duration_min": 60}],
-        [elder("ma", 0, [chat("ma-chat", window)])],
-        [helper("v", 100, availability=[{"day": "tue", "start": "13:00", "end": "14:30"}])],
+        [recipient("ma", chat("ma-chat", window))],
+        [volunteer("v", 100, availability=[{"day": "tue", "start": "13:00", "end": "14:30"}])],
     )
     results = what_if(problem, solved(problem), limit=4)
     widened = [item for item in results if isinstance(item.change, WidenWindow)]
@@ -468,10 +422,10 @@ def test_what_if_widens_a_window() -> None:
 
 def test_what_if_raises_a_weekly_cap() -> None:
     """An hour more a week lets the volunteer make the second visit."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("a", 0, [chat("a-chat")]), elder("b", 0, [chat("b-chat")])],
-        [helper("v", 0, max_minutes_per_week=40)],
+        [recipient("a", chat("a-chat")), recipient("b", chat("b-chat"))],
+        [volunteer("v", max_minutes_per_week=40)],
     )
     results = what_if(problem, solved(problem), limit=4)
     raised = [item for item in results if isinstance(item.change, RaiseWeeklyCap)]
@@ -480,10 +434,10 @@ def test_what_if_raises_a_weekly_cap() -> None:
 
 def test_what_if_gives_a_walker_a_bike() -> None:
     """A bike makes a visit 3.9 km away fit into two free hours."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("far", 3000, [chat("far-chat")])],
-        [helper("v", 0, availability=[{"day": "mon", "start": "09:00", "end": "11:00"}])],
+        [recipient("far", chat("far-chat"), x_m=3000)],
+        [volunteer("v", availability=[{"day": "mon", "start": "09:00", "end": "11:00"}])],
     )
     plan = solved(problem)
     assert only(explain_unassigned(problem, plan)).reason == "too_far"
@@ -494,7 +448,7 @@ def test_what_if_gives_a_walker_a_bike() -> None:
 
 def test_what_if_with_nothing_left_out() -> None:
     """A plan that covers everything has no what-if."""
-    problem = week([CHAT], [elder("a", 0, [chat("a-chat")])], [helper("v", 0)])
+    problem = tiny_problem([CHAT], [recipient("a", chat("a-chat"))], [volunteer("v")])
     assert what_if(problem, solved(problem)) == []
 
 
@@ -504,10 +458,10 @@ def test_what_if_with_nothing_left_out() -> None:
 def test_plan_mode_scores_a_hand_made_plan_against_the_optimizer() -> None:
     """A coordinator's plan with one broken rule beside the optimizer's plan."""
     day = [{"day": "mon", "start": "09:00", "end": "18:00"}]
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("a", 0, [chat("a-chat", day)]), elder("b", 0, [chat("b-chat", day)])],
-        [helper("v", 0)],
+        [recipient("a", chat("a-chat", day)), recipient("b", chat("b-chat", day))],
+        [volunteer("v")],
     )
     mine = Plan(
         visits=[
@@ -571,14 +525,14 @@ def two_outings(**extra: Any) -> Problem:
     is not."""
     morning = [{"day": "mon", "start": "09:00", "end": "11:00"}]
     afternoon = [{"day": "mon", "start": "15:00", "end": "17:00"}]
-    return week(
+    return tiny_problem(
         [CHAT, {"id": "hour", "duration_min": 60}],
         [
-            elder("a", 1000, [{"id": "a-hour", "service": "hour", "windows": morning}]),
-            elder("b", 1000, [chat("b-chat", morning)]),
-            elder("c", 1000, [chat("c-chat", afternoon)]),
+            recipient("a", {"id": "a-hour", "service": "hour", "windows": morning}, x_m=1000),
+            recipient("b", chat("b-chat", morning), x_m=1000),
+            recipient("c", chat("c-chat", afternoon), x_m=1000),
         ],
-        [helper("v", 0, availability=morning + afternoon, **extra)],
+        [volunteer("v", availability=morning + afternoon, **extra)],
     )
 
 
@@ -636,23 +590,20 @@ def test_weekly_minutes_count_the_walk_home_between_outings() -> None:
 
 def test_touching_windows_are_one_outing() -> None:
     """Free 09:00-10:00 and 10:00-11:00 is one outing: an hour's visit from 09:30 fits."""
-    problem = week(
+    problem = tiny_problem(
         [{"id": "hour", "duration_min": 60}],
         [
-            elder(
+            recipient(
                 "a",
-                0,
-                [
-                    {
-                        "id": "a-hour",
-                        "service": "hour",
-                        "windows": [{"day": "mon", "start": "09:30", "end": "10:30"}],
-                    }
-                ],
+                {
+                    "id": "a-hour",
+                    "service": "hour",
+                    "windows": [{"day": "mon", "start": "09:30", "end": "10:30"}],
+                },
             )
         ],
         [
-            helper(
+            volunteer(
                 "v",
                 0,
                 availability=[
@@ -681,10 +632,10 @@ def test_touching_windows_are_one_outing() -> None:
 
 def test_too_far_for_one_outing_of_walking() -> None:
     """Each leg is within reach, but there and back is more than one outing's 1.5 km."""
-    problem = week(
+    problem = tiny_problem(
         [CHAT],
-        [elder("far", 1000, [chat("far-chat")])],
-        [helper("v", 0, max_outing_distance_m=1500)],
+        [recipient("far", chat("far-chat"), x_m=1000)],
+        [volunteer("v", max_outing_distance_m=1500)],
     )
     explanation = only(explain_unassigned(problem, Plan()))
     assert explanation.reason == "too_far"
