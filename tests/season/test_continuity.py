@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from matcher.api import solve
 from matcher.checker import check_plan, offered_minutes
 from matcher.continuity import (
     history_from_plan,
@@ -22,30 +21,22 @@ from matcher.continuity import (
     rolled_history,
     uncovered_two_weeks,
 )
-from matcher.models import HistoricVisit, Plan, Problem, UnassignedVisit, Visit, parse_clock
+from matcher.models import HistoricVisit, Plan, Problem, UnassignedVisit, Visit
 from matcher.season import next_week_problem, plan_week, visit_changes
+from tests.helpers import (
+    MONDAY_MORNING,
+    WEEK,
+    chat,
+    checked,
+    recipient,
+    solved,
+    tiny_problem,
+    visit,
+    volunteer,
+    window,
+)
 
-WEEK_1 = dt.date(2026, 11, 30)
-WEEK_2 = WEEK_1 + dt.timedelta(days=7)
-HERE = {"x_m": 0, "y_m": 0}
-MORNING = [{"day": "mon", "start": "09:00", "end": "12:00"}]
-
-
-def volunteer(volunteer_id: str, **fields: Any) -> dict[str, Any]:
-    """A volunteer at the common address, free on Monday morning unless told otherwise."""
-    return {"id": volunteer_id, "home": HERE, "availability": MORNING, **fields}
-
-
-def recipient(recipient_id: str, *needs: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """A recipient at the common address with these needs."""
-    return {"id": recipient_id, "location": HERE, "needs": list(needs), **fields}
-
-
-def chat(need_id: str, **fields: Any) -> dict[str, Any]:
-    """A 30-minute chat once a week on Monday morning."""
-    return {"id": need_id, "service": "chat", "windows": MORNING, **fields}
-
-
+WEEK_2 = WEEK + dt.timedelta(days=7)
 SERVICES = [
     {"id": "chat", "duration_min": 30},
     {"id": "haircut", "duration_min": 30, "required_skills": ["haircut"]},
@@ -56,36 +47,12 @@ def problem_of(
     week: dt.date, recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]], **fields: Any
 ) -> Problem:
     """A problem of the week with the two services."""
-    return Problem.model_validate(
-        {
-            "week_start": week,
-            "services": SERVICES,
-            "recipients": recipients,
-            "volunteers": volunteers,
-            **fields,
-        }
-    )
+    return tiny_problem(SERVICES, recipients, volunteers, week_start=week, **fields)
 
 
-def visit(problem: Problem, need: str, start: str, *volunteers: str, occurrence: int = 1) -> Visit:
-    """A Monday visit of the need by these volunteers."""
-    begin = parse_clock(start)
-    need_data = problem.need_by_id[need]
-    return Visit(
-        need=need,
-        recipient=problem.recipient_of_need[need].id,
-        service=need_data.service,
-        occurrence=occurrence,
-        day="mon",
-        start=begin,
-        end=begin + problem.duration_of(need_data),
-        volunteers=list(volunteers),
-    )
-
-
-def checked(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) -> Plan:
-    """A hand-made plan of these visits (and these needs listed as unplanned) that keeps every
-    rule, with the checker's metrics."""
+def hand_made(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) -> Plan:
+    """A plan of these visits (and these needs listed as unplanned) made by hand, `checked`,
+    with the checker's metrics, as a solver's plan has them."""
     left_out = [
         UnassignedVisit(
             need=need,
@@ -97,10 +64,10 @@ def checked(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) ->
         )
         for need in unassigned
     ]
-    plan = Plan(week_start=problem.week_start, visits=list(visits), unassigned=left_out)
-    report = check_plan(problem, plan)
-    assert report.ok, report.summary()
-    plan.metrics = report.metrics
+    plan = checked(
+        problem, Plan(week_start=problem.week_start, visits=list(visits), unassigned=left_out)
+    )
+    plan.metrics = check_plan(problem, plan).metrics
     return plan
 
 
@@ -115,18 +82,17 @@ def test_history_decides_between_two_equal_volunteers(solver: str, paired: str) 
         WEEK_2,
         [recipient("r1", chat("r1-chat"))],
         [volunteer("v1"), volunteer("v2")],
-        history=[{"recipient": "r1", "volunteer": paired, "week_start": WEEK_1}],
+        history=[{"recipient": "r1", "volunteer": paired, "week_start": WEEK}],
     )
-    plan = solve(problem, solver=solver, time_limit_s=10)
-    report = check_plan(problem, plan)
-    assert report.ok, report.summary()
+    plan = solved(problem, solver)
     assert [item.volunteers for item in plan.visits] == [[paired]]
-    assert (report.metrics.pairings_kept, report.metrics.pairings_new) == (1, 0)
+    assert plan.metrics is not None
+    assert (plan.metrics.pairings_kept, plan.metrics.pairings_new) == (1, 0)
 
 
 def test_pairing_weight_defaults_to_continuity() -> None:
     """A standing pairing is worth 50 points a visit, as a preferred volunteer, never twice."""
-    weights = Problem.model_validate({"week_start": WEEK_1}).policy.weights
+    weights = Problem.model_validate({"week_start": WEEK}).policy.weights
     assert weights.pairing == weights.continuity == 50
     assert weights.continuity_points(preferred=False, paired=True) == 50
     assert weights.continuity_points(preferred=True, paired=True) == 50
@@ -148,8 +114,8 @@ def two_week_sequence() -> tuple[Problem, Plan, Problem, Plan]:
         recipient("rp", chat("rp-chat")),
     ]
     helpers = ["vk", "va", "vu", "vb", "vg", "vd", "vp"]
-    week_1 = problem_of(WEEK_1, recipients_1, [volunteer(v) for v in helpers])
-    plan_1 = checked(
+    week_1 = problem_of(WEEK, recipients_1, [volunteer(v) for v in helpers])
+    plan_1 = hand_made(
         week_1,
         visit(week_1, "rk-chat", "10:00", "vk"),
         visit(week_1, "rn-chat", "11:00", "vk"),
@@ -163,7 +129,7 @@ def two_week_sequence() -> tuple[Problem, Plan, Problem, Plan]:
         recipient("rk", chat("rk-chat")),
         recipient("rn"),
         recipient("ra", chat("ra-chat")),
-        recipient("ru", {"id": "ru-haircut", "service": "haircut", "windows": MORNING}),
+        recipient("ru", {"id": "ru-haircut", "service": "haircut", "windows": MONDAY_MORNING}),
         recipient("rb", chat("rb-chat"), priority=1),
         recipient("rg", chat("rg-chat")),
         recipient("rp", chat("rp-chat")),
@@ -173,14 +139,14 @@ def two_week_sequence() -> tuple[Problem, Plan, Problem, Plan]:
         volunteer("vk"),
         volunteer("va", availability=[]),
         volunteer("vu"),
-        volunteer("vb", availability=[{"day": "mon", "start": "10:00", "end": "10:40"}]),
+        volunteer("vb", availability=[window("mon", "10:00", "10:40")]),
         volunteer("vg"),
         volunteer("vd"),
         volunteer("vp"),
     ]
     upcoming = problem_of(WEEK_2, recipients_2, volunteers_2)
     week_2 = next_week_problem(week_1, plan_1, upcoming)
-    plan_2 = checked(
+    plan_2 = hand_made(
         week_2,
         visit(week_2, "rk-chat", "10:00", "vk"),
         visit(week_2, "rh-chat", "10:00", "vb"),
@@ -193,7 +159,7 @@ def test_history_from_plan_feeds_the_next_week() -> None:
     """Last week's visits become this week's history, one entry per pair and need."""
     week_1, plan_1, week_2, _ = two_week_sequence()
     entries = history_from_plan(plan_1, week_1)
-    assert len(entries) == 7 and {entry.week_start for entry in entries} == {WEEK_1}
+    assert len(entries) == 7 and {entry.week_start for entry in entries} == {WEEK}
     assert {(e.recipient, e.volunteer) for e in week_2.history} == {
         (e.recipient, e.volunteer) for e in entries
     }
@@ -201,12 +167,12 @@ def test_history_from_plan_feeds_the_next_week() -> None:
 
 def test_rolled_history_keeps_the_last_weeks_and_undated_entries() -> None:
     """Entries older than the weeks kept drop out; undated pairings stay."""
-    old = HistoricVisit(recipient="r", volunteer="v", week_start=WEEK_1 - dt.timedelta(days=28))
-    recent = HistoricVisit(recipient="r", volunteer="w", week_start=WEEK_1 - dt.timedelta(days=7))
+    old = HistoricVisit(recipient="r", volunteer="v", week_start=WEEK - dt.timedelta(days=28))
+    recent = HistoricVisit(recipient="r", volunteer="w", week_start=WEEK - dt.timedelta(days=7))
     undated = HistoricVisit(recipient="r", volunteer="x")
-    kept = rolled_history([old, recent, undated], [], WEEK_1, keep_weeks=3)
+    kept = rolled_history([old, recent, undated], [], WEEK, keep_weeks=3)
     assert [entry.volunteer for entry in kept] == ["w", "x"]
-    assert len(rolled_history([old, recent], [], WEEK_1, keep_weeks=4)) == 2
+    assert len(rolled_history([old, recent], [], WEEK, keep_weeks=4)) == 2
 
 
 def test_pairing_report_kept_new_and_broken_with_reasons() -> None:
@@ -252,19 +218,19 @@ def test_visit_changes_matched_per_need() -> None:
 def test_load_vs_offer_gini_by_hand() -> None:
     """v1 gives 30 of the 60 minutes offered, v2 30 of 120 (its weekly cap): Gini 1/6."""
     problem = problem_of(
-        WEEK_1,
+        WEEK,
         [recipient("r1", chat("r1-chat")), recipient("r2", chat("r2-chat"))],
         [
-            volunteer("v1", availability=[{"day": "mon", "start": "10:00", "end": "11:00"}]),
+            volunteer("v1", availability=[window("mon", "10:00", "11:00")]),
             volunteer(
                 "v2",
                 max_minutes_per_week=120,
-                availability=[*MORNING, {"day": "mon", "start": "10:00", "end": "11:00"}],
+                availability=[*MONDAY_MORNING, window("mon", "10:00", "11:00")],
             ),
         ],
     )
     assert [offered_minutes(v) for v in problem.volunteers] == [60, 120]
-    plan = checked(
+    plan = hand_made(
         problem, visit(problem, "r1-chat", "10:00", "v1"), visit(problem, "r2-chat", "10:00", "v2")
     )
     assert plan.metrics is not None
@@ -276,20 +242,20 @@ def left_out_twice(spare: bool) -> tuple[Problem, Plan, Plan]:
     """rx (priority 4, the threshold) is left out two Mondays running while ra (priority 6) has
     v1's only free half hour; v2, qualified and free all morning, is there only if `spare`."""
     helpers = [
-        volunteer("v1", availability=[{"day": "mon", "start": "10:00", "end": "10:30"}]),
+        volunteer("v1", availability=[window("mon", "10:00", "10:30")]),
         *([volunteer("v2")] if spare else []),
     ]
     week = problem_of(
-        WEEK_1,
+        WEEK,
         [
             recipient("ra", chat("ra-chat"), priority=6),
             recipient("rx", chat("rx-chat"), priority=4),
         ],
         helpers,
     )
-    plan_1 = checked(week, visit(week, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
+    plan_1 = hand_made(week, visit(week, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
     week_2 = week.model_copy(update={"week_start": WEEK_2})
-    plan_2 = checked(week_2, visit(week_2, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
+    plan_2 = hand_made(week_2, visit(week_2, "ra-chat", "10:00", "v1"), unassigned=["rx-chat"])
     return week_2, plan_1, plan_2
 
 
@@ -318,7 +284,7 @@ def test_a_volunteer_who_cannot_walk_there_and_back_in_time_had_no_time() -> Non
     walker = volunteer(
         "v2",
         home={"x_m": 1000, "y_m": 0},
-        availability=[{"day": "mon", "start": "10:00", "end": "10:40"}],
+        availability=[window("mon", "10:00", "10:40")],
     )
     week_2 = Problem.model_validate(
         {**week_2.model_dump(), "volunteers": [*week_2.model_dump()["volunteers"], walker]}
@@ -330,7 +296,7 @@ def test_a_volunteer_who_cannot_walk_there_and_back_in_time_had_no_time() -> Non
 def test_a_recipient_visited_the_week_before_is_not_uncovered_two_weeks() -> None:
     """Left out this week only: nothing to report."""
     week_2, _, plan_2 = left_out_twice(spare=True)
-    visited_first = checked(week_2, visit(week_2, "rx-chat", "10:00", "v2"))
+    visited_first = hand_made(week_2, visit(week_2, "rx-chat", "10:00", "v2"))
     assert uncovered_two_weeks(visited_first, plan_2, week_2) == []
 
 
