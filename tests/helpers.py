@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ EXAMPLES = ROOT / "examples"
 """The bundled examples (`example`)."""
 WEEK = dt.date(2026, 11, 30)
 """The Monday of the week every tiny problem plans."""
+JsonWriter = Callable[[str, Any], Path]
+"""The type of the `write_json` fixture (tests/conftest.py)."""
 
 
 def window(day: str, start: str, end: str) -> dict[str, str]:

@@ -12,46 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from matcher import check_plan, solve
+from matcher import solve
 from matcher.cli import EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, main
 from matcher.io import load_plan
 from matcher.ledger import CreditEntry, Ledger, LedgerStore
 from matcher.messages import message
 from matcher.models import CreditPolicy, Plan, Problem
-
-WEEK = dt.date(2026, 11, 30)
-
-
-def contested_week(policy: dict[str, Any] | None = None) -> Problem:
-    """The week of the module docstring."""
-    return Problem.model_validate(
-        {
-            "week_start": WEEK.isoformat(),
-            "services": [{"id": "visit", "duration_min": 45}],
-            "recipients": [
-                {
-                    "id": name,
-                    "age": 84,
-                    "location": {"x_m": x_m, "y_m": 0},
-                    "needs": [{"id": f"{name}_visit", "service": "visit"}],
-                }
-                for name, x_m in (("bo", 10), ("li", 1000))
-            ],
-            "volunteers": [
-                {
-                    "id": "vera",
-                    "home": {"x_m": 0, "y_m": 0},
-                    "travel_mode": "car",
-                    "availability": [{"day": "mon", "start": "09:00", "end": "10:00"}],
-                }
-            ],
-            "policy": policy or {},
-        }
-    )
+from tests.helpers import JsonWriter, checked
+from tests.season.weeks import contested_week
 
 
 def li_served_for_years() -> Ledger:
@@ -72,9 +43,8 @@ def li_served_for_years() -> Ledger:
 
 
 def planned_recipients(problem: Problem, plan: Plan) -> set[str]:
-    """Recipients with a visit, after the checker accepts the plan."""
-    assert check_plan(problem, plan).ok
-    return {visit.recipient for visit in plan.visits}
+    """Recipients with a visit, after the plan is `checked`."""
+    return {visit.recipient for visit in checked(problem, plan).visits}
 
 
 def test_credits_raise_the_priority_as_the_policy_says() -> None:
@@ -133,18 +103,12 @@ def test_unplanned_visits_speak_the_policys_language() -> None:
         solve(problem, language="fr")
 
 
-def write_json(path: Path, data: Any) -> Path:
-    """Write `data` as JSON and return the path."""
-    path.write_text(json.dumps(data, default=str))
-    return path
-
-
 def test_command_line_records_shows_and_plans_with_credits(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_json: JsonWriter
 ) -> None:
     """credits record earns Vera an hour's worth once; solve --ledger plans Li first."""
     problem = contested_week()
-    problem_path = write_json(tmp_path / "week.json", problem.model_dump(mode="json"))
+    problem_path = write_json("week.json", problem)
     plan_path = tmp_path / "plan.json"
     ledger_path = tmp_path / "ledger.json"
     assert main(["solve", str(problem_path), "-o", str(plan_path)]) == EXIT_OK
@@ -166,12 +130,12 @@ def test_command_line_records_shows_and_plans_with_credits(
 
 
 def test_command_line_refuses_a_missing_ledger_and_a_broken_plan(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_json: JsonWriter
 ) -> None:
     """A ledger that is not there is an input error (exit 2, no plan); a plan that breaks a
     rule earns nothing (exit 1, ledger untouched)."""
     problem = contested_week()
-    problem_path = write_json(tmp_path / "week.json", problem.model_dump(mode="json"))
+    problem_path = write_json("week.json", problem)
     plan_path = tmp_path / "plan.json"
     missing = tmp_path / "nowhere.json"
     command = ["solve", str(problem_path), "-o", str(plan_path), "--ledger", str(missing)]
@@ -181,7 +145,7 @@ def test_command_line_refuses_a_missing_ledger_and_a_broken_plan(
     assert main(["solve", str(problem_path), "-o", str(plan_path)]) == EXIT_OK
     broken = json.loads(plan_path.read_text())
     broken["visits"][0]["start"] = "08:00"
-    broken_path = write_json(tmp_path / "broken.json", broken)
+    broken_path = write_json("broken.json", broken)
     ledger_path = tmp_path / "ledger.json"
     record = [
         "credits",
@@ -196,10 +160,10 @@ def test_command_line_refuses_a_missing_ledger_and_a_broken_plan(
     assert not ledger_path.exists()
 
 
-def test_command_line_language_overrides_the_policy(tmp_path: Path) -> None:
+def test_command_line_language_overrides_the_policy(tmp_path: Path, write_json: JsonWriter) -> None:
     """`matcher solve --language zh` writes the catalogue's Chinese sentence for Bo or Li,
     whoever is left out, although the problem's policy says English."""
-    problem_path = write_json(tmp_path / "week.json", contested_week().model_dump(mode="json"))
+    problem_path = write_json("week.json", contested_week())
     plan_path = tmp_path / "plan.json"
     assert main(["solve", str(problem_path), "-o", str(plan_path), "--language", "zh"]) == EXIT_OK
     (left_out,) = load_plan(plan_path).unassigned

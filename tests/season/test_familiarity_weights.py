@@ -10,19 +10,18 @@ Sam comes; otherwise Pat.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
-from matcher import check_plan, solve
 from matcher.models import Problem
+from tests.helpers import WEEK, recipient, solved
+from tests.season.weeks import mei_week
 
-WEEK = dt.date(2026, 11, 30)
 
-
-def mei_week(**weights: float) -> Problem:
-    """The week of the module docstring, with these policy weights."""
-    history: list[dict[str, Any]] = [
+def familiar_week(**weights: float) -> Problem:
+    """Mei's week (`tests.season.weeks.mei_week`) with Pat preferred, Sam in the history of the
+    last two weeks, and these policy weights."""
+    history = [
         {
             "week_start": (WEEK - dt.timedelta(days=7 * weeks)).isoformat(),
             "recipient": "mei",
@@ -31,26 +30,9 @@ def mei_week(**weights: float) -> Problem:
         }
         for weeks in (1, 2)
     ]
-    monday = [{"day": "mon", "start": "09:00", "end": "12:00"}]
-    return Problem.model_validate(
-        {
-            "week_start": WEEK.isoformat(),
-            "services": [{"id": "visit", "duration_min": 60}],
-            "recipients": [
-                {
-                    "id": "mei",
-                    "location": {"x_m": 0, "y_m": 0},
-                    "preferred_volunteers": ["pat"],
-                    "needs": [{"id": "mei_visit", "service": "visit"}],
-                }
-            ],
-            "volunteers": [
-                {"id": "pat", "home": {"x_m": 10, "y_m": 0}, "availability": monday},
-                {"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": monday},
-            ],
-            "history": history,
-            "policy": {"weights": {"fairness": 0, **weights}},
-        }
+    mei = recipient("mei", {"id": "mei_visit", "service": "visit"}, preferred_volunteers=["pat"])
+    return mei_week(
+        recipients=[mei], history=history, policy={"weights": {"fairness": 0, **weights}}
     )
 
 
@@ -69,9 +51,8 @@ def test_the_policy_weighs_preference_against_pairing(
 ) -> None:
     """Equal weights: the shorter walk wins; a pairing worth 200 beats a preference worth 50
     and 40 points of travel, but not one worth 180."""
-    problem = mei_week(**weights)
-    plan = solve(problem, solver=solver, time_limit_s=10)
-    assert check_plan(problem, plan).ok
+    problem = familiar_week(**weights)
+    plan = solved(problem, solver)
     assert [visit.volunteers for visit in plan.visits] == [[chosen]]
     familiarity = plan.solver.objective_breakdown["continuity"]
     expected = problem.policy.weights.continuity_points(chosen == "pat", chosen == "sam")

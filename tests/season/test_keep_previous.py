@@ -3,50 +3,27 @@ stays exactly where it was, unless a plan made afresh is clearly better for high
 
 The week: Mei needs one visit on Monday morning. Pat lives next door, Sam 2 km away; last week
 Sam came at 10:00. A fresh plan sends Pat (less travel); keeping last week keeps Sam at 10:00.
+(`tests.season.weeks.mei_week`.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from matcher import check_plan
 from matcher.cli import EXIT_INVALID, EXIT_OK, main
 from matcher.io import load_plan
-from matcher.models import Plan, Problem, Visit, parse_clock
+from matcher.models import Plan, Visit, parse_clock
 from matcher.season import carried_visits, plan_week
+from tests.helpers import WEEK, JsonWriter, checked, recipient, volunteer, window
+from tests.season.weeks import mei_week
 
-LAST_WEEK = dt.date(2026, 11, 23)
-WEEK = dt.date(2026, 11, 30)
-MONDAY_MORNING = [{"day": "mon", "start": "09:00", "end": "12:00"}]
-
-
-def mei_week(**changes: Any) -> Problem:
-    """This week's problem, with top-level fields replaced by `changes`."""
-    data: dict[str, Any] = {
-        "week_start": WEEK.isoformat(),
-        "services": [{"id": "visit", "duration_min": 60}],
-        "recipients": [
-            {
-                "id": "mei",
-                "location": {"x_m": 0, "y_m": 0},
-                "needs": [{"id": "mei_visit", "service": "visit"}],
-            }
-        ],
-        "volunteers": [
-            {"id": "pat", "home": {"x_m": 10, "y_m": 0}, "availability": MONDAY_MORNING},
-            {"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": MONDAY_MORNING},
-        ],
-        "policy": {"weights": {"fairness": 0}},
-    }
-    data.update(changes)
-    return Problem.model_validate(data)
+LAST_WEEK = WEEK - dt.timedelta(days=7)
 
 
-def last_week_plan(volunteer: str = "sam", start: str = "10:00") -> Plan:
+def last_week_plan(volunteer_id: str = "sam", start: str = "10:00") -> Plan:
     """Last week's plan: one visit to Mei on Monday."""
     begins = parse_clock(start)
     return Plan(
@@ -61,7 +38,7 @@ def last_week_plan(volunteer: str = "sam", start: str = "10:00") -> Plan:
                 date=LAST_WEEK,
                 start=begins,
                 end=begins + 60,
-                volunteers=[volunteer],
+                volunteers=[volunteer_id],
             )
         ],
     )
@@ -76,17 +53,12 @@ def test_carried_visits_move_to_this_week_and_drop_what_breaks_a_rule() -> None:
         parse_clock("10:00"),
         ["sam"],
     )
-    afternoon = [{"day": "mon", "start": "14:00", "end": "17:00"}]
+    afternoon = [window("mon", "14:00", "17:00")]
     away = mei_week(
-        volunteers=[
-            {"id": "pat", "home": {"x_m": 10, "y_m": 0}, "availability": MONDAY_MORNING},
-            {"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": afternoon},
-        ]
+        volunteers=[volunteer("pat", 10), volunteer("sam", 2000, availability=afternoon)]
     )
     assert carried_visits(last_week_plan(), away) == []
-    no_need = mei_week(
-        recipients=[{"id": "mei", "location": {"x_m": 0, "y_m": 0}, "needs": []}],
-    )
+    no_need = mei_week(recipients=[recipient("mei")])
     assert carried_visits(last_week_plan(), no_need) == []
 
 
@@ -94,10 +66,10 @@ def test_keeping_last_week_keeps_the_visit_a_fresh_plan_would_move() -> None:
     """Afresh, Pat goes (nearer); keeping last week, Sam comes again at 10:00, unchanged."""
     problem = mei_week()
     fresh = plan_week(problem, last_week_plan()).plan
-    assert check_plan(problem, fresh).ok
+    checked(problem, fresh)
     assert [visit.volunteers for visit in fresh.visits] == [["pat"]]
     outcome = plan_week(problem, last_week_plan(), keep_previous=True)
-    assert check_plan(problem, outcome.plan).ok
+    checked(problem, outcome.plan)
     (kept,) = outcome.plan.visits
     assert (kept.volunteers, kept.start) == (["sam"], parse_clock("10:00"))
     assert outcome.changes is not None and outcome.changes.same == 1
@@ -114,23 +86,16 @@ def test_a_high_priority_newcomer_releases_only_the_kept_visit_in_the_way() -> N
     """Sam has one hour on Monday and one on Tuesday. Last week he visited Mei on Monday and Bo
     on Tuesday; this week Li (priority 5) needs him too. Keeping both would leave Li out, so the
     kept visit on the day a fresh plan gives Li is released, and the other stays as it was."""
-    hour = [{"day": day, "start": "10:00", "end": "11:00"} for day in ("mon", "tue")]
-    only_sam = [{"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": hour}]
+    hour = [window(day, "10:00", "11:00") for day in ("mon", "tue")]
+    only_sam = [volunteer("sam", 2000, availability=hour)]
+    mornings = [window(day, "09:00", "12:00") for day in ("mon", "tue")]
     recipients = [
-        {
-            "id": name,
-            "location": {"x_m": 2000, "y_m": 0},
-            "needs": [
-                {
-                    "id": f"{name}_visit",
-                    "service": "visit",
-                    "windows": [
-                        {"day": day, "start": "09:00", "end": "12:00"} for day in ("mon", "tue")
-                    ],
-                }
-            ],
+        recipient(
+            name,
+            {"id": f"{name}_visit", "service": "visit", "windows": mornings},
+            x_m=2000,
             **({"priority": 5} if name == "li" else {}),
-        }
+        )
         for name in ("mei", "bo", "li")
     ]
     problem = mei_week(volunteers=only_sam, recipients=recipients)
@@ -145,7 +110,7 @@ def test_a_high_priority_newcomer_releases_only_the_kept_visit_in_the_way() -> N
     )
     last_week.visits.append(tuesday)
     outcome = plan_week(problem, last_week, keep_previous=True)
-    assert check_plan(problem, outcome.plan).ok
+    checked(problem, outcome.plan)
     visited = {visit.recipient: visit.day for visit in outcome.plan.visits}
     assert "li" in visited and len(visited) == 2
     assert outcome.plan.solver.statistics["keep_previous"] == {
@@ -158,14 +123,12 @@ def test_a_high_priority_newcomer_releases_only_the_kept_visit_in_the_way() -> N
 
 
 def test_command_line_keeps_last_week_and_needs_the_previous_plan(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_json: JsonWriter
 ) -> None:
     """`matcher solve --previous-plan LAST --keep-previous` keeps Sam at 10:00; without the
     previous plan the flag is an input error (exit 2, nothing written)."""
-    problem_path = tmp_path / "week.json"
-    problem_path.write_text(mei_week().model_dump_json())
-    last_path = tmp_path / "last.json"
-    last_path.write_text(last_week_plan().model_dump_json())
+    problem_path = write_json("week.json", mei_week())
+    last_path = write_json("last.json", last_week_plan())
     plan_path = tmp_path / "plan.json"
     command = ["solve", str(problem_path), "-o", str(plan_path), "--keep-previous"]
     assert main(command) == EXIT_INVALID
@@ -180,18 +143,13 @@ def test_keeping_last_week_is_declined_when_it_costs_clearly_more_coverage() -> 
     """Sam has 10:00-12:00 on Monday; last week he saw Mei at 10:30. Kept there, no second
     visit fits; afresh, Mei and Bo both fit (10:00 and 11:00). Half the need is worth more than
     keeping 10:30, so the fresh plan is taken."""
-    two_hours = [{"day": "mon", "start": "10:00", "end": "12:00"}]
-    only_sam = [{"id": "sam", "home": {"x_m": 2000, "y_m": 0}, "availability": two_hours}]
+    only_sam = [volunteer("sam", 2000, availability=[window("mon", "10:00", "12:00")])]
     recipients = [
-        {
-            "id": name,
-            "location": {"x_m": 2000, "y_m": 0},
-            "needs": [{"id": f"{name}_visit", "service": "visit"}],
-        }
+        recipient(name, {"id": f"{name}_visit", "service": "visit"}, x_m=2000)
         for name in ("mei", "bo")
     ]
     problem = mei_week(volunteers=only_sam, recipients=recipients)
     outcome = plan_week(problem, last_week_plan(start="10:30"), keep_previous=True)
-    assert check_plan(problem, outcome.plan).ok
+    checked(problem, outcome.plan)
     assert sorted(visit.recipient for visit in outcome.plan.visits) == ["bo", "mei"]
     assert outcome.plan.solver.statistics["keep_previous"]["declined"] is True

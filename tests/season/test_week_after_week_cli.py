@@ -19,9 +19,8 @@ from matcher import check_plan, solve
 from matcher.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from matcher.io import load_plan, load_problem
 from matcher.models import Problem
-from tests.season.test_credits_in_planning import contested_week
-
-WEEK = dt.date(2026, 11, 30)
+from tests.helpers import WEEK, JsonWriter, checked
+from tests.season.weeks import contested_week
 
 
 def first_week() -> dict[str, Any]:
@@ -50,12 +49,11 @@ def test_a_plan_with_history_reports_its_pairings() -> None:
 
 
 def test_next_week_raises_who_was_left_out_and_solve_reports_two_weeks(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_json: JsonWriter
 ) -> None:
     """Li is left out in week 1; next-week raises her, so week 2 visits her. Planned naively
     (no raise), she would be left out two weeks running, with nobody who had time."""
-    week_one = tmp_path / "week1.json"
-    week_one.write_text(json.dumps(first_week()))
+    week_one = write_json("week1.json", first_week())
     plan_one = tmp_path / "plan1.json"
     assert main(["solve", str(week_one), "-o", str(plan_one)]) == EXIT_OK
     assert {visit.recipient for visit in load_plan(plan_one).visits} == {"bo"}
@@ -75,7 +73,7 @@ def test_next_week_raises_who_was_left_out_and_solve_reports_two_weeks(
     command = ["solve", str(week_two), "-o", str(plan_two), "--previous-plan", str(plan_one)]
     assert main(command) == EXIT_OK
     raised_plan = load_plan(plan_two)
-    assert check_plan(problem_two, raised_plan).ok
+    checked(problem_two, raised_plan)
     assert {visit.recipient for visit in raised_plan.visits} == {"li"}
     assert raised_plan.uncovered_two_weeks == []
 
@@ -87,16 +85,15 @@ def test_next_week_raises_who_was_left_out_and_solve_reports_two_weeks(
 
 
 def test_next_week_refuses_a_plan_that_breaks_rules(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_json: JsonWriter
 ) -> None:
     """A broken plan would write a wrong history: exit 1 and no file."""
-    week_one = tmp_path / "week1.json"
-    week_one.write_text(json.dumps(first_week()))
+    week_one = write_json("week1.json", first_week())
     plan_one = tmp_path / "plan1.json"
     assert main(["solve", str(week_one), "-o", str(plan_one)]) == EXIT_OK
     broken = json.loads(plan_one.read_text())
     broken["visits"][0]["start"] = "07:00"
-    plan_one.write_text(json.dumps(broken))
+    write_json("plan1.json", broken)
     week_two = tmp_path / "week2.json"
     assert main(["next-week", str(week_one), str(plan_one), "-o", str(week_two)]) == EXIT_VIOLATIONS
     assert "next week's history would be wrong" in capsys.readouterr().err
