@@ -1,8 +1,9 @@
 """Home-care benchmark features: soft windows, linked visits, carrying capacity, explicit travel
-minutes and planning days longer than 24 hours, in the models, the checker and the greedy planner.
+minutes and planning days longer than 24 hours, in the models, the travel model and the checker
+(the greedy planner's side: tests/solvers/test_greedy_features.py).
 
-The checker tests use one tiny street (planar metres, detour factor 1, everyone at 100 m a
-minute, so 1,000 m is 10 minutes):
+The tests use the tiny street of `tests.street` (planar metres, detour factor 1, everyone at
+100 m a minute, so 1,000 m is 10 minutes):
 
     vic, wes home (0,0)     ann (1000,0)     bob (1000,1000)
 
@@ -11,136 +12,18 @@ Each rule has a pair of hand-made plans: one that keeps it and one that breaks e
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
-from pydantic import ValidationError
 
 from matcher.checker import CheckReport, check_plan
 from matcher.models import Plan, Problem, Visit, parse_clock
-from matcher.rules import Diagnoser, need_facts
-from matcher.solvers.greedy import solve_greedy
 from matcher.travel import TravelModel
-
-
-def minutes(clock: str) -> int:
-    """'09:30' as minutes after midnight."""
-    value: int = parse_clock(clock)
-    return value
-
-
-def window(day: str, start: str, end: str) -> dict[str, str]:
-    return {"day": day, "start": start, "end": end}
-
-
-def street() -> dict[str, Any]:
-    """The tiny street of the module docstring, as JSON-like data, ready to be changed."""
-    return {
-        "week_start": "2026-11-30",
-        "travel": {"method": "coordinates", "detour_factor": 1.0},
-        "services": [
-            {"id": "meal", "name": "Meal delivery", "duration_min": 30},
-            {"id": "nurse", "name": "Nursing", "duration_min": 20},
-            {"id": "help", "name": "Lifting help", "duration_min": 20},
-        ],
-        "recipients": [
-            {
-                "id": "ann",
-                "location": {"x_m": 1000, "y_m": 0},
-                "needs": [
-                    {
-                        "id": "ann-meal",
-                        "service": "meal",
-                        "windows": [window("mon", "10:00", "11:00")],
-                    },
-                    {
-                        "id": "ann-nurse",
-                        "service": "nurse",
-                        "windows": [window("mon", "09:00", "12:00")],
-                    },
-                    {
-                        "id": "ann-help",
-                        "service": "help",
-                        "windows": [window("mon", "09:00", "12:00")],
-                    },
-                ],
-            },
-            {
-                "id": "bob",
-                "location": {"x_m": 1000, "y_m": 1000},
-                "needs": [
-                    {
-                        "id": "bob-meal",
-                        "service": "meal",
-                        "windows": [window("mon", "10:00", "11:00")],
-                    },
-                ],
-            },
-        ],
-        "volunteers": [
-            {
-                "id": name,
-                "home": {"x_m": 0, "y_m": 0},
-                "speed_m_per_min": 100,
-                "availability": [window("mon", "08:00", "18:00")],
-            }
-            for name in ("vic", "wes")
-        ],
-    }
-
-
-def need_of(data: dict[str, Any], need_id: str) -> dict[str, Any]:
-    """The need with this id inside JSON-like problem data."""
-    for recipient in data["recipients"]:
-        for need in recipient["needs"]:
-            if need["id"] == need_id:
-                found: dict[str, Any] = need
-                return found
-    raise KeyError(need_id)
-
-
-def volunteer_of(data: dict[str, Any], volunteer_id: str) -> dict[str, Any]:
-    """The volunteer with this id inside JSON-like problem data."""
-    found: dict[str, Any] = next(v for v in data["volunteers"] if v["id"] == volunteer_id)
-    return found
-
-
-def visit(
-    problem: Problem, need: str, start: str, volunteers: list[str], day: str = "mon"
-) -> Visit:
-    """The first visit of a need at a start time, with its recipient, service and end filled in."""
-    need_model = problem.need_by_id[need]
-    begin = minutes(start)
-    return Visit(
-        need=need,
-        recipient=problem.recipient_of_need[need].id,
-        service=need_model.service,
-        occurrence=1,
-        day=day,
-        start=begin,
-        end=begin + problem.duration_of(need_model),
-        volunteers=volunteers,
-    )
+from tests.helpers import error_paths, need_of, rules_of, visit, volunteer_of, window
+from tests.street import long_day, matrix_problem, street
 
 
 def check(problem: Problem, *visits: Visit) -> CheckReport:
     """The checker's report on a plan of exactly these visits."""
     return check_plan(problem, Plan(visits=list(visits)))
-
-
-def rules_of(report: CheckReport) -> set[str]:
-    return {violation.rule for violation in report.violations}
-
-
-def error_paths(data: dict[str, Any]) -> dict[str, str]:
-    """Validate and return every error message by its dotted path."""
-    with pytest.raises(ValidationError) as caught:
-        Problem.model_validate(data)
-    return {
-        ".".join(str(part) for part in item["loc"]): item["msg"]
-        for item in caught.value.errors(include_url=False)
-    }
 
 
 # --- soft windows ------------------------------------------------------------------------------
@@ -157,7 +40,7 @@ def soft_street(max_lateness: int | None = 20) -> Problem:
 def test_soft_window_kept_by_a_late_visit_within_the_limit() -> None:
     """10:45 is 15 minutes late, within the 20 allowed; the visit runs past 11:00."""
     problem = soft_street()
-    report = check(problem, visit(problem, "ann-meal", "10:45", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "10:45", "vic"))
     assert report.ok, report.summary()
     assert report.metrics.total_lateness_min == 15
     assert report.metrics.max_lateness_min == 15
@@ -166,7 +49,7 @@ def test_soft_window_kept_by_a_late_visit_within_the_limit() -> None:
 def test_soft_window_broken_by_a_visit_too_late() -> None:
     """10:55 is 25 minutes late, more than the 20 allowed: a recipient_window violation only."""
     problem = soft_street()
-    report = check(problem, visit(problem, "ann-meal", "10:55", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "10:55", "vic"))
     assert rules_of(report) == {"recipient_window"}
     assert "25 min late" in report.violations[0].message
 
@@ -174,14 +57,14 @@ def test_soft_window_broken_by_a_visit_too_late() -> None:
 def test_soft_window_broken_by_a_visit_before_it_opens() -> None:
     """A soft window is soft at its end only: starting at 09:55 is a violation."""
     problem = soft_street()
-    report = check(problem, visit(problem, "ann-meal", "09:55", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "09:55", "vic"))
     assert rules_of(report) == {"recipient_window"}
 
 
 def test_soft_window_without_limit_allows_any_lateness() -> None:
     """With no max_lateness_min, three hours late is legal (and measured)."""
     problem = soft_street(max_lateness=None)
-    report = check(problem, visit(problem, "ann-meal", "13:30", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "13:30", "vic"))
     assert report.ok, report.summary()
     assert report.metrics.max_lateness_min == 180
 
@@ -189,7 +72,7 @@ def test_soft_window_without_limit_allows_any_lateness() -> None:
 def test_the_same_late_start_breaks_a_hard_window() -> None:
     """Without soft_window, 10:45 runs past the window: a violation."""
     problem = Problem.model_validate(street())
-    report = check(problem, visit(problem, "ann-meal", "10:45", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "10:45", "vic"))
     assert rules_of(report) == {"recipient_window"}
 
 
@@ -206,9 +89,9 @@ def test_lateness_metrics_by_hand() -> None:
     problem = Problem.model_validate(data)
     report = check(
         problem,
-        visit(problem, "ann-meal", "10:45", ["vic"]),
-        visit(problem, "bob-meal", "10:35", ["wes"]),
-        visit(problem, "ann-nurse", "09:00", ["wes"]),
+        visit(problem, "ann-meal", "10:45", "vic"),
+        visit(problem, "bob-meal", "10:35", "wes"),
+        visit(problem, "ann-nurse", "09:00", "wes"),
     )
     assert report.ok, report.summary()
     assert report.metrics.total_lateness_min == 20
@@ -222,7 +105,7 @@ def test_lateness_counts_against_the_window_that_makes_it_least() -> None:
     meal.update(soft_window=True, max_lateness_min=5)
     meal["windows"].append(window("mon", "10:40", "11:40"))
     problem = Problem.model_validate(data)
-    report = check(problem, visit(problem, "ann-meal", "10:45", ["vic"]))
+    report = check(problem, visit(problem, "ann-meal", "10:45", "vic"))
     assert report.ok, report.summary()
     assert report.metrics.total_lateness_min == 0
 
@@ -242,8 +125,8 @@ def test_simultaneous_pair_kept() -> None:
     problem = linked_street("simultaneous")
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:00", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:00", "wes"),
     )
     assert report.ok, report.summary()
 
@@ -253,8 +136,8 @@ def test_simultaneous_pair_broken_by_different_starts() -> None:
     problem = linked_street("simultaneous")
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:05", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:05", "wes"),
     )
     assert rules_of(report) == {"dependency"}
     assert "5 minutes after" in report.violations[0].message
@@ -263,7 +146,7 @@ def test_simultaneous_pair_broken_by_different_starts() -> None:
 def test_linked_visit_without_its_partner_breaks_the_dependency() -> None:
     """Nursing on Monday with no lifting help that day."""
     problem = linked_street("simultaneous")
-    report = check(problem, visit(problem, "ann-nurse", "10:00", ["vic"]))
+    report = check(problem, visit(problem, "ann-nurse", "10:00", "vic"))
     assert rules_of(report) == {"dependency"}
     assert "ann-help" in report.violations[0].message
 
@@ -273,8 +156,8 @@ def test_unlinked_overlap_at_one_recipient_is_still_a_violation() -> None:
     problem = Problem.model_validate(street())
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:00", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:00", "wes"),
     )
     assert rules_of(report) == {"recipient_overlap"}
 
@@ -284,8 +167,8 @@ def test_sequential_pair_kept() -> None:
     problem = linked_street("sequential", min_gap_min=30, max_gap_min=60)
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:40", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:40", "wes"),
     )
     assert report.ok, report.summary()
 
@@ -295,8 +178,8 @@ def test_sequential_pair_broken_by_a_long_gap() -> None:
     problem = linked_street("sequential", min_gap_min=30, max_gap_min=60)
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "11:10", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "11:10", "wes"),
     )
     assert rules_of(report) == {"dependency"}
 
@@ -306,8 +189,8 @@ def test_sequential_pair_broken_by_a_short_gap() -> None:
     problem = linked_street("sequential", min_gap_min=30, max_gap_min=60)
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:20", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:20", "wes"),
     )
     assert rules_of(report) == {"dependency"}
 
@@ -317,8 +200,8 @@ def test_sequential_pair_broken_by_one_volunteer_doing_both() -> None:
     problem = linked_street("sequential", min_gap_min=30, max_gap_min=60)
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "10:40", ["vic"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "10:40", "vic"),
     )
     assert rules_of(report) == {"dependency"}
     assert report.violations[0].volunteer == "vic"
@@ -332,8 +215,8 @@ def test_sequential_pair_without_upper_limit() -> None:
     problem = Problem.model_validate(data)
     report = check(
         problem,
-        visit(problem, "ann-nurse", "10:00", ["vic"]),
-        visit(problem, "ann-help", "15:00", ["wes"]),
+        visit(problem, "ann-nurse", "10:00", "vic"),
+        visit(problem, "ann-help", "15:00", "wes"),
     )
     assert report.ok, report.summary()
 
@@ -402,9 +285,9 @@ def test_capacity_kept() -> None:
     problem = loaded_street()
     report = check(
         problem,
-        visit(problem, "ann-meal", "10:00", ["vic"]),
-        visit(problem, "ann-nurse", "11:00", ["vic"]),
-        visit(problem, "bob-meal", "10:00", ["wes"]),
+        visit(problem, "ann-meal", "10:00", "vic"),
+        visit(problem, "ann-nurse", "11:00", "vic"),
+        visit(problem, "bob-meal", "10:00", "wes"),
     )
     assert report.ok, report.summary()
 
@@ -414,8 +297,8 @@ def test_capacity_broken_by_two_meals_for_vic() -> None:
     problem = loaded_street()
     report = check(
         problem,
-        visit(problem, "ann-meal", "10:00", ["vic"]),
-        visit(problem, "bob-meal", "10:40", ["vic"]),
+        visit(problem, "ann-meal", "10:00", "vic"),
+        visit(problem, "bob-meal", "10:40", "vic"),
     )
     assert rules_of(report) == {"capacity"}
     (violation,) = report.violations
@@ -424,24 +307,6 @@ def test_capacity_broken_by_two_meals_for_vic() -> None:
 
 
 # --- explicit travel minutes ------------------------------------------------------------------
-
-
-def matrix_problem(travel_min: list[list[float]] | None) -> dict[str, Any]:
-    """Three places on a matrix: home, ann, bob; distances 1 km, minutes as given."""
-    data = street()
-    data["travel"] = {
-        "method": "matrix",
-        "matrix": {
-            "places": ["home", "ann", "bob"],
-            "distance_m": [[0, 1000, 1000], [1000, 0, 1000], [1000, 1000, 0]],
-            "travel_min": travel_min,
-        },
-    }
-    data["recipients"][0]["location"] = {"place": "ann"}
-    data["recipients"][1]["location"] = {"place": "bob"}
-    for volunteer in data["volunteers"]:
-        volunteer["home"] = {"place": "home"}
-    return data
 
 
 def test_travel_matrix_minutes_replace_every_speed() -> None:
@@ -472,16 +337,16 @@ def test_travel_matrix_minutes_are_what_the_checker_measures() -> None:
     problem = Problem.model_validate(data)
     report = check(
         problem,
-        visit(problem, "ann-meal", "10:00", ["vic"]),
-        visit(problem, "bob-meal", "10:42", ["vic"]),
+        visit(problem, "ann-meal", "10:00", "vic"),
+        visit(problem, "bob-meal", "10:42", "vic"),
     )
     assert report.ok, report.summary()
     assert report.metrics.travel_min == pytest.approx(44)
     assert report.metrics.travel_distance_m == pytest.approx(3000)
     tight = check(
         problem,
-        visit(problem, "ann-meal", "10:00", ["vic"]),
-        visit(problem, "bob-meal", "10:40", ["vic"]),
+        visit(problem, "ann-meal", "10:00", "vic"),
+        visit(problem, "bob-meal", "10:40", "vic"),
     )
     assert rules_of(tight) == {"travel_time"}
 
@@ -499,17 +364,6 @@ def test_travel_matrix_minutes_are_validated_like_distances() -> None:
 # --- days longer than 24 hours ----------------------------------------------------------------
 
 
-def long_day(day_length: int | None) -> dict[str, Any]:
-    """A Solomon C2-like day: the volunteer is available 00:00 to 56:30 (3,390 minutes)."""
-    data = street()
-    for volunteer in data["volunteers"]:
-        volunteer["availability"] = [window("mon", "00:00", "56:30")]
-    need_of(data, "bob-meal")["windows"] = [window("mon", "40:00", "41:00")]
-    if day_length is not None:
-        data["day_length_min"] = day_length
-    return data
-
-
 def test_clock_hours_past_24() -> None:
     """'56:30' is 3,390 minutes and is written back the same way."""
     assert parse_clock("56:30") == 3390
@@ -522,7 +376,7 @@ def test_clock_hours_past_24() -> None:
 def test_day_longer_than_24_hours_accepted_with_day_length() -> None:
     """With day_length_min 3,390, the window 40:00-41:00 can be visited and checked."""
     problem = Problem.model_validate(long_day(3390))
-    report = check(problem, visit(problem, "bob-meal", "40:10", ["vic"]))
+    report = check(problem, visit(problem, "bob-meal", "40:10", "vic"))
     assert report.ok, report.summary()
 
 
@@ -556,237 +410,3 @@ def test_no_windows_means_the_whole_long_day() -> None:
         w for w in problem.allowed_windows(problem.need_by_id["bob-meal"]) if w.day == "mon"
     ]
     assert (allowed.start, allowed.end) == (0, 3390)
-
-
-# --- the greedy planner keeps the new rules ---------------------------------------------------
-
-
-def planned(problem: Problem) -> tuple[Plan, CheckReport]:
-    """The greedy plan and the checker's report on it, which must have no violation."""
-    plan = solve_greedy(problem, seed=0)
-    report = check_plan(problem, plan)
-    assert report.ok, report.summary()
-    return plan, report
-
-
-def visits_of(plan: Plan, need: str) -> list[Visit]:
-    return [item for item in plan.visits if item.need == need]
-
-
-def only(data: dict[str, Any], needs: set[str], volunteers: set[str]) -> dict[str, Any]:
-    """The street with only these needs (recipients left without needs go) and volunteers."""
-    for recipient in data["recipients"]:
-        recipient["needs"] = [need for need in recipient["needs"] if need["id"] in needs]
-    data["recipients"] = [recipient for recipient in data["recipients"] if recipient["needs"]]
-    data["volunteers"] = [v for v in data["volunteers"] if v["id"] in volunteers]
-    return data
-
-
-def test_greedy_respects_capacity() -> None:
-    """Three meals of 2 boxes, one volunteer who carries 4: two are planned, one is not."""
-    data = only(street(), {"ann-meal", "bob-meal"}, {"vic"})
-    data["recipients"].append(
-        {
-            "id": "cid",
-            "location": {"x_m": 0, "y_m": 1000},
-            "needs": [{"id": "cid-meal", "service": "meal"}],
-        }
-    )
-    for recipient in data["recipients"]:
-        for need in recipient["needs"]:
-            need.update(load=2, windows=[window("mon", "10:00", "13:00")])
-    unlimited, _ = planned(Problem.model_validate(copy.deepcopy(data)))
-    assert len(unlimited.visits) == 3
-    volunteer_of(data, "vic")["capacity"] = 4
-    plan, _ = planned(Problem.model_validate(data))
-    assert len(plan.visits) == 2
-    (left_out,) = plan.unassigned
-    assert left_out.reason == "volunteers_full"
-
-
-def test_greedy_capacity_smaller_than_one_load_is_explained() -> None:
-    """A meal of 5 boxes for a volunteer who carries 4 is not planned, and the reason says why."""
-    data = only(street(), {"ann-meal"}, {"vic"})
-    need_of(data, "ann-meal")["load"] = 5
-    volunteer_of(data, "vic")["capacity"] = 4
-    plan, _ = planned(Problem.model_validate(data))
-    (left_out,) = plan.unassigned
-    assert left_out.reason == "no_qualified_volunteer"
-    assert "load of 5" in left_out.message
-
-
-def late_street(soft: bool) -> dict[str, Any]:
-    """Ann's mandatory meal may start 10:00 on time (window 10:00-10:30); Vic, 10 minutes away,
-    is free from 10:15, so she can start 10:25 at the earliest."""
-    data = only(street(), {"ann-meal"}, {"vic"})
-    meal = need_of(data, "ann-meal")
-    meal.update(mandatory=True, windows=[window("mon", "10:00", "10:30")])
-    if soft:
-        meal.update(soft_window=True, max_lateness_min=60)
-    volunteer_of(data, "vic")["availability"] = [window("mon", "10:15", "18:00")]
-    return data
-
-
-def test_greedy_plans_a_late_soft_window_visit_with_its_lateness() -> None:
-    """With a soft window the mandatory meal is planned 25 minutes late; with a hard one it
-    is listed as unplanned."""
-    plan, report = planned(Problem.model_validate(late_street(soft=True)))
-    (meal,) = plan.visits
-    assert meal.start == minutes("10:25")
-    assert report.metrics.total_lateness_min == 25
-    assert report.metrics.max_lateness_min == 25
-    hard_plan, hard_report = planned(Problem.model_validate(late_street(soft=False)))
-    assert not hard_plan.visits
-    assert [item.need for item in hard_plan.unassigned] == ["ann-meal"]
-    assert hard_report.notices
-
-
-def test_greedy_weighs_lateness_against_travel() -> None:
-    """Wes lives 2 km further but is free at 09:00. Without a price on lateness Vic goes late
-    (less travel); at 100 points a minute Wes goes on time."""
-    data = late_street(soft=True)
-    data["volunteers"].append(
-        {
-            "id": "wes",
-            "home": {"x_m": 3000, "y_m": 0},
-            "speed_m_per_min": 100,
-            "availability": [window("mon", "09:00", "18:00")],
-        }
-    )
-    free, _ = planned(Problem.model_validate(copy.deepcopy(data)))
-    assert [(item.volunteers, item.start) for item in free.visits] == [(["vic"], minutes("10:25"))]
-    data["policy"] = {"weights": {"lateness_per_min": 100}}
-    priced, report = planned(Problem.model_validate(data))
-    assert [(item.volunteers, item.start) for item in priced.visits] == [
-        (["wes"], minutes("10:00"))
-    ]
-    assert report.metrics.total_lateness_min == 0
-    assert priced.solver.objective is not None and free.solver.objective is not None
-
-
-def test_greedy_soft_window_never_starts_early() -> None:
-    """Vic is free from 08:00 but the soft window opens at 10:00: the visit starts at 10:00."""
-    data = only(street(), {"ann-meal"}, {"vic"})
-    need_of(data, "ann-meal").update(soft_window=True)
-    plan, report = planned(Problem.model_validate(data))
-    assert [item.start for item in plan.visits] == [minutes("10:00")]
-    assert report.metrics.max_lateness_min == 0
-
-
-def linked_data(kind: str, **gaps: int) -> dict[str, Any]:
-    """Ann's nursing and lifting help, linked, with Vic and Wes; nursing opens 09:00."""
-    data = only(street(), {"ann-nurse", "ann-help"}, {"vic", "wes"})
-    data["dependencies"] = [{"first": "ann-nurse", "second": "ann-help", "kind": kind, **gaps}]
-    return data
-
-
-def test_greedy_simultaneous_pair_starts_together_with_different_volunteers() -> None:
-    """Both visits start at 09:00, when the windows open, one by Vic, one by Wes."""
-    plan, _ = planned(Problem.model_validate(linked_data("simultaneous")))
-    (nurse,) = visits_of(plan, "ann-nurse")
-    (lifting,) = visits_of(plan, "ann-help")
-    assert nurse.start == lifting.start == minutes("09:00")
-    assert set(nurse.volunteers) | set(lifting.volunteers) == {"vic", "wes"}
-    assert not set(nurse.volunteers) & set(lifting.volunteers)
-
-
-def test_greedy_sequential_pair_within_its_gaps() -> None:
-    """Lifting help starts 30 to 45 minutes after nursing, by the other volunteer."""
-    plan, _ = planned(
-        Problem.model_validate(linked_data("sequential", min_gap_min=30, max_gap_min=45))
-    )
-    (nurse,) = visits_of(plan, "ann-nurse")
-    (lifting,) = visits_of(plan, "ann-help")
-    assert 30 <= lifting.start - nurse.start <= 45
-    assert nurse.start == minutes("09:00")
-    assert not set(nurse.volunteers) & set(lifting.volunteers)
-
-
-def test_greedy_sequential_pair_waits_for_the_second_window() -> None:
-    """Lifting help can only start from 11:00, at most 45 minutes after nursing: nursing moves
-    to 10:15 at the earliest so that the pair fits."""
-    data = linked_data("sequential", min_gap_min=30, max_gap_min=45)
-    need_of(data, "ann-help")["windows"] = [window("mon", "11:00", "12:00")]
-    plan, _ = planned(Problem.model_validate(data))
-    (nurse,) = visits_of(plan, "ann-nurse")
-    (lifting,) = visits_of(plan, "ann-help")
-    assert (nurse.start, lifting.start) == (minutes("10:15"), minutes("11:00"))
-
-
-def test_greedy_leaves_out_both_visits_of_a_pair_it_cannot_place() -> None:
-    """With Vic alone, neither linked visit is planned (both or neither); both carry the one
-    diagnosis of `matcher.rules`."""
-    data = linked_data("simultaneous")
-    data["volunteers"] = [v for v in data["volunteers"] if v["id"] == "vic"]
-    problem = Problem.model_validate(data)
-    plan, _ = planned(problem)
-    assert not plan.visits
-    assert sorted(item.need for item in plan.unassigned) == ["ann-help", "ann-nurse"]
-    travel = TravelModel(problem)
-    diagnoser = Diagnoser(problem, travel, need_facts(problem, travel))
-    assert plan.unassigned == diagnoser.unassigned(plan.visits)
-
-
-def test_greedy_gives_a_pinned_linked_visit_its_partner() -> None:
-    """Nursing is pinned at 10:00 with Vic: lifting help comes at 10:00 with Wes."""
-    data = linked_data("simultaneous")
-    data["pinned"] = [{"need": "ann-nurse", "day": "mon", "start": "10:00", "volunteers": ["vic"]}]
-    plan, _ = planned(Problem.model_validate(data))
-    (lifting,) = visits_of(plan, "ann-help")
-    assert (lifting.start, lifting.volunteers) == (minutes("10:00"), ["wes"])
-
-
-def test_greedy_linked_pair_over_several_days() -> None:
-    """Twice a week on Monday and Wednesday: each day both visits, at the same time."""
-    data = linked_data("simultaneous")
-    for need_id in ("ann-nurse", "ann-help"):
-        need_of(data, need_id).update(
-            visits_per_week=2,
-            windows=[window("mon", "09:00", "12:00"), window("wed", "09:00", "12:00")],
-        )
-    for volunteer in data["volunteers"]:
-        volunteer["availability"].append(window("wed", "08:00", "18:00"))
-    plan, _ = planned(Problem.model_validate(data))
-    assert len(plan.visits) == 4
-    by_day = {(item.day, item.need): item.start for item in plan.visits}
-    for day in ("mon", "wed"):
-        assert by_day[(day, "ann-nurse")] == by_day[(day, "ann-help")]
-
-
-def test_greedy_leaves_out_a_need_linked_twice() -> None:
-    """A need linked to two others is beyond the greedy planner: all three are unplanned, a
-    warning says why, and the plan keeps every rule."""
-    data = only(street(), {"ann-meal", "ann-nurse", "ann-help"}, {"vic", "wes"})
-    data["dependencies"] = [
-        {"first": "ann-nurse", "second": "ann-help", "kind": "simultaneous"},
-        {"first": "ann-nurse", "second": "ann-meal", "kind": "sequential"},
-    ]
-    plan, _ = planned(Problem.model_validate(data))
-    assert not plan.visits
-    assert sorted(item.need for item in plan.unassigned) == ["ann-help", "ann-meal", "ann-nurse"]
-    for need in ("ann-help", "ann-meal", "ann-nurse"):
-        assert any(
-            need in warning and "more than one other need" in warning for warning in plan.warnings
-        )
-
-
-def test_greedy_uses_explicit_travel_minutes() -> None:
-    """Vic walks 1 m a minute, but the matrix says home->ann 7, ann->bob 12 minutes: she starts
-    Ann's meal at 10:07 and Bob's at 10:49 (10:37 + 12)."""
-    data = matrix_problem([[0, 7, 25], [7, 0, 12], [25, 12, 0]])
-    data = only(data, {"ann-meal", "bob-meal"}, {"vic"})
-    volunteer_of(data, "vic").update(
-        speed_m_per_min=1, availability=[window("mon", "10:00", "18:00")]
-    )
-    need_of(data, "bob-meal")["windows"] = [window("mon", "10:00", "12:00")]
-    plan, report = planned(Problem.model_validate(data))
-    starts = {item.need: item.start for item in plan.visits}
-    assert starts == {"ann-meal": minutes("10:07"), "bob-meal": minutes("10:49")}
-    assert report.metrics.travel_min == pytest.approx(44)
-
-
-def test_greedy_plans_inside_a_long_day() -> None:
-    """With a 3,390-minute day, Bob's meal in the window 40:00-41:00 is planned at 40:00."""
-    plan, _ = planned(Problem.model_validate(long_day(3390)))
-    (meal,) = visits_of(plan, "bob-meal")
-    assert meal.start == minutes("40:00")
