@@ -26,28 +26,17 @@ import json
 import random
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from matcher.checker import RULE_CODES, CheckReport, Violation, check_plan, gini_coefficient
-from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency, parse_clock
+from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency
 from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
+from tests.helpers import DATA, ROOT, minutes, rules_of, window
 
-RULES_DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def minutes(clock: str) -> int:
-    """'09:30' as minutes after midnight."""
-    value: int = parse_clock(clock)
-    return value
-
-
-def window(day: str, start: str, end: str) -> dict[str, str]:
-    return {"day": day, "start": start, "end": end}
+RULES_DOCUMENT = ROOT / "docs" / "rules.md"
 
 
 def make_problem() -> Problem:
@@ -279,10 +268,6 @@ def move(
         visit.start = minutes(start)
     if end is not None:
         visit.end = minutes(end)
-
-
-def rules_of(report: CheckReport) -> set[str]:
-    return {violation.rule for violation in report.violations}
 
 
 # --- the correct plan ------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from matcher.ledger import (
     LedgerStore,
 )
 from matcher.models import Plan, Problem, Visit, parse_clock
+from tests.helpers import WEEK
 
-WEEK = dt.date(2026, 11, 30)
 EARLIER_WEEK = dt.date(2025, 3, 3)
 RATES = CreditRates(per_minute_by_service={"meal": 0.1})
 

@@ -18,12 +18,13 @@ from matcher.models import (
     Visit,
     format_validation_error,
 )
+from tests.helpers import WEEK, error_paths
 
 
 def base_problem() -> dict[str, Any]:
     """A small valid problem as JSON-like data."""
     return {
-        "week_start": "2026-11-30",
+        "week_start": WEEK.isoformat(),
         "services": [
             {"id": "meal", "duration_min": 20},
             {"id": "tutoring", "duration_min": 60, "recipient_kinds": ["child"]},
@@ -58,16 +59,6 @@ def base_problem() -> dict[str, Any]:
                 "availability": [{"day": "mon", "start": "09:00", "end": "13:00"}],
             }
         ],
-    }
-
-
-def error_paths(data: dict[str, Any]) -> dict[str, str]:
-    """Validate and return {dotted path: message} of every reported problem."""
-    with pytest.raises(ValidationError) as caught:
-        Problem.model_validate(data)
-    return {
-        ".".join(str(part) for part in item["loc"]): item["msg"]
-        for item in caught.value.errors(include_url=False)
     }
 
 
