@@ -20,7 +20,15 @@ from pydantic import ValidationError
 
 from matcher.api import solve
 from matcher.checker import CheckReport, check_plan
-from matcher.models import WEEKDAYS, Plan, Problem, Visit, parse_clock
+from matcher.models import (
+    WEEKDAYS,
+    Plan,
+    Problem,
+    ReasonCode,
+    UnassignedVisit,
+    Visit,
+    parse_clock,
+)
 from matcher.rules import Stop, outing_index, outing_problems, outings_by_day
 from matcher.travel import TravelModel
 
@@ -144,15 +152,16 @@ def visits_of(plan: Plan, need: str) -> list[Visit]:
 def visit(
     problem: Problem,
     need: str,
-    start: str,
+    start: str | int,
     *volunteers: str,
     day: str = "mon",
     occurrence: int = 1,
 ) -> Visit:
-    """A visit of the need by these volunteers starting at `start` (a clock), its recipient,
-    service and end (the need's duration) filled in from the problem."""
+    """A visit of the need by these volunteers starting at `start` (a clock such as "09:30", or
+    minutes after midnight), its recipient, service and end (the need's duration) filled in
+    from the problem."""
     need_model = problem.need_by_id[need]
-    begin = minutes(start)
+    begin = minutes(start) if isinstance(start, str) else start
     return Visit(
         need=need,
         recipient=problem.recipient_of_need[need].id,
@@ -162,6 +171,24 @@ def visit(
         start=begin,
         end=begin + problem.duration_of(need_model),
         volunteers=list(volunteers),
+    )
+
+
+def unplanned(
+    problem: Problem,
+    need: str,
+    reason: ReasonCode = "not_planned",
+    message: str = "left out by hand",
+    occurrence: int = 1,
+) -> UnassignedVisit:
+    """An occurrence of the need listed as unplanned, for a hand-made plan."""
+    return UnassignedVisit(
+        need=need,
+        recipient=problem.recipient_of_need[need].id,
+        service=problem.need_by_id[need].service,
+        occurrence=occurrence,
+        reason=reason,
+        message=message,
     )
 
 

@@ -31,7 +31,7 @@ from matcher.messages import (
     message,
     placeholders,
 )
-from matcher.models import Plan, Problem, ReasonCode, UnassignedVisit, Visit
+from matcher.models import Plan, Problem, ReasonCode
 from matcher.rules import number_occurrences
 from matcher.solvers.objective import TERMS
 from tests.helpers import (
@@ -43,6 +43,8 @@ from tests.helpers import (
     recipient,
     solved,
     tiny_problem,
+    unplanned,
+    visit,
     volunteer,
 )
 
@@ -233,28 +235,8 @@ def test_would_fit_in_a_hand_made_plan() -> None:
     plan = checked(
         problem,
         Plan(
-            visits=[
-                Visit(
-                    need="a-chat",
-                    recipient="a",
-                    service="chat",
-                    occurrence=1,
-                    day="mon",
-                    start=540,
-                    end=570,
-                    volunteers=["v"],
-                )
-            ],
-            unassigned=[
-                UnassignedVisit(
-                    need="b-chat",
-                    recipient="b",
-                    service="chat",
-                    occurrence=1,
-                    reason="not_planned",
-                    message="left out by hand",
-                )
-            ],
+            visits=[visit(problem, "a-chat", "09:00", "v")],
+            unassigned=[unplanned(problem, "b-chat")],
         ),
     )
     explanation = only(explain_unassigned(problem, plan))
@@ -463,20 +445,7 @@ def test_plan_mode_scores_a_hand_made_plan_against_the_optimizer() -> None:
         [recipient("a", chat("a-chat", day)), recipient("b", chat("b-chat", day))],
         [volunteer("v")],
     )
-    mine = Plan(
-        visits=[
-            Visit(
-                need="a-chat",
-                recipient="a",
-                service="chat",
-                occurrence=1,
-                day="mon",
-                start=720,
-                end=750,
-                volunteers=["v"],
-            )
-        ]
-    )
+    mine = Plan(visits=[visit(problem, "a-chat", "12:00", "v")])
     assert [violation.rule for violation in check_plan(problem, mine).violations] == [
         "volunteer_window"
     ]
@@ -541,28 +510,7 @@ def two_outings_plan(problem: Problem) -> Plan:
     return checked(
         problem,
         Plan(
-            visits=[
-                Visit(
-                    need="a-hour",
-                    recipient="a",
-                    service="hour",
-                    occurrence=1,
-                    day="mon",
-                    start=560,
-                    end=620,
-                    volunteers=["v"],
-                ),
-                Visit(
-                    need="c-chat",
-                    recipient="c",
-                    service="chat",
-                    occurrence=1,
-                    day="mon",
-                    start=930,
-                    end=960,
-                    volunteers=["v"],
-                ),
-            ]
+            visits=[visit(problem, "a-hour", "09:20", "v"), visit(problem, "c-chat", "15:30", "v")]
         ),
     )
 
@@ -617,17 +565,7 @@ def test_touching_windows_are_one_outing() -> None:
     verdict = verdicts(explanation)["v"]
     assert verdict.rule == "would_fit"
     assert (verdict.day, verdict.start) == ("mon", 570)
-    made = Visit(
-        need="a-hour",
-        recipient="a",
-        service="hour",
-        occurrence=1,
-        day="mon",
-        start=570,
-        end=630,
-        volunteers=["v"],
-    )
-    checked(problem, Plan(visits=[made]))
+    checked(problem, Plan(visits=[visit(problem, "a-hour", "09:30", "v")]))
 
 
 def test_too_far_for_one_outing_of_walking() -> None:
@@ -660,15 +598,13 @@ def test_every_visit_explain_says_would_fit_is_one_the_checker_accepts() -> None
                 if verdict.rule != "would_fit":
                     continue
                 assert verdict.day is not None and verdict.start is not None
-                added = Visit(
-                    need=item.need,
-                    recipient=item.recipient,
-                    service=item.service,
-                    occurrence=item.occurrence,
+                added = visit(
+                    problem,
+                    item.need,
+                    verdict.start,
+                    verdict.volunteer,
                     day=verdict.day,
-                    start=verdict.start,
-                    end=verdict.start + problem.duration_of(need),
-                    volunteers=[verdict.volunteer],
+                    occurrence=item.occurrence,
                 )
                 checked(problem, Plan(visits=number_occurrences([*kept, added])))
                 fitted += 1

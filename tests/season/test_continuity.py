@@ -21,7 +21,7 @@ from matcher.continuity import (
     rolled_history,
     uncovered_two_weeks,
 )
-from matcher.models import HistoricVisit, Plan, Problem, UnassignedVisit, Visit
+from matcher.models import HistoricVisit, Plan, Problem, Visit
 from matcher.season import next_week_problem, plan_week, visit_changes
 from tests.helpers import (
     MONDAY_MORNING,
@@ -31,6 +31,7 @@ from tests.helpers import (
     recipient,
     solved,
     tiny_problem,
+    unplanned,
     visit,
     volunteer,
     window,
@@ -54,14 +55,7 @@ def hand_made(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) 
     """A plan of these visits (and these needs listed as unplanned) made by hand, `checked`,
     with the checker's metrics, as a solver's plan has them."""
     left_out = [
-        UnassignedVisit(
-            need=need,
-            recipient=problem.recipient_of_need[need].id,
-            service=problem.need_by_id[need].service,
-            occurrence=1,
-            reason="volunteers_full",
-            message="left out by the coordinator",
-        )
+        unplanned(problem, need, "volunteers_full", "left out by the coordinator")
         for need in unassigned
     ]
     plan = checked(
