@@ -21,6 +21,7 @@ from matcher import check_plan, solve
 from matcher.generator import generate_community
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import outings_by_day
+from tests.helpers import checked, visit
 
 TWICE_TWO_DAYS_APART = {"visits_per_week": 2, "min_gap_days": 2}
 """A need's visits a week and minimum gap: two visits, not on adjacent days."""
@@ -62,7 +63,7 @@ def at_the_door(
     )
 
 
-def chat(recipient: str, start: int, volunteers: tuple[str, ...] = ("v",)) -> Visit:
+def chat_visit(recipient: str, start: int, volunteers: tuple[str, ...] = ("v",)) -> Visit:
     """A Monday chat visit of `recipient`'s need, starting `start` minutes after midnight."""
     return Visit(
         need=f"{recipient}-chat",
@@ -81,8 +82,7 @@ def assert_repaired(problem: Problem, raw: Plan) -> Plan:
     repaired, violations_before = repair(problem, raw)
     assert violations_before == len(check_plan(problem, raw).violations)
     assert repaired.solver.parameters["repair"]["violations_before"] == violations_before
-    report = check_plan(problem, repaired)
-    assert report.ok, report.summary()
+    checked(problem, repaired)
     requested = sum(need.visits_per_week for need in problem.need_by_id.values())
     assert len(repaired.visits) + len(repaired.unassigned) == requested
     return repaired
@@ -223,7 +223,7 @@ def test_repair_drops_the_lowest_priority_visit_that_breaks_a_weekly_cap() -> No
         ],
         max_minutes_per_week=60,
     )
-    raw = Plan(visits=[chat("high", 540), chat("low", 570), chat("mid", 600)])
+    raw = Plan(visits=[chat_visit("high", 540), chat_visit("low", 570), chat_visit("mid", 600)])
     assert [item.rule for item in check_plan(problem, raw).violations] == ["max_minutes_per_week"]
     repaired = assert_repaired(problem, raw)
     assert sorted(visit.need for visit in repaired.visits) == ["high-chat", "mid-chat"]
@@ -241,26 +241,14 @@ def test_repair_retimes_a_visit_that_falls_between_two_availability_windows() ->
             {"day": "mon", "start": "14:00", "end": "15:00"},
         ],
     )
-    repaired = assert_repaired(problem, Plan(visits=[chat("r", 720)]))
+    repaired = assert_repaired(problem, Plan(visits=[chat_visit("r", 720)]))
     assert [(visit.start, visit.end) for visit in repaired.visits] == [(840, 870)]
 
 
 def test_repair_merges_two_team_members_at_a_common_start() -> None:
     """Two halves of a team visit routed apart become one visit both members start together."""
     problem = at_the_door([{"id": "r", "needs": [{"id": "r-clean", "service": "clean"}]}], ("w",))
-    halves = [
-        Visit(
-            need="r-clean",
-            recipient="r",
-            service="clean",
-            occurrence=1,
-            day="mon",
-            start=start,
-            end=start + 60,
-            volunteers=[name],
-        )
-        for name, start in (("v", 540), ("w", 600))
-    ]
+    halves = [visit(problem, "r-clean", start, name) for name, start in (("v", 540), ("w", 600))]
     repaired = assert_repaired(problem, Plan(visits=halves))
     assert [(visit.start, sorted(visit.volunteers)) for visit in repaired.visits] == [
         (540, ["v", "w"])
@@ -362,13 +350,15 @@ def test_repair_keeps_an_outing_within_its_walking_limit_and_goes_home_between()
     week counts the walk home in between (60 visiting + 4 x 9.7 walking = 98.8 minutes), so a
     100-minute week holds both and a 90-minute week one."""
     problem = across_town(max_outing_distance_m=2000)
-    raw = Plan(visits=[chat("west", 550), chat("east", 600)])
+    raw = Plan(visits=[chat_visit("west", 550), chat_visit("east", 600)])
     assert {item.rule for item in check_plan(problem, raw).violations} == {"outing_distance"}
     repaired = assert_repaired(problem, raw)
     assert [visit.need for visit in repaired.visits] == ["east-chat"]
     for minutes, kept in ((100, ["east-chat", "west-chat"]), (90, ["east-chat"])):
         split = across_town(500, 500, availability=SPLIT_DAY, max_minutes_per_week=minutes)
-        repaired = assert_repaired(split, Plan(visits=[chat("west", 550), chat("east", 850)]))
+        repaired = assert_repaired(
+            split, Plan(visits=[chat_visit("west", 550), chat_visit("east", 850)])
+        )
         assert sorted(visit.need for visit in repaired.visits) == kept
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from matcher.cli import EXIT_INVALID, EXIT_OK, main
 from matcher.io import load_plan
-from matcher.models import Plan, Visit, parse_clock
+from matcher.models import Plan, parse_clock
 from matcher.season import carried_visits, plan_week
-from tests.helpers import WEEK, JsonWriter, checked, recipient, volunteer, window
+from tests.helpers import WEEK, JsonWriter, checked, recipient, visit, volunteer, window
 from tests.season.weeks import mei_week
 
 LAST_WEEK = WEEK - dt.timedelta(days=7)
@@ -25,23 +25,8 @@ LAST_WEEK = WEEK - dt.timedelta(days=7)
 
 def last_week_plan(volunteer_id: str = "sam", start: str = "10:00") -> Plan:
     """Last week's plan: one visit to Mei on Monday."""
-    begins = parse_clock(start)
-    return Plan(
-        week_start=LAST_WEEK,
-        visits=[
-            Visit(
-                need="mei_visit",
-                recipient="mei",
-                service="visit",
-                occurrence=1,
-                day="mon",
-                date=LAST_WEEK,
-                start=begins,
-                end=begins + 60,
-                volunteers=[volunteer_id],
-            )
-        ],
-    )
+    mei = visit(mei_week(), "mei_visit", start, volunteer_id)
+    return Plan(week_start=LAST_WEEK, visits=[mei.model_copy(update={"date": LAST_WEEK})])
 
 
 def test_carried_visits_move_to_this_week_and_drop_what_breaks_a_rule() -> None:
