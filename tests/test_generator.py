@@ -15,8 +15,8 @@ from matcher.generator import generate_community, main, problem_json
 from matcher.io import load_problem
 from matcher.models import Problem
 from matcher.solvers.greedy import solve_greedy
+from tests.helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SEED_SERVICES = {
     "visit",
     "meal",

@@ -10,8 +10,9 @@ from matcher import AutoParameters, GreedyParameters, LnsParameters
 from matcher.io import load_parameters
 from matcher.models import Problem
 from matcher.solvers.registry import SOLVERS
+from tests.helpers import ROOT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def test_readme_json_example_validates() -> None:
