@@ -197,7 +197,7 @@ def test_copies_on_days_too_close_together_are_discarded_from_the_raw_plan(peer:
     assert facts.copies_discarded == facts.copies_routed - len(days) > 0
     if peer == "vroom":
         assert days == ["mon", "wed"]
-    assert check_plan(problem, raw).ok
+    checked(problem, raw)
     assert_repaired(problem, raw)
 
 
@@ -207,7 +207,7 @@ def test_repair_keeps_a_valid_plan_whole() -> None:
     plan = solve(problem, solver="greedy")
     repaired, violations_before = repair(problem, plan)
     assert violations_before == 0
-    assert check_plan(problem, repaired).ok
+    checked(problem, repaired)
     assert sorted((v.need, v.day, v.start) for v in repaired.visits) == sorted(
         (v.need, v.day, v.start) for v in plan.visits
     )

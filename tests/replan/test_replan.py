@@ -12,7 +12,6 @@ import pytest
 from pydantic import ValidationError
 
 from matcher.api import solve
-from matcher.checker import check_plan
 from matcher.cli import EXIT_INVALID, EXIT_OK, main
 from matcher.generator import generate_community
 from matcher.io import load_plan, load_problem
@@ -28,6 +27,7 @@ from matcher.replan import (
     replan,
 )
 from matcher.travel import TravelModel
+from tests.helpers import checked
 
 WEEK = ("mon", "tue", "wed", "thu", "fri")
 
@@ -181,7 +181,7 @@ def assert_rest_kept(old: Plan, result: Replan, touched: set[Slot]) -> None:
     assert all(after(entry) == before(entry) for entry in result.diff.kept)
     assert kept == {slot(visit) for visit in old.visits} - touched
     assert {slot(visit) for visit in result.plan.visits} >= kept
-    assert check_plan(result.problem, result.plan).ok
+    checked(result.problem, result.plan)
 
 
 def test_the_current_plan(plan: Plan) -> None:
@@ -402,7 +402,7 @@ def test_coordinator_pin_is_kept_exactly(problem: Problem) -> None:
     ]
     assert [after(entry) for entry in pinned_entries] == [("r2-meal", "thu", "12:00", ("v3",))]
     assert result.problem.pinned == [pin]
-    assert check_plan(result.problem, result.plan).ok
+    checked(result.problem, result.plan)
 
 
 def test_impossible_pin_is_unpinned_and_replanned(problem: Problem) -> None:
@@ -418,7 +418,7 @@ def test_impossible_pin_is_unpinned_and_replanned(problem: Problem) -> None:
     assert any(
         "no longer possible (volunteer v3 cancelled Thursday)" in w for w in result.plan.warnings
     )
-    assert check_plan(result.problem, result.plan).ok
+    checked(result.problem, result.plan)
     assert (
         apply_changes(pinned_problem, [VolunteerUnavailable(volunteer="v3", days=["thu"])]).pinned
         == []
@@ -437,7 +437,7 @@ def test_broken_old_visit_is_replanned_too(problem: Problem, plan: Plan) -> None
     (moved,) = entries["moved"] + entries["reassigned"]
     assert moved[0] == ("r1-meal", "wed", "15:00", ("v2",))
     assert moved[2].startswith("it broke the rule recipient_window")
-    assert check_plan(result.problem, result.plan).ok
+    checked(result.problem, result.plan)
 
 
 def test_linked_visits_are_replanned_together() -> None:
@@ -669,7 +669,7 @@ def test_cli_replan_end_to_end(
     diff = PlanDiff.model_validate_json(outputs["diff"].read_text())
     assert diff.counts() == {"kept": 6, "moved": 1, "reassigned": 0, "dropped": 1, "added": 0}
     new_plan = load_plan(outputs["new-plan"])
-    assert check_plan(load_problem(outputs["new-problem"]), new_plan).ok
+    checked(load_problem(outputs["new-problem"]), new_plan)
     assert main(["check", str(outputs["new-problem"]), str(outputs["new-plan"])]) == EXIT_OK
 
 

@@ -302,7 +302,7 @@ def test_next_week_raises_the_recipient_left_out_and_the_solver_covers_them() ->
     assert week_3.priority_of(week_3.need_by_id["rx-chat"]) == 7
     assert week_3.priority_of(week_3.need_by_id["ra-chat"]) == 6
     outcome = plan_week(week_3, plan_2)
-    assert check_plan(week_3, outcome.plan).ok
+    checked(week_3, outcome.plan)
     assert "rx" in {item.recipient for item in outcome.plan.visits}
     assert outcome.plan.uncovered_two_weeks == []
 
@@ -314,5 +314,5 @@ def test_the_only_free_half_hour_goes_to_the_raised_recipient() -> None:
     assert [item.recipient for item in first.plan.visits] == ["ra"]
     week_3 = next_week_problem(week_2, first.plan)
     second = plan_week(week_3, first.plan)
-    assert check_plan(week_3, second.plan).ok
+    checked(week_3, second.plan)
     assert [item.recipient for item in second.plan.visits] == ["rx"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from matcher import check_plan, solve
+from matcher import solve
 from matcher.cli import EXIT_OK, EXIT_VIOLATIONS, main
 from matcher.io import load_plan, load_problem
 from matcher.models import Problem
@@ -38,7 +38,7 @@ def test_a_plan_with_history_reports_its_pairings() -> None:
     visit of equal priority, and Bo and Vera are a new pairing."""
     problem = Problem.model_validate(first_week())
     plan = solve(problem)
-    assert check_plan(problem, plan).ok
+    checked(problem, plan)
     assert plan.pairings is not None
     assert [(pair.recipient, pair.volunteer) for pair in plan.pairings.new] == [("bo", "vera")]
     assert plan.pairings.kept == []
