@@ -11,7 +11,12 @@ from pydantic import BaseModel
 from matcher.messages import checked_language
 from matcher.models import Plan, Problem
 from matcher.solvers.auto import AUTO_EXACT_MAX_VISITS, AUTO_EXACT_MAX_VOLUNTEERS, choose_solver
-from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit
+from matcher.solvers.base import (
+    SolveRequest,
+    SolverError,
+    checked_parameters,
+    checked_time_limit,
+)
 from matcher.solvers.registry import SOLVERS, get_solver
 from matcher.travel import TravelModel
 
@@ -76,12 +81,13 @@ def solve(
         )
     else:
         settings = checked_parameters(chosen.parameters_type, parameters)
-    return chosen.solve(
-        checked_problem,
-        TravelModel(checked_problem),
-        settings,
+    request = SolveRequest(
+        problem=checked_problem,
+        travel=TravelModel(checked_problem),
+        parameters=settings,
         seed=seed,
         time_limit_s=limit,
         warm_start=warm_start,
         language=message_language,
     )
+    return chosen.solve(request)
