@@ -37,3 +37,12 @@ def ranks_above(
     mandatory occurrences, else as many and a score higher by more than `tolerance` (the score
     is the weighted coverage or the policy objective, whichever the caller compares)."""
     return first[0] > second[0] or (first[0] == second[0] and first[1] > second[1] + tolerance)
+
+
+def mandatory_counts(needs: Mapping[str, Need], visits: Iterable[Visit]) -> dict[str, int]:
+    """`mandatory_planned` and `mandatory_requested` under those names: what the mandatory-first
+    searches (`cpsat`, `lns`) report in `plan.solver.statistics`."""
+    return {
+        "mandatory_planned": mandatory_planned(needs, visits),
+        "mandatory_requested": mandatory_requested(needs),
+    }

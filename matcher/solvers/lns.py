@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts, outings_by_day, planned_counts
-from matcher.rules.mandatory import mandatory_planned, mandatory_requested, ranks_above
+from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_keys, pinned_visits
 from matcher.solvers.base import (
     SearchOutcome,
@@ -426,8 +426,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             "stop_reason": stop_reason,
             "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
             "warm_start": warm_start_note,
-            "mandatory_planned": best_rank[0],
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, best),
             "progress": progress,
             "effective_time_limit_s": limit,
         },

@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts
-from matcher.rules.mandatory import mandatory_planned, mandatory_requested, ranks_above
+from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_visits
 from matcher.solvers.base import (
     SearchOutcome,
@@ -135,8 +135,7 @@ def _unbuilt(
         statistics={
             "phases": {},
             "search": "the model could not be built within the time limit: warm start kept",
-            "mandatory_planned": mandatory,
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, visits),
             "bound_mandatory_at_least": mandatory,
             "coverage_bound_cpsat": None,
             "coverage_bound_relaxation": relaxed,
@@ -267,8 +266,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         facts=facts,
         statistics={
             "phases": phases,
-            "mandatory_planned": mandatory_planned(needs, visits),
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, visits),
             "bound_mandatory_at_least": mandatory_total,
             "coverage_bound_cpsat": cp_bound,
             "coverage_bound_relaxation": relaxed,
