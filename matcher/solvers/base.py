@@ -172,8 +172,9 @@ def run_solver(
     *,
     check: bool = True,
 ) -> Plan:
-    """Run a solver as `solve_greedy`, `solve_cpsat`, ... do: the travel model built when None,
-    the solver's default parameters when None."""
+    """Run a solver on one `SolveRequest` (its clock starts now): what `matcher.solve`,
+    `solve_greedy`, `solve_cpsat`, `solve_lns` and `solve_routing` do. The travel model is built
+    when None, the solver's default parameters taken when None."""
     from matcher.travel import TravelModel
 
     request = SolveRequest(

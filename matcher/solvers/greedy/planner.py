@@ -17,6 +17,7 @@ import time
 
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, far_enough, need_facts, room_for_more
+from matcher.rules.visits import visit_of
 from matcher.solvers.base import SearchOutcome, SearchSolver, SolveRequest, run_solver
 from matcher.solvers.greedy.cache import InsertionCache, combined
 from matcher.solvers.greedy.insertion import Insertions, Option
@@ -314,24 +315,12 @@ class GreedyPlanner:
     def visits(self) -> list[Visit]:
         """The visits placed (`assemble_plan` numbers their occurrences)."""
         problem = self.setup.problem
-        result: list[Visit] = []
-        for placed in self.state.placed:
-            info = self.needs[placed.need]
-            day = WEEKDAYS[placed.day]
-            result.append(
-                Visit(
-                    need=info.need.id,
-                    recipient=info.recipient.id,
-                    service=info.service.id,
-                    occurrence=1,
-                    day=day,
-                    date=problem.date_of(day),
-                    start=placed.start,
-                    end=placed.start + info.duration,
-                    volunteers=list(placed.volunteers),
-                )
+        return [
+            visit_of(
+                problem, self.needs[placed.need].facts, placed.day, placed.start, placed.volunteers
             )
-        return result
+            for placed in self.state.placed
+        ]
 
 
 def solve_greedy(

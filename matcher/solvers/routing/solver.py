@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from matcher.models import WEEKDAYS, Plan, Problem, Visit
+from matcher.models import Plan, Problem, Visit
 from matcher.rules import need_facts
+from matcher.rules.visits import visit_of
 from matcher.solvers.base import (
     BOUND_MET_S,
     SearchOutcome,
@@ -31,26 +32,16 @@ NOT_MODELLED_TEAM = (
 
 def _visits(problem: Problem, network: Network, placed: list[Routed]) -> list[Visit]:
     """The visits of the timed routes (numbered by `assemble_plan`)."""
-    visits: list[Visit] = []
-    for item in placed:
-        facts = item.group.facts
-        day = WEEKDAYS[item.group.day]
-        visits.append(
-            Visit(
-                need=facts.need.id,
-                recipient=facts.recipient.id,
-                service=facts.service.id,
-                occurrence=1,
-                day=day,
-                date=problem.date_of(day),
-                start=item.start,
-                end=item.start + facts.duration,
-                volunteers=sorted(
-                    network.vehicles[vehicle].volunteer.id for vehicle in item.vehicles
-                ),
-            )
+    return [
+        visit_of(
+            problem,
+            item.group.facts,
+            item.group.day,
+            item.start,
+            sorted(network.vehicles[vehicle].volunteer.id for vehicle in item.vehicles),
         )
-    return visits
+        for item in placed
+    ]
 
 
 def solve_routing(
