@@ -25,6 +25,7 @@ from matcher.continuity import (
 )
 from matcher.models import HistoricVisit, Plan, Problem, UnassignedVisit, Visit, parse_clock
 from matcher.season import next_week_problem, plan_week, visit_changes
+from tests.editing import edit
 
 WEEK_1 = dt.date(2026, 11, 30)
 WEEK_2 = WEEK_1 + dt.timedelta(days=7)
@@ -101,7 +102,7 @@ def checked(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) ->
     plan = Plan(week_start=problem.week_start, visits=list(visits), unassigned=left_out)
     report = check_plan(problem, plan)
     assert report.ok, report.summary()
-    plan.metrics = report.metrics
+    edit(plan, metrics=report.metrics)
     return plan
 
 

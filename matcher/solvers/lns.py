@@ -65,7 +65,7 @@ NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
 class LnsParameters(BaseModel):
     """Settings of the large-neighbourhood search."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     iterations: int | None = Field(
         default=None, ge=0, description="stop after this many; repeatable runs need it"
