@@ -458,11 +458,15 @@ def _finish(
     plan, discarded = plan_from_routes(model, routed, facts.peer)
     facts.copies_routed = len(routed)
     facts.copies_discarded = discarded
-    plan.solver.status = "FEASIBLE" if facts.status != "NO_SOLUTION" else "NO_SOLUTION"
-    plan.solver.wall_time_s = time.perf_counter() - began
-    plan.solver.time_limit_s = facts.time_limit_s
-    plan.solver.parameters = {"raw": asdict(facts)}
-    return plan, facts
+    info = plan.solver.model_copy(
+        update={
+            "status": "FEASIBLE" if facts.status != "NO_SOLUTION" else "NO_SOLUTION",
+            "wall_time_s": time.perf_counter() - began,
+            "time_limit_s": facts.time_limit_s,
+            "parameters": {"raw": asdict(facts)},
+        }
+    )
+    return plan.model_copy(update={"solver": info}), facts
 
 
 def _search_seconds(time_limit_s: float, began: float) -> float:

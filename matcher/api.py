@@ -1,5 +1,6 @@
-"""The front door: `solve()` finds the solver in the registry and runs it; the plan it returns
-is assembled once (`matcher.solvers.base.assemble_plan`) and already checked."""
+"""The front door: `solve()` finds the solver in the registry and runs it on one
+`SolveRequest`; the plan it returns is assembled once (`matcher.solvers.base.assemble_plan`) and
+already checked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from matcher.messages import checked_language
 from matcher.models import Plan, Problem
 from matcher.solvers.auto import AUTO_EXACT_MAX_VISITS, AUTO_EXACT_MAX_VOLUNTEERS, choose_solver
-from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit
+from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit, run_solver
 from matcher.solvers.registry import SOLVERS, get_solver
 from matcher.travel import TravelModel
 
@@ -76,12 +77,13 @@ def solve(
         )
     else:
         settings = checked_parameters(chosen.parameters_type, parameters)
-    return chosen.solve(
+    return run_solver(
+        chosen,
         checked_problem,
         TravelModel(checked_problem),
+        seed,
+        limit,
         settings,
-        seed=seed,
-        time_limit_s=limit,
-        warm_start=warm_start,
-        language=message_language,
+        warm_start,
+        message_language,
     )

@@ -82,7 +82,7 @@ DAY_NAMES: dict[str, str] = {
 class Violation(BaseModel):
     """One broken rule, with a sentence a coordinator understands and what it concerns."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: str
     message: str
@@ -95,7 +95,7 @@ class Violation(BaseModel):
 class CheckReport(BaseModel):
     """Everything the checker found: broken rules, notices, and metrics recomputed from visits."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     violations: list[Violation]
     notices: list[str]

@@ -146,7 +146,9 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             parameters=parameters,
         )
     if previous_plan is not None:
-        plan.uncovered_two_weeks = uncovered_two_weeks(previous_plan, plan, problem)
+        plan = plan.model_copy(
+            update={"uncovered_two_weeks": uncovered_two_weeks(previous_plan, plan, problem)}
+        )
     write_text_atomic(arguments.output, to_json(plan))
     print(plan.summary())
     chosen = plan.solver.statistics.get("auto")

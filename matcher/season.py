@@ -64,18 +64,20 @@ def visit_changes(previous_plan: Plan, plan: Plan) -> VisitChanges:
     for visits, into in ((previous_plan.visits, before), (plan.visits, after)):
         for visit in visits:
             into[visit.need][(visit.day, visit.start, frozenset(visit.volunteers))] += 1
-    changes = VisitChanges()
+    same_total = changed_total = added_total = dropped_total = 0
     for need in before.keys() | after.keys():
         earlier, later = before[need], after[need]
         same = sum((earlier & later).values())
         left_before = sum(earlier.values()) - same
         left_after = sum(later.values()) - same
         changed = min(left_before, left_after)
-        changes.same += same
-        changes.changed += changed
-        changes.added += left_after - changed
-        changes.dropped += left_before - changed
-    return changes
+        same_total += same
+        changed_total += changed
+        added_total += left_after - changed
+        dropped_total += left_before - changed
+    return VisitChanges(
+        same=same_total, changed=changed_total, added=added_total, dropped=dropped_total
+    )
 
 
 @dataclass

@@ -34,6 +34,7 @@ from matcher.checker import RULE_CODES, CheckReport, Violation, check_plan, gini
 from matcher.models import Plan, Problem, UnassignedVisit, Visit, VisitDependency
 from matcher.solvers.routes import build_routes
 from matcher.travel import TravelModel
+from tests.editing import edit
 from tests.helpers import DATA, ROOT, minutes, rules_of, window
 
 RULES_DOCUMENT = ROOT / "docs" / "rules.md"
@@ -263,11 +264,11 @@ def move(
 ) -> None:
     """Change a visit's day and times in place."""
     if day is not None:
-        visit.day = day  # type: ignore[assignment]
+        edit(visit, day=day)
     if start is not None:
-        visit.start = minutes(start)
+        edit(visit, start=minutes(start))
     if end is not None:
-        visit.end = minutes(end)
+        edit(visit, end=minutes(end))
 
 
 # --- the correct plan ------------------------------------------------------------------------
@@ -330,7 +331,7 @@ def test_metrics_of_correct_plan_match_hand_computation(problem: Problem, plan: 
 
 def test_loads_leave_out_volunteers_without_availability(problem: Problem, plan: Plan) -> None:
     """A volunteer with no availability gets no load entry and does not pull the minimum down."""
-    problem.volunteer_by_id["tim"].availability = []
+    edit(problem.volunteer_by_id["tim"], availability=[])
     metrics = check_plan(problem, plan).metrics
     assert [load.volunteer for load in metrics.loads] == ["vera", "walt", "sara"]
     assert metrics.load_min_minutes == pytest.approx(70)
@@ -376,7 +377,7 @@ Breaker = Callable[[Problem, Plan], None]
 
 
 def unknown_volunteer(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "bert_bills").volunteers = ["nobody"]
+    edit(visit_of(plan, "bert_bills"), volunteers=["nobody"])
 
 
 def unknown_need(problem: Problem, plan: Plan) -> None:
@@ -388,39 +389,39 @@ def wrong_duration(problem: Problem, plan: Plan) -> None:
 
 
 def wrong_recipient(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "bert_bills").recipient = "anna"
+    edit(visit_of(plan, "bert_bills"), recipient="anna")
 
 
 def wrong_service(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "anna_meal", 1).service = "bills"
+    edit(visit_of(plan, "anna_meal", 1), service="bills")
 
 
 def occurrence_beyond_visits_per_week(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "bert_bills").occurrence = 2
+    edit(visit_of(plan, "bert_bills"), occurrence=2)
 
 
 def duplicate_occurrence(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "anna_meal", 2).occurrence = 1
+    edit(visit_of(plan, "anna_meal", 2), occurrence=1)
 
 
 def tutor_without_teaching(problem: Problem, plan: Plan) -> None:
     # Tim is background-checked and free on Friday, but cannot teach.
-    visit_of(plan, "cleo_tutoring").volunteers = ["tim"]
+    edit(visit_of(plan, "cleo_tutoring"), volunteers=["tim"])
 
 
 def bills_by_unverified(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "bert_bills").volunteers = ["walt"]
+    edit(visit_of(plan, "bert_bills"), volunteers=["walt"])
 
 
 def child_without_background_check(problem: Problem, plan: Plan) -> None:
     # Walt can teach and is free on Friday, but has no background check.
-    visit_of(plan, "cleo_tutoring").volunteers = ["walt"]
+    edit(visit_of(plan, "cleo_tutoring"), volunteers=["walt"])
 
 
 def service_not_for_children(problem: Problem, plan: Plan) -> None:
     # Validation forbids this, so the service is changed after validation: the checker must not
     # rely on the problem having been validated.
-    problem.service_by_id["tutoring"].recipient_kinds = ["elder"]
+    edit(problem.service_by_id["tutoring"], recipient_kinds=["elder"])
 
 
 def before_need_window(problem: Problem, plan: Plan) -> None:
@@ -459,17 +460,17 @@ def home_after_available(problem: Problem, plan: Plan) -> None:
 
 
 def team_of_one(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "anna_bath").volunteers = ["vera"]
+    edit(visit_of(plan, "anna_bath"), volunteers=["vera"])
 
 
 def team_of_the_same_person_twice(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "anna_bath").volunteers = ["vera", "vera"]
+    edit(visit_of(plan, "anna_bath"), volunteers=["vera", "vera"])
 
 
 def two_meals_on_monday(problem: Problem, plan: Plan) -> None:
     second = visit_of(plan, "anna_meal", 2)
     move(second, day="mon", start="12:30", end="13:00")
-    second.volunteers = ["tim"]
+    edit(second, volunteers=["tim"])
 
 
 def meals_on_consecutive_days(problem: Problem, plan: Plan) -> None:
@@ -489,25 +490,25 @@ def bills_without_their_linked_meal(problem: Problem, plan: Plan) -> None:
 
 def vera_carries_too_much(problem: Problem, plan: Plan) -> None:
     # vera's monday holds anna's meal (load 1) and bath, but she can carry nothing.
-    problem.need_by_id["anna_meal"].load = 1
-    problem.volunteer_by_id["vera"].capacity = 0
+    edit(problem.need_by_id["anna_meal"], load=1)
+    edit(problem.volunteer_by_id["vera"], capacity=0)
 
 
 def vera_over_her_week(problem: Problem, plan: Plan) -> None:
     # vera's 160 minutes grow by 45 + 30 visiting and 20 travelling to 255, over her 240.
     bills = visit_of(plan, "bert_bills")
     move(bills, start="10:00", end="10:45")
-    bills.volunteers = ["vera"]
+    edit(bills, volunteers=["vera"])
     plan.visits.append(make_visit("bert_meal", 1, "tue", "10:45", "11:15", ["vera"]))
 
 
 def dora_too_far_for_vera(problem: Problem, plan: Plan) -> None:
     # vera's home to dora is 1400 m, more than her 1000 m.
-    visit_of(plan, "dora_meal").volunteers = ["vera"]
+    edit(visit_of(plan, "dora_meal"), volunteers=["vera"])
 
 
 def excluded_walt_visits_dora(problem: Problem, plan: Plan) -> None:
-    visit_of(plan, "dora_meal").volunteers = ["walt"]
+    edit(visit_of(plan, "dora_meal"), volunteers=["walt"])
 
 
 def pinned_visit_moved(problem: Problem, plan: Plan) -> None:
@@ -520,7 +521,7 @@ def mandatory_visit_dropped(problem: Problem, plan: Plan) -> None:
 
 def sara_walks_too_far_on_tuesday(problem: Problem, plan: Plan) -> None:
     # sara's tuesday outing: office-bert 1400, bert-dora 700, dora-home 700 = 2800 m.
-    problem.volunteer_by_id["sara"].max_outing_distance_m = 2500
+    edit(problem.volunteer_by_id["sara"], max_outing_distance_m=2500)
 
 
 BREAKERS: list[tuple[str, Breaker]] = [
@@ -651,7 +652,7 @@ def test_mandatory_visit_listed_as_unassigned_is_a_notice(problem: Problem, plan
 
 def test_mandatory_occurrences_are_counted_not_matched(problem: Problem, plan: Plan) -> None:
     """With both meals dropped and one listed, exactly one occurrence is missing."""
-    plan.visits = [visit for visit in plan.visits if visit.need != "anna_meal"]
+    edit(plan, visits=[visit for visit in plan.visits if visit.need != "anna_meal"])
     problem.pinned.clear()
     plan.unassigned.append(
         UnassignedVisit(
@@ -672,13 +673,14 @@ def test_mandatory_occurrences_are_counted_not_matched(problem: Problem, plan: P
 
 def test_plan_with_unknown_references_does_not_crash(problem: Problem, plan: Plan) -> None:
     """Unknown needs, volunteers, recipients and services, backwards times: a report, no crash."""
-    plan.visits += [
-        make_visit("ghost", 1, "sun", "23:00", "22:00", ["nobody", "vera"]),
-        make_visit("anna_meal", 9, "sat", "01:00", "00:30", ["walt", "walt", "ghost"]),
-        make_visit("bert_meal", 1, "thu", "10:00", "10:30", ["nobody"]),
-    ]
-    weird = visit_of(plan, "dora_meal")
-    weird.recipient, weird.service = "nobody", "nothing"
+    plan.visits.extend(
+        [
+            make_visit("ghost", 1, "sun", "23:00", "22:00", ["nobody", "vera"]),
+            make_visit("anna_meal", 9, "sat", "01:00", "00:30", ["walt", "walt", "ghost"]),
+            make_visit("bert_meal", 1, "thu", "10:00", "10:30", ["nobody"]),
+        ]
+    )
+    edit(visit_of(plan, "dora_meal"), recipient="nobody", service="nothing")
     plan.unassigned.append(
         UnassignedVisit(
             need="ghost",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -15,10 +16,9 @@ from matcher import GreedyParameters, check_plan, solve
 from matcher.cli import EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, example_names, main
 from matcher.generator import generate_community, problem_json
 from matcher.io import load_plan, load_problem
-from matcher.models import Plan, Problem
-from matcher.solvers.base import REGISTRY
+from matcher.models import Plan
+from matcher.solvers.base import REGISTRY, SolveRequest
 from matcher.solvers.registry import get_solver, registered_names
-from matcher.travel import TravelModel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -201,30 +201,12 @@ class EchoSolver:
     name = "echo"
     parameters_type = EchoParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        assert isinstance(parameters, EchoParameters)
+    def solve(self, request: SolveRequest) -> Plan:
+        assert isinstance(request.parameters, EchoParameters)
         greedy = get_solver("greedy")
-        plan = greedy.solve(
-            problem,
-            travel,
-            greedy.parameters_type(),
-            seed=seed,
-            time_limit_s=time_limit_s,
-            warm_start=warm_start,
-            language=language,
-        )
+        plan = greedy.solve(replace(request, parameters=greedy.parameters_type()))
         info = plan.solver.model_copy(
-            update={"solver": self.name, "parameters": parameters.model_dump()}
+            update={"solver": self.name, "parameters": request.parameters.model_dump()}
         )
         return plan.model_copy(update={"solver": info})
 

@@ -110,7 +110,7 @@ ClockTime = Annotated[
 class StrictModel(BaseModel):
     """Base of every model: unknown fields are errors, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class TimeWindow(StrictModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
@@ -504,14 +505,18 @@ class Problem(StrictModel):
 
     # Variants: each a new Problem (`model_copy(update=...)`), this one left as it is. They are
     # not validated again: `Problem.model_validate(variant)` checks the cross-references.
-    def variant(self, **update: Any) -> Problem:
-        """A copy with these fields replaced and its lookups computed afresh (a bare
-        `model_copy` would carry the cached lookups of this problem over)."""
-        copied = self.model_copy(update=update)
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Problem:
+        """A copy (with `update` applied) whose lookups (`need_by_id` and the like) are worked
+        out afresh: pydantic's copy would carry this problem's cached ones over."""
+        copied = super().model_copy(update=update, deep=deep)
         for name, attribute in vars(Problem).items():
             if isinstance(attribute, cached_property):
                 copied.__dict__.pop(name, None)
         return copied
+
+    def variant(self, **update: Any) -> Problem:
+        """A copy with these fields replaced."""
+        return self.model_copy(update=update)
 
     def with_volunteers(self, volunteers: list[Volunteer]) -> Problem:
         """A copy with these volunteers."""

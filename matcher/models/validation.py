@@ -68,6 +68,13 @@ def _day_intervals(windows: list[dict[str, Any]]) -> dict[int, list[tuple[int, i
     return result
 
 
+def most_visits(days: list[int], min_gap_days: int) -> int:
+    """`matcher.rules.days.most_visits`, imported when used (the rules import the models)."""
+    from matcher.rules.days import most_visits as rule
+
+    return rule(days, min_gap_days)
+
+
 def _shared_days(
     first: dict[int, list[tuple[int, int]]] | None,
     second: dict[int, list[tuple[int, int]]] | None,
@@ -75,30 +82,17 @@ def _shared_days(
     day_length: int = MINUTES_PER_DAY,
     lateness_allowed: float = 0.0,
 ) -> list[int]:
-    """Days on which a visit of `duration` minutes can start inside both sets of windows and,
-    at most `lateness_allowed` minutes late (soft windows), end inside them."""
+    """Days on which a visit of `duration` minutes fits both sets of windows, at most
+    `lateness_allowed` minutes late (soft windows): `matcher.rules.windows.days_fitting`."""
+    from matcher.rules.intervals import intersect
+    from matcher.rules.windows import days_fitting
+
     whole = {day: [(0, day_length)] for day in range(7)}
     left, right = first if first is not None else whole, second if second is not None else whole
-    days = []
-    for day in range(7):
-        overlaps = (
-            min(a_end, b_end) - max(a_start, b_start)
-            for a_start, a_end in left.get(day, [])
-            for b_start, b_end in right.get(day, [])
-        )
-        fits = any(overlap > 0 and overlap + lateness_allowed >= duration for overlap in overlaps)
-        if fits:
-            days.append(day)
-    return days
-
-
-def _most_days_with_gap(days: list[int], min_gap_days: int) -> int:
-    """How many of these days can be chosen with at least `min_gap_days` between any two."""
-    count, last = 0, -100
-    for day in sorted(days):
-        if day - last >= min_gap_days:
-            count, last = count + 1, day
-    return count
+    allowed = {
+        day: intersect(sorted(left.get(day, [])), sorted(right.get(day, []))) for day in range(7)
+    }
+    return days_fitting(allowed, duration, min(lateness_allowed, day_length), day_length)
 
 
 def _duplicates(items: Iterable[tuple[Location, Any]], what: str) -> list[Issue]:
@@ -198,7 +192,7 @@ def cross_reference_issues(data: Any) -> list[Issue]:
             )
             gap = need.get("min_gap_days", 1)
             gap = gap if isinstance(gap, int) and gap >= 1 else 1
-            possible = _most_days_with_gap(days, gap)
+            possible = most_visits(days, gap)
             if visits > possible:
                 day_names = ", ".join(WEEKDAYS[day] for day in days) or "none"
                 spacing = f" at least {gap} days apart" if gap > 1 else ""

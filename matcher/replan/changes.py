@@ -68,7 +68,8 @@ class VolunteerUnavailable(StrictModel):
         if self.days is not None and not self.days:
             raise ValueError("name at least one day, or leave out 'days' for the whole week")
         if self.days is not None:
-            self.days = sorted(set(self.days), key=WEEKDAYS.index)
+            # A frozen model: the validator normalises the days it was given, once.
+            object.__setattr__(self, "days", sorted(set(self.days), key=WEEKDAYS.index))
         for value in (self.from_time, self.to_time):
             if value is not None and value < 0:
                 raise ValueError(f"{value} minutes is before 00:00")

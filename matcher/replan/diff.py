@@ -151,14 +151,16 @@ def plan_diff(
                 why="",
             )
             if slot_key(old) == slot_key(new):
-                entry.why = (
+                why = (
                     "pinned by the coordinator"
                     if slot_key(old) in coordinator_pins
                     else "still possible: kept as planned"
                 )
-                diff.kept.append(entry)
+                diff.kept.append(entry.model_copy(update={"why": why}))
                 continue
-            entry.why = why_changed.get(old_index, "re-planned after the changes")
+            entry = entry.model_copy(
+                update={"why": why_changed.get(old_index, "re-planned after the changes")}
+            )
             if set(old.volunteers) == set(new.volunteers):
                 diff.moved.append(entry)
             else:

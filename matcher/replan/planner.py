@@ -42,7 +42,7 @@ class Replan(BaseModel):
     """The result of `replan`: the new plan, what changed and why, and the changed problem the
     plan answers (`matcher check` it against that problem)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     plan: Plan
     diff: PlanDiff

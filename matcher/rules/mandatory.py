@@ -28,3 +28,21 @@ def mandatory_planned(needs: Mapping[str, Need], visits: Iterable[Visit]) -> int
 def mandatory_requested(needs: Mapping[str, Need]) -> int:
     """How many occurrences of mandatory needs the week asks for."""
     return sum(need.visits_per_week for need in needs.values() if need.mandatory)
+
+
+def ranks_above(
+    first: tuple[int, float], second: tuple[int, float], tolerance: float = 1e-9
+) -> bool:
+    """Whether a plan ranked `(mandatory occurrences, score)` comes before another: more
+    mandatory occurrences, else as many and a score higher by more than `tolerance` (the score
+    is the weighted coverage or the policy objective, whichever the caller compares)."""
+    return first[0] > second[0] or (first[0] == second[0] and first[1] > second[1] + tolerance)
+
+
+def mandatory_counts(needs: Mapping[str, Need], visits: Iterable[Visit]) -> dict[str, int]:
+    """`mandatory_planned` and `mandatory_requested` under those names: what the mandatory-first
+    searches (`cpsat`, `lns`) report in `plan.solver.statistics`."""
+    return {
+        "mandatory_planned": mandatory_planned(needs, visits),
+        "mandatory_requested": mandatory_requested(needs),
+    }

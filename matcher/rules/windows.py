@@ -61,8 +61,25 @@ def lateness_min(windows: dict[int, Intervals], duration_min: int, day: int, sta
 
 def days_with_room(problem: Problem, need: Need, duration_min: int) -> list[int]:
     """Weekday indices on which one visit of the need fits its (stretched) windows."""
+    return days_fitting(
+        windows_by_day(problem, need),
+        duration_min,
+        lateness_allowance_min(need, problem.day_length_min),
+        problem.day_length_min,
+    )
+
+
+def days_fitting(
+    allowed: dict[int, Intervals], duration_min: int, allowance_min: float, day_length_min: int
+) -> list[int]:
+    """Weekday indices on which a visit of `duration_min` fits the allowed windows stretched by
+    `allowance_min` minutes of lateness (capped by the day): the form validation uses on input
+    that is not a Problem yet."""
     return sorted(
         day
-        for day, spans in stretched_windows_by_day(problem, need).items()
-        if start_set(spans, duration_min)
+        for day, spans in allowed.items()
+        if start_set(
+            [(start, int(min(day_length_min, end + allowance_min))) for start, end in spans],
+            duration_min,
+        )
     )

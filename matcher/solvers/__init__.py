@@ -1,7 +1,8 @@
 """Solvers: each takes a Problem (and its TravelModel) and returns a Plan that keeps the hard
 rules of docs/rules.md, listing every occurrence it could not plan with the reason.
 
-Every solver keeps the protocol of `matcher.solvers.base.Solver` and is found by name in
+Every solver keeps the protocol of `matcher.solvers.base.Solver` (`solve(SolveRequest) -> Plan`;
+the bundled ones are `SearchSolver`s, which only search) and is found by name in
 `matcher.solvers.registry`; a new one joins with `matcher.solvers.base.register`. The names
 below are imported on first use, so `import matcher.solvers.base` loads no solver and no
 OR-Tools.
@@ -14,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matcher.solvers.auto import AutoParameters as AutoParameters
+    from matcher.solvers.base import SearchOutcome as SearchOutcome
+    from matcher.solvers.base import SearchSolver as SearchSolver
     from matcher.solvers.base import Solver as Solver
+    from matcher.solvers.base import SolveRequest as SolveRequest
     from matcher.solvers.base import SolverError as SolverError
     from matcher.solvers.base import register as register
     from matcher.solvers.cpsat import CpSatParameters as CpSatParameters
@@ -28,6 +32,9 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "AutoParameters": "matcher.solvers.auto",
+    "SearchOutcome": "matcher.solvers.base",
+    "SearchSolver": "matcher.solvers.base",
+    "SolveRequest": "matcher.solvers.base",
     "Solver": "matcher.solvers.base",
     "SolverError": "matcher.solvers.base",
     "register": "matcher.solvers.base",
@@ -63,6 +70,9 @@ __all__ = [
     "GreedyParameters",
     "LnsParameters",
     "RoutingParameters",
+    "SearchOutcome",
+    "SearchSolver",
+    "SolveRequest",
     "Solver",
     "SolverError",
     "build_routes",

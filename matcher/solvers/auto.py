@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -14,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from matcher.models import Plan, Problem
 
 if TYPE_CHECKING:
-    from matcher.travel import TravelModel
+    from matcher.solvers.base import SolveRequest
 
 AUTO_EXACT_MAX_VISITS = 120
 """`auto` uses the exact model up to this many requested visits a week, LNS above."""
@@ -102,33 +103,17 @@ class AutoSolver:
     name = "auto"
     parameters_type = AutoParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        """Plan with the solver `choose_solver` picks, given its parameters from `parameters`."""
+    def solve(self, request: SolveRequest) -> Plan:
+        """Plan with the solver `choose_solver` picks, on the same request (and clock) with its
+        parameters from `AutoParameters`."""
+        from matcher.solvers.base import parameters_of
         from matcher.solvers.registry import get_solver
 
-        assert isinstance(parameters, AutoParameters)
-        chosen, reason = choose_solver(problem, parameters)
+        parameters = parameters_of(request, AutoParameters, self.name)
+        chosen, reason = choose_solver(request.problem, parameters)
         solver = get_solver(chosen)
         settings = solver.parameters_type.model_validate(getattr(parameters, chosen))
-        plan = solver.solve(
-            problem,
-            travel,
-            settings,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            warm_start=warm_start,
-            language=language,
-        )
+        plan = solver.solve(replace(request, parameters=settings))
         statistics = {**plan.solver.statistics, "auto": {"chosen": chosen, "reason": reason}}
         info = plan.solver.model_copy(update={"statistics": statistics})
         return plan.model_copy(update={"solver": info})

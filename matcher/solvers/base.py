@@ -1,17 +1,22 @@
 """What every solver is: one protocol, one registry, one way a plan is put together.
 
-A solver takes a checked problem, its travel matrices, its own parameters (a pydantic model), a
-seed, a time limit and an optional warm start, and returns a `Plan` made by `assemble_plan`: the
-visits numbered, the routes walked, every left-out occurrence diagnosed by the one diagnosis of
-`matcher.rules`, the metrics computed by the checker, `solver.objective` set to the weighted
-coverage. Nothing after the solver changes the plan.
+A solver takes a `SolveRequest` (a checked problem, its travel matrices, its own parameters as a
+pydantic model, a seed, a time limit, an optional warm start and the language of the messages)
+and returns a `Plan` made by `assemble_plan`: the visits numbered, the routes walked, every
+left-out occurrence diagnosed by the one diagnosis of `matcher.rules`, the metrics computed by
+the checker, `solver.objective` set to the weighted coverage. Nothing after the solver changes
+the plan. The bundled solvers are `SearchSolver`s: each only searches (`search` returns a
+`SearchOutcome`) and `SearchSolver.solve` assembles the plan, the same way for all of them.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,27 +31,173 @@ class SolverError(RuntimeError):
     """A solver returned a plan that breaks a hard rule: a bug, never a user error."""
 
 
+@dataclass(frozen=True)
+class SolveRequest:
+    """One solve asked of a solver: what to plan, with what, for how long.
+
+    The clock starts when the request is made (`started_at`, `time.perf_counter()` seconds):
+    the time limit, the deadline and the plan's `wall_time_s` all count from there, so a solver
+    that hands the request on (`auto`) hands its clock on too.
+    """
+
+    problem: Problem
+    """The checked week."""
+    travel: TravelModel
+    """Its travel matrices."""
+    parameters: BaseModel
+    """The solver's parameters: an instance of its `parameters_type`."""
+    seed: int = 0
+    """Breaks ties; the same request gives the same plan unless a time limit stops a search."""
+    time_limit_s: float | None = None
+    """Seconds for the whole solve, positive and finite; None: the solver's default."""
+    warm_start: Plan | None = None
+    """A plan to start from, for the solvers that take one (others ignore it)."""
+    language: str | None = None
+    """Of the unplanned visits' sentences; None: the policy's."""
+    check: bool = True
+    """Have the checker compute the metrics and refuse a plan that breaks a rule; internal warm
+    starts may skip it."""
+    started_at: float = field(default_factory=time.perf_counter)
+    """When the solve began (`time.perf_counter()` seconds)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time_limit_s", checked_time_limit(self.time_limit_s))
+
+    def limit_s(self, default_s: float) -> float:
+        """The time limit asked for, else the solver's default."""
+        return self.time_limit_s if self.time_limit_s is not None else default_s
+
+    def elapsed_s(self) -> float:
+        """Seconds since the solve began."""
+        return time.perf_counter() - self.started_at
+
+
 class Solver(Protocol):
     """A way of planning the week."""
 
-    name: str
-    """The name `matcher.solve(solver=...)` and `matcher solve --solver` take."""
-    parameters_type: type[BaseModel]
-    """The solver's parameters; `parameters_type()` holds every default."""
+    @property
+    def name(self) -> str:
+        """The name `matcher.solve(solver=...)` and `matcher solve --solver` take (a class
+        attribute will do)."""
+        ...
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
+    @property
+    def parameters_type(self) -> type[BaseModel]:
+        """The solver's parameters; `parameters_type()` holds every default."""
+        ...
+
+    def solve(self, request: SolveRequest) -> Plan:
         """Plan the week within the time limit; the plan is assembled by `assemble_plan`."""
         ...
+
+
+ParametersT = TypeVar("ParametersT", bound=BaseModel)
+
+
+def parameters_of(
+    request: SolveRequest, parameters_type: type[ParametersT], solver: str
+) -> ParametersT:
+    """The request's parameters, which must be the solver's type (TypeError naming both)."""
+    if not isinstance(request.parameters, parameters_type):
+        raise TypeError(
+            f"{solver} takes {parameters_type.__name__}, not {type(request.parameters).__name__}"
+        )
+    return request.parameters
+
+
+@dataclass
+class SearchOutcome:
+    """What a search found, for `assemble_plan`: the visits and how the search ended."""
+
+    visits: list[Visit]
+    status: str = "FEASIBLE"
+    """`TIME_LIMIT` when the time limit stopped the search, `OPTIMAL` when proven."""
+    bound: float | None = None
+    """An upper bound on the weighted coverage, if the search has one."""
+    statistics: dict[str, Any] = field(default_factory=dict)
+    """What happened (iterations, progress, search status, fallbacks)."""
+    facts: dict[str, NeedFacts] | None = None
+    """The rule facts the search used (computed again when None)."""
+    stopped: bool = False
+    """The search stopped before trying every occurrence (they are `not_planned` where
+    volunteers could come)."""
+    warnings: list[str] = field(default_factory=list)
+    """Warnings of the search, after the problem's own."""
+
+
+class SearchSolver(ABC, Generic[ParametersT]):
+    """A solver whose work is a search: `solve` checks the parameters, runs `search` and
+    assembles the plan, once for every bundled solver."""
+
+    name: str
+    parameters_type: type[ParametersT]
+
+    def solve(self, request: SolveRequest) -> Plan:
+        """Search within the request's time limit and assemble the plan (`assemble_plan`)."""
+        parameters = parameters_of(request, self.parameters_type, self.name)
+        outcome = self.search(request, parameters)
+        return assemble_plan(
+            request.problem,
+            request.travel,
+            outcome.visits,
+            solver=self.name,
+            status=outcome.status,
+            bound=outcome.bound,
+            wall_time_s=request.elapsed_s(),
+            seed=request.seed,
+            time_limit_s=request.time_limit_s,
+            parameters=parameters.model_dump(mode="json"),
+            statistics=outcome.statistics,
+            stopped=outcome.stopped,
+            warnings=outcome.warnings,
+            facts=outcome.facts,
+            language=request.language,
+            check=request.check,
+        )
+
+    @abstractmethod
+    def search(self, request: SolveRequest, parameters: ParametersT) -> SearchOutcome:
+        """The solver's own work: the visits to plan and how the search ended."""
+
+
+def run_solver(
+    solver: Solver,
+    problem: Problem,
+    travel: TravelModel | None,
+    seed: int,
+    time_limit_s: float | None,
+    parameters: BaseModel | None,
+    warm_start: Plan | None = None,
+    language: str | None = None,
+    *,
+    check: bool = True,
+) -> Plan:
+    """Run a solver on one `SolveRequest` (its clock starts now): what `matcher.solve`,
+    `solve_greedy`, `solve_cpsat`, `solve_lns` and `solve_routing` do. The travel model is built
+    when None, the solver's default parameters taken when None."""
+    from matcher.travel import TravelModel
+
+    request = SolveRequest(
+        problem=problem,
+        travel=travel if travel is not None else TravelModel(problem),
+        parameters=parameters if parameters is not None else solver.parameters_type(),
+        seed=seed,
+        time_limit_s=time_limit_s,
+        warm_start=warm_start,
+        language=language,
+        check=check,
+    )
+    return solver.solve(request)
+
+
+def usable_visits(request: SolveRequest, plan: Plan | None) -> list[Visit] | None:
+    """The visits of a plan (a warm start) that keeps every rule, else None: the checker
+    decides, so a search never starts from or falls back to a broken plan."""
+    from matcher.checker import check_plan
+
+    if plan is None or not check_plan(request.problem, plan, request.travel).ok:
+        return None
+    return list(plan.visits)
 
 
 BOUND_MET_S = "bound_met_s"
@@ -62,9 +213,6 @@ def register(solver: Solver) -> Solver:
     """Add a solver to the registry (a new solver joins the contract tests by registering)."""
     REGISTRY[solver.name] = solver
     return solver
-
-
-ParametersT = TypeVar("ParametersT", bound=BaseModel)
 
 
 def parameter_problems(parameters_type: type[BaseModel], error: ValidationError) -> list[str]:

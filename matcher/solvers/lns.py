@@ -24,22 +24,28 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.checker import check_plan
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts, outings_by_day, planned_counts
-from matcher.rules.mandatory import mandatory_planned, mandatory_requested
+from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_keys, pinned_visits
-from matcher.solvers.base import assemble_plan, meets_bound, weighted_coverage
+from matcher.solvers.base import (
+    SearchOutcome,
+    SearchSolver,
+    SolveRequest,
+    meets_bound,
+    run_solver,
+    usable_visits,
+    weighted_coverage,
+)
 from matcher.solvers.bounds import BackgroundBound
 from matcher.solvers.cpsat import (
     WeekModel,
     build_week_model,
+    cp_solver,
     extract_visits,
     hint_from_solution,
     hint_from_visits,
@@ -59,7 +65,7 @@ NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
 class LnsParameters(BaseModel):
     """Settings of the large-neighbourhood search."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     iterations: int | None = Field(
         default=None, ge=0, description="stop after this many; repeatable runs need it"
@@ -207,18 +213,6 @@ class _Neighbourhoods:
         return self._limit([pair for need in group for pair in self._pairs_for_need(need)])
 
 
-@dataclass
-class LnsOutcome:
-    """What the search found: the visits, how it ended, the bound, the statistics."""
-
-    visits: list[Visit]
-    status: str
-    bound: float | None
-    wall_time_s: float
-    facts: dict[str, NeedFacts]
-    statistics: dict[str, Any] = field(default_factory=dict)
-
-
 def _solve_neighbourhood(
     week: WeekModel,
     *,
@@ -231,13 +225,6 @@ def _solve_neighbourhood(
     """Re-optimise one neighbourhood: never fewer mandatory occurrences than `mandatory_floor`;
     when it offers a need with a mandatory occurrence missing, first as many as it can."""
 
-    def solver_for(budget_s: float, offset: int) -> cp_model.CpSolver:
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.05, budget_s)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed + offset
-        return solver
-
     model = week.model
     floor = mandatory_floor - week.fixed_mandatory
     if floor > 0:
@@ -247,7 +234,7 @@ def _solve_neighbourhood(
         option.mandatory and option.need in mandatory_missing for option in week.options.values()
     ):
         model.maximize(week.mandatory)
-        first = solver_for(budget / 2, 0)
+        first = cp_solver(seed, budget / 2, workers)
         if first.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = round(first.objective_value)
             if found > floor:
@@ -255,36 +242,31 @@ def _solve_neighbourhood(
             hint_from_solution(week, first)
         budget /= 2
     model.maximize(week.objective)
-    solver = solver_for(budget, 1)
+    solver = cp_solver(seed + 1, budget, workers)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return solver
 
 
-def search_lns(
-    problem: Problem,
-    travel: TravelModel,
-    *,
-    seed: int,
-    time_limit_s: float | None,
-    parameters: LnsParameters,
-    warm_start: Plan | None,
-) -> LnsOutcome:
+def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcome:
     """Run the search within the time limit (`solve_lns` describes the parameters)."""
-    clock = time.perf_counter()
-    limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
+    problem, travel, seed = request.problem, request.travel, request.seed
+    clock = request.started_at
+    limit = request.limit_s(parameters.default_time_limit_s)
     deadline = clock + limit
     finish_reserve = max(0.5, 0.12 * limit)
     """Time kept back for the last model, the routes, the reasons and the checker."""
     facts = need_facts(problem, travel)
     needs = {need_id: need.need for need_id, need in facts.items()}
+    warm_start = request.warm_start
     if warm_start is None:
         from matcher.solvers.greedy import solve_greedy
 
         warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
     warm_start_note = "kept"
-    if check_plan(problem, warm_start, travel).ok:
-        best = list(warm_start.visits)
+    usable = usable_visits(request, warm_start)
+    if usable is not None:
+        best = usable
     else:
         best = pinned_visits(problem, facts)
         warm_start_note = "broke a rule: the search started from the pinned visits"
@@ -416,7 +398,7 @@ def search_lns(
             continue
         candidate = extract_visits(problem, week, solver, facts)
         rank = (mandatory_planned(needs, candidate), plan_score(problem, travel, facts, candidate))
-        if rank[0] > best_rank[0] or (rank[0] == best_rank[0] and rank[1] > best_rank[1] + 1e-6):
+        if ranks_above(rank, best_rank, tolerance=1e-6):
             best, best_rank = candidate, rank
             improved += 1
             last_improvement = iteration
@@ -432,11 +414,10 @@ def search_lns(
         bound = pending_bound.collect(deadline + 0.05 * limit, at_least_s=0.5)
     if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
         bound_met_at = time.perf_counter()
-    return LnsOutcome(
+    return SearchOutcome(
         visits=best,
         status="TIME_LIMIT" if stop_reason == "time limit" else "FEASIBLE",
         bound=bound,
-        wall_time_s=time.perf_counter() - clock,
         facts=facts,
         statistics={
             "iterations": iteration,
@@ -445,8 +426,7 @@ def search_lns(
             "stop_reason": stop_reason,
             "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
             "warm_start": warm_start_note,
-            "mandatory_planned": best_rank[0],
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, best),
             "progress": progress,
             "effective_time_limit_s": limit,
         },
@@ -481,57 +461,17 @@ def solve_lns(
     `solver.statistics` holds the iterations, improvements, why it stopped, when coverage met
     its bound and the progress over time.
     """
-    parameters = parameters or LnsParameters()
-    travel = travel or TravelModel(problem)
-    outcome = search_lns(
-        problem,
-        travel,
-        seed=seed,
-        time_limit_s=time_limit_s,
-        parameters=parameters,
-        warm_start=warm_start,
-    )
-    return assemble_plan(
-        problem,
-        travel,
-        outcome.visits,
-        solver="lns",
-        status=outcome.status,
-        bound=outcome.bound,
-        wall_time_s=outcome.wall_time_s,
-        seed=seed,
-        time_limit_s=time_limit_s,
-        parameters=parameters.model_dump(),
-        statistics=outcome.statistics,
-        facts=outcome.facts,
-        language=language,
+    return run_solver(
+        LnsSolver(), problem, travel, seed, time_limit_s, parameters, warm_start, language
     )
 
 
-class LnsSolver:
+class LnsSolver(SearchSolver[LnsParameters]):
     """`lns` behind the solver protocol (`matcher.solvers.base.Solver`)."""
 
     name = "lns"
     parameters_type = LnsParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        assert isinstance(parameters, LnsParameters)
-        return solve_lns(
-            problem,
-            travel,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            parameters=parameters,
-            warm_start=warm_start,
-            language=language,
-        )
+    def search(self, request: SolveRequest, parameters: LnsParameters) -> SearchOutcome:
+        """The large-neighbourhood search (`search_lns`)."""
+        return search_lns(request, parameters)

@@ -27,6 +27,7 @@ from matcher.replan import (
     replan,
 )
 from matcher.travel import TravelModel
+from tests.editing import edit
 from tests.helpers import checked
 
 WEEK = ("mon", "tue", "wed", "thu", "fri")
@@ -431,7 +432,7 @@ def test_broken_old_visit_is_replanned_too(problem: Problem, plan: Plan) -> None
     wednesday = next(
         visit for visit in edited.visits if visit.need == "r1-meal" and visit.day == "wed"
     )
-    wednesday.start, wednesday.end = 15 * 60, 15 * 60 + 30
+    edit(wednesday, start=15 * 60, end=15 * 60 + 30)
     result = replan(problem, edited, [VolunteerUnavailable(volunteer="v3", days=["fri"])])
     entries = changed_entries(result.diff)
     (moved,) = entries["moved"] + entries["reassigned"]
@@ -539,7 +540,7 @@ def test_change_models_reject_nonsense() -> None:
 def test_plan_of_another_problem_is_rejected(problem: Problem, plan: Plan) -> None:
     """A plan naming needs the problem lacks is an input error, listed with the change errors."""
     stranger = plan.model_copy(deep=True)
-    stranger.visits[0].need = "ghost"
+    edit(stranger.visits[0], need="ghost")
     with pytest.raises(ValidationError) as caught:
         replan(problem, stranger, [{"kind": "volunteer_unavailable", "volunteer": "v99"}])
     locations = {".".join(str(part) for part in item["loc"]) for item in caught.value.errors()}

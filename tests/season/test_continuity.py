@@ -23,6 +23,7 @@ from matcher.continuity import (
 )
 from matcher.models import HistoricVisit, Plan, Problem, Visit
 from matcher.season import next_week_problem, plan_week, visit_changes
+from tests.editing import edit
 from tests.helpers import (
     MONDAY_MORNING,
     WEEK,
@@ -61,7 +62,7 @@ def hand_made(problem: Problem, *visits: Visit, unassigned: Sequence[str] = ()) 
     plan = checked(
         problem, Plan(week_start=problem.week_start, visits=list(visits), unassigned=left_out)
     )
-    plan.metrics = check_plan(problem, plan).metrics
+    edit(plan, metrics=check_plan(problem, plan).metrics)
     return plan
 
 

@@ -25,6 +25,7 @@ from matcher.models import (
 from matcher.rules import Diagnoser, need_facts
 from matcher.solvers import GreedyParameters, build_routes, solve_greedy
 from matcher.travel import TravelModel
+from tests.editing import edit
 from tests.helpers import (
     WEEK,
     chat,
@@ -49,7 +50,7 @@ def solve_and_check(problem: Problem, **options: Any) -> Plan:
 def without_wall_time(plan: Plan) -> str:
     """The plan as JSON with the one field that may differ between identical runs blanked."""
     copy = plan.model_copy(deep=True)
-    copy.solver.wall_time_s = 0.0
+    edit(copy.solver, wall_time_s=0.0)
     return copy.model_dump_json()
 
 
@@ -253,7 +254,7 @@ def test_weekly_cap_includes_travel() -> None:
     Fairness is off: the capped neighbour offers a fifteenth of the minutes, so by default the
     fairness term would rather send the volunteer from a kilometre away."""
     problem = load("ok_small_weekly_cap")
-    problem.policy.weights.fairness = 0
+    edit(problem.policy.weights, fairness=0)
     plan = solve_and_check(problem)
     capped = [visit for visit in plan.visits if "capped" in visit.volunteers]
     assert len(capped) == 2
@@ -348,10 +349,16 @@ def test_pinning_part_of_a_plan_keeps_those_visits() -> None:
     """Pinning every third visit of a plan and planning again keeps them exactly."""
     problem = random_problem(random.Random(3), 30, 10)
     first = solve_and_check(problem)
-    problem.pinned = [
-        PinnedVisit(need=visit.need, day=visit.day, start=visit.start, volunteers=visit.volunteers)
-        for visit in first.visits[::3]
-    ]
+    problem = problem.model_copy(
+        update={
+            "pinned": [
+                PinnedVisit(
+                    need=visit.need, day=visit.day, start=visit.start, volunteers=visit.volunteers
+                )
+                for visit in first.visits[::3]
+            ]
+        }
+    )
     second = solve_and_check(problem, seed=9)
     kept = {(v.need, v.day, v.start, tuple(v.volunteers)) for v in second.visits}
     assert all((p.need, p.day, p.start, tuple(p.volunteers)) in kept for p in problem.pinned)

@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 
 from matcher.models import WEEKDAYS, Problem, Visit
 from matcher.rules import NeedFacts, number_occurrences, outing_index
+from matcher.rules.visits import visit_of
 from matcher.solvers.cpsat.model import Key, OutingKey, WeekModel
 
 
@@ -69,23 +70,11 @@ def extract_visits(
     for option in week.options.values():
         if not solver.boolean_value(option.present):
             continue
-        need = facts[option.need]
-        start = int(solver.value(option.start))
-        visits.append(
-            Visit(
-                need=option.need,
-                recipient=need.recipient.id,
-                service=need.service.id,
-                occurrence=1,
-                day=WEEKDAYS[option.day],
-                date=problem.date_of(WEEKDAYS[option.day]),
-                start=start,
-                end=start + option.duration,
-                volunteers=sorted(
-                    volunteer_id
-                    for volunteer_id, assigned in option.assigned.items()
-                    if solver.boolean_value(assigned)
-                ),
-            )
+        volunteers = sorted(
+            volunteer_id
+            for volunteer_id, assigned in option.assigned.items()
+            if solver.boolean_value(assigned)
         )
+        start = int(solver.value(option.start))
+        visits.append(visit_of(problem, facts[option.need], option.day, start, volunteers))
     return number_occurrences(visits)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class CpSatParameters(BaseModel):
     """Settings of the exact model. One worker and a fixed seed make runs repeatable."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     workers: int = Field(default=1, ge=1, le=64, description="CP-SAT search workers")
     log_progress: bool = False

@@ -19,18 +19,22 @@ return does.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from ortools.sat.python import cp_model
-from pydantic import BaseModel
 
-from matcher.checker import check_plan
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import NeedFacts, need_facts
-from matcher.rules.mandatory import mandatory_planned, mandatory_requested
+from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_visits
-from matcher.solvers.base import assemble_plan, meets_bound, weighted_coverage
+from matcher.solvers.base import (
+    SearchOutcome,
+    SearchSolver,
+    SolveRequest,
+    meets_bound,
+    run_solver,
+    usable_visits,
+    weighted_coverage,
+)
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
 from matcher.solvers.cpsat.model import COVERAGE_SCALE, BuildTimeout, WeekModel, build_week_model
@@ -45,15 +49,36 @@ FINISH_RESERVE_SHARE = 0.1
 """Share of the time limit kept back, when building the model, for the bound and the plan."""
 
 
-def cp_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
-    """A CP-SAT solver with the parameters' workers, seed, logging and linearization."""
+def cp_solver(
+    seed: int,
+    time_limit_s: float,
+    workers: int,
+    *,
+    log_progress: bool = False,
+    linearization_level: int | None = None,
+) -> cp_model.CpSolver:
+    """A CP-SAT solver with this seed, workers, logging and linearization (None: CP-SAT's
+    default), given at least 0.05 s (the phases of `cpsat` and the neighbourhoods of `lns`)."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
-    solver.parameters.num_workers = parameters.workers
+    solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
-    solver.parameters.log_search_progress = parameters.log_progress
-    solver.parameters.linearization_level = parameters.linearization_level
+    solver.parameters.log_search_progress = log_progress
+    if linearization_level is not None:
+        solver.parameters.linearization_level = linearization_level
     return solver
+
+
+def phase_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
+    """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging and
+    linearization."""
+    return cp_solver(
+        seed,
+        time_limit_s,
+        parameters.workers,
+        log_progress=parameters.log_progress,
+        linearization_level=parameters.linearization_level,
+    )
 
 
 class _CoverageTarget(cp_model.CpSolverSolutionCallback):
@@ -79,68 +104,38 @@ class _CoverageTarget(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def _usable(problem: Problem, travel: TravelModel, plan: Plan | None) -> list[Visit] | None:
-    """The visits of a warm start that keeps every rule (the checker decides), else None."""
-    if plan is None or not check_plan(problem, plan, travel).ok:
-        return None
-    return list(plan.visits)
-
-
-def _lexicographically_better(
-    first: tuple[int, float], second: tuple[int, float], tolerance: float = 1e-9
-) -> bool:
-    """More mandatory occurrences, else (as many and) more weighted coverage."""
-    return first[0] > second[0] or (first[0] == second[0] and first[1] > second[1] + tolerance)
-
-
-@dataclass
-class CpSatOutcome:
-    """What the phases found: the visits, how the search ended, the bound, the statistics."""
-
-    visits: list[Visit]
-    status: str
-    bound: float | None
-    wall_time_s: float
-    facts: dict[str, NeedFacts]
-    statistics: dict[str, Any] = field(default_factory=dict)
-
-
 def _unbuilt(
-    problem: Problem,
-    travel: TravelModel,
+    request: SolveRequest,
     facts: dict[str, NeedFacts],
     warm_start: Plan | None,
     pinned: list[Visit],
     parameters: CpSatParameters,
-    clock: float,
     limit: float,
-) -> CpSatOutcome:
+) -> SearchOutcome:
     """The week was too large to build within the limit: the warm start if it keeps every rule
     (else the pinned visits) with the relaxation's bound, the time limit named as the reason."""
     needs = {need_id: need.need for need_id, need in facts.items()}
-    usable = _usable(problem, travel, warm_start)
+    usable = usable_visits(request, warm_start)
     visits = usable if usable is not None else list(pinned)
     mandatory = mandatory_planned(needs, visits)
     relaxed = None
     if parameters.relaxation_bound:
         relaxed = coverage_upper_bound(
-            problem,
-            travel,
+            request.problem,
+            request.travel,
             facts,
-            time_limit_s=max(0.1, clock + limit - time.perf_counter()),
+            time_limit_s=max(0.1, limit - request.elapsed_s()),
             mandatory_at_least=mandatory,
         )
-    return CpSatOutcome(
+    return SearchOutcome(
         visits=visits,
         status="TIME_LIMIT",
         bound=relaxed,
-        wall_time_s=time.perf_counter() - clock,
         facts=facts,
         statistics={
             "phases": {},
             "search": "the model could not be built within the time limit: warm start kept",
-            "mandatory_planned": mandatory,
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, visits),
             "bound_mandatory_at_least": mandatory,
             "coverage_bound_cpsat": None,
             "coverage_bound_relaxation": relaxed,
@@ -151,19 +146,11 @@ def _unbuilt(
     )
 
 
-def search_cpsat(
-    problem: Problem,
-    travel: TravelModel,
-    *,
-    seed: int,
-    time_limit_s: float | None,
-    parameters: CpSatParameters,
-    warm_start: Plan | None,
-) -> CpSatOutcome:
+def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOutcome:
     """Run the phases within the time limit (`solve_cpsat` describes the parameters)."""
-    clock = time.perf_counter()
-    limit = time_limit_s if time_limit_s is not None else parameters.default_time_limit_s
-    deadline = clock + limit
+    problem, travel, seed = request.problem, request.travel, request.seed
+    limit = request.limit_s(parameters.default_time_limit_s)
+    deadline = request.started_at + limit
 
     def left() -> float:
         return max(0.0, deadline - time.perf_counter())
@@ -171,6 +158,7 @@ def search_cpsat(
     facts = need_facts(problem, travel)
     needs = {need_id: need.need for need_id, need in facts.items()}
     pinned = pinned_visits(problem, facts)
+    warm_start = request.warm_start
     if warm_start is None and parameters.warm_start:
         from matcher.solvers.greedy import solve_greedy
 
@@ -185,7 +173,7 @@ def search_cpsat(
             deadline=deadline - FINISH_RESERVE_SHARE * limit,
         )
     except BuildTimeout:
-        return _unbuilt(problem, travel, facts, warm_start, pinned, parameters, clock, limit)
+        return _unbuilt(request, facts, warm_start, pinned, parameters, limit)
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
     phases: dict[str, str] = {}
@@ -195,7 +183,7 @@ def search_cpsat(
     floor, mandatory_proven = 0, True
     if week.mandatory_possible > 0:
         week.model.maximize(week.mandatory)
-        solver = cp_solver(seed, parameters.mandatory_time_share * left(), parameters)
+        solver = phase_solver(seed, parameters.mandatory_time_share * left(), parameters)
         status = solver.solve(week.model)
         phases["mandatory"] = solver.status_name(status)
         if status in FOUND:
@@ -219,7 +207,7 @@ def search_cpsat(
     fixed_value = weighted_coverage(facts, week.fixed_visits)
     target = _CoverageTarget(week, facts, fixed_value, relaxed)
     week.model.maximize(week.coverage)
-    first = cp_solver(seed, parameters.coverage_time_share * left(), parameters)
+    first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
     status_one = first.solve(week.model, target)
     phases["coverage"] = first.status_name(status_one)
     found = status_one in FOUND
@@ -230,7 +218,7 @@ def search_cpsat(
         cp_bound = (
             fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
         )
-    bound_met_s = time.perf_counter() - clock if coverage_met else None
+    bound_met_s = request.elapsed_s() if coverage_met else None
     visits = extract_visits(problem, week, first, facts) if found else None
 
     # Phase 2: keep that coverage, optimise the whole objective from phase 1's solution.
@@ -242,7 +230,7 @@ def search_cpsat(
         polishing = coverage_met and parameters.polish_time_s < budget
         if coverage_met:
             budget = min(budget, parameters.polish_time_s)
-        second = cp_solver(seed + 1, budget, parameters)
+        second = phase_solver(seed + 1, budget, parameters)
         status_two = second.solve(week.model)
         phases["objective"] = second.status_name(status_two)
         if status_two in FOUND:
@@ -253,7 +241,7 @@ def search_cpsat(
     if visits is None or (
         not (mandatory_proven and coverage_met)
         and warm_start is not None
-        and _lexicographically_better(
+        and ranks_above(
             (
                 mandatory_planned(needs, warm_start.visits),
                 weighted_coverage(facts, warm_start.visits),
@@ -261,7 +249,7 @@ def search_cpsat(
             (mandatory_planned(needs, visits), weighted_coverage(facts, visits)),
         )
     ):
-        fallback = _usable(problem, travel, warm_start)
+        fallback = usable_visits(request, warm_start)
         if fallback is not None:
             visits, warm_kept = fallback, True
         elif visits is None:
@@ -271,16 +259,14 @@ def search_cpsat(
     optimal = (
         not warm_kept and mandatory_proven and coverage_met and phases.get("objective") == "OPTIMAL"
     )
-    return CpSatOutcome(
+    return SearchOutcome(
         visits=visits,
         status="OPTIMAL" if optimal else "TIME_LIMIT" if timed_out else "FEASIBLE",
         bound=bound,
-        wall_time_s=time.perf_counter() - clock,
         facts=facts,
         statistics={
             "phases": phases,
-            "mandatory_planned": mandatory_planned(needs, visits),
-            "mandatory_requested": mandatory_requested(needs),
+            **mandatory_counts(needs, visits),
             "bound_mandatory_at_least": mandatory_total,
             "coverage_bound_cpsat": cp_bound,
             "coverage_bound_relaxation": relaxed,
@@ -321,57 +307,17 @@ def solve_cpsat(
     stopped one, else FEASIBLE; `solver.statistics` holds each phase's CP-SAT status, the
     mandatory occurrences planned, both bounds and when coverage met its bound.
     """
-    parameters = parameters or CpSatParameters()
-    travel = travel or TravelModel(problem)
-    outcome = search_cpsat(
-        problem,
-        travel,
-        seed=seed,
-        time_limit_s=time_limit_s,
-        parameters=parameters,
-        warm_start=warm_start,
-    )
-    return assemble_plan(
-        problem,
-        travel,
-        outcome.visits,
-        solver="cpsat",
-        status=outcome.status,
-        bound=outcome.bound,
-        wall_time_s=outcome.wall_time_s,
-        seed=seed,
-        time_limit_s=time_limit_s,
-        parameters=parameters.model_dump(),
-        statistics=outcome.statistics,
-        facts=outcome.facts,
-        language=language,
+    return run_solver(
+        CpSatSolver(), problem, travel, seed, time_limit_s, parameters, warm_start, language
     )
 
 
-class CpSatSolver:
+class CpSatSolver(SearchSolver[CpSatParameters]):
     """`cpsat` behind the solver protocol (`matcher.solvers.base.Solver`)."""
 
     name = "cpsat"
     parameters_type = CpSatParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        assert isinstance(parameters, CpSatParameters)
-        return solve_cpsat(
-            problem,
-            travel,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            parameters=parameters,
-            warm_start=warm_start,
-            language=language,
-        )
+    def search(self, request: SolveRequest, parameters: CpSatParameters) -> SearchOutcome:
+        """The phases (`search_cpsat`)."""
+        return search_cpsat(request, parameters)

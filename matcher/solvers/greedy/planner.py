@@ -15,11 +15,10 @@ import heapq
 import math
 import time
 
-from pydantic import BaseModel
-
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, far_enough, need_facts, room_for_more
-from matcher.solvers.base import assemble_plan, checked_time_limit
+from matcher.rules.visits import visit_of
+from matcher.solvers.base import SearchOutcome, SearchSolver, SolveRequest, run_solver
 from matcher.solvers.greedy.cache import InsertionCache, combined
 from matcher.solvers.greedy.insertion import Insertions, Option
 from matcher.solvers.greedy.setup import (
@@ -316,69 +315,12 @@ class GreedyPlanner:
     def visits(self) -> list[Visit]:
         """The visits placed (`assemble_plan` numbers their occurrences)."""
         problem = self.setup.problem
-        result: list[Visit] = []
-        for placed in self.state.placed:
-            info = self.needs[placed.need]
-            day = WEEKDAYS[placed.day]
-            result.append(
-                Visit(
-                    need=info.need.id,
-                    recipient=info.recipient.id,
-                    service=info.service.id,
-                    occurrence=1,
-                    day=day,
-                    date=problem.date_of(day),
-                    start=placed.start,
-                    end=placed.start + info.duration,
-                    volunteers=list(placed.volunteers),
-                )
+        return [
+            visit_of(
+                problem, self.needs[placed.need].facts, placed.day, placed.start, placed.volunteers
             )
-        return result
-
-
-def plan_greedily(
-    problem: Problem,
-    travel: TravelModel | None,
-    parameters: GreedyParameters | None,
-    *,
-    seed: int,
-    time_limit_s: float | None,
-    language: str | None,
-    check: bool,
-) -> Plan:
-    """Run the greedy planner and assemble its plan (the body of `solve_greedy` and
-    `GreedySolver.solve`)."""
-    began = time.perf_counter()
-    limit = checked_time_limit(time_limit_s)
-    settings = parameters if parameters is not None else GreedyParameters()
-    model = travel if travel is not None else TravelModel(problem)
-    deadline = None if limit is None else began + limit
-    facts = need_facts(problem, model)
-    planner = GreedyPlanner(problem, model, facts, seed, settings, deadline)
-    planner.run()
-    visits = planner.visits()
-    return assemble_plan(
-        problem,
-        model,
-        visits,
-        solver="greedy",
-        status="TIME_LIMIT" if planner.stopped else "FEASIBLE",
-        wall_time_s=time.perf_counter() - began,
-        seed=seed,
-        time_limit_s=limit,
-        parameters=settings.model_dump(),
-        statistics={
-            "visits_placed": len(visits),
-            "pinned": len(problem.pinned),
-            "occurrences_given_up": planner.given_up,
-            "stopped_by_time_limit": planner.stopped,
-        },
-        stopped=planner.stopped,
-        warnings=planner.setup.warnings,
-        facts=facts,
-        language=language,
-        check=check,
-    )
+            for placed in self.state.placed
+        ]
 
 
 def solve_greedy(
@@ -408,54 +350,35 @@ def solve_greedy(
         check: have the checker compute the metrics and refuse a plan that breaks a rule
             (SolverError); internal warm starts may skip it.
     """
-    return plan_greedily(
-        problem,
-        travel,
-        parameters,
-        seed=seed,
-        time_limit_s=time_limit_s,
-        language=None,
-        check=check,
-    )
+    return run_solver(GreedySolver(), problem, travel, seed, time_limit_s, parameters, check=check)
 
 
-class GreedySolver:
-    """`greedy` behind the solver protocol (`matcher.solvers.base.Solver`)."""
+class GreedySolver(SearchSolver[GreedyParameters]):
+    """`greedy` behind the solver protocol (`matcher.solvers.base.Solver`); it ignores a warm
+    start: the greedy planner always starts from the pinned visits."""
 
     name = "greedy"
     parameters_type = GreedyParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        """Plan the week greedily and assemble the plan with `assemble_plan`.
-
-        Parameters:
-            problem: the week to plan.
-            travel: its travel model.
-            parameters: a `GreedyParameters`.
-            seed: breaks ties between equally good choices.
-            time_limit_s: positive seconds, or None to run to the end; what is left when it runs
-                out is `not_planned` and the status `TIME_LIMIT`.
-            warm_start: ignored: the greedy planner always starts from the pinned visits.
-            language: the language of the reasons' messages.
-        """
-        if not isinstance(parameters, GreedyParameters):
-            raise TypeError(f"greedy takes GreedyParameters, not {type(parameters).__name__}")
-        return plan_greedily(
-            problem,
-            travel,
-            parameters,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            language=language,
-            check=True,
+    def search(self, request: SolveRequest, parameters: GreedyParameters) -> SearchOutcome:
+        """Run the greedy planner until every occurrence is tried or the time limit (None: no
+        limit) is up; what is left then is `not_planned` and the status `TIME_LIMIT`."""
+        problem, limit = request.problem, request.time_limit_s
+        deadline = None if limit is None else request.started_at + limit
+        facts = need_facts(problem, request.travel)
+        planner = GreedyPlanner(problem, request.travel, facts, request.seed, parameters, deadline)
+        planner.run()
+        visits = planner.visits()
+        return SearchOutcome(
+            visits=visits,
+            status="TIME_LIMIT" if planner.stopped else "FEASIBLE",
+            statistics={
+                "visits_placed": len(visits),
+                "pinned": len(problem.pinned),
+                "occurrences_given_up": planner.given_up,
+                "stopped_by_time_limit": planner.stopped,
+            },
+            facts=facts,
+            stopped=planner.stopped,
+            warnings=planner.setup.warnings,
         )

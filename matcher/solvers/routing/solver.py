@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from pydantic import BaseModel
-
-from matcher.checker import check_plan
-from matcher.models import WEEKDAYS, Plan, Problem, Visit
+from matcher.models import Plan, Problem, Visit
 from matcher.rules import need_facts
-from matcher.solvers.base import BOUND_MET_S, assemble_plan, checked_time_limit
+from matcher.rules.visits import visit_of
+from matcher.solvers.base import (
+    BOUND_MET_S,
+    SearchOutcome,
+    SearchSolver,
+    SolveRequest,
+    run_solver,
+    usable_visits,
+)
 from matcher.solvers.bounds import BackgroundBound, requested_coverage
 from matcher.solvers.greedy import solve_greedy
 from matcher.solvers.routing.builder import Network, OutOfTime, Routed
@@ -28,26 +32,16 @@ NOT_MODELLED_TEAM = (
 
 def _visits(problem: Problem, network: Network, placed: list[Routed]) -> list[Visit]:
     """The visits of the timed routes (numbered by `assemble_plan`)."""
-    visits: list[Visit] = []
-    for item in placed:
-        facts = item.group.facts
-        day = WEEKDAYS[item.group.day]
-        visits.append(
-            Visit(
-                need=facts.need.id,
-                recipient=facts.recipient.id,
-                service=facts.service.id,
-                occurrence=1,
-                day=day,
-                date=problem.date_of(day),
-                start=item.start,
-                end=item.start + facts.duration,
-                volunteers=sorted(
-                    network.vehicles[vehicle].volunteer.id for vehicle in item.vehicles
-                ),
-            )
+    return [
+        visit_of(
+            problem,
+            item.group.facts,
+            item.group.day,
+            item.start,
+            sorted(network.vehicles[vehicle].volunteer.id for vehicle in item.vehicles),
         )
-    return visits
+        for item in placed
+    ]
 
 
 def solve_routing(
@@ -85,90 +79,8 @@ def solve_routing(
     the bound) and, when the routing search gave no plan, `fallback`
     (the warm start if the checker accepts it, else the greedy plan).
     """
-    began = time.perf_counter()
-    limit_asked = checked_time_limit(time_limit_s)
-    settings = parameters if parameters is not None else RoutingParameters()
-    model_travel = travel if travel is not None else TravelModel(problem)
-    limit = limit_asked if limit_asked is not None else settings.default_time_limit_s
-    facts = need_facts(problem, model_travel)
-    pending_bound = (
-        BackgroundBound(
-            problem, model_travel, facts, time_limit_s=settings.bound_time_share * limit
-        )
-        if settings.compute_bound
-        else None
-    )
-    if warm_start is None and settings.greedy_warm_start:
-        warm_start = solve_greedy(
-            problem, model_travel, seed=seed, time_limit_s=max(0.05, 0.1 * limit)
-        )
-    network = Network(problem, model_travel, settings, seed, facts)
-    finishing_budget = min(settings.max_finishing_time_s, settings.finishing_time_share * limit)
-    statistics: dict[str, Any] = {}
-    routed: list[Routed] | None = None
-    status = "FEASIBLE"
-    try:
-        deadline = began + limit - finishing_budget
-        network.build(deadline)
-        if network.vehicles and network.groups:
-            model = RouteModel(network)
-            model.build(deadline)
-    except OutOfTime:
-        statistics["search_status"] = "model build ran out of time"
-        status = "TIME_LIMIT"
-    else:
-        if not (network.vehicles and network.groups):
-            routed = []
-            statistics.update(search_status="EMPTY", stopped_by="nothing to plan")
-        else:
-            search = Search(model, settings, pending_bound)
-            search_budget = max(0.05, limit - (time.perf_counter() - began) - finishing_budget)
-            routed, statistics["search_status"] = search.run(search_budget, warm_start)
-            statistics.update(_search_statistics(search, model))
-            if search.report.bound_met_at is not None:
-                statistics[BOUND_MET_S] = search.report.bound_met_at - began
-            if search.report.stopped_by == "time limit":
-                status = "TIME_LIMIT"
-    statistics.update(nodes=network.node_count, vehicles=len(network.vehicles))
-    visits: list[Visit] | None = None
-    timing_status = "none"
-    if routed is not None:
-        remaining = max(0.05, limit - (time.perf_counter() - began))
-        finisher = Finisher(network, routed, allow_drops=_repairs_caps(network))
-        placed, timing_status = finisher.solve(min(remaining, max(finishing_budget, 0.05)), seed)
-        if not (finisher.allow_drops and timing_status.startswith("routing")):
-            visits = _visits(problem, network, placed)
-    statistics["timing_status"] = timing_status
-    if visits is None:
-        usable = warm_start is not None and check_plan(problem, warm_start, model_travel).ok
-        if warm_start is not None and usable:
-            visits = list(warm_start.visits)
-            statistics["fallback"] = "warm start"
-        else:
-            remaining = max(0.05, limit - (time.perf_counter() - began))
-            greedy = solve_greedy(problem, model_travel, seed=seed, time_limit_s=remaining)
-            visits = list(greedy.visits)
-            statistics["fallback"] = "greedy"
-    bound = pending_bound.collect(began + limit) if pending_bound is not None else None
-    statistics["bound_source"] = "relaxation" if bound is not None else "requested"
-    if bound is None:
-        bound = requested_coverage(facts)
-    return assemble_plan(
-        problem,
-        model_travel,
-        visits,
-        solver="routing",
-        status=status,
-        bound=bound,
-        wall_time_s=time.perf_counter() - began,
-        seed=seed,
-        time_limit_s=limit_asked,
-        parameters=settings.model_dump(mode="json"),
-        statistics=statistics,
-        stopped="fallback" in statistics and status == "TIME_LIMIT",
-        warnings=[NOT_MODELLED_TEAM] if network.left_out_teams else [],
-        facts=facts,
-        language=language,
+    return run_solver(
+        RoutingSolver(), problem, travel, seed, time_limit_s, parameters, warm_start, language
     )
 
 
@@ -193,42 +105,91 @@ def _repairs_caps(network: Network) -> bool:
     )
 
 
-class RoutingSolver:
+class RoutingSolver(SearchSolver[RoutingParameters]):
     """`routing` behind the solver protocol (`matcher.solvers.base.Solver`)."""
 
     name = "routing"
     parameters_type = RoutingParameters
 
-    def solve(
-        self,
-        problem: Problem,
-        travel: TravelModel,
-        parameters: BaseModel,
-        *,
-        seed: int,
-        time_limit_s: float | None,
-        warm_start: Plan | None,
-        language: str,
-    ) -> Plan:
-        """Plan the week with `solve_routing`.
-
-        Parameters:
-            problem: the checked week.
-            travel: its travel model.
-            parameters: a `RoutingParameters`.
-            seed: the seed of `solve_routing`.
-            time_limit_s: seconds for the whole solve (None: the parameters' default).
-            warm_start: a plan whose visits become the first routes (None: the greedy plan).
-            language: of the unplanned visits' sentences.
-        """
-        if not isinstance(parameters, RoutingParameters):
-            raise ValueError(f"routing takes RoutingParameters, not {type(parameters).__name__}")
-        return solve_routing(
-            problem,
-            travel,
-            seed=seed,
-            time_limit_s=time_limit_s,
-            parameters=parameters,
-            warm_start=warm_start,
-            language=language,
+    def search(self, request: SolveRequest, parameters: RoutingParameters) -> SearchOutcome:
+        """Route, time the routes exactly, fall back when the routing search gives no plan
+        (`solve_routing` says how)."""
+        problem, travel, seed = request.problem, request.travel, request.seed
+        began = request.started_at
+        limit = request.limit_s(parameters.default_time_limit_s)
+        warm_start = request.warm_start
+        facts = need_facts(problem, travel)
+        pending_bound = (
+            BackgroundBound(
+                problem, travel, facts, time_limit_s=parameters.bound_time_share * limit
+            )
+            if parameters.compute_bound
+            else None
+        )
+        if warm_start is None and parameters.greedy_warm_start:
+            warm_start = solve_greedy(
+                problem, travel, seed=seed, time_limit_s=max(0.05, 0.1 * limit)
+            )
+        network = Network(problem, travel, parameters, seed, facts)
+        finishing_budget = min(
+            parameters.max_finishing_time_s, parameters.finishing_time_share * limit
+        )
+        statistics: dict[str, Any] = {}
+        routed: list[Routed] | None = None
+        status = "FEASIBLE"
+        try:
+            deadline = began + limit - finishing_budget
+            network.build(deadline)
+            if network.vehicles and network.groups:
+                model = RouteModel(network)
+                model.build(deadline)
+        except OutOfTime:
+            statistics["search_status"] = "model build ran out of time"
+            status = "TIME_LIMIT"
+        else:
+            if not (network.vehicles and network.groups):
+                routed = []
+                statistics.update(search_status="EMPTY", stopped_by="nothing to plan")
+            else:
+                search = Search(model, parameters, pending_bound)
+                search_budget = max(0.05, limit - request.elapsed_s() - finishing_budget)
+                routed, statistics["search_status"] = search.run(search_budget, warm_start)
+                statistics.update(_search_statistics(search, model))
+                if search.report.bound_met_at is not None:
+                    statistics[BOUND_MET_S] = search.report.bound_met_at - began
+                if search.report.stopped_by == "time limit":
+                    status = "TIME_LIMIT"
+        statistics.update(nodes=network.node_count, vehicles=len(network.vehicles))
+        visits: list[Visit] | None = None
+        timing_status = "none"
+        if routed is not None:
+            remaining = max(0.05, limit - request.elapsed_s())
+            finisher = Finisher(network, routed, allow_drops=_repairs_caps(network))
+            placed, timing_status = finisher.solve(
+                min(remaining, max(finishing_budget, 0.05)), seed
+            )
+            if not (finisher.allow_drops and timing_status.startswith("routing")):
+                visits = _visits(problem, network, placed)
+        statistics["timing_status"] = timing_status
+        if visits is None:
+            visits = usable_visits(request, warm_start)
+            if visits is not None:
+                statistics["fallback"] = "warm start"
+            else:
+                remaining = max(0.05, limit - request.elapsed_s())
+                greedy = solve_greedy(problem, travel, seed=seed, time_limit_s=remaining)
+                visits = list(greedy.visits)
+                statistics["fallback"] = "greedy"
+        bound = pending_bound.collect(began + limit) if pending_bound is not None else None
+        statistics["bound_source"] = "relaxation" if bound is not None else "requested"
+        if bound is None:
+            bound = requested_coverage(facts)
+        return SearchOutcome(
+            visits=visits,
+            status=status,
+            bound=bound,
+            statistics=statistics,
+            facts=facts,
+            stopped="fallback" in statistics and status == "TIME_LIMIT",
+            warnings=[NOT_MODELLED_TEAM] if network.left_out_teams else [],
         )
