@@ -4,20 +4,15 @@ solver refuses another solver's parameters."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import BaseModel, ConfigDict
 
 import matcher
-from matcher.io import load_problem
-from matcher.models import Problem
 from matcher.solvers import base
 from matcher.solvers.base import SearchOutcome, SearchSolver, SolveRequest
 from matcher.solvers.greedy import GreedyParameters, solve_greedy
 from matcher.travel import TravelModel
-
-DATA = Path(__file__).resolve().parent.parent / "data"
+from tests.helpers import load
 
 
 class CopyParameters(BaseModel):
@@ -43,17 +38,13 @@ class CopySolver(SearchSolver[CopyParameters]):
         )
 
 
-def small() -> Problem:
-    return load_problem(DATA / "ok_small_min_gap.json")
-
-
 def test_a_search_solver_gets_its_plan_assembled_and_checked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Registered, the solver is run by `matcher.solve`: the plan has its name, its parameters
     in full, its statistics and warnings, and the same visits and reasons as greedy's."""
     monkeypatch.setitem(base.REGISTRY, "copy", CopySolver())
-    problem = small()
+    problem = load("ok_small_min_gap")
     plan = matcher.solve(problem, solver="copy", parameters={"note": "hello"}, seed=3)
     greedy = matcher.solve(problem, solver="greedy", seed=3)
     assert matcher.check_plan(problem, plan).ok
@@ -71,20 +62,20 @@ def test_a_search_solver_gets_its_plan_assembled_and_checked(
 
 @pytest.mark.parametrize("limit", [0.0, -2.0, float("nan"), float("inf")])
 def test_a_request_refuses_a_bad_time_limit(limit: float) -> None:
-    problem = small()
+    problem = load("ok_small_min_gap")
     with pytest.raises(ValueError, match="time_limit_s"):
         SolveRequest(problem, TravelModel(problem), CopyParameters(), time_limit_s=limit)
 
 
 def test_a_solver_refuses_another_solvers_parameters() -> None:
-    problem = small()
+    problem = load("ok_small_min_gap")
     request = SolveRequest(problem, TravelModel(problem), GreedyParameters())
     with pytest.raises(TypeError, match="copy takes CopyParameters, not GreedyParameters"):
         CopySolver().solve(request)
 
 
 def test_the_limit_is_the_one_asked_for_else_the_solvers_default() -> None:
-    problem = small()
+    problem = load("ok_small_min_gap")
     travel = TravelModel(problem)
     asked = SolveRequest(problem, travel, CopyParameters(), time_limit_s=2)
     unasked = SolveRequest(problem, travel, CopyParameters())
