@@ -167,7 +167,7 @@ def visit(
         recipient=problem.recipient_of_need[need].id,
         service=need_model.service,
         occurrence=occurrence,
-        day=day,  # type: ignore[arg-type]
+        day=day,
         start=begin,
         end=begin + problem.duration_of(need_model),
         volunteers=list(volunteers),
