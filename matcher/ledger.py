@@ -3,7 +3,11 @@ and recipients who earned credits in the past get a priority boost when they nee
 
 Every change to a balance is a `CreditEntry` in the `Ledger`; balances are sums, never stored,
 so the ledger is its own audit trail. `LedgerStore` keeps a ledger in a JSON file that is
-replaced whole on every save, so a crash mid-write leaves the previous file intact.
+replaced whole on every save, so a crash mid-write leaves the previous file intact, and that
+serialises writers with a lock file, so two recorders at once both keep their entries.
+
+Every number of an entry is finite (no NaN, no Infinity) and minutes are never negative: a
+ledger file that breaks this is refused on load, naming the entry.
 
 Credits follow the minutes a volunteer spends on site (travel is not counted), at a rate per
 service: by default one credit per hour, whatever the service.
@@ -12,11 +16,17 @@ service: by default one credit per hour, whatever the service.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
+import math
+import os
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from matcher.io import _load, to_json, write_text_atomic
 from matcher.models import CreditPolicy, Plan, Problem
@@ -26,6 +36,9 @@ CreditKind = Literal["earned", "redeemed", "adjusted"]
 
 _TOLERANCE = 1e-9
 """Credits below this are float noise: a balance of -1e-12 after exact redemption is zero."""
+
+FiniteNonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A rate: zero or more, never NaN or Infinity."""
 
 
 class CreditEntry(StrictModel):
@@ -48,6 +61,23 @@ class CreditEntry(StrictModel):
     minutes: float | None = Field(default=None, ge=0, description="minutes served on site")
     note: str = ""
 
+    @field_validator("credits", "minutes", mode="before")
+    @classmethod
+    def _finite(cls, value: Any, info: ValidationInfo) -> Any:
+        """Credits and minutes are quantities: NaN or Infinity would poison every balance, and
+        minutes served cannot be negative. The error names the entry by its id."""
+        number = _as_number(value)
+        if number is None:
+            return value
+        entry = info.data.get("id", "?")
+        if not math.isfinite(number):
+            raise ValueError(
+                f"entry {entry!r}: {info.field_name} must be a finite number, not {value}"
+            )
+        if info.field_name == "minutes" and number < 0:
+            raise ValueError(f"entry {entry!r}: minutes served cannot be negative, not {value}")
+        return value
+
     @model_validator(mode="after")
     def _sign_matches_kind(self) -> CreditEntry:
         """An earned entry cannot take credits away, nor a redemption add them."""
@@ -68,8 +98,8 @@ class CreditEntry(StrictModel):
 class CreditRates(StrictModel):
     """Credits per minute served, per service id; other services earn the default rate."""
 
-    per_minute_by_service: dict[str, NonNegativeFloat] = Field(default_factory=dict)
-    default_per_minute: NonNegativeFloat = Field(
+    per_minute_by_service: dict[str, FiniteNonNegativeFloat] = Field(default_factory=dict)
+    default_per_minute: FiniteNonNegativeFloat = Field(
         default=1 / 60, description="one credit per hour of service"
     )
 
@@ -90,6 +120,14 @@ class Ledger(StrictModel):
         duplicates = sorted(entry_id for entry_id, count in counts.items() if count > 1)
         if duplicates:
             raise ValueError(f"duplicate entry ids: {', '.join(duplicates)}")
+        totals: dict[str, float] = defaultdict(float)
+        for entry in self.entries:
+            totals[entry.person] += entry.credits
+        overflowing = sorted(person for person, total in totals.items() if not math.isfinite(total))
+        if overflowing:
+            raise ValueError(
+                f"the balance of {', '.join(overflowing)} is too large to be a finite number"
+            )
         return self
 
     def balance(self, person: str) -> float:
@@ -144,6 +182,14 @@ class Ledger(StrictModel):
                 key = (week, visit.need, visit.occurrence, volunteer_id)
                 if key in credited:
                     continue
+                rate = rates.per_minute(visit.service)
+                credits = minutes * rate
+                if not math.isfinite(credits) or credits < 0 or minutes < 0:
+                    raise ValueError(
+                        f"visit {visit.need} #{visit.occurrence} of {volunteer_id}: {minutes} "
+                        f"minutes at {rate} credits a minute is not a finite, non-negative "
+                        "number of credits"
+                    )
                 entry = CreditEntry(
                     id=_unused_id(
                         f"earned:{week.isoformat()}:{visit.need}#{visit.occurrence}:{volunteer_id}",
@@ -151,7 +197,7 @@ class Ledger(StrictModel):
                     ),
                     person=volunteer_id,
                     kind="earned",
-                    credits=minutes * rates.per_minute(visit.service),
+                    credits=credits,
                     week_start=week,
                     need=visit.need,
                     occurrence=visit.occurrence,
@@ -167,6 +213,7 @@ class Ledger(StrictModel):
         self, person: str, credits: float, week_start: dt.date, note: str = ""
     ) -> CreditEntry:
         """Spend credits for help received; the balance can never go below zero."""
+        _require_finite(credits, "credits to redeem")
         if credits <= 0:
             raise ValueError(f"credits to redeem must be positive, not {credits}")
         balance = self.balance(person)
@@ -178,6 +225,7 @@ class Ledger(StrictModel):
 
     def adjust(self, person: str, credits: float, week_start: dt.date, note: str) -> CreditEntry:
         """Correct a balance by hand (say why in the note); it can never go below zero."""
+        _require_finite(credits, "an adjustment")
         if credits == 0:
             raise ValueError("an adjustment of zero credits changes nothing")
         balance = self.balance(person)
@@ -251,6 +299,29 @@ class Ledger(StrictModel):
         return entry
 
 
+def _as_number(value: Any) -> float | None:
+    """The float a credits or minutes value stands for (numbers, numeric strings), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _require_finite(credits: float, what: str) -> None:
+    """Refuse NaN and Infinity before they reach a balance."""
+    if not math.isfinite(credits):
+        raise ValueError(f"{what} must be a finite number of credits, not {credits}")
+
+
 def _unused_id(base: str, used_ids: set[str], always_number: bool = False) -> str:
     """`base` (or `base:n` with the smallest free n) and remember it as used."""
     candidate = f"{base}:1" if always_number else base
@@ -265,12 +336,23 @@ def _unused_id(base: str, used_ids: set[str], always_number: bool = False) -> st
 class LedgerStore:
     """A ledger kept in a JSON file, replaced whole on each save so a crash cannot corrupt it.
 
-    One writer at a time: two processes saving at once do not corrupt the file, but the
-    later save wins and the other's new entries are lost.
+    Writers take turns: `record_plan`, `save` and `transaction` hold an exclusive `fcntl.flock`
+    on the sibling lock file `<ledger>.lock` (created while held, removed on release) around
+    their read-modify-write, so concurrent recorders each keep their entries. flock is POSIX
+    advisory locking: Linux (what matcher supports) and other Unixes, on a local disk; a
+    ledger on a network file system may not be locked. Readers (`load`) need no lock: the file
+    is only ever replaced whole, so they see the last save or the one before. Do not fork while
+    holding the lock: a forked child shares it, so it is not released until the child exits
+    (the lock file is opened close-on-exec, so commands started by exec do not keep it).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+
+    @property
+    def lock_path(self) -> Path:
+        """The sibling file writers lock: `<ledger file name>.lock`."""
+        return self.path.with_name(f"{self.path.name}.lock")
 
     def load(self) -> Ledger:
         """The stored ledger; empty if the file does not exist yet.
@@ -282,8 +364,23 @@ class LedgerStore:
         return _load(self.path, Ledger, "ledger")
 
     def save(self, ledger: Ledger) -> None:
-        """Write the whole ledger or nothing: temporary file, fsync, then rename over."""
-        write_text_atomic(self.path, to_json(ledger))
+        """Write the whole ledger or nothing (temporary file, fsync, rename over), holding the
+        lock. To add to what is stored, use `transaction` or `record_plan`: a load and a later
+        save are two steps, and another writer may save between them."""
+        with self._locked():
+            self._write(ledger)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Ledger]:
+        """The stored ledger to change in place, locked against other writers until the block
+        ends; it is then validated and written (only if it changed). An error in the block
+        writes nothing."""
+        with self._locked():
+            ledger = self.load()
+            before = to_json(ledger)
+            yield ledger
+            if to_json(ledger) != before:
+                self._write(Ledger.model_validate(ledger.model_dump()))
 
     def record_plan(
         self,
@@ -294,14 +391,59 @@ class LedgerStore:
     ) -> list[CreditEntry]:
         """Credit a week's plan to the stored ledger; returns the entries added.
 
+        Load, earn and save happen under the lock, so a concurrent recorder's week is kept.
         The file is rewritten only when something was added, so recording a week twice
         leaves it untouched.
         """
-        ledger = self.load()
-        added = ledger.earn_from_plan(plan, problem, rates, week_start)
-        if added:
-            self.save(ledger)
+        with self._locked():
+            ledger = self.load()
+            added = ledger.earn_from_plan(plan, problem, rates, week_start)
+            if added:
+                self._write(ledger)
         return added
+
+    def _write(self, ledger: Ledger) -> None:
+        """Replace the file with the ledger; the caller holds the lock."""
+        write_text_atomic(self.path, to_json(ledger))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive lock on `lock_path` for the block.
+
+        The lock file is removed on release so none is left beside the ledger. A waiter may
+        thus lock a file that was removed meanwhile; it checks, after locking, that the path
+        still names the file it locked, and otherwise tries again with the new one. A lock file
+        left by a killed process is harmless: the kernel released its lock.
+        """
+        while True:
+            descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if _same_file(descriptor, self.lock_path):
+                    break
+            except BaseException:
+                os.close(descriptor)
+                raise
+            os.close(descriptor)
+        try:
+            yield
+        finally:
+            try:
+                self.lock_path.unlink(missing_ok=True)
+            finally:
+                os.close(descriptor)
+
+
+def _same_file(descriptor: int, path: Path) -> bool:
+    """Whether `path` still names the open file `descriptor` (not removed or replaced)."""
+    try:
+        on_disk = os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ENOENT:
+            return False
+        raise
+    opened = os.fstat(descriptor)
+    return (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 __all__ = [
