@@ -13,10 +13,11 @@ import json
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from types import FrameType
+from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -54,6 +55,8 @@ from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
 from matcher.solvers.base import checked_time_limit
 from matcher.solvers.registry import default_time_limit_s, registered_names
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -145,22 +148,40 @@ class _SolveHelpFormatter(argparse.HelpFormatter):
         return super()._get_help_string(action)
 
 
+def _loaded(problems: list[str], load: Callable[[], T]) -> T | None:
+    """What `load` returns, or None with its InputError added to `problems`."""
+    try:
+        return load()
+    except InputError as error:
+        problems.append(str(error))
+        return None
+
+
 def _command_solve(arguments: argparse.Namespace) -> int:
-    _check_outputs(
+    """Plan the week; every problem with the input and output files is listed before any work."""
+    problems = output_path_problems(
         [("-o", arguments.output)],
         [arguments.problem, arguments.config, arguments.ledger, arguments.previous_plan],
     )
-    parameters = load_parameters(arguments.config, arguments.solver) if arguments.config else None
-    problem = load_problem(arguments.problem)
-    if arguments.ledger is not None:
-        if not Path(arguments.ledger).is_file():
-            raise InputError(f"{arguments.ledger}: no such ledger file")
-        problem = LedgerStore(arguments.ledger).load().apply_credits(problem)
-    previous_plan = load_plan(arguments.previous_plan) if arguments.previous_plan else None
-    if arguments.keep_previous and previous_plan is None:
-        raise InputError("--keep-previous needs --previous-plan (last week's plan)")
-    if arguments.keep_previous and parameters is not None:
-        raise InputError("--keep-previous plans with the solver's defaults; drop --config")
+    config, ledger, previous = arguments.config, arguments.ledger, arguments.previous_plan
+    parameters = (
+        _loaded(problems, lambda: load_parameters(config, arguments.solver)) if config else None
+    )
+    loaded_problem = _loaded(problems, lambda: load_problem(arguments.problem))
+    credits = None
+    if ledger is not None:
+        if Path(ledger).is_file():
+            credits = _loaded(problems, lambda: LedgerStore(ledger).load())
+        else:
+            problems.append(f"{ledger}: no such ledger file")
+    previous_plan = _loaded(problems, lambda: load_plan(previous)) if previous else None
+    if arguments.keep_previous and not previous:
+        problems.append("--keep-previous needs --previous-plan (last week's plan)")
+    if arguments.keep_previous and config:
+        problems.append("--keep-previous plans with the solver's defaults; drop --config")
+    if problems or loaded_problem is None:
+        raise InputError("\n".join(problems))
+    problem = loaded_problem if credits is None else credits.apply_credits(loaded_problem)
     if arguments.keep_previous and previous_plan is not None:
         plan = plan_keeping_previous(
             problem,

@@ -15,7 +15,7 @@ import pytest
 import matcher.io
 from matcher import solve
 from matcher.api import SEED_MAX
-from matcher.cli import EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, main
+from matcher.cli import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, main
 from matcher.io import (
     STALE_TEMPORARY_S,
     TEMPORARY_SUFFIX,
@@ -129,6 +129,95 @@ def test_an_internal_error_through_a_real_process(small_problem: Path, tmp_path:
     assert debugged.returncode == EXIT_INTERNAL
     assert "Traceback" in debugged.stderr and "ZeroDivisionError" in debugged.stderr
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "patched"),
+    [
+        ("check", "check_plan"),
+        ("validate", "load_problem"),
+        ("explain", "explain_unassigned"),
+        ("what-if", "what_if"),
+        ("score", "score_plan"),
+        ("next-week", "next_week_problem"),
+        ("replan", "replan"),
+        ("credits-record", "LedgerStore"),
+        ("schema", "json.dumps"),
+        ("example", "example_names"),
+    ],
+)
+def test_every_command_reports_an_internal_error_as_exit_three(
+    command: str,
+    patched: str,
+    small_problem: Path,
+    small_plan: Path,
+    changes: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Whatever the command, an unexpected exception (here an unhashable-type TypeError like
+    the fuzzed ids gave) is exit 3 in one line, not a traceback."""
+
+    def unhashable(*_arguments: object, **_keywords: object) -> object:
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(f"matcher.cli.{patched}", unhashable)
+    problem, plan = str(small_problem), str(small_plan)
+    out = str(tmp_path / "out.json")
+    argv = {
+        "check": ["check", problem, plan],
+        "validate": ["validate", problem],
+        "explain": ["explain", problem, plan],
+        "what-if": ["what-if", problem, plan],
+        "score": ["score", problem, plan],
+        "next-week": ["next-week", problem, plan, "-o", out],
+        "replan": ["replan", problem, plan, str(changes), "-o", out],
+        "credits-record": ["credits", "record", problem, plan, "--ledger", out],
+        "schema": ["schema"],
+        "example": ["example", "--list"],
+    }[command]
+    capsys.readouterr()
+    assert main(argv) == EXIT_INTERNAL
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and "unhashable type" in error
+    assert len(error.strip().splitlines()) == 1
+    assert not Path(out).exists()
+
+
+def test_an_interrupt_is_not_a_traceback(
+    small_problem: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C while solving: exit 130 and a one-line notice, nothing written."""
+
+    def interrupted(*_arguments: object, **_keywords: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("matcher.cli.solve", interrupted)
+    target = tmp_path / "out.json"
+    assert main(["solve", str(small_problem), "-o", str(target)]) == EXIT_INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_solve_lists_every_input_and_output_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing problem, a missing ledger and a missing output folder: all three reported."""
+    argv = [
+        "solve",
+        str(tmp_path / "missing.json"),
+        "--ledger",
+        str(tmp_path / "no-ledger.json"),
+        "-o",
+        str(tmp_path / "nowhere" / "plan.json"),
+    ]
+    assert main(argv) == EXIT_INVALID
+    error = capsys.readouterr().err
+    assert "missing.json" in error and "no-ledger.json" in error and "nowhere" in error
 
 
 # --- Finding 5: huge seeds --------------------------------------------------------------------
@@ -404,4 +493,23 @@ def test_a_killed_write_is_cleaned_by_the_next_command(small_problem: Path, tmp_
     subprocess.run([sys.executable, "-c", script], check=False)
     assert _leftovers(tmp_path), "the killed writer should have left its temporary file"
     assert main(["solve", str(small_problem), "-o", str(target)]) == EXIT_OK
+    assert not _leftovers(tmp_path)
+
+
+def test_a_terminated_command_removes_its_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM in the middle of a write ends the command through its cleanup (old code: the
+    default SIGTERM killed the process and left the temporary file); the target is untouched."""
+    target = tmp_path / "schema.json"
+    target.write_text("old", encoding="utf-8")
+    script = (
+        "import os, signal, sys, matcher.io\n"
+        "from matcher.cli import main\n"
+        "def stop(*arguments):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "matcher.io.os.fsync = stop\n"
+        f"sys.exit(main(['schema', '-o', {str(target)!r}]))\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True)
+    assert finished.returncode == 128 + 15
+    assert target.read_text(encoding="utf-8") == "old"
     assert not _leftovers(tmp_path)
