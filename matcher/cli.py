@@ -64,7 +64,6 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
-ISSUES_URL = "https://github.com/matcher/matcher/issues"
 
 EXAMPLE_FOLDER = "bundled_examples"
 
@@ -692,8 +691,8 @@ def _report_internal_error(error: BaseException, debug: bool) -> int:
     detail = f"{type(error).__name__}: {error}".splitlines()[0][:300]
     hint = "" if debug else "; run again with --debug for the traceback"
     _print_error(
-        f"internal error ({detail}); this is a bug in matcher, please report it at "
-        f"{ISSUES_URL} with the command and its input files{hint}"
+        f"internal error ({detail}); this is a bug in matcher, please report it to its "
+        f"maintainers with the command and its input files{hint}"
     )
     return EXIT_INTERNAL
 
