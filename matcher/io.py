@@ -7,10 +7,13 @@ renamed over the target only when complete.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,20 +139,144 @@ def to_json(model: BaseModel) -> str:
     return model.model_dump_json(indent=2, exclude_none=True) + "\n"
 
 
+TEMPORARY_SUFFIX = ".matcher-tmp"
+"""How matcher's temporary files end: `.<target name>.<writer pid>.<random>.matcher-tmp`, beside
+the target, so that those a killed run left behind can be found and removed."""
+
+STALE_TEMPORARY_S = 3600.0
+"""A temporary file older than this (seconds) is stale even if its writer's pid is alive (the
+pid may have been reused)."""
+
+
+class OutputError(InputError, OSError):
+    """An output file that cannot be written, named as the user gave it (an OSError too, for
+    callers that catch those)."""
+
+
+def _writer_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal exists too)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | Path, now_s: float | None = None) -> list[Path]:
+    """Remove the temporary files of `target` that an earlier, killed writer left behind: those
+    whose writer pid is gone, or older than `STALE_TEMPORARY_S`; returns the removed paths.
+    The current process's own files are left unless stale by age."""
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    clock_s = time.time() if now_s is None else now_s
+    removed: list[Path] = []
+    try:
+        candidates = list(folder.glob(f".{glob.escape(path.name)}.*{TEMPORARY_SUFFIX}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        middle = candidate.name[len(path.name) + 2 : -len(TEMPORARY_SUFFIX)]
+        pid_text, _, _ = middle.partition(".")
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        try:
+            age_s = clock_s - candidate.stat().st_mtime
+        except OSError:
+            continue
+        gone = pid != os.getpid() and not _writer_alive(pid)
+        if gone or age_s > STALE_TEMPORARY_S:
+            try:
+                candidate.unlink()
+            except OSError:
+                continue
+            removed.append(candidate)
+    return removed
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write the whole text or nothing: temporary file in the same folder, then rename."""
+    """Write the whole text or nothing: temporary file in the same folder, then rename.
+
+    The temporary file is removed on every exit path (errors, KeyboardInterrupt, SystemExit);
+    one left by a killed earlier run of the same target is removed first
+    (`remove_stale_temporaries`). Raises OutputError naming `path` when it cannot be written.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
+    remove_stale_temporaries(target)
+    temporary: str | None = None
     try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX, dir=folder
+        )
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        temporary = None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {target}: {reason}") from error
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def output_path_problems(
+    outputs: Sequence[tuple[str, str | Path | None]],
+    inputs: Sequence[str | Path | None],
+) -> list[str]:
+    """Every reason the outputs cannot be written, found before any work: an output that is one
+    of the inputs (resolved, through symlinks and hard links), two outputs that are one file, an
+    output that is a folder, a folder that does not exist or is not writable.
+
+    Parameters:
+        outputs: (option, path) pairs, e.g. ("-o", "plan.json"); None paths are skipped.
+        inputs: the command's input files; None paths are skipped.
+    """
+    problems: list[str] = []
+    given_inputs = [Path(item) for item in inputs if item is not None]
+    seen: list[tuple[str, Path]] = []
+    for option, value in outputs:
+        if value is None:
+            continue
+        path = Path(value)
+        for source in given_inputs:
+            if _same_file(path, source):
+                problems.append(
+                    f"{option} {path}: that is the input file {source}; "
+                    "writing it would destroy the input, choose another output file"
+                )
+                break
+        for other_option, other in seen:
+            if _same_file(path, other):
+                problems.append(
+                    f"{option} {path}: the same file as {other_option} {other}; "
+                    "the output files must be different files"
+                )
+        seen.append((option, path))
+        folder = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            problems.append(f"{option} {path}: that is a folder, not a file")
+        elif not folder.is_dir():
+            problems.append(f"{option} {path}: the folder {folder} does not exist")
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problems.append(f"{option} {path}: the folder {folder} is not writable")
+    return problems
