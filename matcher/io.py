@@ -1,6 +1,10 @@
 """Reading problems and plans from JSON files, and solver parameters from TOML files, with
 readable errors; writing files safely.
 
+Reading checks the input limits (`matcher.models.limits.InputLimits`) before any other work:
+the nesting depth on the text before it is parsed (`parse_json`), then sizes and string
+lengths before the fields are validated (`validate_json`); every problem is an InputError.
+
 A file is never left half-written: output goes to a temporary file in the same folder and is
 renamed over the target only when complete.
 """
