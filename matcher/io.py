@@ -1,6 +1,10 @@
 """Reading problems and plans from JSON files, and solver parameters from TOML files, with
 readable errors; writing files safely.
 
+Reading checks the input limits (`matcher.models.limits.InputLimits`) before any other work:
+the nesting depth on the text before it is parsed (`parse_json`), then sizes and string
+lengths before the fields are validated (`validate_json`); every problem is an InputError.
+
 A file is never left half-written: output goes to a temporary file in the same folder and is
 renamed over the target only when complete.
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -25,6 +30,7 @@ else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport
 from pydantic import BaseModel, ValidationError
 
 from matcher.models import Plan, Problem, format_validation_error
+from matcher.models.limits import DEFAULT_LIMITS, InputLimits
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -42,43 +48,123 @@ def _read(source: Path, what: str) -> str:
         raise InputError(f"{source}: not UTF-8 text") from None
 
 
-def _load(path: str | Path, model: type[ModelT], what: str) -> ModelT:
-    source = Path(path)
-    text = _read(source, what)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+
+
+def _deepest(text: str) -> int:
+    """How deep the JSON text nests arrays and objects at most (brackets inside strings do not
+    count), found without parsing it."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _too_deep(text: str, max_depth: int) -> str:
+    """Where the JSON text first nests deeper than `max_depth`: its path, line and column."""
+    frames: list[list[Any]] = []  # [is_object, key or index, a key comes next]
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            if len(frames) >= max_depth:
+                path = ".".join(str(frame[1]) for frame in frames) or "(top level)"
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                return (
+                    f"{path}: nested too deep: more than the limit of {max_depth:,} "
+                    f"(InputLimits.max_depth), at line {line}, column {column}"
+                )
+            frames.append([token == "{", None, True] if token == "{" else [False, 0, False])
+        elif token in "]}":
+            if frames:
+                frames.pop()
+        elif token == ",":
+            if frames and frames[-1][0]:
+                frames[-1][2] = True
+            elif frames:
+                frames[-1][1] += 1
+        elif token == ":":
+            if frames:
+                frames[-1][2] = False
+        elif frames and frames[-1][0] and frames[-1][2]:
+            try:
+                frames[-1][1] = json.loads(token)
+            except ValueError:
+                frames[-1][1] = token
+    return f"(top level): nested too deep: more than the limit of {max_depth:,}"
+
+
+def parse_json(text: str, source: str | Path, limits: InputLimits | None = None) -> Any:
+    """The JSON value of the text, or InputError naming the file: not JSON (with the line and
+    column), or nested deeper than the limits allow (with the path, before any parsing, so a
+    value nested a million deep is an input error and not a RecursionError)."""
+    max_depth = (limits or DEFAULT_LIMITS).max_depth
+    if _deepest(text) > max_depth:
+        raise InputError(f"{source}: 1 problem(s) in the input:\n  - {_too_deep(text, max_depth)}")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{source}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deep to read") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{source}: not valid JSON: {error}") from None
+
+
+def validate_json(
+    data: Any, model: type[ModelT], source: str | Path, limits: InputLimits | None = None
+) -> ModelT:
+    """The model the JSON value describes, or InputError naming the file and listing every
+    problem found (the limits first, then every field and reference error)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"limits": limits or DEFAULT_LIMITS})
     except ValidationError as error:
         raise InputError(f"{source}: {format_validation_error(error)}") from None
 
 
-def load_problem(path: str | Path) -> Problem:
+def _load(
+    path: str | Path, model: type[ModelT], what: str, limits: InputLimits | None = None
+) -> ModelT:
+    source = Path(path)
+    data = parse_json(_read(source, what), source, limits)
+    return validate_json(data, model, source, limits)
+
+
+def load_problem(path: str | Path, limits: InputLimits | None = None) -> Problem:
     """Read and validate a problem file.
 
     Parameters:
         path: a JSON file holding one problem (`matcher schema problem` gives its schema).
+        limits: how large and deep the input may be (`matcher.models.limits.InputLimits`);
+            the defaults unless given.
 
     Raises InputError naming the file and listing every problem found: unreadable, not JSON
-    (with the line and column), or not a valid problem (every field and reference error).
+    (with the line and column), beyond the input limits, or not a valid problem (every field
+    and reference error).
     """
-    return _load(path, Problem, "problem")
+    return _load(path, Problem, "problem", limits)
 
 
-def load_plan(path: str | Path) -> Plan:
+def load_plan(path: str | Path, limits: InputLimits | None = None) -> Plan:
     """Read and validate a plan file (from any solver, or made by hand).
 
     Parameters:
         path: a JSON file holding one plan (`matcher schema plan` gives its schema).
+        limits: how large and deep the input may be; the defaults unless given.
 
     Raises InputError naming the file and listing every problem found. A valid plan file may
     still break hard rules: `matcher.check_plan` judges that.
     """
-    return _load(path, Plan, "plan")
+    return _load(path, Plan, "plan", limits)
 
 
 def load_parameters(path: str | Path, solver: str) -> BaseModel:
