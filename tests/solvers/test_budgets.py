@@ -15,6 +15,7 @@ from matcher.api import solve
 from matcher.generator import generate_community
 from matcher.models import Problem
 from matcher.solvers.cpsat.model import BuildTimeout
+from matcher.solvers.lns import LnsParameters
 from matcher.solvers.routing.builder import OutOfTime
 from tests.helpers import checked
 
@@ -78,3 +79,15 @@ def test_a_search_never_returns_less_coverage_than_greedy(
     for solver in ("routing", "cpsat"):
         plan = checked(week, solve(week, solver=solver, time_limit_s=3))
         assert plan.solver.objective >= greedy_coverage - 1e-9, solver
+
+
+def test_lns_at_a_short_limit_starts_from_greedys_full_plan(
+    week: Problem, greedy_coverage: float
+) -> None:
+    """Finding 3: at a short limit `lns` started from greedy cut at 30 % of the limit and ended
+    below greedy. Greedy now runs first with the time it needs; LNS only improves on it."""
+    parameters = LnsParameters(iterations=0, compute_bound=False)
+    plan = checked(week, solve(week, solver="lns", time_limit_s=1.0, parameters=parameters))
+    assert plan.solver.objective >= greedy_coverage - 1e-9
+    assert plan.solver.statistics["greedy_stopped_by_time_limit"] is False
+    assert plan.solver.statistics["warm_start"] == "kept"
