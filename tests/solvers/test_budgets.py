@@ -7,8 +7,12 @@ raises what an overrun raises), and the tests assert the fallback and what the s
 
 from __future__ import annotations
 
+import math
+import random
+import time
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from matcher.api import solve
@@ -17,6 +21,7 @@ from matcher.models import Problem
 from matcher.solvers.cpsat.model import BuildTimeout
 from matcher.solvers.lns import LnsParameters
 from matcher.solvers.routing.builder import OutOfTime
+from matcher.travel import TravelModel
 from tests.helpers import checked
 
 
@@ -91,3 +96,69 @@ def test_lns_at_a_short_limit_starts_from_greedys_full_plan(
     assert plan.solver.objective >= greedy_coverage - 1e-9
     assert plan.solver.statistics["greedy_stopped_by_time_limit"] is False
     assert plan.solver.statistics["warm_start"] == "kept"
+
+
+def _walkway_problem(edges: int, places: int, seed: int) -> Problem:
+    """A problem on a random walkway graph: recipients and volunteers at some of its places."""
+    rng = random.Random(seed)
+    nodes = [f"p{index}" for index in range(places)]
+    walkways = [
+        {"a": nodes[index - 1], "b": nodes[index], "distance_m": rng.uniform(5, 50)}
+        for index in range(1, places)
+    ]
+    walkways += [
+        {"a": rng.choice(nodes), "b": rng.choice(nodes), "distance_m": rng.uniform(5, 500)}
+        for _ in range(edges - len(walkways))
+    ]
+    walkways = [edge for edge in walkways if edge["a"] != edge["b"]]
+    return Problem.model_validate(
+        {
+            "week_start": "2026-11-30",
+            "recipients": [
+                {"id": f"r{index}", "location": {"place": rng.choice(nodes)}} for index in range(12)
+            ],
+            "volunteers": [
+                {"id": f"v{index}", "home": {"place": rng.choice(nodes)}} for index in range(5)
+            ],
+            "travel": {"method": "graph", "walkways": walkways},
+        }
+    )
+
+
+def test_walkway_distances_are_the_shortest_paths() -> None:
+    """Finding 4: the graph distances are one multi-source Dijkstra (SciPy) over the places
+    used; they are the shortest paths networkx finds, parallel edges keeping the shortest."""
+    problem = _walkway_problem(edges=600, places=200, seed=4)
+    travel = TravelModel(problem)
+    graph = nx.Graph()
+    for edge in problem.travel.walkways:
+        if not graph.has_edge(edge.a, edge.b) or graph[edge.a][edge.b]["weight"] > edge.distance_m:
+            graph.add_edge(edge.a, edge.b, weight=edge.distance_m)
+    for row, origin in enumerate(travel.locations):
+        lengths = nx.single_source_dijkstra_path_length(graph, origin.place, weight="weight")
+        for column, target in enumerate(travel.locations):
+            assert travel.distance_m[row, column] == pytest.approx(lengths[target.place])
+
+
+def test_the_travel_matrices_count_in_the_solve_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 4: `matcher.solve` built the travel matrices before the clock started, so a slow
+    graph took no time in `wall_time_s` and none of the limit. They count now."""
+    original = TravelModel._distances
+
+    def slow(self: TravelModel) -> Any:
+        time.sleep(0.5)
+        return original(self)
+
+    monkeypatch.setattr(TravelModel, "_distances", slow)
+    problem = _walkway_problem(edges=50, places=30, seed=1)
+    plan = solve(problem, solver="greedy", time_limit_s=30)
+    assert plan.solver.wall_time_s >= 0.5
+
+
+def test_a_time_limit_that_is_not_a_finite_positive_number_is_refused() -> None:
+    """`--time-limit-s nan` once made `lns` search forever: every solver refuses it, naming it."""
+    problem = _walkway_problem(edges=20, places=10, seed=2)
+    for solver in ("greedy", "lns", "cpsat", "routing", "auto"):
+        for limit in (math.nan, math.inf, -1.0, 0.0):
+            with pytest.raises(ValueError, match="time_limit_s"):
+                solve(problem, solver=solver, time_limit_s=limit)
