@@ -18,11 +18,13 @@ import pytest
 from matcher.api import solve
 from matcher.generator import generate_community
 from matcher.models import Problem
-from matcher.solvers.cpsat.model import BuildTimeout
+from matcher.rules import need_facts
+from matcher.solvers.cpsat import CpSatParameters
+from matcher.solvers.cpsat.model import SCALE, BuildTimeout, _WeekBuilder, estimated_memory_mib
 from matcher.solvers.lns import LnsParameters
 from matcher.solvers.routing.builder import OutOfTime
 from matcher.travel import TravelModel
-from tests.helpers import checked
+from tests.helpers import checked, example
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +164,43 @@ def test_a_time_limit_that_is_not_a_finite_positive_number_is_refused() -> None:
         for limit in (math.nan, math.inf, -1.0, 0.0):
             with pytest.raises(ValueError, match="time_limit_s"):
                 solve(problem, solver=solver, time_limit_s=limit)
+
+
+def test_cpsat_refuses_a_model_over_its_memory_budget(
+    week: Problem, greedy_coverage: float
+) -> None:
+    """Finding 1: the model's memory was unbounded (21 GiB on the 1,500-recipient week). It is
+    estimated once the options are known, before the arcs: over `max_memory_mib` the candidates
+    are pruned by reach, and if still over, the greedy plan comes back, saying why."""
+    parameters = CpSatParameters(max_memory_mib=1)
+    plan = checked(week, solve(week, solver="cpsat", time_limit_s=5, parameters=parameters))
+    statistics = plan.solver.statistics
+    assert statistics["fallback"] == "greedy"
+    assert "memory budget of 1 MiB" in statistics["search"]
+    assert statistics["model_estimate_mib"] > 1
+    assert statistics["pruned_for_memory"] is True
+    assert plan.solver.objective >= greedy_coverage - 1e-9
+    assert plan.solver.parameters["max_memory_mib"] == 1
+
+
+def test_the_default_memory_budget_builds_the_bundled_community() -> None:
+    """The default budget (4096 MiB) is well under the machine and still takes the bundled
+    community's model whole (about 2.3 GiB measured), not the 1,500-recipient week's."""
+    default = CpSatParameters().max_memory_mib
+    community = example("community")
+    travel = TravelModel(community)
+    builder = _WeekBuilder(
+        community,
+        travel,
+        need_facts(community, travel),
+        fixed_visits=[],
+        free_pairs=None,
+        prune_by_reach=False,
+        keep_possible=[],
+        pair_needs=None,
+        include_fairness=True,
+        weights_scale=SCALE,
+        lateness_cache=None,
+    )
+    builder.add_options()
+    assert 1024 < estimated_memory_mib(builder.options) < default

@@ -37,7 +37,13 @@ from matcher.solvers.base import (
 )
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
-from matcher.solvers.cpsat.model import COVERAGE_SCALE, BuildTimeout, WeekModel, build_week_model
+from matcher.solvers.cpsat.model import (
+    COVERAGE_SCALE,
+    BuildTimeout,
+    ModelTooLarge,
+    WeekModel,
+    build_week_model,
+)
 from matcher.solvers.cpsat.parameters import CpSatParameters
 from matcher.solvers.greedy import GreedyStart, greedy_start
 from matcher.travel import TravelModel
@@ -174,19 +180,33 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     if warm_start is None and parameters.warm_start:
         greedy = greedy_start(request, facts, limit)
         warm_start = greedy.plan
+    pruned = parameters.prune_by_reach
+    memory: dict[str, object] = {"max_memory_mib": parameters.max_memory_mib}
     try:
         if greedy is not None and greedy.stopped:
             raise BuildTimeout("greedy took the whole time limit")
-        week = build_week_model(
-            problem,
-            travel,
-            facts=facts,
-            fixed_visits=pinned,
-            prune_by_reach=parameters.prune_by_reach,
-            deadline=deadline - FINISH_RESERVE_SHARE * limit,
-        )
-    except BuildTimeout:
-        return _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
+        try:
+            week = _build(
+                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
+            )
+        except ModelTooLarge as error:
+            memory["model_estimate_mib"] = round(error.estimate_mib)
+            if pruned:
+                raise
+            pruned = True
+            memory["pruned_for_memory"] = True
+            week = _build(
+                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
+            )
+    except BuildTimeout as error:
+        outcome = _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
+        outcome.statistics.update(memory)
+        if isinstance(error, ModelTooLarge):
+            outcome.statistics["model_estimate_mib"] = round(error.estimate_mib)
+            outcome.statistics["search"] = f"{error}: " + (
+                "greedy plan kept" if greedy is not None else "warm start kept"
+            )
+        return outcome
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
     phases: dict[str, str] = {}
@@ -227,7 +247,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     coverage_met = status_one == cp_model.OPTIMAL or target.met
     timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
     cp_bound = None
-    if found and not parameters.prune_by_reach:
+    if found and not pruned:
         cp_bound = (
             fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
         )
@@ -286,7 +306,28 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "bound_met_s": None if bound_met_s is None else round(bound_met_s, 3),
             "warm_start_kept": warm_kept,
             "effective_time_limit_s": limit,
+            **memory,
         },
+    )
+
+
+def _build(
+    request: SolveRequest,
+    facts: dict[str, NeedFacts],
+    pinned: list[Visit],
+    prune_by_reach: bool,
+    parameters: CpSatParameters,
+    deadline: float,
+) -> WeekModel:
+    """The week's model within the deadline and the memory budget."""
+    return build_week_model(
+        request.problem,
+        request.travel,
+        facts=facts,
+        fixed_visits=pinned,
+        prune_by_reach=prune_by_reach,
+        deadline=deadline,
+        max_memory_mib=parameters.max_memory_mib,
     )
 
 
