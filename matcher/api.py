@@ -25,6 +25,22 @@ __all__ = [
 ]
 
 
+SEED_MAX = 2**30 - 1
+"""The largest seed. CP-SAT takes a signed 32-bit seed and the solvers derive more from it
+(`cpsat`'s second phase seed + 1, `lns` seed + iteration), so seeds stop at 2**30 - 1, leaving
+room for 2**30 derived ones."""
+
+
+def checked_seed(seed: object) -> int:
+    """`seed` if it is a whole number from 0 to `SEED_MAX`, else ValueError saying so."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed: a whole number from 0 to {SEED_MAX}, not {type(seed).__name__}")
+    if not 0 <= seed <= SEED_MAX:
+        shown = str(seed) if abs(seed) < 10**40 else f"a {len(str(abs(seed)))}-digit number"
+        raise ValueError(f"seed: {shown} is out of range, a seed is from 0 to {SEED_MAX}")
+    return seed
+
+
 def solve(
     problem: Problem | Mapping[str, Any],
     solver: str = "greedy",
@@ -46,7 +62,8 @@ def solve(
             registered with `matcher.solvers.base.register`.
         time_limit_s: seconds for the whole solve, positive and finite; None: the solver's
             default (`plan.solver.parameters` shows it).
-        seed: breaks ties; the same problem, solver, seed and parameters give the same plan,
+        seed: breaks ties, a whole number from 0 to 2**30-1 (`SEED_MAX`); the same problem,
+            solver, seed and parameters give the same plan,
             except where a wall-time limit stops the search (`lns`, `cpsat`, `routing`).
         language: of the unplanned visits' sentences, `en` or `zh` (default: the policy's).
         parameters: the solver's parameters: its `*Parameters` model (`GreedyParameters`,
@@ -55,12 +72,13 @@ def solve(
             defaults. `plan.solver.parameters` shows them in full.
         warm_start: a plan to start from, for the solvers that take one (others ignore it).
 
-    Raises ValueError for an unknown solver, language, parameter or a bad time limit,
+    Raises ValueError for an unknown solver, language, parameter, a bad time limit or seed,
     pydantic's ValidationError (every problem listed) for invalid input, and SolverError if a
     solver broke a hard rule (a bug).
     """
     chosen = get_solver(solver)
     limit = checked_time_limit(time_limit_s)
+    checked_seed(seed)
     checked_problem = problem if isinstance(problem, Problem) else Problem.model_validate(problem)
     message_language = checked_language(
         language if language is not None else checked_problem.policy.language

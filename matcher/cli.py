@@ -1,22 +1,27 @@
 """The `matcher` command line: solve, check, replan, validate, schema, example, explain,
 what-if, score, credits and next-week.
 
-Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage (nothing
-is written then).
+Exit codes: 0 success; 1 the checked plan breaks a hard rule; 2 invalid input or usage, with
+the field or option named (nothing is written then); 3 an internal error (a bug in matcher),
+reported in one line asking to report it; `matcher --debug ...` prints its traceback too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from matcher.api import solve
+from matcher.api import SEED_MAX, solve
 from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
 from matcher.explain import (
@@ -40,6 +45,7 @@ from matcher.io import (
     load_parameters,
     load_plan,
     load_problem,
+    output_path_problems,
     to_json,
     write_text_atomic,
 )
@@ -50,9 +56,14 @@ from matcher.season import next_week_problem, plan_keeping_previous, raised_prio
 from matcher.solvers.base import checked_time_limit
 from matcher.solvers.registry import default_time_limit_s, registered_names
 
+T = TypeVar("T")
+
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_INVALID = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
 
 EXAMPLE_FOLDER = "bundled_examples"
 
@@ -89,6 +100,27 @@ def _time_limit_s(text: str) -> float:
     return limit
 
 
+def _seed(text: str) -> int:
+    """`--seed`: a whole number from 0 to 2**31-1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text if len(text) <= 40 else text[:40] + '...'} is out of range: "
+            f"a seed is a whole number from 0 to {SEED_MAX}"
+        )
+    return value
+
+
+def _check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[str | None]) -> None:
+    """Raise InputError, before any work, if an output cannot be written or is an input."""
+    problems = output_path_problems(outputs, inputs)
+    if problems:
+        raise InputError("\n".join(problems))
+
+
 def solver_choices_help() -> str:
     """What `--solver` takes, with each solver's default time limit (its parameters type's
     `default_time_limit_s`), read from the registry when the help is shown."""
@@ -115,18 +147,40 @@ class _SolveHelpFormatter(argparse.HelpFormatter):
         return super()._get_help_string(action)
 
 
+def _loaded(problems: list[str], load: Callable[[], T]) -> T | None:
+    """What `load` returns, or None with its InputError added to `problems`."""
+    try:
+        return load()
+    except InputError as error:
+        problems.append(str(error))
+        return None
+
+
 def _command_solve(arguments: argparse.Namespace) -> int:
-    parameters = load_parameters(arguments.config, arguments.solver) if arguments.config else None
-    problem = load_problem(arguments.problem)
-    if arguments.ledger is not None:
-        if not Path(arguments.ledger).is_file():
-            raise InputError(f"{arguments.ledger}: no such ledger file")
-        problem = LedgerStore(arguments.ledger).load().apply_credits(problem)
-    previous_plan = load_plan(arguments.previous_plan) if arguments.previous_plan else None
-    if arguments.keep_previous and previous_plan is None:
-        raise InputError("--keep-previous needs --previous-plan (last week's plan)")
-    if arguments.keep_previous and parameters is not None:
-        raise InputError("--keep-previous plans with the solver's defaults; drop --config")
+    """Plan the week; every problem with the input and output files is listed before any work."""
+    problems = output_path_problems(
+        [("-o", arguments.output)],
+        [arguments.problem, arguments.config, arguments.ledger, arguments.previous_plan],
+    )
+    config, ledger, previous = arguments.config, arguments.ledger, arguments.previous_plan
+    parameters = (
+        _loaded(problems, lambda: load_parameters(config, arguments.solver)) if config else None
+    )
+    loaded_problem = _loaded(problems, lambda: load_problem(arguments.problem))
+    credits = None
+    if ledger is not None:
+        if Path(ledger).is_file():
+            credits = _loaded(problems, lambda: LedgerStore(ledger).load())
+        else:
+            problems.append(f"{ledger}: no such ledger file")
+    previous_plan = _loaded(problems, lambda: load_plan(previous)) if previous else None
+    if arguments.keep_previous and not previous:
+        problems.append("--keep-previous needs --previous-plan (last week's plan)")
+    if arguments.keep_previous and config:
+        problems.append("--keep-previous plans with the solver's defaults; drop --config")
+    if problems or loaded_problem is None:
+        raise InputError("\n".join(problems))
+    problem = loaded_problem if credits is None else credits.apply_credits(loaded_problem)
     if arguments.keep_previous and previous_plan is not None:
         plan = plan_keeping_previous(
             problem,
@@ -175,6 +229,9 @@ def _load_checked(arguments: argparse.Namespace, refusal: str) -> tuple[Problem,
 
 def _command_next_week(arguments: argparse.Namespace) -> int:
     """Write next week's problem: history rolled on, at-risk recipients raised."""
+    _check_outputs(
+        [("-o", arguments.output)], [arguments.problem, arguments.plan, arguments.upcoming]
+    )
     loaded = _load_checked(arguments, "next week's history would be wrong")
     if loaded is None:
         return EXIT_VIOLATIONS
@@ -194,6 +251,7 @@ def _command_next_week(arguments: argparse.Namespace) -> int:
 
 def _command_credits_record(arguments: argparse.Namespace) -> int:
     """Credit a checked plan's visits to the ledger file; a plan that breaks a rule earns none."""
+    _check_outputs([("--ledger", arguments.ledger)], [arguments.problem, arguments.plan])
     loaded = _load_checked(arguments, "no credits recorded")
     if loaded is None:
         return EXIT_VIOLATIONS
@@ -264,14 +322,14 @@ def _command_replan(arguments: argparse.Namespace) -> int:
         changes = load_changes(arguments.changes)
     except InputError as error:
         problems.append(str(error))
-    outputs = [
-        Path(path) for path in (arguments.output, arguments.diff, arguments.problem_out) if path
-    ]
-    if len({path.resolve() for path in outputs}) < len(outputs):
-        problems.append("the output files must be different files")
-    for path in outputs:
-        if not path.resolve().parent.is_dir():
-            problems.append(f"cannot write {path}: the folder {path.parent} does not exist")
+    problems += output_path_problems(
+        [
+            ("-o", arguments.output),
+            ("--diff", arguments.diff),
+            ("--problem-out", arguments.problem_out),
+        ],
+        [arguments.problem, arguments.plan, arguments.changes],
+    )
     if problems or problem is None or plan is None or changes is None:
         raise InputError("\n".join(problems))
     try:
@@ -356,6 +414,7 @@ def _command_validate(arguments: argparse.Namespace) -> int:
 
 
 def _command_schema(arguments: argparse.Namespace) -> int:
+    _check_outputs([("-o", arguments.output)], [])
     models: dict[str, type[Problem] | type[Plan] | type[ChangeList]] = {
         "problem": Problem,
         "plan": Plan,
@@ -373,6 +432,7 @@ def _command_schema(arguments: argparse.Namespace) -> int:
 
 
 def _command_example(arguments: argparse.Namespace) -> int:
+    _check_outputs([("-o", arguments.output)], [])
     names = example_names()
     generating = [option for option in COMMUNITY_OPTIONS if hasattr(arguments, option)]
     if generating:
@@ -409,12 +469,19 @@ def _generate_example(arguments: argparse.Namespace, options: list[str]) -> int:
     return EXIT_OK
 
 
+SEED_HELP = f"breaks ties; a whole number from 0 to {SEED_MAX} (default 0)"
+DEBUG_HELP = "on an internal error, print its traceback too"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `matcher` command."""
     parser = argparse.ArgumentParser(
         prog="matcher",
         description="Plan a community's week of volunteer care visits.",
+        epilog="Exit codes: 0 success; 1 the plan breaks a hard rule; 2 invalid input or usage; "
+        "3 an internal error (please report it; --debug shows its traceback).",
     )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     solvers = registered_names()
@@ -440,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML file of solver parameters: a table per solver, e.g. [lns] with "
         "iterations = 200 (unknown keys are errors)",
     )
-    solve_parser.add_argument("--seed", type=int, default=0)
+    solve_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     solve_parser.add_argument(
         "--ledger",
         help="time-bank ledger JSON: recipients in it get their credits' priority boost",
@@ -526,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     replan_parser.add_argument(
         "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
     )
-    replan_parser.add_argument("--seed", type=int, default=0)
+    replan_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     replan_parser.set_defaults(handler=_command_replan)
 
     validate_parser = commands.add_parser("validate", help="validate a problem file")
@@ -577,7 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     what_if_parser.add_argument(
         "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
     )
-    what_if_parser.add_argument("--seed", type=int, default=0)
+    what_if_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     what_if_parser.add_argument("--language", choices=("en", "zh"), default=None)
     what_if_parser.add_argument("--json", action="store_true")
     what_if_parser.set_defaults(handler=_command_what_if)
@@ -592,17 +659,57 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.add_argument(
         "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
     )
-    score_parser.add_argument("--seed", type=int, default=0)
+    score_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     score_parser.add_argument("--language", choices=("en", "zh"), default=None)
     score_parser.add_argument("--json", action="store_true")
     score_parser.set_defaults(handler=_command_score)
+    _add_debug_to_commands(parser)
     return parser
 
 
+def _add_debug_to_commands(parser: argparse.ArgumentParser) -> None:
+    """`--debug` after the command too (`matcher solve ... --debug`), without overriding the
+    global one when absent."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                command.add_argument(
+                    "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+                )
+                _add_debug_to_commands(command)
+
+
+def _terminated(signal_number: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the run as an exception, so that temporary files are removed on the way."""
+    raise SystemExit(128 + signal_number)
+
+
+def _report_internal_error(error: BaseException, debug: bool) -> int:
+    """One line asking to report the bug; the traceback too with `--debug`."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    detail = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+    hint = "" if debug else "; run again with --debug for the traceback"
+    _print_error(
+        f"internal error ({detail}); this is a bug in matcher, please report it to its "
+        f"maintainers with the command and its input files{hint}"
+    )
+    return EXIT_INTERNAL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    arguments = build_parser().parse_args(argv)
+    """Run the command line; returns the exit code (0, 1, 2 or 3: see the module's docstring).
+    Usage errors leave through argparse's SystemExit(2)."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in given
+    previous_handler = None
     try:
+        previous_handler = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:
+        previous_handler = None
+    try:
+        arguments = build_parser().parse_args(given)
+        debug = bool(getattr(arguments, "debug", debug))
         code: int = arguments.handler(arguments)
     except InputError as error:
         _print_error(str(error))
@@ -611,8 +718,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(str(error))
         return EXIT_INVALID
     except OSError as error:
-        _print_error(f"cannot write {error.filename or 'the output'}: {error.strerror}")
+        target = error.filename or "the output"
+        _print_error(f"cannot write {target}: {error.strerror or error}")
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        _print_error("interrupted; nothing was written")
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        return _report_internal_error(error, debug)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     return code
 
 

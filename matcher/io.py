@@ -1,16 +1,24 @@
 """Reading problems and plans from JSON files, and solver parameters from TOML files, with
 readable errors; writing files safely.
 
+Reading checks the input limits (`matcher.models.limits.InputLimits`) before any other work:
+the nesting depth on the text before it is parsed (`parse_json`), then sizes and string
+lengths before the fields are validated (`validate_json`); every problem is an InputError.
+
 A file is never left half-written: output goes to a temporary file in the same folder and is
 renamed over the target only when complete.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +30,7 @@ else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport
 from pydantic import BaseModel, ValidationError
 
 from matcher.models import Plan, Problem, format_validation_error
+from matcher.models.limits import DEFAULT_LIMITS, InputLimits
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -39,43 +48,123 @@ def _read(source: Path, what: str) -> str:
         raise InputError(f"{source}: not UTF-8 text") from None
 
 
-def _load(path: str | Path, model: type[ModelT], what: str) -> ModelT:
-    source = Path(path)
-    text = _read(source, what)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.DOTALL)
+
+
+def _deepest(text: str) -> int:
+    """How deep the JSON text nests arrays and objects at most (brackets inside strings do not
+    count), found without parsing it."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _too_deep(text: str, max_depth: int) -> str:
+    """Where the JSON text first nests deeper than `max_depth`: its path, line and column."""
+    frames: list[list[Any]] = []  # [is_object, key or index, a key comes next]
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            if len(frames) >= max_depth:
+                path = ".".join(str(frame[1]) for frame in frames) or "(top level)"
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                return (
+                    f"{path}: nested too deep: more than the limit of {max_depth:,} "
+                    f"(InputLimits.max_depth), at line {line}, column {column}"
+                )
+            frames.append([token == "{", None, True] if token == "{" else [False, 0, False])
+        elif token in "]}":
+            if frames:
+                frames.pop()
+        elif token == ",":
+            if frames and frames[-1][0]:
+                frames[-1][2] = True
+            elif frames:
+                frames[-1][1] += 1
+        elif token == ":":
+            if frames:
+                frames[-1][2] = False
+        elif frames and frames[-1][0] and frames[-1][2]:
+            try:
+                frames[-1][1] = json.loads(token)
+            except ValueError:
+                frames[-1][1] = token
+    return f"(top level): nested too deep: more than the limit of {max_depth:,}"
+
+
+def parse_json(text: str, source: str | Path, limits: InputLimits | None = None) -> Any:
+    """The JSON value of the text, or InputError naming the file: not JSON (with the line and
+    column), or nested deeper than the limits allow (with the path, before any parsing, so a
+    value nested a million deep is an input error and not a RecursionError)."""
+    max_depth = (limits or DEFAULT_LIMITS).max_depth
+    if _deepest(text) > max_depth:
+        raise InputError(f"{source}: 1 problem(s) in the input:\n  - {_too_deep(text, max_depth)}")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{source}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deep to read") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise InputError(f"{source}: not valid JSON: {error}") from None
+
+
+def validate_json(
+    data: Any, model: type[ModelT], source: str | Path, limits: InputLimits | None = None
+) -> ModelT:
+    """The model the JSON value describes, or InputError naming the file and listing every
+    problem found (the limits first, then every field and reference error)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"limits": limits or DEFAULT_LIMITS})
     except ValidationError as error:
         raise InputError(f"{source}: {format_validation_error(error)}") from None
 
 
-def load_problem(path: str | Path) -> Problem:
+def _load(
+    path: str | Path, model: type[ModelT], what: str, limits: InputLimits | None = None
+) -> ModelT:
+    source = Path(path)
+    data = parse_json(_read(source, what), source, limits)
+    return validate_json(data, model, source, limits)
+
+
+def load_problem(path: str | Path, limits: InputLimits | None = None) -> Problem:
     """Read and validate a problem file.
 
     Parameters:
         path: a JSON file holding one problem (`matcher schema problem` gives its schema).
+        limits: how large and deep the input may be (`matcher.models.limits.InputLimits`);
+            the defaults unless given.
 
     Raises InputError naming the file and listing every problem found: unreadable, not JSON
-    (with the line and column), or not a valid problem (every field and reference error).
+    (with the line and column), beyond the input limits, or not a valid problem (every field
+    and reference error).
     """
-    return _load(path, Problem, "problem")
+    return _load(path, Problem, "problem", limits)
 
 
-def load_plan(path: str | Path) -> Plan:
+def load_plan(path: str | Path, limits: InputLimits | None = None) -> Plan:
     """Read and validate a plan file (from any solver, or made by hand).
 
     Parameters:
         path: a JSON file holding one plan (`matcher schema plan` gives its schema).
+        limits: how large and deep the input may be; the defaults unless given.
 
     Raises InputError naming the file and listing every problem found. A valid plan file may
     still break hard rules: `matcher.check_plan` judges that.
     """
-    return _load(path, Plan, "plan")
+    return _load(path, Plan, "plan", limits)
 
 
 def load_parameters(path: str | Path, solver: str) -> BaseModel:
@@ -136,20 +225,144 @@ def to_json(model: BaseModel) -> str:
     return model.model_dump_json(indent=2, exclude_none=True) + "\n"
 
 
+TEMPORARY_SUFFIX = ".matcher-tmp"
+"""How matcher's temporary files end: `.<target name>.<writer pid>.<random>.matcher-tmp`, beside
+the target, so that those a killed run left behind can be found and removed."""
+
+STALE_TEMPORARY_S = 3600.0
+"""A temporary file older than this (seconds) is stale even if its writer's pid is alive (the
+pid may have been reused)."""
+
+
+class OutputError(InputError, OSError):
+    """An output file that cannot be written, named as the user gave it (an OSError too, for
+    callers that catch those)."""
+
+
+def _writer_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal exists too)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | Path, now_s: float | None = None) -> list[Path]:
+    """Remove the temporary files of `target` that an earlier, killed writer left behind: those
+    whose writer pid is gone, or older than `STALE_TEMPORARY_S`; returns the removed paths.
+    The current process's own files are left unless stale by age."""
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    clock_s = time.time() if now_s is None else now_s
+    removed: list[Path] = []
+    try:
+        candidates = list(folder.glob(f".{glob.escape(path.name)}.*{TEMPORARY_SUFFIX}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        middle = candidate.name[len(path.name) + 2 : -len(TEMPORARY_SUFFIX)]
+        pid_text, _, _ = middle.partition(".")
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        try:
+            age_s = clock_s - candidate.stat().st_mtime
+        except OSError:
+            continue
+        gone = pid != os.getpid() and not _writer_alive(pid)
+        if gone or age_s > STALE_TEMPORARY_S:
+            try:
+                candidate.unlink()
+            except OSError:
+                continue
+            removed.append(candidate)
+    return removed
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write the whole text or nothing: temporary file in the same folder, then rename."""
+    """Write the whole text or nothing: temporary file in the same folder, then rename.
+
+    The temporary file is removed on every exit path (errors, KeyboardInterrupt, SystemExit);
+    one left by a killed earlier run of the same target is removed first
+    (`remove_stale_temporaries`). Raises OutputError naming `path` when it cannot be written.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
+    remove_stale_temporaries(target)
+    temporary: str | None = None
     try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX, dir=folder
+        )
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        temporary = None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {target}: {reason}") from error
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False
+
+
+def output_path_problems(
+    outputs: Sequence[tuple[str, str | Path | None]],
+    inputs: Sequence[str | Path | None],
+) -> list[str]:
+    """Every reason the outputs cannot be written, found before any work: an output that is one
+    of the inputs (resolved, through symlinks and hard links), two outputs that are one file, an
+    output that is a folder, a folder that does not exist or is not writable.
+
+    Parameters:
+        outputs: (option, path) pairs, e.g. ("-o", "plan.json"); None paths are skipped.
+        inputs: the command's input files; None paths are skipped.
+    """
+    problems: list[str] = []
+    given_inputs = [Path(item) for item in inputs if item is not None]
+    seen: list[tuple[str, Path]] = []
+    for option, value in outputs:
+        if value is None:
+            continue
+        path = Path(value)
+        for source in given_inputs:
+            if _same_file(path, source):
+                problems.append(
+                    f"{option} {path}: that is the input file {source}; "
+                    "writing it would destroy the input, choose another output file"
+                )
+                break
+        for other_option, other in seen:
+            if _same_file(path, other):
+                problems.append(
+                    f"{option} {path}: the same file as {other_option} {other}; "
+                    "the output files must be different files"
+                )
+        seen.append((option, path))
+        folder = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            problems.append(f"{option} {path}: that is a folder, not a file")
+        elif not folder.is_dir():
+            problems.append(f"{option} {path}: the folder {folder} does not exist")
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problems.append(f"{option} {path}: the folder {folder} is not writable")
+    return problems

@@ -20,6 +20,9 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
+
+from matcher.models.limits import MAX_COORDINATE_M
 
 Language = Literal["en", "zh"]
 """A language of explanations and messages: English or Simplified Chinese (简体中文); the message
@@ -43,7 +46,36 @@ _WEEKDAY_ALIASES: dict[str, Weekday] = {
     "thur": "thu",
     "thurs": "thu",
 }
-_CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{2})\s*$")
+_CLOCK = re.compile(r"^\s*([0-9]{1,3}):([0-9]{2})\s*$")
+_CLOCK_PATTERN = r"^\s*[0-9]{1,3}:[0-5][0-9]\s*$"
+"""The JSON Schema's pattern of a clock time: what `_CLOCK` accepts with minutes below 60."""
+
+
+def _any_case(word: str) -> str:
+    """A regular expression matching the word in any case ("mon": "[Mm][Oo][Nn]")."""
+    return "".join(f"[{char.upper()}{char.lower()}]" for char in word)
+
+
+_WEEKDAY_PATTERN = (
+    r"^\s*("
+    + "|".join(_any_case(name) for name in sorted({*WEEKDAYS, *_WEEKDAY_ALIASES}, key=len)[::-1])
+    + r")\s*$"
+)
+"""The JSON Schema's pattern of a weekday: "mon" to "sun", the full names and the short forms
+"tues", "thur", "thurs", in any case (what `_parse_weekday` accepts)."""
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""The JSON Schema dialect of every published schema (`matcher schema ...`)."""
+
+
+def schema_id(kind: str) -> str:
+    """The `$id` of the published schema of a problem, a plan or a list of changes."""
+    return f"urn:matcher:schema:{kind}"
+
+
+def published(kind: str) -> JsonDict:
+    """`json_schema_extra` of a top-level model: the dialect and the id of its schema."""
+    return {"$schema": SCHEMA_DIALECT, "$id": schema_id(kind)}
 
 
 def _parse_weekday(value: Any) -> Any:
@@ -88,7 +120,19 @@ def _check_not_negative(value: int) -> int:
     return value
 
 
-DayOfWeek = Annotated[Weekday, BeforeValidator(_parse_weekday)]
+DayOfWeek = Annotated[
+    Weekday,
+    BeforeValidator(_parse_weekday),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _WEEKDAY_PATTERN,
+            "description": "a weekday: 'mon' to 'sun' (matcher writes these), or its full "
+            "name, in any case ('Monday')",
+            "examples": ["mon", "Monday"],
+        }
+    ),
+]
 
 ClockTime = Annotated[
     int,
@@ -96,15 +140,18 @@ ClockTime = Annotated[
     PlainSerializer(format_clock, return_type=str, when_used="json"),
     WithJsonSchema(
         {
-            "type": "string",
-            "pattern": r"^\d{1,3}:\d{2}$",
+            "anyOf": [
+                {"type": "string", "pattern": _CLOCK_PATTERN},
+                {"type": "integer", "minimum": 0},
+            ],
             "description": "time of day, 'HH:MM' (24-hour clock; hours past 24 only inside "
-            "a problem whose day_length_min is longer than a day)",
-            "examples": ["09:30"],
+            "a problem whose day_length_min is longer than a day), or whole minutes after "
+            "midnight (matcher writes 'HH:MM')",
+            "examples": ["09:30", 570],
         }
     ),
 ]
-"""Minutes after midnight in Python, "HH:MM" in JSON."""
+"""Minutes after midnight in Python, "HH:MM" in JSON (whole minutes are read too)."""
 
 
 class StrictModel(BaseModel):
@@ -113,7 +160,14 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TimeWindow(StrictModel):
+class InputModel(StrictModel):
+    """Base of every model of a problem or a change: numbers must be finite (no NaN and no
+    Infinity, which JSON readers accept), so every quantity can be summed and rounded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class TimeWindow(InputModel):
     """An interval of time on one weekday, e.g. Monday 09:00 to 11:30."""
 
     day: DayOfWeek
@@ -141,7 +195,7 @@ class TimeWindow(StrictModel):
         return self.start <= start + 1e-9 and end <= self.end + 1e-9
 
 
-class Location(StrictModel):
+class Location(InputModel):
     """A place: latitude/longitude, or planar x/y in metres (test data and site plans).
 
     `place` names the place in an explicit travel matrix or a walkway graph; it is required
@@ -150,8 +204,8 @@ class Location(StrictModel):
 
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    x_m: float | None = None
-    y_m: float | None = None
+    x_m: float | None = Field(default=None, ge=-MAX_COORDINATE_M, le=MAX_COORDINATE_M)
+    y_m: float | None = Field(default=None, ge=-MAX_COORDINATE_M, le=MAX_COORDINATE_M)
     place: str | None = None
 
     @model_validator(mode="after")

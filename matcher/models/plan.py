@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
-from matcher.models.common import ClockTime, DayOfWeek, StrictModel
+from matcher.models.common import ClockTime, DayOfWeek, StrictModel, published
+from matcher.models.limits import check_limits
 
 ReasonCode = Literal[
     "no_qualified_volunteer",
@@ -275,6 +276,8 @@ class UncoveredRecipient(StrictModel):
 class Plan(StrictModel):
     """A weekly plan, from any solver or made by hand."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=published("plan"))
+
     problem_name: str = ""
     week_start: dt.date | None = None
     visits: list[Visit] = Field(default_factory=list)
@@ -291,6 +294,13 @@ class Plan(StrictModel):
         description="high-priority recipients without a visit this week and the last; filled "
         "when the previous week's plan is known (matcher.season)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any, info: ValidationInfo) -> Any:
+        """Input limits (`matcher.models.limits`) before any field is validated."""
+        check_limits(cls.__name__, data, info.context)
+        return data
 
     def summary(self) -> str:
         """A few lines a coordinator can read: coverage, travel, what is left and why."""

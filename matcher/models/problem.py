@@ -11,9 +11,9 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from matcher.models.common import (
     MAX_DAY_LENGTH_MIN,
@@ -21,11 +21,25 @@ from matcher.models.common import (
     WEEKDAYS,
     ClockTime,
     DayOfWeek,
+    InputModel,
     Language,
     Location,
-    StrictModel,
     TimeWindow,
     Weekday,
+    published,
+)
+from matcher.models.limits import (
+    MAX_COST_PER_HOUR,
+    MAX_COUNT,
+    MAX_CREDITS,
+    MAX_DETOUR_FACTOR,
+    MAX_DISTANCE_M,
+    MAX_PRIORITY,
+    MAX_SPEED_M_PER_MIN,
+    MAX_TRAVEL_MIN,
+    MAX_WEEK_MIN,
+    MAX_WEIGHT,
+    check_limits,
 )
 
 RecipientKind = Literal["elder", "child"]
@@ -48,7 +62,7 @@ def _elders_only() -> list[RecipientKind]:
     return ["elder"]
 
 
-class Service(StrictModel):
+class Service(InputModel):
     """Something a volunteer does for a recipient: deliver a meal, cut hair, pay a bill."""
 
     id: str = Field(min_length=1)
@@ -64,7 +78,7 @@ class Service(StrictModel):
     recipient_kinds: list[RecipientKind] = Field(default_factory=_elders_only, min_length=1)
 
 
-class Need(StrictModel):
+class Need(InputModel):
     """A recipient's need for a service, some times a week, in some windows."""
 
     id: str = Field(min_length=1)
@@ -88,7 +102,9 @@ class Need(StrictModel):
     )
     preferred_gender: Gender | None = None
     language: str | None = Field(default=None, description="preferred language of the helper")
-    priority: float | None = Field(default=None, ge=0, description="overrides the policy")
+    priority: float | None = Field(
+        default=None, ge=0, le=MAX_PRIORITY, description="overrides the policy"
+    )
     mandatory: bool = Field(
         default=False, description="must be planned; the plan says so if it cannot be"
     )
@@ -97,14 +113,20 @@ class Need(StrictModel):
         description="a visit may start late (never early), at the policy's cost per minute late",
     )
     max_lateness_min: int | None = Field(
-        default=None, ge=0, description="with a soft window, the most minutes late; none: no limit"
+        default=None,
+        ge=0,
+        le=MAX_WEEK_MIN,
+        description="with a soft window, the most minutes late; none: no limit",
     )
     load: int = Field(
-        default=0, ge=0, description="what one visit takes from the volunteer's daily capacity"
+        default=0,
+        ge=0,
+        le=MAX_COUNT,
+        description="what one visit takes from the volunteer's daily capacity",
     )
 
 
-class Recipient(StrictModel):
+class Recipient(InputModel):
     """An elder (or a child, for tutoring and after-school care) who receives visits."""
 
     id: str = Field(min_length=1)
@@ -125,10 +147,13 @@ class Recipient(StrictModel):
     )
     preferred_volunteers: list[str] = Field(default_factory=list)
     excluded_volunteers: list[str] = Field(default_factory=list)
-    priority: float | None = Field(default=None, ge=0, description="overrides the policy")
+    priority: float | None = Field(
+        default=None, ge=0, le=MAX_PRIORITY, description="overrides the policy"
+    )
     time_bank_credits: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_CREDITS,
         description="time-bank credits this person earned by serving (e.g. as a volunteer in "
         "earlier years); they raise the priority as policy.priority.credits says "
         "(`Ledger.apply_credits` fills them in from the ledger)",
@@ -136,7 +161,7 @@ class Recipient(StrictModel):
     needs: list[Need] = Field(default_factory=list)
 
 
-class Volunteer(StrictModel):
+class Volunteer(InputModel):
     """A volunteer or a member of community staff who makes visits."""
 
     id: str = Field(min_length=1)
@@ -153,28 +178,36 @@ class Volunteer(StrictModel):
     languages: list[str] = Field(default_factory=list)
     availability: list[TimeWindow] = Field(default_factory=list)
     max_minutes_per_week: int | None = Field(
-        default=None, ge=0, description="visits and travel together"
+        default=None, ge=0, le=MAX_WEEK_MIN, description="visits and travel together"
     )
-    max_visits_per_day: int | None = Field(default=None, ge=0)
+    max_visits_per_day: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     travel_mode: TravelMode = "walk"
     speed_m_per_min: float | None = Field(
-        default=None, gt=0, description="overrides the travel mode's default speed"
+        default=None,
+        gt=0,
+        le=MAX_SPEED_M_PER_MIN,
+        description="overrides the travel mode's default speed",
     )
     max_trip_distance_m: float | None = Field(
-        default=None, gt=0, description="longest single trip between two stops"
+        default=None, gt=0, le=MAX_DISTANCE_M, description="longest single trip between two stops"
     )
     max_outing_distance_m: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_DISTANCE_M,
         description="longest walk of one outing (an availability window: from the start place "
         "through its visits and back home)",
     )
     cost_per_hour: float | None = Field(
-        default=None, ge=0, description="overrides the policy's cost for this kind"
+        default=None,
+        ge=0,
+        le=MAX_COST_PER_HOUR,
+        description="overrides the policy's cost for this kind",
     )
     capacity: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_COUNT,
         description="what they can carry in one day (e.g. meal boxes): the most load a day",
     )
 
@@ -214,7 +247,7 @@ def offered_shares(volunteers: list[Volunteer]) -> dict[str, float]:
     }
 
 
-class CreditPolicy(StrictModel):
+class CreditPolicy(InputModel):
     """How time-bank credits raise a recipient's priority when they need help themselves.
 
     boost = min(max_boost, credits / 100 * boost_per_100_credits), where `credits` are the
@@ -226,8 +259,8 @@ class CreditPolicy(StrictModel):
     balance between similar neighbours without overriding frailty.
     """
 
-    boost_per_100_credits: float = Field(default=1.0, ge=0)
-    max_boost: float = Field(default=2.0, ge=0)
+    boost_per_100_credits: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
+    max_boost: float = Field(default=2.0, ge=0, le=MAX_PRIORITY)
     basis: Literal["earned", "balance"] = "earned"
 
     def boost(self, credits: float) -> float:
@@ -235,7 +268,7 @@ class CreditPolicy(StrictModel):
         return min(self.max_boost, max(0.0, credits) / 100 * self.boost_per_100_credits)
 
 
-class PriorityPolicy(StrictModel):
+class PriorityPolicy(InputModel):
     """How a recipient's priority follows from their circumstances, unless given explicitly.
 
     priority = base + lives_alone + disability_level * per_disability_level
@@ -245,12 +278,12 @@ class PriorityPolicy(StrictModel):
     volunteer gave counts when they need help. A need's own priority overrides everything.
     """
 
-    base: float = Field(default=1.0, ge=0)
-    lives_alone: float = Field(default=1.0, ge=0)
-    per_disability_level: float = Field(default=1.0, ge=0)
-    old_age: int = Field(default=80, ge=0)
-    old_age_bonus: float = Field(default=1.0, ge=0)
-    low_income: float = Field(default=1.0, ge=0)
+    base: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
+    lives_alone: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
+    per_disability_level: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
+    old_age: int = Field(default=80, ge=0, le=200)
+    old_age_bonus: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
+    low_income: float = Field(default=1.0, ge=0, le=MAX_PRIORITY)
     credits: CreditPolicy = Field(default_factory=CreditPolicy)
 
     def priority_of(self, recipient: Recipient) -> float:
@@ -274,7 +307,7 @@ class PriorityPolicy(StrictModel):
         return value
 
 
-class PolicyWeights(StrictModel):
+class PolicyWeights(InputModel):
     """Weights of the plan's objective, in one currency of points.
 
     Coverage dominates by default: one planned visit of priority 1 is worth 1,000 points, which
@@ -287,25 +320,33 @@ class PolicyWeights(StrictModel):
     visit of any need left out, but decides between two volunteers who are otherwise equal.
     """
 
-    coverage: float = Field(default=1000.0, ge=0, description="per planned visit, times priority")
-    travel_per_km: float = Field(default=10.0, ge=0)
+    coverage: float = Field(
+        default=1000.0, ge=0, le=MAX_WEIGHT, description="per planned visit, times priority"
+    )
+    travel_per_km: float = Field(default=10.0, ge=0, le=MAX_WEIGHT)
     continuity: float = Field(
-        default=50.0, ge=0, description="per visit by a preferred or historic volunteer"
+        default=50.0,
+        ge=0,
+        le=MAX_WEIGHT,
+        description="per visit by a preferred or historic volunteer",
     )
     pairing: float = Field(
         default=50.0,
         ge=0,
+        le=MAX_WEIGHT,
         description="per visit that keeps a standing pairing (the volunteer visited the "
         "recipient in an earlier week of the history); default 50, the same as continuity",
     )
-    fairness: float = Field(default=1.0, ge=0, description="per minute of load above the mean")
-    volunteer_cost_per_hour: float = Field(default=0.0, ge=0)
-    staff_cost_per_hour: float = Field(default=20.0, ge=0)
+    fairness: float = Field(
+        default=1.0, ge=0, le=MAX_WEIGHT, description="per minute of load above the mean"
+    )
+    volunteer_cost_per_hour: float = Field(default=0.0, ge=0, le=MAX_WEIGHT)
+    staff_cost_per_hour: float = Field(default=20.0, ge=0, le=MAX_WEIGHT)
     lateness_per_min: float = Field(
-        default=0.0, ge=0, description="per minute a soft-window visit starts late"
+        default=0.0, ge=0, le=MAX_WEIGHT, description="per minute a soft-window visit starts late"
     )
     max_lateness_per_min: float = Field(
-        default=0.0, ge=0, description="per minute of the plan's largest lateness"
+        default=0.0, ge=0, le=MAX_WEIGHT, description="per minute of the plan's largest lateness"
     )
 
     def continuity_points(self, preferred: bool, paired: bool) -> float:
@@ -317,7 +358,7 @@ class PolicyWeights(StrictModel):
         )
 
 
-class Policy(StrictModel):
+class Policy(InputModel):
     """The community's policy: how priorities are set and what the plan optimises."""
 
     priority: PriorityPolicy = Field(default_factory=PriorityPolicy)
@@ -328,40 +369,46 @@ class Policy(StrictModel):
     high_priority_threshold: float = Field(
         default=4.0,
         ge=0,
+        le=MAX_PRIORITY,
         description="recipients of at least this priority must not go without any visit two "
         "weeks running while a qualified volunteer has time (matcher.continuity)",
     )
 
 
-class TravelMatrix(StrictModel):
+class TravelMatrix(InputModel):
     """Explicit distances in metres between named places (row i, column j: from i to j), and
     optionally explicit travel minutes, which then replace every volunteer's speed."""
 
     places: list[str] = Field(min_length=1)
-    distance_m: list[list[float]]
-    travel_min: list[list[float]] | None = Field(
+    distance_m: list[list[Annotated[float, Field(ge=0, le=MAX_DISTANCE_M)]]]
+    travel_min: list[list[Annotated[float, Field(ge=0, le=MAX_TRAVEL_MIN)]]] | None = Field(
         default=None,
         description="minutes from place i to place j for everyone; without it, distance / speed",
     )
 
 
-class WalkwayEdge(StrictModel):
+class WalkwayEdge(InputModel):
     """A walkway between two named places, usable both ways."""
 
     a: str
     b: str
-    distance_m: float = Field(gt=0)
+    distance_m: float = Field(gt=0, le=MAX_DISTANCE_M)
 
 
-class TravelSettings(StrictModel):
+class TravelSettings(InputModel):
     """How distances are measured: straight lines, an explicit matrix, or a walkway graph."""
 
     method: Literal["coordinates", "matrix", "graph"] = "coordinates"
     detour_factor: float = Field(
-        default=1.3, ge=1.0, description="streets are longer than straight lines"
+        default=1.3,
+        ge=1.0,
+        le=MAX_DETOUR_FACTOR,
+        description="streets are longer than straight lines",
     )
-    speeds_m_per_min: dict[TravelMode, float] = Field(
-        default_factory=lambda: dict(DEFAULT_SPEEDS_M_PER_MIN)  # type: ignore[arg-type]
+    speeds_m_per_min: dict[TravelMode, Annotated[float, Field(gt=0, le=MAX_SPEED_M_PER_MIN)]] = (
+        Field(
+            default_factory=lambda: dict(DEFAULT_SPEEDS_M_PER_MIN)  # type: ignore[arg-type]
+        )
     )
     matrix: TravelMatrix | None = None
     walkways: list[WalkwayEdge] = Field(default_factory=list)
@@ -375,17 +422,17 @@ class TravelSettings(StrictModel):
         )
 
 
-class HistoricVisit(StrictModel):
+class HistoricVisit(InputModel):
     """Who visited whom in an earlier week, for continuity of care."""
 
     recipient: str
     volunteer: str
     need: str | None = None
     week_start: dt.date | None = None
-    visits: int = Field(default=1, ge=1)
+    visits: int = Field(default=1, ge=1, le=MAX_COUNT)
 
 
-class VisitDependency(StrictModel):
+class VisitDependency(InputModel):
     """Two needs of one recipient whose visits go together, by different volunteers.
 
     On every day one of them is visited, so is the other, and the second starts between
@@ -395,9 +442,14 @@ class VisitDependency(StrictModel):
     first: str = Field(min_length=1, description="id of a need")
     second: str = Field(min_length=1, description="id of a need of the same recipient")
     kind: Literal["simultaneous", "sequential"]
-    min_gap_min: int = Field(default=0, ge=0, description="least minutes from first to second")
+    min_gap_min: int = Field(
+        default=0, ge=0, le=MAX_WEEK_MIN, description="least minutes from first to second"
+    )
     max_gap_min: int | None = Field(
-        default=None, ge=0, description="most minutes from first to second; none: no limit"
+        default=None,
+        ge=0,
+        le=MAX_WEEK_MIN,
+        description="most minutes from first to second; none: no limit",
     )
 
     @property
@@ -408,7 +460,7 @@ class VisitDependency(StrictModel):
         return self.min_gap_min, math.inf if self.max_gap_min is None else self.max_gap_min
 
 
-class PinnedVisit(StrictModel):
+class PinnedVisit(InputModel):
     """A visit a coordinator fixed: it must appear in the plan exactly like this."""
 
     need: str
@@ -417,8 +469,12 @@ class PinnedVisit(StrictModel):
     volunteers: list[str] = Field(min_length=1)
 
 
-class Problem(StrictModel):
+class Problem(InputModel):
     """A community's week: services, recipients and their needs, volunteers, policy."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, json_schema_extra=published("problem")
+    )
 
     name: str = ""
     week_start: dt.date = Field(description="the Monday (or first day) of the week planned")
@@ -439,10 +495,12 @@ class Problem(StrictModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_all_at_once(cls, data: Any, handler: Any) -> Problem:
-        """Field errors and cross-reference errors, reported together with their paths."""
+    def _validate_all_at_once(cls, data: Any, handler: Any, info: ValidationInfo) -> Problem:
+        """Input limits first (`matcher.models.limits`, before any other work), then field
+        errors and cross-reference errors, reported together with their paths."""
         from matcher.models.validation import combined_error, cross_reference_issues
 
+        check_limits(cls.__name__, data, info.context)
         try:
             problem: Problem = handler(data)
         except ValidationError as error:

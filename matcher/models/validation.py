@@ -46,6 +46,12 @@ def _list(container: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     return [_as_dict(item) for item in value]
 
 
+def _ident(value: Any) -> str | None:
+    """An id or a reference to one: a string, else None (pydantic reports the wrong type with
+    its path; a list or an object given as an id must not reach a set or a dict here)."""
+    return value if isinstance(value, str) else None
+
+
 def _strings(value: Any) -> list[str]:
     if not isinstance(value, list | tuple):
         return []
@@ -135,9 +141,10 @@ def cross_reference_issues(data: Any) -> list[Issue]:
         "need",
     )
 
-    service_by_id = {s.get("id"): s for s in services}
-    volunteer_ids = {v.get("id") for v in volunteers}
-    need_ids: set[Any] = set()
+    service_by_id = {_ident(s.get("id")): s for s in services}
+    service_by_id.pop(None, None)
+    volunteer_ids = {_ident(v.get("id")) for v in volunteers} - {None}
+    need_ids: set[str | None] = set()
 
     for r_index, recipient in enumerate(recipients):
         here: Location = ("recipients", r_index)
@@ -158,8 +165,8 @@ def cross_reference_issues(data: Any) -> list[Issue]:
         home = _day_intervals(_list(recipient, "home_windows"))
         for n_index, need in enumerate(_list(recipient, "needs")):
             need_here: Location = (*here, "needs", n_index)
-            need_ids.add(need.get("id"))
-            service = service_by_id.get(need.get("service"))
+            need_ids.add(_ident(need.get("id")))
+            service = service_by_id.get(_ident(need.get("service")))
             if service is None:
                 if isinstance(need.get("service"), str):
                     issues.append(
@@ -288,8 +295,10 @@ def _dependency_issues(problem: dict[str, Any], recipients: list[dict[str, Any]]
     visits: dict[Any, Any] = {}
     for recipient in recipients:
         for need in _list(recipient, "needs"):
-            owner.setdefault(need.get("id"), recipient.get("id"))
-            visits.setdefault(need.get("id"), need.get("visits_per_week", 1))
+            need_id = _ident(need.get("id"))
+            if need_id is not None:
+                owner.setdefault(need_id, _ident(recipient.get("id")))
+                visits.setdefault(need_id, need.get("visits_per_week", 1))
     issues: list[Issue] = []
     for index, dependency in enumerate(_list(problem, "dependencies")):
         here: Location = ("dependencies", index)
@@ -389,9 +398,14 @@ def _travel_issues(
         edges = _list(travel, "walkways")
         if not edges:
             return [(("travel", "walkways"), "travel method 'graph' needs walkways")]
-        places = {edge.get("a") for edge in edges} | {edge.get("b") for edge in edges}
+        places = {_ident(edge.get("a")) for edge in edges} | {
+            _ident(edge.get("b")) for edge in edges
+        }
+        places.discard(None)
     for path, location in locations:
         place = location.get("place")
+        if place is not None and not isinstance(place, str):
+            continue
         if place is None:
             issues.append((path, f"travel method {method!r} needs a place name here"))
         elif place not in places:
@@ -421,7 +435,7 @@ def _matrix_shape_issues(rows: Any, size: int, field: str) -> list[Issue]:
 
 
 def combined_error(
-    title: str, error: ValidationError | None, issues: list[Issue]
+    title: str, error: ValidationError | None, issues: list[Issue], kind: str = "reference"
 ) -> ValidationError:
     """One ValidationError holding pydantic's field errors and our reference errors."""
     details: list[InitErrorDetails] = []
@@ -439,7 +453,7 @@ def combined_error(
     for location, message in issues:
         details.append(
             {
-                "type": PydanticCustomError("reference", "{message}", {"message": message}),
+                "type": PydanticCustomError(kind, "{message}", {"message": message}),
                 "loc": location,
                 "input": None,
             }

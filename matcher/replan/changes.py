@@ -5,16 +5,15 @@ visits each one touches."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from matcher.checker import DAY_NAMES
-from matcher.io import InputError
+from matcher.io import InputError, parse_json, validate_json
 from matcher.models import (
     WEEKDAYS,
     Need,
@@ -24,9 +23,9 @@ from matcher.models import (
     Visit,
     Volunteer,
     format_clock,
-    format_validation_error,
 )
-from matcher.models.common import ClockTime, DayOfWeek, StrictModel, Weekday
+from matcher.models.common import ClockTime, DayOfWeek, InputModel, Weekday, published
+from matcher.models.limits import InputLimits, check_limits
 from matcher.models.problem import whole_week
 from matcher.replan.broken import IGNORED_RULES, broken_visits
 from matcher.rules import days_with_room, most_visits
@@ -48,7 +47,7 @@ def _day_list(days: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-class VolunteerUnavailable(StrictModel):
+class VolunteerUnavailable(InputModel):
     """A volunteer cancels: some days (or the whole week), all day or between two times."""
 
     kind: Literal["volunteer_unavailable"] = "volunteer_unavailable"
@@ -102,7 +101,7 @@ class VolunteerUnavailable(StrictModel):
         return f"{who} cancelled {when}"
 
 
-class RecipientAway(StrictModel):
+class RecipientAway(InputModel):
     """A recipient is away (in hospital) until a date: no visits on the days before it.
 
     A need that no longer fits its visits into the days left keeps as many as fit; a need with
@@ -125,7 +124,7 @@ class RecipientAway(StrictModel):
         return f"{who} is away until {weekday} {self.until.isoformat()}"
 
 
-class NewNeed(StrictModel):
+class NewNeed(InputModel):
     """A new need of a recipient; urgent (snow to clear before 07:00, after a fall): mandatory
     and of high priority, so it is planned first and other visits make room for it."""
 
@@ -141,7 +140,7 @@ class NewNeed(StrictModel):
         return f"new {'urgent ' if self.urgent else ''}need {self.need.id} of {who}"
 
 
-class WindowChange(StrictModel):
+class WindowChange(InputModel):
     """A need's windows change (the recipient now prefers afternoons); empty: any time they are
     at home."""
 
@@ -154,7 +153,7 @@ class WindowChange(StrictModel):
         return f"the windows of need {self.need} changed"
 
 
-class NewVolunteer(StrictModel):
+class NewVolunteer(InputModel):
     """A volunteer joins for the week."""
 
     kind: Literal["new_volunteer"] = "new_volunteer"
@@ -172,16 +171,40 @@ Change = Annotated[
 """One change to the week, told apart by its `kind`."""
 
 
-class ChangeList(StrictModel):
+def _object_or_bare_list(schema: dict[str, Any]) -> None:
+    """The schema of a change file: `{"changes": [...]}` or the bare list of changes, with its
+    dialect and `$id` (what `ChangeList.model_validate` and `load_changes` accept)."""
+    whole = {key: schema.pop(key) for key in list(schema) if key not in ("title", "description")}
+    changes = whole.get("properties", {}).get("changes", {})
+    schema.update(published("changes"))
+    schema["anyOf"] = [whole, {"type": "array", "items": changes.get("items", {})}]
+
+
+class ChangeList(InputModel):
     """The changes to apply, in order (a later change sees the earlier ones: a new volunteer may
     then cancel a day)."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, json_schema_extra=_object_or_bare_list
+    )
+
     changes: list[Change] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list_within_limits(cls, data: Any, info: ValidationInfo) -> Any:
+        """A bare list of changes stands for `{"changes": [...]}`; input limits
+        (`matcher.models.limits`) are checked before any change is validated."""
+        if isinstance(data, list | tuple):
+            data = {"changes": list(data)}
+        check_limits(cls.__name__, data, info.context)
+        return data
 
-def load_changes(path: str | Path) -> ChangeList:
+
+def load_changes(path: str | Path, limits: InputLimits | None = None) -> ChangeList:
     """Read and validate a change file (`{"changes": [...]}` or the bare list); raises
-    InputError listing every problem found."""
+    InputError listing every problem found (`limits`: how large and deep the input may be,
+    `matcher.models.limits.InputLimits`, the defaults unless given)."""
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
@@ -189,18 +212,9 @@ def load_changes(path: str | Path) -> ChangeList:
         raise InputError(
             f"cannot read the changes file {str(source)!r}: {error.strerror}"
         ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{source}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
-    if isinstance(data, list):
-        data = {"changes": data}
-    try:
-        return ChangeList.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: {format_validation_error(error)}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not UTF-8 text") from None
+    return validate_json(parse_json(text, source, limits), ChangeList, source, limits)
 
 
 def as_change_list(changes: ChangeList | Sequence[Change | Mapping[str, Any]]) -> ChangeList:

@@ -330,7 +330,13 @@ class Search:
                 report.search_objective = self._points(solution.ObjectiveValue())
             return self.extract(solution), self._finished()
         chosen = [min(starts, key=lambda start: start.objective)]
-        if starts[0].name == "warm start" and chosen[0] is not starts[0]:
+        if (
+            starts[0].name == "warm start"
+            and chosen[0] is not starts[0]
+            and self._bound_met_at is None
+        ):
+            # The warm start gets its own share of the search only while coverage may still
+            # grow: once a start meets the bound, the whole limit goes to the cheapest one.
             chosen.append(starts[0])
         best = min(chosen, key=lambda start: start.objective)
         for number, start in enumerate(chosen):
@@ -361,8 +367,8 @@ class Search:
         budget = self.settings.portfolio_time_share * time_limit_s
         deadline = time.perf_counter() + budget
         for strategy in strategies:
-            if self._bound_met_at is not None:
-                break
+            # Every strategy of the portfolio is tried even once one meets the coverage bound:
+            # they differ in travel, and the cheapest start decides much of the result.
             if not self.repeatable and time.perf_counter() >= deadline:
                 break
             first = self.parameters(budget / len(strategies))
