@@ -121,13 +121,6 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
         limit = request.limit_s(parameters.default_time_limit_s)
         warm_start = request.warm_start
         facts = need_facts(problem, travel)
-        pending_bound = (
-            BackgroundBound(
-                problem, travel, facts, time_limit_s=parameters.bound_time_share * limit
-            )
-            if parameters.compute_bound
-            else None
-        )
         statistics: dict[str, Any] = {}
         greedy: GreedyStart | None = None
         if warm_start is None and parameters.greedy_warm_start:
@@ -136,6 +129,19 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
             statistics.update(
                 greedy_s=round(greedy.seconds, 3), greedy_stopped_by_time_limit=greedy.stopped
             )
+        # The bound starts after greedy, which its thread would slow down (one interpreter lock).
+        pending_bound = (
+            BackgroundBound(
+                problem,
+                travel,
+                facts,
+                time_limit_s=max(
+                    0.1, min(parameters.bound_time_share * limit, limit - request.elapsed_s())
+                ),
+            )
+            if parameters.compute_bound
+            else None
+        )
         network = Network(problem, travel, parameters, seed, facts)
         finishing_budget = min(
             parameters.max_finishing_time_s, parameters.finishing_time_share * limit
