@@ -14,7 +14,6 @@ from matcher.models import Plan, Problem
 from matcher.solvers.auto import AUTO_EXACT_MAX_VISITS, AUTO_EXACT_MAX_VOLUNTEERS, choose_solver
 from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit, run_solver
 from matcher.solvers.registry import SOLVERS, get_solver
-from matcher.travel import TravelModel
 
 __all__ = [
     "AUTO_EXACT_MAX_VISITS",
@@ -98,7 +97,7 @@ def solve(
     return run_solver(
         chosen,
         checked_problem,
-        TravelModel(checked_problem),
+        None,
         seed,
         limit,
         settings,

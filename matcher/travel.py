@@ -4,7 +4,8 @@ Three ways to measure, chosen by `problem.travel.method`:
 - `coordinates`: great-circle distance for lat/lon (plain Euclidean metres for x_m/y_m),
   times the detour factor, because streets and stairs are longer than straight lines;
 - `matrix`: the user's own distances between named places, used as given;
-- `graph`: shortest paths over a walkway graph given as an edge list (networkx).
+- `graph`: shortest paths over a walkway graph given as an edge list (one multi-source
+  Dijkstra of SciPy over the places used).
 Travel time is distance divided by the volunteer's speed, unless the matrix also gives explicit
 travel minutes (`travel.matrix.travel_min`): then those minutes are everyone's travel time.
 Everything is computed once per problem.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx
 import numpy as np
 
 from matcher.models import Location, Problem, Volunteer
@@ -113,21 +113,38 @@ class TravelModel:
         return planar
 
     def _graph_distances(self) -> np.ndarray:
-        graph = nx.Graph()
-        for edge in self.problem.travel.walkways:
-            weight = edge.distance_m
-            if graph.has_edge(edge.a, edge.b):
-                weight = min(weight, graph[edge.a][edge.b]["weight"])
-            graph.add_edge(edge.a, edge.b, weight=weight)
+        """Shortest walkway paths between the places used, in one multi-source Dijkstra over the
+        sparse graph (parallel edges keep the shortest; unreachable places are infinitely far)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import dijkstra
+
         names = [location.place for location in self.locations]
         size = len(names)
-        result = np.full((size, size), np.inf)
-        for row, name in enumerate(names):
-            lengths = nx.single_source_dijkstra_path_length(graph, name, weight="weight")
-            for column, other in enumerate(names):
-                if other in lengths:
-                    result[row, column] = lengths[other]
-        return result
+        if size == 0:
+            return np.zeros((0, 0))
+        walkways = self.problem.travel.walkways
+        node: dict[str, int] = {}
+        for name in names:
+            node.setdefault(str(name), len(node))
+        shortest: dict[tuple[int, int], float] = {}
+        for edge in walkways:
+            a = node.setdefault(edge.a, len(node))
+            b = node.setdefault(edge.b, len(node))
+            if a == b:
+                continue
+            key = (a, b) if a < b else (b, a)
+            weight = float(edge.distance_m)
+            if key not in shortest or weight < shortest[key]:
+                shortest[key] = weight
+        sources = np.array([node[str(name)] for name in names], dtype=np.int64)
+        pairs = np.array(list(shortest), dtype=np.int64).reshape(-1, 2)
+        weights = np.array(list(shortest.values()), dtype=float)
+        graph = coo_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(node), len(node)))
+        unique_sources, rows = np.unique(sources, return_inverse=True)
+        lengths = dijkstra(graph.tocsr(), directed=False, indices=unique_sources)
+        return np.ascontiguousarray(
+            np.asarray(lengths).reshape(len(unique_sources), -1)[np.ix_(rows, sources)]
+        )
 
     def speed_m_per_min(self, volunteer: str | Volunteer) -> float:
         """The volunteer's speed in metres per minute."""

@@ -174,12 +174,15 @@ def run_solver(
 ) -> Plan:
     """Run a solver on one `SolveRequest` (its clock starts now): what `matcher.solve`,
     `solve_greedy`, `solve_cpsat`, `solve_lns` and `solve_routing` do. The travel model is built
-    when None, the solver's default parameters taken when None."""
+    when None, inside the clock (the time limit and `wall_time_s` count it), the solver's default
+    parameters taken when None."""
     from matcher.travel import TravelModel
 
+    started_at = time.perf_counter()
     request = SolveRequest(
         problem=problem,
         travel=travel if travel is not None else TravelModel(problem),
+        started_at=started_at,
         parameters=parameters if parameters is not None else solver.parameters_type(),
         seed=seed,
         time_limit_s=time_limit_s,

@@ -259,10 +259,12 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
     facts = need_facts(problem, travel)
     needs = {need_id: need.need for need_id, need in facts.items()}
     warm_start = request.warm_start
+    greedy_stopped: bool | None = None
     if warm_start is None:
-        from matcher.solvers.greedy import solve_greedy
+        from matcher.solvers.greedy import greedy_start
 
-        warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.3 * limit))
+        greedy = greedy_start(request, facts, limit)
+        warm_start, greedy_stopped = greedy.plan, greedy.stopped
     warm_start_note = "kept"
     usable = usable_visits(request, warm_start)
     if usable is not None:
@@ -426,6 +428,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             "stop_reason": stop_reason,
             "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
             "warm_start": warm_start_note,
+            "greedy_stopped_by_time_limit": greedy_stopped,
             **mandatory_counts(needs, best),
             "progress": progress,
             "effective_time_limit_s": limit,

@@ -326,7 +326,7 @@ def test_a_model_too_big_for_the_limit_falls_back_to_the_warm_start() -> None:
     problem = generate_community(recipients=150, volunteers=40, seed=2)
     plan = checked(problem, solve(problem, solver="routing", time_limit_s=0.01))
     assert plan.solver.statistics["search_status"] == "model build ran out of time"
-    assert plan.solver.statistics["fallback"] == "warm start"
+    assert plan.solver.statistics["fallback"] == "greedy"
     requested = sum(need.visits_per_week for need in problem.need_by_id.values())
     assert len(plan.visits) + len(plan.unassigned) == requested
     assert plan.solver.bound is not None and plan.solver.bound >= plan.solver.objective

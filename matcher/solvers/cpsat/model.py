@@ -129,6 +129,39 @@ class BuildTimeout(RuntimeError):
     """The model could not be built before the deadline given to `build_week_model`."""
 
 
+class ModelTooLarge(BuildTimeout):
+    """The model's estimated memory is over the budget given to `build_week_model`: refused
+    before its routing arcs, the bulk of it, are allocated."""
+
+    def __init__(self, estimate_mib: float, budget_mib: float) -> None:
+        super().__init__(
+            f"the model of the week would take about {estimate_mib:.0f} MiB, over the memory "
+            f"budget of {budget_mib:.0f} MiB"
+        )
+        self.estimate_mib = estimate_mib
+        self.budget_mib = budget_mib
+
+
+BYTES_PER_ARC = 2400
+"""Memory a routing arc of an outing costs, built and solved (the model, its proto and CP-SAT's
+copy): calibrated on examples/community.json, about a million arcs and 2.3 GiB."""
+BYTES_PER_CANDIDATE = 4096
+"""Memory of one (visit, volunteer) candidate: its literal, start constraints and terms."""
+
+
+def estimated_memory_mib(options: dict[Key, Option]) -> float:
+    """The memory the model of these options will take, in MiB: each volunteer-day with n
+    candidate visits has up to n * n + 2 n arcs (`BYTES_PER_ARC`), and every candidate its own
+    variables (`BYTES_PER_CANDIDATE`)."""
+    per_day: dict[tuple[str, int], int] = defaultdict(int)
+    for option in options.values():
+        for volunteer_id in option.starts:
+            per_day[(volunteer_id, option.day)] += 1
+    arcs = sum(count * count + 2 * count for count in per_day.values())
+    candidates = sum(per_day.values())
+    return (arcs * BYTES_PER_ARC + candidates * BYTES_PER_CANDIDATE) / 2**20
+
+
 def weighted(terms: list[tuple[Any, int]]) -> cp_model.LinearExprT:
     """sum(coefficient * expression) built at once (much faster than adding term by term)."""
     return cp_model.LinearExpr.weighted_sum(
@@ -156,6 +189,7 @@ def build_week_model(
     lateness_cache: LatenessCache | None = None,
     deadline: float | None = None,
     outings: dict[str, dict[int, Intervals]] | None = None,
+    max_memory_mib: float | None = None,
 ) -> WeekModel:
     """Build the model.
 
@@ -177,6 +211,9 @@ def build_week_model(
             that a huge week never keeps a solver past its time limit.
         outings: every volunteer's `outings_by_day` (computed when None; a search passes its
             own to every model).
+        max_memory_mib: the memory budget: once the options are known, a model estimated
+            (`estimated_memory_mib`) over it is refused (`ModelTooLarge`) before its arcs are
+            allocated; None: no budget.
     """
     builder = _WeekBuilder(
         problem,
@@ -192,6 +229,7 @@ def build_week_model(
         lateness_cache=lateness_cache,
         deadline=deadline,
         outings=outings,
+        max_memory_mib=max_memory_mib,
     )
     return builder.build()
 
@@ -215,8 +253,10 @@ class _WeekBuilder:
         lateness_cache: LatenessCache | None,
         deadline: float | None = None,
         outings: dict[str, dict[int, Intervals]] | None = None,
+        max_memory_mib: float | None = None,
     ) -> None:
         self.deadline = deadline
+        self.max_memory_mib = max_memory_mib
         self.problem = problem
         self.travel = travel
         self.facts = facts
@@ -264,7 +304,17 @@ class _WeekBuilder:
         ):
             step()
             self.check_time()
+            if step == self.add_options:
+                self.check_memory()
         return self.objective_terms()
+
+    def check_memory(self) -> None:
+        """Refuse a model whose estimated memory is over the budget (`ModelTooLarge`)."""
+        if self.max_memory_mib is None:
+            return
+        estimate = estimated_memory_mib(self.options)
+        if estimate > self.max_memory_mib:
+            raise ModelTooLarge(estimate, self.max_memory_mib)
 
     def check_time(self) -> None:
         """Give up once past the deadline."""

@@ -38,6 +38,13 @@ class CpSatParameters(BaseModel):
     relaxation_bound: bool = Field(
         default=True, description="also bound coverage by the linear relaxation; keep the lower"
     )
+    max_memory_mib: float = Field(
+        default=4096.0,
+        gt=0,
+        description="memory budget of the model in MiB: a week whose model is estimated over it "
+        "is first built with candidates pruned by reach, and if that is still over, not built: "
+        "the greedy plan comes back, the statistics saying why",
+    )
     prune_by_reach: bool = Field(
         default=False,
         description="only offer a visit to volunteers who could make it as an outing of its own "

@@ -37,8 +37,15 @@ from matcher.solvers.base import (
 )
 from matcher.solvers.bounds import coverage_upper_bound
 from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
-from matcher.solvers.cpsat.model import COVERAGE_SCALE, BuildTimeout, WeekModel, build_week_model
+from matcher.solvers.cpsat.model import (
+    COVERAGE_SCALE,
+    BuildTimeout,
+    ModelTooLarge,
+    WeekModel,
+    build_week_model,
+)
 from matcher.solvers.cpsat.parameters import CpSatParameters
+from matcher.solvers.greedy import GreedyStart, greedy_start
 from matcher.travel import TravelModel
 
 FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -108,18 +115,24 @@ def _unbuilt(
     request: SolveRequest,
     facts: dict[str, NeedFacts],
     warm_start: Plan | None,
+    greedy: GreedyStart | None,
     pinned: list[Visit],
     parameters: CpSatParameters,
     limit: float,
 ) -> SearchOutcome:
-    """The week was too large to build within the limit: the warm start if it keeps every rule
-    (else the pinned visits) with the relaxation's bound, the time limit named as the reason."""
+    """The week was too large to build within the limit: the warm start if it keeps every rule,
+    else the greedy plan (never an empty one), with the relaxation's bound if time is left, the
+    time limit named as the reason."""
     needs = {need_id: need.need for need_id, need in facts.items()}
     usable = usable_visits(request, warm_start)
+    if usable is None:
+        if greedy is None:
+            greedy = greedy_start(request, facts, limit)
+        usable = usable_visits(request, greedy.plan)
     visits = usable if usable is not None else list(pinned)
     mandatory = mandatory_planned(needs, visits)
     relaxed = None
-    if parameters.relaxation_bound:
+    if parameters.relaxation_bound and request.elapsed_s() < limit:
         relaxed = coverage_upper_bound(
             request.problem,
             request.travel,
@@ -132,9 +145,13 @@ def _unbuilt(
         status="TIME_LIMIT",
         bound=relaxed,
         facts=facts,
+        stopped=greedy is not None and greedy.stopped,
         statistics={
             "phases": {},
-            "search": "the model could not be built within the time limit: warm start kept",
+            "search": "the model could not be built within the time limit: "
+            + ("greedy plan kept" if greedy is not None else "warm start kept"),
+            "fallback": "greedy" if greedy is not None else "warm start",
+            "greedy_stopped_by_time_limit": greedy is not None and greedy.stopped,
             **mandatory_counts(needs, visits),
             "bound_mandatory_at_least": mandatory,
             "coverage_bound_cpsat": None,
@@ -159,21 +176,37 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     needs = {need_id: need.need for need_id, need in facts.items()}
     pinned = pinned_visits(problem, facts)
     warm_start = request.warm_start
+    greedy: GreedyStart | None = None
     if warm_start is None and parameters.warm_start:
-        from matcher.solvers.greedy import solve_greedy
-
-        warm_start = solve_greedy(problem, travel, seed=seed, time_limit_s=max(0.1, 0.1 * limit))
+        greedy = greedy_start(request, facts, limit)
+        warm_start = greedy.plan
+    pruned = parameters.prune_by_reach
+    memory: dict[str, object] = {"max_memory_mib": parameters.max_memory_mib}
     try:
-        week = build_week_model(
-            problem,
-            travel,
-            facts=facts,
-            fixed_visits=pinned,
-            prune_by_reach=parameters.prune_by_reach,
-            deadline=deadline - FINISH_RESERVE_SHARE * limit,
-        )
-    except BuildTimeout:
-        return _unbuilt(request, facts, warm_start, pinned, parameters, limit)
+        if greedy is not None and greedy.stopped:
+            raise BuildTimeout("greedy took the whole time limit")
+        try:
+            week = _build(
+                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
+            )
+        except ModelTooLarge as error:
+            memory["model_estimate_mib"] = round(error.estimate_mib)
+            if pruned:
+                raise
+            pruned = True
+            memory["pruned_for_memory"] = True
+            week = _build(
+                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
+            )
+    except BuildTimeout as error:
+        outcome = _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
+        outcome.statistics.update(memory)
+        if isinstance(error, ModelTooLarge):
+            outcome.statistics["model_estimate_mib"] = round(error.estimate_mib)
+            outcome.statistics["search"] = f"{error}: " + (
+                "greedy plan kept" if greedy is not None else "warm start kept"
+            )
+        return outcome
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
     phases: dict[str, str] = {}
@@ -214,7 +247,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     coverage_met = status_one == cp_model.OPTIMAL or target.met
     timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
     cp_bound = None
-    if found and not parameters.prune_by_reach:
+    if found and not pruned:
         cp_bound = (
             fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
         )
@@ -273,7 +306,28 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "bound_met_s": None if bound_met_s is None else round(bound_met_s, 3),
             "warm_start_kept": warm_kept,
             "effective_time_limit_s": limit,
+            **memory,
         },
+    )
+
+
+def _build(
+    request: SolveRequest,
+    facts: dict[str, NeedFacts],
+    pinned: list[Visit],
+    prune_by_reach: bool,
+    parameters: CpSatParameters,
+    deadline: float,
+) -> WeekModel:
+    """The week's model within the deadline and the memory budget."""
+    return build_week_model(
+        request.problem,
+        request.travel,
+        facts=facts,
+        fixed_visits=pinned,
+        prune_by_reach=prune_by_reach,
+        deadline=deadline,
+        max_memory_mib=parameters.max_memory_mib,
     )
 
 

@@ -25,7 +25,7 @@ The package, along its seams:
 - `planner`: the run (order, regret, commit) and the plan, assembled by `assemble_plan`.
 """
 
-from matcher.solvers.greedy.planner import GreedySolver, solve_greedy
+from matcher.solvers.greedy.planner import GreedySolver, GreedyStart, greedy_start, solve_greedy
 from matcher.solvers.greedy.setup import GreedyParameters
 
-__all__ = ["GreedyParameters", "GreedySolver", "solve_greedy"]
+__all__ = ["GreedyParameters", "GreedySolver", "GreedyStart", "greedy_start", "solve_greedy"]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from dataclasses import dataclass
 
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
-from matcher.rules import NeedFacts, far_enough, need_facts, room_for_more
+from matcher.rules import NeedFacts, far_enough, need_facts, number_occurrences, room_for_more
 from matcher.rules.visits import visit_of
 from matcher.solvers.base import SearchOutcome, SearchSolver, SolveRequest, run_solver
 from matcher.solvers.greedy.cache import InsertionCache, combined
@@ -351,6 +352,47 @@ def solve_greedy(
             (SolverError); internal warm starts may skip it.
     """
     return run_solver(GreedySolver(), problem, travel, seed, time_limit_s, parameters, check=check)
+
+
+WARM_START_SHARE = 0.9
+"""Share of the time limit the greedy plan of another solver's start may take (the rest is kept
+for assembling and checking the plan): greedy is fast, and its plan is the floor every search
+solver returns at least."""
+
+
+@dataclass(frozen=True)
+class GreedyStart:
+    """The greedy plan another solver starts from and falls back to: the visits only (no
+    reasons, no routes, not checked: the caller checks what it keeps)."""
+
+    plan: Plan
+    stopped: bool
+    """The deadline stopped greedy before it tried every occurrence."""
+    seconds: float
+    """How long greedy took."""
+
+
+def greedy_start(
+    request: SolveRequest,
+    facts: dict[str, NeedFacts],
+    limit_s: float,
+    share: float = WARM_START_SHARE,
+) -> GreedyStart:
+    """The greedy plan for a search solver's start, run first with all the time it needs up to
+    `share` of the request's limit (`limit_s`, counted from `request.started_at`), so that the
+    search can only improve on the full greedy plan whenever greedy fits the budget."""
+    began = time.perf_counter()
+    deadline = request.started_at + share * limit_s
+    planner = GreedyPlanner(
+        request.problem, request.travel, facts, request.seed, GreedyParameters(), deadline
+    )
+    planner.run()
+    plan = Plan(
+        problem_name=request.problem.name,
+        week_start=request.problem.week_start,
+        visits=number_occurrences(planner.visits()),
+    )
+    return GreedyStart(plan, planner.stopped, time.perf_counter() - began)
 
 
 class GreedySolver(SearchSolver[GreedyParameters]):

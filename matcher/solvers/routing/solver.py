@@ -6,6 +6,7 @@ from typing import Any
 
 from matcher.models import Plan, Problem, Visit
 from matcher.rules import need_facts
+from matcher.rules.mandatory import mandatory_planned, ranks_above
 from matcher.rules.visits import visit_of
 from matcher.solvers.base import (
     BOUND_MET_S,
@@ -14,9 +15,10 @@ from matcher.solvers.base import (
     SolveRequest,
     run_solver,
     usable_visits,
+    weighted_coverage,
 )
 from matcher.solvers.bounds import BackgroundBound, requested_coverage
-from matcher.solvers.greedy import solve_greedy
+from matcher.solvers.greedy import GreedyStart, greedy_start
 from matcher.solvers.routing.builder import Network, OutOfTime, Routed
 from matcher.solvers.routing.dimensions import RouteModel
 from matcher.solvers.routing.finisher import Finisher
@@ -119,26 +121,37 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
         limit = request.limit_s(parameters.default_time_limit_s)
         warm_start = request.warm_start
         facts = need_facts(problem, travel)
+        statistics: dict[str, Any] = {}
+        greedy: GreedyStart | None = None
+        if warm_start is None and parameters.greedy_warm_start:
+            greedy = greedy_start(request, facts, limit)
+            warm_start = greedy.plan
+            statistics.update(
+                greedy_s=round(greedy.seconds, 3), greedy_stopped_by_time_limit=greedy.stopped
+            )
+        # The bound starts after greedy, which its thread would slow down (one interpreter lock).
         pending_bound = (
             BackgroundBound(
-                problem, travel, facts, time_limit_s=parameters.bound_time_share * limit
+                problem,
+                travel,
+                facts,
+                time_limit_s=max(
+                    0.1, min(parameters.bound_time_share * limit, limit - request.elapsed_s())
+                ),
             )
             if parameters.compute_bound
             else None
         )
-        if warm_start is None and parameters.greedy_warm_start:
-            warm_start = solve_greedy(
-                problem, travel, seed=seed, time_limit_s=max(0.05, 0.1 * limit)
-            )
         network = Network(problem, travel, parameters, seed, facts)
         finishing_budget = min(
             parameters.max_finishing_time_s, parameters.finishing_time_share * limit
         )
-        statistics: dict[str, Any] = {}
         routed: list[Routed] | None = None
         status = "FEASIBLE"
         try:
             deadline = began + limit - finishing_budget
+            if greedy is not None and greedy.stopped:
+                raise OutOfTime
             network.build(deadline)
             if network.vehicles and network.groups:
                 model = RouteModel(network)
@@ -171,14 +184,24 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
             if not (finisher.allow_drops and timing_status.startswith("routing")):
                 visits = _visits(problem, network, placed)
         statistics["timing_status"] = timing_status
+        needs = {need_id: need.need for need_id, need in facts.items()}
+        if visits is not None and warm_start is not None:
+            start_rank = (
+                mandatory_planned(needs, warm_start.visits),
+                weighted_coverage(facts, warm_start.visits),
+            )
+            rank = (mandatory_planned(needs, visits), weighted_coverage(facts, visits))
+            if ranks_above(start_rank, rank) and usable_visits(request, warm_start) is not None:
+                visits = list(warm_start.visits)
+                statistics["fallback"] = "warm start (more coverage than the routes)"
         if visits is None:
             visits = usable_visits(request, warm_start)
             if visits is not None:
-                statistics["fallback"] = "warm start"
+                statistics["fallback"] = "greedy" if greedy is not None else "warm start"
             else:
-                remaining = max(0.05, limit - request.elapsed_s())
-                greedy = solve_greedy(problem, travel, seed=seed, time_limit_s=remaining)
-                visits = list(greedy.visits)
+                if greedy is None:
+                    greedy = greedy_start(request, facts, limit)
+                visits = list(greedy.plan.visits)
                 statistics["fallback"] = "greedy"
         bound = pending_bound.collect(began + limit) if pending_bound is not None else None
         statistics["bound_source"] = "relaxation" if bound is not None else "requested"
@@ -190,6 +213,10 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
             bound=bound,
             statistics=statistics,
             facts=facts,
-            stopped="fallback" in statistics and status == "TIME_LIMIT",
+            stopped=(
+                greedy.stopped
+                if greedy is not None and "fallback" in statistics
+                else "fallback" in statistics and status == "TIME_LIMIT"
+            ),
             warnings=[NOT_MODELLED_TEAM] if network.left_out_teams else [],
         )
