@@ -330,18 +330,16 @@ class Search:
                 report.search_objective = self._points(solution.ObjectiveValue())
             return self.extract(solution), self._finished()
         chosen = [min(starts, key=lambda start: start.objective)]
-        if (
-            starts[0].name == "warm start"
-            and chosen[0] is not starts[0]
-            and self._bound_met_at is None
-        ):
-            # The warm start gets its own share of the search only while coverage may still
-            # grow: once a start meets the bound, the whole limit goes to the cheapest one.
+        if starts[0].name == "warm start" and chosen[0] is not starts[0]:
             chosen.append(starts[0])
         best = min(chosen, key=lambda start: start.objective)
         for number, start in enumerate(chosen):
-            if number > 0 and self._bound_met_at is not None:
-                break
+            if (
+                number > 0
+                and self._bound_met_at is not None
+                and time.perf_counter() - self._bound_met_at >= self.settings.polish_after_bound_s
+            ):
+                break  # the polishing time after meeting the bound is over
             left = time_limit_s - (time.perf_counter() - began)
             parameters.time_limit.FromMilliseconds(
                 max(1, int(max(0.05, left / (len(chosen) - number)) * 1000))
