@@ -228,9 +228,16 @@ class _Week:
     load_min: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, problem: Problem, plan: Plan, travel: TravelModel | None) -> _Week:
+    def of(
+        cls,
+        problem: Problem,
+        plan: Plan,
+        travel: TravelModel | None,
+        facts: dict[str, NeedFacts] | None = None,
+    ) -> _Week:
         """Index the plan's visits and add up each volunteer's minutes, every leg of every
-        outing included (`rules.volunteer_week.week_minutes`)."""
+        outing included (`rules.volunteer_week.week_minutes`); `facts` may be passed when the
+        caller has them already."""
         model = travel if travel is not None else TravelModel(problem)
         known = [
             visit
@@ -241,7 +248,7 @@ class _Week:
         week = cls(
             problem,
             model,
-            need_facts(problem, model),
+            facts if facts is not None else need_facts(problem, model),
             PlanIndex.of(known),
             {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers},
         )
@@ -402,7 +409,10 @@ def _visit_listing(items: list[_PlannedVisit]) -> str:
 
 
 def pairing_report(
-    problem: Problem, plan: Plan, travel: TravelModel | None = None
+    problem: Problem,
+    plan: Plan,
+    travel: TravelModel | None = None,
+    facts: dict[str, NeedFacts] | None = None,
 ) -> PairingReport:
     """Standing pairings kept and broken this week, with the reason for each broken one, and
     new pairings.
@@ -415,9 +425,9 @@ def pairing_report(
     `rules` names them); their time went to visits of priority at least that of the recipient's
     most important need they could make (`volunteer_busy`, `busy_with` names them); the
     recipient's visits they could make went to others (`given_to_other`, `replaced_by`); else
-    those visits are not planned (`not_planned`). `travel` may be passed to reuse matrices.
+    those visits are not planned (`not_planned`). `travel` and `facts` may be passed to reuse them.
     """
-    week = _Week.of(problem, plan, travel)
+    week = _Week.of(problem, plan, travel, facts)
     history = {(entry.recipient, entry.volunteer) for entry in problem.history}
     standing = standing_pairings(problem)
     visits_by_pair: dict[tuple[str, str], int] = defaultdict(int)

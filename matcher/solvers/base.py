@@ -360,5 +360,5 @@ def assemble_plan(
         raise SolverError(f"solver {solver!r} broke {len(report.violations)} rule(s): {broken}")
     update: dict[str, Any] = {"metrics": report.metrics}
     if problem.history:
-        update["pairings"] = pairing_report(problem, plan, travel)
+        update["pairings"] = pairing_report(problem, plan, travel, facts)
     return plan.model_copy(update=update)
