@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from matcher.api import SEED_MAX, solve
 from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
+from matcher.desk.commands import add_desk_commands
 from matcher.explain import (
     Explanation,
     WhatIf,
@@ -490,7 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan a week and write the plan as JSON",
         formatter_class=_SolveHelpFormatter,
     )
-    solve_parser.add_argument("problem", help="problem JSON file")
+    solve_parser.add_argument(
+        "problem", help="problem JSON file, or a roster workbook (.xlsx) or folder of CSV files"
+    )
     solve_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
     solve_parser.add_argument(
         "--solver", choices=solvers, default="greedy", help="written when shown"
@@ -663,6 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.add_argument("--language", choices=("en", "zh"), default=None)
     score_parser.add_argument("--json", action="store_true")
     score_parser.set_defaults(handler=_command_score)
+    add_desk_commands(commands)
     _add_debug_to_commands(parser)
     return parser
 

@@ -1,0 +1,171 @@
+"""The desk's commands: `matcher template`, `matcher import` and `matcher export`, added to the
+command line by one call (`add_desk_commands`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from matcher.desk.files import write_folder
+from matcher.io import (
+    InputError,
+    load_plan,
+    load_problem,
+    output_path_problems,
+    to_json,
+    write_text_atomic,
+)
+
+
+def _command_template(arguments: argparse.Namespace) -> int:
+    from matcher.desk.template import write_template
+
+    problems = output_path_problems([("roster", arguments.roster)], [])
+    if problems:
+        raise InputError("\n".join(problems))
+    write_template(arguments.roster, arguments.language)
+    print(
+        f"roster template ({arguments.language}) written to {arguments.roster}: fill in the "
+        "sheets (row 2 explains each column, row 3 is a worked example to replace), then "
+        f"`matcher import {arguments.roster} -o problem.json` or `matcher solve "
+        f"{arguments.roster} -o plan.json`"
+    )
+    return 0
+
+
+def _command_import(arguments: argparse.Namespace) -> int:
+    from matcher.desk.roster import load_roster
+
+    problems = output_path_problems([("-o", arguments.output)], [arguments.roster])
+    if problems:
+        raise InputError("\n".join(problems))
+    problem = load_roster(arguments.roster)
+    write_text_atomic(arguments.output, to_json(problem))
+    print(
+        f"{arguments.roster}: {len(problem.services)} services, {len(problem.recipients)} "
+        f"recipients, {len(problem.need_by_id)} needs, {len(problem.volunteers)} volunteers"
+    )
+    for warning in problem.warnings():
+        print(f"warning: {warning}")
+    print(f"problem written to {arguments.output}")
+    return 0
+
+
+def _folder_problems(option: str, folder: str | None, inputs: list[str]) -> list[str]:
+    if folder is None:
+        return []
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        return [f"{option} {folder}: that is a file, not a folder"]
+    parent = path.resolve().parent
+    if not path.exists() and not parent.is_dir():
+        return [f"{option} {folder}: the folder {parent} does not exist"]
+    return []
+
+
+def _command_export(arguments: argparse.Namespace) -> int:
+    from matcher.checker import check_plan
+    from matcher.desk.export import calendar_files, html_files, workbook_bytes
+    from matcher.desk.files import write_bytes_atomic
+    from matcher.desk.pictures import cjk_font, picture_files
+    from matcher.desk.schedule import build_schedule
+
+    inputs = [arguments.problem, arguments.plan]
+    problems = output_path_problems([("--xlsx", arguments.xlsx)], inputs)
+    for option in ("ics", "html", "pictures"):
+        problems += _folder_problems(f"--{option}", getattr(arguments, option), inputs)
+    if not any((arguments.xlsx, arguments.ics, arguments.html, arguments.pictures)):
+        problems.append(
+            "nothing to export: give --xlsx FILE, --ics DIR, --html DIR or --pictures DIR"
+        )
+    loaded: list[Any] = []
+    for load, path in ((load_problem, arguments.problem), (load_plan, arguments.plan)):
+        try:
+            loaded.append(load(path))
+        except InputError as error:
+            problems.append(str(error))
+    if problems:
+        raise InputError("\n".join(problems))
+    problem, plan = loaded
+    report = check_plan(problem, plan)
+    if not report.ok:
+        print(report.summary())
+        raise InputError(
+            "the plan breaks hard rules; schedules of it would mislead, nothing exported"
+        )
+    schedule = build_schedule(problem, plan, arguments.language)
+    outputs: list[tuple[str, dict[str, bytes]]] = []
+    if arguments.ics:
+        outputs.append((arguments.ics, calendar_files(schedule)))
+    if arguments.html:
+        outputs.append((arguments.html, html_files(schedule)))
+    if arguments.pictures:
+        if schedule.language == "zh" and cjk_font() is None:
+            print("notice: no Chinese font is installed; the pictures are labelled in English")
+        outputs.append((arguments.pictures, picture_files(schedule)))
+    workbook = workbook_bytes(schedule) if arguments.xlsx else None
+    if workbook is not None:
+        write_bytes_atomic(arguments.xlsx, workbook)
+        print(f"schedule workbook written to {arguments.xlsx}")
+    for folder, files in outputs:
+        write_folder(folder, files)
+        print(f"{len(files)} file(s) written to {folder}")
+    return 0
+
+
+def add_desk_commands(commands: Any) -> None:
+    """Add `template`, `import` and `export` to the command line's subcommands."""
+    template = commands.add_parser(
+        "template",
+        help="write a roster workbook to fill in (services, recipients, needs, volunteers, "
+        "availability, buildings)",
+    )
+    template.add_argument("roster", help="the .xlsx file to write")
+    template.add_argument(
+        "--language", choices=("en", "zh"), default="en", help="headers and drop-downs (default en)"
+    )
+    template.set_defaults(handler=_command_template)
+
+    importer = commands.add_parser(
+        "import",
+        help="read a roster workbook (.xlsx) or a folder of CSV files into a problem JSON file",
+    )
+    importer.add_argument(
+        "roster", help="roster .xlsx file, or a folder of .csv files named after the sheets"
+    )
+    importer.add_argument("-o", "--output", required=True, help="where to write the problem JSON")
+    importer.set_defaults(handler=_command_import)
+
+    export = commands.add_parser(
+        "export",
+        help="schedules of a plan: workbook, calendars, printable pages, pictures",
+        description="Write the schedules people carry out. Give any of the outputs; nothing is "
+        "written unless every input is valid and the plan keeps every rule.",
+    )
+    export.add_argument("problem", help="problem JSON file, or a roster .xlsx / CSV folder")
+    export.add_argument("plan", help="plan JSON file")
+    export.add_argument(
+        "--xlsx",
+        help="schedule workbook: figures, a sheet per day and per volunteer, unplanned "
+        "visits (default: not written)",
+    )
+    export.add_argument(
+        "--ics", help="folder for one iCalendar file per volunteer (default: not written)"
+    )
+    export.add_argument(
+        "--html",
+        help="folder for printable pages: index.html and one per volunteer (default: not written)",
+    )
+    export.add_argument(
+        "--pictures",
+        help="folder for route maps, timelines, coverage and load pictures, PNG and SVG "
+        "(default: not written)",
+    )
+    export.add_argument(
+        "--language",
+        choices=("en", "zh"),
+        default=None,
+        help="language of the schedules (default: the problem's policy)",
+    )
+    export.set_defaults(handler=_command_export)
