@@ -67,7 +67,8 @@ def _point(location: Location) -> tuple[float, float] | None:
 def _save(figure: Any, stem: str, files: dict[str, bytes]) -> None:
     for suffix in ("png", "svg"):
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=suffix, dpi=110, bbox_inches="tight")
+        metadata = {"Date": None} if suffix == "svg" else {}  # the same bytes every run
+        figure.savefig(buffer, format=suffix, dpi=110, bbox_inches="tight", metadata=metadata)
         files[f"{stem}.{suffix}"] = buffer.getvalue()
     _pyplot().close(figure)
 

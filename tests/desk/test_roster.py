@@ -15,6 +15,7 @@ from matcher.cli import main
 from matcher.desk import RosterError, load_roster, parse_time, write_template
 from matcher.desk.columns import SHEETS
 from matcher.io import load_plan, load_problem
+from tests.desk.conftest import fill_roster
 from tests.helpers import checked
 
 
@@ -57,7 +58,8 @@ def test_template_has_every_sheet_header_explanation_drop_downs_and_example(tmp_
     assert volunteers.cell(row=2, column=travel_column).value == "default walk"
     assert volunteers.cell(row=3, column=1).value == "v01"
     formulas = {
-        validation.formula1: str(validation.sqref) for validation in volunteers.data_validations.dataValidation
+        validation.formula1: str(validation.sqref)
+        for validation in volunteers.data_validations.dataValidation
     }
     assert '"walk,bike,ebike,car,transit"' in formulas
     availability = workbook["Availability"]
@@ -98,35 +100,12 @@ def test_chinese_template_has_chinese_headers_and_imports_the_same(tmp_path: Pat
     assert from_chinese.policy.language == "zh"
 
 
-def _fill(path: Path) -> None:
-    """Fill a template as a coordinator would: two elders, a team service, three volunteers."""
-    workbook = load_workbook(path)
-    services = workbook["Services"]
-    services.append(["bath", "Bathing help", 40, 2, "bathing", "no", "elder"])
-    recipients = workbook["Recipients"]
-    recipients.append(["e002", "Zhao Min", "elder", "B2", "3-502", None, None, None, None, 88, "male", "yes", 2])
-    needs = workbook["Needs"]
-    needs.append(["e002-bath", "e002", "bath", 1, None, None, "no"])
-    needs.append(["e002-meal", "e002", "meal", 2, None, 2])
-    volunteers = workbook["Volunteers"]
-    volunteers.append(["v02", "Chen Jie", "volunteer", "bike", None, None, 38.9920, 121.5540, None, None, None, None, None, None, None, "bathing", "yes"])
-    volunteers.append(["s01", "Liu Lei", "staff", "ebike", "B1", None, None, None, None, None, "B1", None, None, None, None, "bathing", "yes"])
-    availability = workbook["Availability"]
-    for row in (
-        ["volunteer", "v02", "Tuesday", "9:00 AM", "4:00 PM"],
-        ["volunteer", "s01", "tue", "08:30", "17:30"],
-        ["volunteer", "v01", "thu", "9:00", "12:00"],
-        ["recipient", "e002", "tue", "8:00", "18:00"],
-        ["recipient", "e002", "thu", "8:00", "18:00"],
-    ):
-        availability.append(row)
-    workbook.save(path)
-
-
-def test_template_fill_import_solve_export_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_template_fill_import_solve_export_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     roster = tmp_path / "roster.xlsx"
     assert main(["template", str(roster)]) == 0
-    _fill(roster)
+    fill_roster(roster)
     problem_path = tmp_path / "problem.json"
     assert main(["import", str(roster), "-o", str(problem_path)]) == 0
     problem = load_problem(problem_path)
@@ -140,7 +119,20 @@ def test_template_fill_import_solve_export_round_trip(tmp_path: Path, capsys: py
     bath = [visit for visit in plan.visits if visit.need == "e002-bath"]
     assert len(bath) == 1 and len(bath[0].volunteers) == 2
     schedule = tmp_path / "schedule.xlsx"
-    assert main(["export", str(problem_path), str(plan_path), "--xlsx", str(schedule), "--ics", str(tmp_path / "ics")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(problem_path),
+                str(plan_path),
+                "--xlsx",
+                str(schedule),
+                "--ics",
+                str(tmp_path / "ics"),
+            ]
+        )
+        == 0
+    )
     read_back = load_workbook(schedule)
     partner_sheet = read_back["Chen Jie"]
     headers = [cell.value for cell in partner_sheet[1]]
@@ -148,10 +140,16 @@ def test_template_fill_import_solve_export_round_trip(tmp_path: Path, capsys: py
     assert [row["Together with"] for row in rows if row["Service"] == "Bathing help"] == [
         "Liu Lei (s01)"
     ]
-    assert sorted(path.name for path in (tmp_path / "ics").iterdir()) == ["s01.ics", "v01.ics", "v02.ics"]
+    assert sorted(path.name for path in (tmp_path / "ics").iterdir()) == [
+        "s01.ics",
+        "v01.ics",
+        "v02.ics",
+    ]
 
 
-def test_a_bad_workbook_gives_every_error_with_its_cell_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_workbook_gives_every_error_with_its_cell_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     roster = tmp_path / "roster.xlsx"
     write_template(roster)
     workbook = load_workbook(roster)
@@ -195,7 +193,10 @@ def test_model_errors_are_named_by_their_cell(tmp_path: Path) -> None:
         load_roster(roster)
     problems = caught.value.problems
     assert any(item.startswith("Needs!C3: unknown service 'bath'") for item in problems)
-    assert any(item.startswith("Availability!E4:") or item.startswith("Availability!4:") for item in problems)
+    assert any(
+        item.startswith("Availability!E4:") or item.startswith("Availability!4:")
+        for item in problems
+    )
     assert any(item.startswith("Services!C3:") for item in problems)
 
 
@@ -230,6 +231,8 @@ def test_a_folder_of_csv_files_with_chinese_headers_imports(tmp_path: Path) -> N
                 writer.writerow(["" if value is None else value for value in row])
     problem = load_roster(folder)
     assert problem == load_roster(chinese)
-    (folder / "空闲时间.csv").write_text("对象,编号,星期,开始,结束\n志愿者,v01,周八,9:00,10:00\n", encoding="utf-8")
+    (folder / "空闲时间.csv").write_text(
+        "对象,编号,星期,开始,结束\n志愿者,v01,周八,9:00,10:00\n", encoding="utf-8"
+    )
     with pytest.raises(RosterError, match=r"空闲时间!C2: day '周八' is not a weekday"):
         load_roster(folder)
