@@ -8,7 +8,6 @@ import pytest
 from openpyxl import load_workbook
 
 from matcher.desk import load_roster, write_template
-
 from matcher.models import Plan, Problem
 from tests.helpers import example, solved
 

@@ -136,7 +136,10 @@ def test_template_fill_import_solve_export_round_trip(
     read_back = load_workbook(schedule)
     partner_sheet = read_back["Chen Jie"]
     headers = [cell.value for cell in partner_sheet[1]]
-    rows = [dict(zip(headers, row)) for row in partner_sheet.iter_rows(min_row=2, values_only=True)]
+    rows = [
+        dict(zip(headers, row, strict=True))
+        for row in partner_sheet.iter_rows(min_row=2, values_only=True)
+    ]
     assert [row["Together with"] for row in rows if row["Service"] == "Bathing help"] == [
         "Liu Lei (s01)"
     ]
