@@ -134,7 +134,9 @@ def add_desk_commands(commands: Any) -> None:
     importer.add_argument(
         "roster", help="roster .xlsx file, or a folder of .csv files named after the sheets"
     )
-    importer.add_argument("-o", "--output", required=True, help="where to write the problem JSON")
+    importer.add_argument(
+        "-o", "--output", required=True, help="where to write the problem JSON (required)"
+    )
     importer.set_defaults(handler=_command_import)
 
     export = commands.add_parser(
