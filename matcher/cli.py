@@ -9,6 +9,7 @@ reported in one line asking to report it; `matcher --debug ...` prints its trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -25,6 +26,7 @@ from matcher.api import SEED_MAX, solve
 from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
 from matcher.desk.commands import add_desk_commands
+from matcher.desk.progress import progress_line
 from matcher.explain import (
     Explanation,
     WhatIf,
@@ -192,14 +194,17 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             language=arguments.language,
         )
     else:
-        plan = solve(
-            problem,
-            solver=arguments.solver,
-            time_limit_s=arguments.time_limit_s,
-            seed=arguments.seed,
-            language=arguments.language,
-            parameters=parameters,
-        )
+        line = progress_line(arguments.quiet)
+        with line if line is not None else contextlib.nullcontext():
+            plan = solve(
+                problem,
+                solver=arguments.solver,
+                time_limit_s=arguments.time_limit_s,
+                seed=arguments.seed,
+                language=arguments.language,
+                parameters=parameters,
+                **({"progress": line} if line is not None else {}),
+            )
     if previous_plan is not None:
         plan = plan.model_copy(
             update={"uncovered_two_weeks": uncovered_two_weeks(previous_plan, plan, problem)}
@@ -540,6 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep last week's visits that still keep every rule, unless a fresh plan is "
         "clearly better for high-priority need (needs --previous-plan; default: off)",
+    )
+    solve_parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no live progress line, only the summary (default: a progress line on a "
+        "terminal for solves over a second)",
     )
     solve_parser.set_defaults(handler=_command_solve)
 
