@@ -560,7 +560,14 @@ BUILDINGS = Sheet(
     "Buildings",
     "楼栋",
     (
-        Column("id", "building", "楼栋编号", required=True),
+        Column(
+            "id",
+            "building",
+            "楼栋编号",
+            required=True,
+            help_en="short id, used in the Recipients and Volunteers sheets",
+            help_zh="简短编号，服务对象表和志愿者表中使用",
+        ),
         Column("name", "name", "名称"),
         Column("lat", "latitude", "纬度", "float"),
         Column("lon", "longitude", "经度", "float"),

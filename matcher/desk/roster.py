@@ -638,7 +638,27 @@ def roster_problem(tables: list[Table], source: str = "roster") -> Problem:
     else:
         if not problems:
             return problem
-    raise RosterError(source, problems)
+    raise RosterError(source, sorted(problems, key=_problem_order))
+
+
+def _problem_order(problem: str) -> tuple[int, int, int, str]:
+    """Problems in the workbook's order: sheet, row, column (those naming no cell first)."""
+    cell = _cell_of(problem)
+    if cell is None:
+        return (-1, 0, 0, "")
+    sheet_name, letters, row = cell
+    order = next(
+        (
+            index
+            for index, sheet in enumerate(SHEETS)
+            if _normal(sheet_name) in {_normal(sheet.key), _normal(sheet.en), _normal(sheet.zh)}
+        ),
+        len(SHEETS),
+    )
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return (order, int(row), column, "")
 
 
 _CELL = re.compile(r"^([^!:]+)!([A-Z]*)([0-9]+)")
