@@ -171,15 +171,16 @@ def calendar_bytes(schedule: Schedule, volunteer: str) -> bytes:
         event.add("dtend", _event_time(visit.date, visit.end_min))
         event.add("summary", f"{visit.service_name}: {visit.recipient_name}")
         event.add("location", visit.address)
+        colon = text("colon", language)
         lines = [
-            f"{text('recipient', language)}: {visit.recipient_name}",
-            f"{text('service', language)}: {visit.service_name}",
+            f"{text('recipient', language)}{colon}{visit.recipient_name}",
+            f"{text('service', language)}{colon}{visit.service_name}",
         ]
         if visit.notes:
-            lines.append(f"{text('notes', language)}: {visit.notes}")
+            lines.append(f"{text('notes', language)}{colon}{visit.notes}")
         if visit.partners:
-            lines.append(f"{text('partners', language)}: {partner_text(visit, language)}")
-        lines.append(f"{text('visit_no', language)}: {visit.need} #{visit.occurrence}")
+            lines.append(f"{text('partners', language)}{colon}{partner_text(visit, language)}")
+        lines.append(f"{text('visit_no', language)}{colon}{visit.need} #{visit.occurrence}")
         event.add("description", "\n".join(lines))
         event.add("sequence", 0)
         calendar.add_component(event)

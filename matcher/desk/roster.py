@@ -210,7 +210,7 @@ def read_cell(column: Column, value: Any) -> Any:
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(_text(value).replace("/", "-"))
+            return dt.datetime.fromisoformat(_text(value).replace("/", "-")).date()
         except ValueError:
             raise ValueError(f"{label} '{_text(value)}' is not a date like 2026-11-30") from None
     raise AssertionError(column.kind)  # pragma: no cover - every kind is handled above

@@ -8,6 +8,7 @@ header rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -66,12 +67,14 @@ def template_bytes(language: Language = "en") -> bytes:
                     continue
                 if sheet.key == "settings" and column.key == "language":
                     value = language
-                shown = (
-                    choice_label(value, language)
-                    if isinstance(value, str) and column.choices
-                    else value
-                )
-                worksheet.cell(row=3 + offset, column=index, value=shown)
+                shown: object = value
+                if isinstance(value, str) and column.choices:
+                    shown = choice_label(value, language)
+                elif isinstance(value, str) and column.kind == "date":
+                    shown = dt.date.fromisoformat(value)
+                cell = worksheet.cell(row=3 + offset, column=index, value=shown)
+                if isinstance(shown, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
         worksheet.freeze_panes = "B3"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -62,6 +62,7 @@ TEXT: dict[str, dict[Language, str]] = {
     "by_day": {"en": "By day", "zh": "按日期"},
     "print": {"en": "Print", "zh": "打印"},
     "with": {"en": "with {names}", "zh": "同行：{names}"},
+    "colon": {"en": ": ", "zh": "："},
 }
 
 
