@@ -239,3 +239,19 @@ def test_a_folder_of_csv_files_with_chinese_headers_imports(tmp_path: Path) -> N
     )
     with pytest.raises(RosterError, match=r"空闲时间!C2: day '周八' is not a weekday"):
         load_roster(folder)
+
+
+def test_solve_and_validate_take_a_roster_and_refuse_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.xlsx"
+    write_template(roster)
+    assert main(["validate", str(roster)]) == 0
+    assert "1 recipients, 1 needs, 1 volunteers" in capsys.readouterr().out
+    workbook = load_workbook(roster)
+    workbook["Services"]["C3"] = "a quarter hour"
+    workbook.save(roster)
+    plan = tmp_path / "plan.json"
+    assert main(["solve", str(roster), "-o", str(plan)]) == 2
+    assert "Services!C3: minutes 'a quarter hour' is not a whole number" in capsys.readouterr().err
+    assert not plan.exists()
