@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -195,7 +195,6 @@ def _command_solve(arguments: argparse.Namespace) -> int:
         )
     else:
         line = progress_line(arguments.quiet)
-        live: dict[str, Any] = {"progress": line} if line is not None else {}
         with line if line is not None else contextlib.nullcontext():
             plan = solve(
                 problem,
@@ -204,7 +203,7 @@ def _command_solve(arguments: argparse.Namespace) -> int:
                 seed=arguments.seed,
                 language=arguments.language,
                 parameters=parameters,
-                **live,
+                progress=line,
             )
     if previous_plan is not None:
         plan = plan.model_copy(

@@ -14,24 +14,33 @@ import time
 from types import TracebackType
 from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
 from rich.text import Text
 
 SHOW_AFTER_S = 1.0
-"""A solve shorter than this shows no progress line."""
+"""A solve shorter than this (by its own clock) shows no progress line."""
 
 
-def format_progress(progress: Any, elapsed_s: float | None = None) -> str:
+def format_progress(progress: Any, elapsed_s: float | None = None, compact: bool = False) -> str:
     """One line of a `matcher.Progress`: "3.2 s of 30 s · search · 441 of 491 visits ·
-    weighted coverage 93.8 % · bound 480.5 · gap 1.2 %" (bound and gap only when known)."""
+    weighted coverage 1158.0 · bound 1210.5 · gap 4.3 %" (bound and gap only when known);
+    `compact` for a narrow terminal: "3.2/30 s · 441/491 visits · weighted 1158.0 · ..."."""
     elapsed = progress.elapsed_s if elapsed_s is None else elapsed_s
     limit = progress.time_limit_s
-    parts = [f"{elapsed:.1f} s" + (f" of {limit:g} s" if limit is not None else "")]
-    if progress.phase:
-        parts.append(str(progress.phase))
-    parts.append(f"{progress.visits_planned} of {progress.visits_wanted} visits")
-    parts.append(f"weighted coverage {float(progress.weighted_coverage):.1f}")
+    planned, wanted = progress.visits_planned, progress.visits_wanted
+    coverage = float(progress.weighted_coverage)
+    if compact:
+        parts = [
+            f"{elapsed:.1f}" + (f"/{limit:g} s" if limit is not None else " s"),
+            f"{planned}/{wanted} visits",
+            f"weighted {coverage:.1f}",
+        ]
+    else:
+        parts = [f"{elapsed:.1f} s" + (f" of {limit:g} s" if limit is not None else "")]
+        if progress.phase:
+            parts.append(str(progress.phase))
+        parts += [f"{planned} of {wanted} visits", f"weighted coverage {coverage:.1f}"]
     if progress.bound is not None:
         parts.append(f"bound {progress.bound:.1f}")
     if progress.gap is not None:
@@ -40,19 +49,26 @@ def format_progress(progress: Any, elapsed_s: float | None = None) -> str:
 
 
 class _Line:
-    """What the live display draws: the latest progress, its elapsed time running on."""
+    """What the live display draws: the latest progress, its elapsed time running on, in the
+    long form when the terminal is wide enough."""
 
-    def __init__(self, started_s: float) -> None:
-        self.started_s = started_s
+    def __init__(self) -> None:
         self.latest: Any = None
-        self.offset_s = 0.0
+        self.heard_s = time.monotonic()
 
-    def __rich__(self) -> Text:
-        now_s = time.monotonic()
-        if self.latest is None or now_s - self.started_s < SHOW_AFTER_S:
-            return Text("")
-        elapsed = now_s - self.started_s + self.offset_s
-        return Text(format_progress(self.latest, elapsed), style="cyan", no_wrap=True)
+    def elapsed_s(self) -> float:
+        """The solve's elapsed time now: the latest report's, plus the time since it came."""
+        return float(self.latest.elapsed_s) + time.monotonic() - self.heard_s
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.latest is None or self.elapsed_s() < SHOW_AFTER_S:
+            yield Text("")
+            return
+        elapsed = self.elapsed_s()
+        line = format_progress(self.latest, elapsed)
+        if len(line) > options.max_width:
+            line = format_progress(self.latest, elapsed, compact=True)
+        yield Text(line, style="cyan", no_wrap=True, overflow="ellipsis")
 
 
 class ProgressLine:
@@ -62,7 +78,7 @@ class ProgressLine:
     def __init__(self, console: Console, refresh_per_second: float = 4.0) -> None:
         self.console = console
         self.updates = 0
-        self._line = _Line(time.monotonic())
+        self._line = _Line()
         self._live = Live(
             self._line,
             console=console,
@@ -75,11 +91,10 @@ class ProgressLine:
     def __call__(self, progress: Any) -> None:
         """Keep the latest progress (the display redraws on its own clock)."""
         self._line.latest = progress
-        self._line.offset_s = float(progress.elapsed_s) - (time.monotonic() - self._line.started_s)
+        self._line.heard_s = time.monotonic()
         self.updates += 1
 
     def __enter__(self) -> ProgressLine:
-        self._line.started_s = time.monotonic()
         self._live.start()
         return self
 
