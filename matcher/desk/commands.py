@@ -66,10 +66,9 @@ def _folder_problems(option: str, folder: str | None, inputs: list[str]) -> list
 
 def _command_export(arguments: argparse.Namespace) -> int:
     from matcher.checker import check_plan
-    from matcher.desk.export import calendar_files, html_files, workbook_bytes
+    from matcher.desk.export import export_files
     from matcher.desk.files import write_bytes_atomic
-    from matcher.desk.pictures import cjk_font, picture_files
-    from matcher.desk.schedule import build_schedule
+    from matcher.desk.pictures import cjk_font
 
     inputs = [arguments.problem, arguments.plan]
     problems = output_path_problems([("--xlsx", arguments.xlsx)], inputs)
@@ -94,20 +93,16 @@ def _command_export(arguments: argparse.Namespace) -> int:
         raise InputError(
             "the plan breaks hard rules; schedules of it would mislead, nothing exported"
         )
-    schedule = build_schedule(problem, plan, arguments.language)
-    outputs: list[tuple[str, dict[str, bytes]]] = []
-    if arguments.ics:
-        outputs.append((arguments.ics, calendar_files(schedule)))
-    if arguments.html:
-        outputs.append((arguments.html, html_files(schedule)))
-    if arguments.pictures:
-        if schedule.language == "zh" and cjk_font() is None:
-            print("notice: no Chinese font is installed; the pictures are labelled in English")
-        outputs.append((arguments.pictures, picture_files(schedule)))
-    workbook = workbook_bytes(schedule) if arguments.xlsx else None
-    if workbook is not None:
-        write_bytes_atomic(arguments.xlsx, workbook)
+    folders = {kind: getattr(arguments, kind) for kind in ("ics", "html", "pictures")}
+    kinds = [kind for kind in ("xlsx", *folders) if getattr(arguments, kind)]
+    language = arguments.language or problem.policy.language
+    if "pictures" in kinds and language == "zh" and cjk_font() is None:
+        print("notice: no Chinese font is installed; the pictures are labelled in English")
+    made = export_files(problem, plan, kinds, language)
+    if "xlsx" in made:
+        write_bytes_atomic(arguments.xlsx, made["xlsx"]["schedule.xlsx"])
         print(f"schedule workbook written to {arguments.xlsx}")
+    outputs = [(folders[kind], made[kind]) for kind in folders if kind in made]
     for folder, files in outputs:
         write_folder(folder, files)
         print(f"{len(files)} file(s) written to {folder}")

@@ -1,8 +1,8 @@
 """`matcher export`: the plan as a workbook, calendars, printable pages and pictures.
 
-Each function takes a `Schedule` (`build_schedule(problem, plan, language)`) and returns the
-files as bytes by name, so a command writes them with `write_folder` and a web page can send
-them as downloads.
+`export_files(problem, plan, kinds, language)` returns every file as bytes, by kind and name;
+each maker under it takes a `Schedule` (`build_schedule(problem, plan, language)`). A command
+writes them with `write_folder`; a web page sends them as downloads (`zip_bytes` for one).
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from matcher.desk.schedule import Schedule, ScheduledVisit, partner_text
+from matcher.desk.schedule import Schedule, ScheduledVisit, build_schedule, partner_text
 from matcher.desk.text import text
 from matcher.messages import day_name
+from matcher.models import Plan, Problem
 from matcher.models.common import Language
 
 if TYPE_CHECKING:
@@ -265,3 +268,46 @@ def html_files(schedule: Schedule) -> dict[str, bytes]:
         .encode("utf-8")
     )
     return files
+
+
+EXPORT_KINDS = ("xlsx", "ics", "html", "pictures")
+"""What `export_files` can make: the workbook, calendars, pages and pictures."""
+
+
+def export_files(
+    problem: Problem,
+    plan: Plan,
+    kinds: Iterable[str] = EXPORT_KINDS,
+    language: Language | None = None,
+) -> dict[str, dict[str, bytes]]:
+    """The files of each kind asked for, by kind then file name, in the language (default: the
+    problem's): `{"xlsx": {"schedule.xlsx": ...}, "ics": {"v01.ics": ...}, ...}`. The plan is
+    taken as it is: check it first (`matcher.check_plan`), as `matcher export` does."""
+    from matcher.desk.pictures import picture_files
+
+    schedule = build_schedule(problem, plan, language)
+    makers: dict[str, Callable[[Schedule], dict[str, bytes]]] = {
+        "xlsx": lambda made: {"schedule.xlsx": workbook_bytes(made)},
+        "ics": calendar_files,
+        "html": html_files,
+        "pictures": picture_files,
+    }
+    chosen = list(kinds)
+    unknown = [kind for kind in chosen if kind not in makers]
+    if unknown:
+        raise ValueError(
+            f"unknown export kind(s) {', '.join(unknown)}; the kinds are {', '.join(EXPORT_KINDS)}"
+        )
+    return {kind: makers[kind](schedule) for kind in chosen}
+
+
+def zip_bytes(files: Mapping[str, bytes]) -> bytes:
+    """The files as one .zip archive (for a single download), the same bytes for the same
+    files: names sorted, a fixed timestamp."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, files[name])
+    return buffer.getvalue()

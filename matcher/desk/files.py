@@ -35,8 +35,9 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 
 def write_folder(folder: str | Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every file into the folder (created if missing), all or none: they are written
-    into a fresh sibling folder first and moved in only when every one is complete."""
+    """Write every file into the folder (created if missing): each is written in full into a
+    fresh sibling folder first, and moved in (a rename each) only when every one is complete,
+    so a failure while writing leaves the folder as it was."""
     target = Path(folder)
     parent = target.parent if str(target.parent) else Path(".")
     try:

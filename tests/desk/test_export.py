@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,9 +17,16 @@ from openpyxl import load_workbook
 
 from matcher.cli import main
 from matcher.desk import pictures
-from matcher.desk.export import calendar_files, html_files, workbook_bytes
+from matcher.desk.export import (
+    calendar_files,
+    export_files,
+    html_files,
+    workbook_bytes,
+    zip_bytes,
+)
+from matcher.desk.files import write_folder
 from matcher.desk.schedule import build_schedule
-from matcher.io import to_json
+from matcher.io import OutputError, to_json
 from matcher.messages import day_name
 from matcher.models import Plan, Problem
 from matcher.models.common import format_clock
@@ -330,3 +338,46 @@ def test_export_refuses_a_plan_that_breaks_rules_and_writes_nothing(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["plan.json", "problem.json"]
     assert main(["export", str(tmp_path / "problem.json"), str(tmp_path / "plan.json")]) == 2
     assert "nothing to export" in capsys.readouterr().err
+
+
+def test_export_files_for_a_web_page_and_one_zip(small_week: Week) -> None:
+    problem, plan = small_week
+    made = export_files(problem, plan, ("xlsx", "ics"), "zh")
+    assert set(made) == {"xlsx", "ics"}
+    assert load_workbook(io.BytesIO(made["xlsx"]["schedule.xlsx"])).sheetnames[0] == "本周概况"
+    archive = zip_bytes(made["ics"])
+    assert archive == zip_bytes(dict(reversed(list(made["ics"].items()))))
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert sorted(opened.namelist()) == sorted(made["ics"])
+        for name in opened.namelist():
+            assert opened.read(name) == made["ics"][name]
+    with pytest.raises(ValueError, match="unknown export kind"):
+        export_files(problem, plan, ("pdf",))
+
+
+def test_a_folder_that_cannot_be_written_is_an_error_and_leaves_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(OutputError):
+        write_folder(blocker / "pages", {"index.html": b"<p>"})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"]
+    written = write_folder(tmp_path / "pages", {"a.html": b"1", "b.html": b"2"})
+    assert [path.read_bytes() for path in written] == [b"1", b"2"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pages", "taken"]
+
+
+def test_export_names_every_bad_output_before_any_work(
+    small_week: Week, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem, plan = small_week
+    (tmp_path / "problem.json").write_text(to_json(problem), encoding="utf-8")
+    (tmp_path / "plan.json").write_text(to_json(plan), encoding="utf-8")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    arguments = ["export", str(tmp_path / "problem.json"), str(tmp_path / "plan.json")]
+    bad = ["--xlsx", str(tmp_path / "plan.json"), "--ics", str(tmp_path / "file")]
+    assert main([*arguments, *bad, "--html", str(tmp_path / "no" / "such" / "pages")]) == 2
+    error = capsys.readouterr().err
+    assert "that is the input file" in error
+    assert f"--ics {tmp_path / 'file'}: that is a file, not a folder" in error
+    assert "--html" in error and "does not exist" in error
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "plan.json", "problem.json"]
