@@ -316,6 +316,14 @@ RECIPIENTS = Sheet(
             help_en="empty: from the policy (age, living alone, disability)",
             help_zh="空：按政策计算（年龄、独居、失能）",
         ),
+        Column(
+            "time_bank_credits",
+            "time-bank credits",
+            "时间银行积分",
+            "float",
+            help_en="credits earned by serving; they raise the priority",
+            help_zh="服务他人获得的积分，会提高优先级",
+        ),
     ),
     "Home hours go in the Availability sheet (for: recipient).",
     "在家时间填在空闲时间表中（对象：服务对象）。",
@@ -478,6 +486,22 @@ VOLUNTEERS = Sheet(
         ),
         Column("max_trip_distance_m", "longest trip (m)", "单程上限（米）", "float"),
         Column("capacity", "can carry", "携带上限", "int"),
+        Column(
+            "max_outing_distance_m",
+            "longest outing (m)",
+            "单次外出上限（米）",
+            "float",
+            help_en="the whole walk of one outing, there and back",
+            help_zh="一次外出的全程，往返合计",
+        ),
+        Column(
+            "cost_per_hour",
+            "cost per hour",
+            "每小时成本",
+            "float",
+            help_en="empty: the policy's for volunteers or staff",
+            help_zh="空：按政策中志愿者或工作人员的成本",
+        ),
     ),
     "Free hours go in the Availability sheet (for: volunteer).",
     "空闲时间填在空闲时间表中（对象：志愿者）。",
@@ -582,6 +606,57 @@ BUILDINGS = Sheet(
     ),
 )
 
+PINNED = Sheet(
+    "pinned",
+    "Pinned",
+    "固定安排",
+    (
+        Column(
+            "need",
+            "need",
+            "需求编号",
+            required=True,
+            help_en="a visit the plan must keep exactly: the need's id",
+            help_zh="计划必须原样保留的服务：需求编号",
+        ),
+        Column("day", "day", "星期", "day", True, WEEKDAYS),
+        Column("start", "from", "开始", "time", True, help_en="e.g. 9:30", help_zh="例如 9:30"),
+        Column(
+            "volunteers",
+            "volunteers",
+            "志愿者",
+            "list",
+            True,
+            help_en="volunteer ids, comma-separated (a team: all of them)",
+            help_zh="志愿者编号，用逗号分隔（多人服务：全部填写）",
+        ),
+    ),
+    "Optional: visits fixed by the coordinator.",
+    "可选：协调员固定的服务。",
+)
+
+HISTORY = Sheet(
+    "history",
+    "History",
+    "服务记录",
+    (
+        Column(
+            "recipient",
+            "recipient",
+            "服务对象",
+            required=True,
+            help_en="who was visited in an earlier week (the plan keeps pairings when it can)",
+            help_zh="之前几周被探访的服务对象（计划会尽量保持结对）",
+        ),
+        Column("volunteer", "volunteer", "志愿者", required=True),
+        Column("need", "need", "需求编号"),
+        Column("week_start", "week starts", "周起始日", "date"),
+        Column("visits", "visits", "次数", "int", help_en="default 1", help_zh="默认 1"),
+    ),
+    "Optional: who visited whom before.",
+    "可选：以前谁探访了谁。",
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS,
     SERVICES,
@@ -590,5 +665,7 @@ SHEETS: tuple[Sheet, ...] = (
     VOLUNTEERS,
     AVAILABILITY,
     BUILDINGS,
+    PINNED,
+    HISTORY,
 )
 """Every sheet, in the workbook's order."""

@@ -456,6 +456,7 @@ _SERVICE_KEYS = ("id", "name", "duration_min", "team_size", "required_skills", "
 _RECIPIENT_KEYS = (
     "id", "name", "kind", "building", "age", "gender", "lives_alone", "disability_level",
     "low_income", "languages", "preferred_volunteers", "excluded_volunteers", "priority",
+    "time_bank_credits",
 )  # fmt: skip
 _NEED_KEYS = (
     "id", "service", "visits_per_week", "duration_min", "min_gap_days", "same_volunteer",
@@ -465,8 +466,10 @@ _NEED_KEYS = (
 _VOLUNTEER_KEYS = (
     "id", "name", "kind", "travel_mode", "skills", "verified", "background_checked", "gender",
     "languages", "max_minutes_per_week", "max_visits_per_day", "speed_m_per_min",
-    "max_trip_distance_m", "capacity",
+    "max_trip_distance_m", "capacity", "max_outing_distance_m", "cost_per_hour",
 )  # fmt: skip
+_PIN_KEYS = ("need", "day", "start", "volunteers")
+_HISTORY_KEYS = ("recipient", "volunteer", "need", "week_start", "visits")
 
 
 def _build(rows_by_sheet: dict[str, list[Row]], builder: _Builder) -> dict[str, Any]:
@@ -584,6 +587,12 @@ def _build(rows_by_sheet: dict[str, list[Row]], builder: _Builder) -> dict[str, 
     ).items():
         _, recipient_index, _, need_index = need_paths[identifier]
         recipients[int(recipient_index)]["needs"][int(need_index)]["windows"] = windows
+    for name, keys in (("pinned", _PIN_KEYS), ("history", _HISTORY_KEYS)):
+        entries: list[dict[str, Any]] = []
+        for row in rows_by_sheet.get(name, []):
+            builder.note((name, len(entries)), row, {key: key for key in keys})
+            entries.append(_copy(row, keys))
+        data[name] = entries
     return data
 
 

@@ -62,7 +62,8 @@ def template_bytes(language: Language = "en") -> bytes:
                 letter = get_column_letter(index)
                 validation.add(f"{letter}3:{letter}{DROP_DOWN_ROWS + 2}")
         for offset, example in enumerate(sheet.examples):
-            for index, (column, value) in enumerate(zip(sheet.columns, example, strict=True), 1):
+            padded = (*example, *(None,) * (len(sheet.columns) - len(example)))
+            for index, (column, value) in enumerate(zip(sheet.columns, padded, strict=True), 1):
                 if value is None:
                     continue
                 if sheet.key == "settings" and column.key == "language":

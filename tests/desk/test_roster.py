@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from matcher.api import solve
 from matcher.cli import main
 from matcher.desk import RosterError, load_roster, parse_time, write_template
 from matcher.desk.columns import SHEETS
@@ -255,3 +256,34 @@ def test_solve_and_validate_take_a_roster_and_refuse_a_bad_one(
     assert main(["solve", str(roster), "-o", str(plan)]) == 2
     assert "Services!C3: minutes 'a quarter hour' is not a whole number" in capsys.readouterr().err
     assert not plan.exists()
+
+
+def test_pinned_visits_and_history_come_from_their_sheets(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.xlsx"
+    write_template(roster)
+    fill_roster(roster)
+    workbook = load_workbook(roster)
+    workbook["Pinned"].append(["e002-meal", "thu", "10:00 AM", "v01"])
+    workbook["History"].append(["e002", "v02", "e002-meal", "2026-11-23", 2])
+    workbook["Volunteers"]["Z3"] = 1500
+    workbook["Recipients"]["S3"] = 40
+    workbook.save(roster)
+    problem = load_roster(roster)
+    pin = problem.pinned[0]
+    assert (pin.need, pin.day, pin.start, pin.volunteers) == ("e002-meal", "thu", 600, ["v01"])
+    assert problem.history[0].visits == 2 and problem.history[0].week_start == dt.date(2026, 11, 23)
+    assert problem.volunteer_by_id["v01"].max_outing_distance_m == 1500
+    assert problem.recipient_by_id["e001"].time_bank_credits == 40
+    plan = checked(problem, solve(problem))
+    assert any(
+        (visit.need, visit.day, visit.start, visit.volunteers) == ("e002-meal", "thu", 600, ["v01"])
+        for visit in plan.visits
+    )
+    workbook["Pinned"].append(["e404-meal", "fri", "9:00", "v01"])
+    workbook["History"].append(["e002", "v99"])  # someone who has left: history keeps them
+    workbook.save(roster)
+    with pytest.raises(RosterError) as caught:
+        load_roster(roster)
+    problems = caught.value.problems
+    assert any(item.startswith("Pinned!A4:") and "e404-meal" in item for item in problems)
+    assert not any(item.startswith("History!") for item in problems)
