@@ -21,10 +21,23 @@ from matcher.io import (
 def _command_template(arguments: argparse.Namespace) -> int:
     from matcher.desk.template import write_template
 
-    problems = output_path_problems([("roster", arguments.roster)], [])
+    problems = output_path_problems([("roster", arguments.roster)], [arguments.source])
+    problem = None
+    if arguments.source is not None:
+        try:
+            problem = load_problem(arguments.source)
+        except InputError as error:
+            problems.append(str(error))
     if problems:
         raise InputError("\n".join(problems))
-    write_template(arguments.roster, arguments.language)
+    write_template(arguments.roster, arguments.language, problem)
+    if problem is not None:
+        from matcher.desk.fill import problem_rows
+
+        for item in problem_rows(problem)[1]:
+            print(f"notice: the workbook cannot hold {item}; keep {arguments.source} for it")
+        print(f"roster of {arguments.source} ({arguments.language}) written to {arguments.roster}")
+        return 0
     print(
         f"roster template ({arguments.language}) written to {arguments.roster}: fill in the "
         "sheets (row 2 explains each column, row 3 is a worked example to replace), then "
@@ -119,6 +132,13 @@ def add_desk_commands(commands: Any) -> None:
     template.add_argument("roster", help="the .xlsx file to write")
     template.add_argument(
         "--language", choices=("en", "zh"), default="en", help="headers and drop-downs (default en)"
+    )
+    template.add_argument(
+        "--from",
+        dest="source",
+        metavar="PROBLEM",
+        help="fill the workbook in with this problem instead of the worked example (default: "
+        "the worked example)",
     )
     template.set_defaults(handler=_command_template)
 

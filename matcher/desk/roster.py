@@ -419,9 +419,9 @@ def _location(
         return None
     else:
         return None
-    if building is not None:
-        unit = values.get("unit") if not prefix else None
-        location["place"] = f"{building} {unit}" if unit else str(building)
+    unit = values.get("unit") if not prefix else None
+    if building is not None and unit:
+        location["place"] = f"{building} {unit}"
     return location
 
 

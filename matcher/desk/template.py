@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 from matcher.desk.columns import SERVICES, SHEETS, Column, Sheet, choice_label
 from matcher.desk.files import write_bytes_atomic
-from matcher.models.common import Language
+from matcher.models import Problem
+from matcher.models.common import Language, format_clock
 
 DROP_DOWN_ROWS = 500
 """How many rows below the header carry the drop-downs."""
@@ -30,8 +32,29 @@ def _drop_down(column: Column, sheet: Sheet, language: Language) -> str | None:
     return None
 
 
-def template_bytes(language: Language = "en") -> bytes:
-    """The roster template as .xlsx bytes (for a file, or a download from a web page)."""
+def _cell_value(column: Column, value: Any, language: Language) -> Any:
+    """How a value of the model is written in a cell of this column (None: left empty)."""
+    if value is None or value == [] or value == "":
+        return None
+    if column.kind == "bool":
+        return choice_label("yes" if value else "no", language)
+    if column.kind == "list" and not isinstance(value, str):
+        return ", ".join(str(item) for item in value)
+    if column.kind == "time":
+        return format_clock(value) if isinstance(value, int) else value
+    if column.kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if column.kind in ("choice", "day") and isinstance(value, str):
+        return choice_label(value, language)
+    return value
+
+
+def template_bytes(language: Language = "en", problem: Problem | None = None) -> bytes:
+    """The roster template as .xlsx bytes (for a file, or a download from a web page): with
+    the worked example, or filled in with a problem (`matcher.desk.fill.problem_rows`)."""
+    from matcher.desk.fill import problem_rows
+
+    rows = problem_rows(problem)[0] if problem is not None else None
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -61,18 +84,20 @@ def template_bytes(language: Language = "en") -> bytes:
                 worksheet.add_data_validation(validation)
                 letter = get_column_letter(index)
                 validation.add(f"{letter}3:{letter}{DROP_DOWN_ROWS + 2}")
-        for offset, example in enumerate(sheet.examples):
-            padded = (*example, *(None,) * (len(sheet.columns) - len(example)))
-            for index, (column, value) in enumerate(zip(sheet.columns, padded, strict=True), 1):
-                if value is None:
+        if rows is None:
+            filled = [
+                dict(zip((c.key for c in sheet.columns), example, strict=False))
+                for example in sheet.examples
+            ]
+            if sheet.key == "settings":
+                filled = [{**row, "language": language} for row in filled]
+        else:
+            filled = rows.get(sheet.key, [])
+        for offset, values in enumerate(filled):
+            for index, column in enumerate(sheet.columns, start=1):
+                shown = _cell_value(column, values.get(column.key), language)
+                if shown is None:
                     continue
-                if sheet.key == "settings" and column.key == "language":
-                    value = language
-                shown: object = value
-                if isinstance(value, str) and column.choices:
-                    shown = choice_label(value, language)
-                elif isinstance(value, str) and column.kind == "date":
-                    shown = dt.date.fromisoformat(value)
                 cell = worksheet.cell(row=3 + offset, column=index, value=shown)
                 if isinstance(shown, dt.date):
                     cell.number_format = "yyyy-mm-dd"
@@ -82,6 +107,9 @@ def template_bytes(language: Language = "en") -> bytes:
     return buffer.getvalue()
 
 
-def write_template(path: str | Path, language: Language = "en") -> None:
-    """Write the roster template to a file, whole or not at all."""
-    write_bytes_atomic(path, template_bytes(language))
+def write_template(
+    path: str | Path, language: Language = "en", problem: Problem | None = None
+) -> None:
+    """Write the roster template (filled in with the problem, if given) to a file, whole or
+    not at all."""
+    write_bytes_atomic(path, template_bytes(language, problem))

@@ -15,9 +15,10 @@ from matcher.api import solve
 from matcher.cli import main
 from matcher.desk import RosterError, load_roster, parse_time, write_template
 from matcher.desk.columns import SHEETS
+from matcher.desk.fill import problem_rows
 from matcher.io import load_plan, load_problem
 from tests.desk.conftest import fill_roster
-from tests.helpers import checked
+from tests.helpers import DATA, checked, example, load
 
 
 @pytest.mark.parametrize(
@@ -287,3 +288,47 @@ def test_pinned_visits_and_history_come_from_their_sheets(tmp_path: Path) -> Non
     problems = caught.value.problems
     assert any(item.startswith("Pinned!A4:") and "e404-meal" in item for item in problems)
     assert not any(item.startswith("History!") for item in problems)
+
+
+@pytest.mark.parametrize(
+    "instance",
+    [*sorted(path.stem for path in DATA.glob("*.json")), "example:small", "example:community"],
+)
+def test_a_problem_written_into_the_workbook_imports_as_itself(
+    instance: str, tmp_path: Path
+) -> None:
+    """Every field the workbook holds survives problem -> workbook -> problem; what it cannot
+    hold is named."""
+    problem = example(instance.split(":")[1]) if instance.startswith("example:") else load(instance)
+    roster = tmp_path / "roster.xlsx"
+    write_template(roster, "zh" if len(instance) % 2 else "en", problem)
+    imported = load_roster(roster)
+    _, left_out = problem_rows(problem)
+    expected = problem.model_copy(
+        update={
+            name: getattr(imported, name)
+            for name in ("policy", "travel", "dependencies", "day_length_min")
+            if any(word in " ".join(left_out) for word in _WORDS[name])
+        }
+    )
+    assert imported == expected
+    assert bool(left_out) == (imported != problem)
+
+
+_WORDS = {
+    "policy": ("policy",),
+    "travel": ("travel",),
+    "dependencies": ("dependencies",),
+    "day_length_min": ("planning day",),
+}
+
+
+def test_template_from_a_problem_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = DATA / "ok_small_pinned.json"
+    roster = tmp_path / "roster.xlsx"
+    assert main(["template", str(roster), "--from", str(source)]) == 0
+    assert load_roster(roster) == load_problem(source)
+    assert main(["template", str(tmp_path / "x.xlsx"), "--from", str(tmp_path / "none.json")]) == 2
+    assert not (tmp_path / "x.xlsx").exists()
