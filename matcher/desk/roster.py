@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -219,13 +220,14 @@ def read_cell(column: Column, value: Any) -> Any:
 # Reading files ------------------------------------------------------------------------------
 
 
-def _tables_from_workbook(path: Path) -> list[Table]:
+def _tables_from_workbook(path: Path | IO[bytes], name: str | None = None) -> list[Table]:
     from openpyxl import load_workbook
 
+    shown = name if name is not None else str(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable .xlsx workbook ({error})") from None
+        raise InputError(f"{shown}: not a readable .xlsx workbook ({error})") from None
     tables = []
     limit = DEFAULT_LIMITS.max_list_items
     try:
@@ -235,7 +237,7 @@ def _tables_from_workbook(path: Path) -> list[Table]:
             body: list[tuple[int, list[Any]]] = []
             for number, row in enumerate(rows, start=2):
                 if number > limit:
-                    raise InputError(f"{path}: sheet {sheet.title} has more than {limit:,} rows")
+                    raise InputError(f"{shown}: sheet {sheet.title} has more than {limit:,} rows")
                 body.append((number, list(row)))
             tables.append(Table(sheet.title, header, body))
     finally:
@@ -691,6 +693,12 @@ def load_roster(path: str | Path) -> Problem:
     Raises RosterError (an InputError) listing every problem with its sheet, row and column.
     """
     return roster_problem(read_tables(path), str(path))
+
+
+def load_roster_bytes(data: bytes, source: str = "roster.xlsx") -> Problem:
+    """A roster workbook's bytes (an upload) read into a problem; RosterError as
+    `load_roster`, named after `source`."""
+    return roster_problem(_tables_from_workbook(io.BytesIO(data), source), source)
 
 
 def is_roster(path: str | Path) -> bool:

@@ -13,10 +13,17 @@ from openpyxl import Workbook, load_workbook
 
 from matcher.api import solve
 from matcher.cli import main
-from matcher.desk import RosterError, load_roster, parse_time, write_template
+from matcher.desk import (
+    RosterError,
+    load_roster,
+    load_roster_bytes,
+    parse_time,
+    template_bytes,
+    write_template,
+)
 from matcher.desk.columns import SHEETS
 from matcher.desk.fill import problem_rows
-from matcher.io import load_plan, load_problem
+from matcher.io import InputError, load_plan, load_problem
 from tests.desk.conftest import fill_roster
 from tests.helpers import DATA, checked, example, load
 
@@ -332,3 +339,10 @@ def test_template_from_a_problem_on_the_command_line(
     assert load_roster(roster) == load_problem(source)
     assert main(["template", str(tmp_path / "x.xlsx"), "--from", str(tmp_path / "none.json")]) == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_an_uploaded_workbook_is_read_from_its_bytes() -> None:
+    problem = load_roster_bytes(template_bytes("zh"), "上传.xlsx")
+    assert problem.policy.language == "zh" and problem.recipients[0].id == "e001"
+    with pytest.raises(InputError, match=r"^upload\.xlsx: not a readable \.xlsx workbook"):
+        load_roster_bytes(b"not a workbook", "upload.xlsx")
