@@ -4,6 +4,7 @@ html.parser, matplotlib's image reader and an XML parser) and compared with the 
 from __future__ import annotations
 
 import io
+import warnings
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections import defaultdict
@@ -381,3 +382,21 @@ def test_export_names_every_bad_output_before_any_work(
     assert f"--ics {tmp_path / 'file'}: that is a file, not a folder" in error
     assert "--html" in error and "does not exist" in error
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file", "plan.json", "problem.json"]
+
+
+def test_chinese_pictures_are_labelled_in_chinese_with_a_font_and_english_without(
+    small_week: Week,
+) -> None:
+    """With a CJK font installed the titles are Chinese (kept as text in the SVG); without
+    one they fall back to English, and no picture has boxes for missing glyphs."""
+    problem, plan = small_week
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font.*")
+        files = pictures.picture_files(build_schedule(problem, plan, "zh"))
+    titles = [
+        "".join(element.itertext())
+        for element in ElementTree.fromstring(files["coverage-by-priority.svg"]).iter()
+        if element.tag.endswith("text")
+    ]
+    expected = "按优先级的覆盖情况" if pictures.cjk_font() else "Coverage by priority"
+    assert expected in titles
