@@ -155,7 +155,7 @@ def load_problem(path: str | Path, limits: InputLimits | None = None) -> Problem
     from matcher.desk.roster import is_roster, load_roster
 
     if is_roster(path):
-        return load_roster(path)
+        return load_roster(path, limits)
     return _load(path, Problem, "problem", limits)
 
 

@@ -36,7 +36,7 @@ from matcher.desk.columns import (
 from matcher.io import InputError
 from matcher.models import Problem
 from matcher.models.common import WEEKDAYS, Language
-from matcher.models.limits import DEFAULT_LIMITS
+from matcher.models.limits import DEFAULT_LIMITS, InputLimits
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 """Files `load_roster` reads as workbooks; a folder is read as CSV files."""
@@ -610,8 +610,11 @@ def _model_problems(error: ValidationError, builder: _Builder) -> list[str]:
     return problems
 
 
-def roster_problem(tables: list[Table], source: str = "roster") -> Problem:
-    """The problem the tables describe; RosterError with every problem and its cell."""
+def roster_problem(
+    tables: list[Table], source: str = "roster", limits: InputLimits | None = None
+) -> Problem:
+    """The problem the tables describe, within the input limits (the defaults unless given);
+    RosterError with every problem and its cell."""
     problems: list[str] = []
     rows_by_sheet: dict[str, list[Row]] = {}
     for table in tables:
@@ -632,7 +635,7 @@ def roster_problem(tables: list[Table], source: str = "roster") -> Problem:
     builder = _Builder(problems)
     data = _build(rows_by_sheet, builder)
     try:
-        problem = Problem.model_validate(data, context={"limits": DEFAULT_LIMITS})
+        problem = Problem.model_validate(data, context={"limits": limits or DEFAULT_LIMITS})
     except ValidationError as error:
         # The model's own checks too (unknown services, windows that end before they start),
         # except on cells already reported (and, for a whole row's error, rows already
@@ -687,12 +690,13 @@ def _row_of(problem: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(3)) if match else None
 
 
-def load_roster(path: str | Path) -> Problem:
-    """Read a roster workbook (.xlsx) or a folder of CSV files into a problem.
+def load_roster(path: str | Path, limits: InputLimits | None = None) -> Problem:
+    """Read a roster workbook (.xlsx) or a folder of CSV files into a problem (within the input
+    limits, the defaults unless given).
 
     Raises RosterError (an InputError) listing every problem with its sheet, row and column.
     """
-    return roster_problem(read_tables(path), str(path))
+    return roster_problem(read_tables(path), str(path), limits)
 
 
 def load_roster_bytes(data: bytes, source: str = "roster.xlsx") -> Problem:

@@ -24,6 +24,7 @@ from matcher.desk import (
 from matcher.desk.columns import SHEETS
 from matcher.desk.fill import problem_rows
 from matcher.io import InputError, load_plan, load_problem
+from matcher.models.limits import InputLimits
 from tests.desk.conftest import fill_roster
 from tests.helpers import DATA, checked, example, load
 
@@ -346,3 +347,10 @@ def test_an_uploaded_workbook_is_read_from_its_bytes() -> None:
     assert problem.policy.language == "zh" and problem.recipients[0].id == "e001"
     with pytest.raises(InputError, match=r"^upload\.xlsx: not a readable \.xlsx workbook"):
         load_roster_bytes(b"not a workbook", "upload.xlsx")
+
+
+def test_a_roster_is_held_to_the_input_limits(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.xlsx"
+    write_template(roster)
+    with pytest.raises(InputError, match="max_recipients"):
+        load_problem(roster, InputLimits(max_recipients=0))
