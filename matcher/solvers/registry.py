@@ -17,6 +17,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "cpsat": ("matcher.solvers.cpsat", "CpSatSolver"),
     "lns": ("matcher.solvers.lns", "LnsSolver"),
     "routing": ("matcher.solvers.routing", "RoutingSolver"),
+    "ruin": ("matcher.solvers.ruin", "RuinSolver"),
     "auto": ("matcher.solvers.auto", "AutoSolver"),
 }
 """Where each bundled solver lives: module and class."""

@@ -43,6 +43,9 @@ class InsertionCache:
         self.watch_day: dict[tuple[int, int], set[Watcher]] = {}
         self.watch_recipient: dict[tuple[int, int], set[Watcher]] = {}
         self.watch_load: dict[int, set[Watcher]] = {}
+        self.track_all = False
+        """Mark the insertions of needs with no occurrence left stale too: a search that takes
+        visits out again (`matcher.solvers.ruin`) weighs them later."""
 
     def activate(self, need: int, count: int) -> bool:
         """Let the first `count` candidates of the need (and of its partner, for a linked pair)
@@ -106,9 +109,18 @@ class InsertionCache:
             touched.append(self.watch_load.get(volunteer, set()))
         touched.append(self.watch_recipient.get((info.recipient_index, option.day), set()))
         remaining = self.state.remaining
+        every = self.track_all
         for watchers in touched:
             for other, key in watchers:
-                if remaining[other] > 0:
+                if every or remaining[other] > 0:
                     self.stale[other].add(key)
-        if combined(info) and remaining[info.index] > 0:
+        if combined(info) and (every or remaining[info.index] > 0):
             self.stale[info.index].update(self.entries[info.index])
+
+    def track_every_need(self) -> None:
+        """From now on keep every need's insertions up to date (`track_all`), those of needs
+        with no occurrence left marked stale at once (nothing watched them until now)."""
+        self.track_all = True
+        for need, entries in enumerate(self.entries):
+            if self.state.remaining[need] <= 0:
+                self.stale[need].update(entries)

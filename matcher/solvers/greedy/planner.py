@@ -247,6 +247,16 @@ class GreedyPlanner:
 
     def _evaluate(self, need: int) -> tuple[Option, float] | None:
         """The need's cheapest feasible insertion now and its regret (second best minus best)."""
+        scored = self.scored_options(need)
+        if not scored:
+            return None
+        best_two = heapq.nsmallest(2, scored, key=lambda entry: (entry[0], entry[1]))
+        regret = math.inf if len(best_two) == 1 else best_two[1][0] - best_two[0][0]
+        return best_two[0][2], regret
+
+    def scored_options(self, need: int) -> list[tuple[float, tuple[int, ...], Option]]:
+        """The need's feasible insertions now, each with its cost (the plan so far counted:
+        lateness, weekly minutes, fairness, crowding of later occurrences) and its tie order."""
         options = self.cache.options(need)
         info = self.needs[need]
         state = self.state
@@ -267,7 +277,7 @@ class GreedyPlanner:
                 cost += self.insertions.dynamic_cost(info, volunteer, added_min)
             scored.append((cost, option.tie, option))
         if not scored:
-            return None
+            return scored
         gap = info.need.min_gap_days
         if info.partner >= 0:
             gap = max(gap, self.needs[info.partner].need.min_gap_days)
@@ -283,9 +293,7 @@ class GreedyPlanner:
                 (cost + CROWDING_PENALTY if crowded[option.day] else cost, tie, option)
                 for cost, tie, option in scored
             ]
-        best_two = heapq.nsmallest(2, scored, key=lambda entry: (entry[0], entry[1]))
-        regret = math.inf if len(best_two) == 1 else best_two[1][0] - best_two[0][0]
-        return best_two[0][2], regret
+        return scored
 
     # ------------------------------------------------------------- commit
 

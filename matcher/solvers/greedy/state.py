@@ -10,11 +10,12 @@ every outing. Visits a day and what a volunteer carries are counted per day, ove
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 from matcher.rules import outing_index
 from matcher.rules.intervals import Interval
-from matcher.solvers.greedy.setup import NeedInfo, Setup
+from matcher.solvers.greedy.setup import EPS, NeedInfo, Setup
 
 
 @dataclass(slots=True)
@@ -74,6 +75,8 @@ class WeekState:
         self.remaining = [info.need.visits_per_week for info in setup.needs]
         self.placed: list[Placed] = []
         self.max_lateness = 0.0
+        self.distance_m = 0.0
+        """The whole walk of every outing of the week."""
 
     def day(self, volunteer: int, day: int) -> Day:
         """The volunteer's day, created with its empty outings on first use."""
@@ -107,7 +110,6 @@ class WeekState:
     ) -> None:
         """Add a visit to one outing of a volunteer's day and bring its legs, minutes and walk,
         the week's minutes and what the day carries up to date."""
-        helper = self.setup.helpers[volunteer]
         state = self.day(volunteer, day)
         trip = state.outings[outing]
         trip.starts.insert(position, start)
@@ -115,19 +117,80 @@ class WeekState:
         trip.places.insert(position, place)
         state.visits += 1
         state.carried += load
-        stops = [helper.start_place, *trip.places, helper.home_place]
-        distance = self.setup.travel.distance_m
-        trip.legs = [float(distance[a, b]) for a, b in itertools.pairwise(stops)]
-        times = self.setup.times
-        if times is not None:
-            trip.leg_minutes = [float(times[a, b]) for a, b in itertools.pairwise(stops)]
+        self._walk(volunteer, trip)
+
+    def _walk(self, volunteer: int, trip: Outing) -> None:
+        """Bring the outing's legs, minutes and walk, and the week's minutes and walk, up to date
+        with its visits."""
+        helper = self.setup.helpers[volunteer]
+        if trip.places:
+            stops = [helper.start_place, *trip.places, helper.home_place]
+            distance = self.setup.travel.distance_m
+            trip.legs = [float(distance[a, b]) for a, b in itertools.pairwise(stops)]
+            times = self.setup.times
+            if times is not None:
+                trip.leg_minutes = [float(times[a, b]) for a, b in itertools.pairwise(stops)]
+            else:
+                trip.leg_minutes = [leg / helper.speed for leg in trip.legs]
         else:
-            trip.leg_minutes = [leg / helper.speed for leg in trip.legs]
+            trip.legs, trip.leg_minutes = [], []
         visiting = sum(finish - begin for begin, finish in zip(trip.starts, trip.ends, strict=True))
         minutes = visiting + sum(trip.leg_minutes)
         self.load[volunteer] += minutes - trip.minutes
         trip.minutes = minutes
-        trip.distance_m = sum(trip.legs)
+        walk = sum(trip.legs)
+        if math.isfinite(walk) and math.isfinite(trip.distance_m):
+            self.distance_m += walk - trip.distance_m
+        trip.distance_m = walk
+
+    # ---------------------------------------------------------------- removal
+
+    def removable(self, volunteer: int, day: int, outing: int, position: int) -> bool:
+        """Whether the visit at `position` of the outing can leave it with the others keeping
+        their times: the leg that joins its neighbours is within the longest leg, the outing's
+        walk within its limit, and the travel fits between them (explicit travel minutes need
+        not obey the triangle inequality, nor a leg limit the sum of two legs)."""
+        helper = self.setup.helpers[volunteer]
+        trip = self.day(volunteer, day).outings[outing]
+        count = len(trip.places)
+        if count == 1:
+            return True
+        previous = helper.start_place if position == 0 else trip.places[position - 1]
+        following = helper.home_place if position == count - 1 else trip.places[position + 1]
+        joined = float(self.setup.travel.distance_m[previous, following])
+        if joined > helper.max_trip_m:
+            return False
+        walk = trip.distance_m - trip.legs[position] - trip.legs[position + 1] + joined
+        if walk > helper.max_outing_m + EPS:
+            return False
+        times = self.setup.times
+        minutes = float(times[previous, following]) if times is not None else joined / helper.speed
+        low = trip.opens if position == 0 else trip.ends[position - 1]
+        high = trip.closes if position == count - 1 else trip.starts[position + 1]
+        return low + minutes <= high + EPS
+
+    def remove(self, volunteer: int, day: int, outing: int, position: int, load: int) -> None:
+        """Take the visit at `position` out of the outing (the inverse of `insert`)."""
+        state = self.day(volunteer, day)
+        trip = state.outings[outing]
+        del trip.starts[position], trip.ends[position], trip.places[position]
+        state.visits -= 1
+        state.carried -= load
+        self._walk(volunteer, trip)
+
+    def unrecord(self, placed: Placed) -> None:
+        """Forget a visit recorded with `record`: the recipient's busy time, the need's day and
+        the visit itself (`need_volunteers` and `max_lateness` are kept: they only steer costs)."""
+        info = self.setup.needs[placed.need]
+        interval = (placed.start, placed.start + info.duration)
+        self.busy[(info.recipient_index, placed.day)].remove(interval)
+        if info.partner >= 0 or info.leader >= 0:
+            self.linked_times[(info.index, placed.day)].remove(interval)
+        self.need_days[placed.need].remove(placed.day)
+        for index, item in enumerate(self.placed):
+            if item is placed:
+                del self.placed[index]
+                break
 
     def mark_busy(self, info: NeedInfo, day: int, start: int, end: int) -> None:
         """Remember that the need's recipient has a visit then (no other visit may overlap it,

@@ -1,0 +1,146 @@
+"""Ruin operators: which visits a ruin-and-recreate step takes out of the week.
+
+Each operator returns seed visits; the engine widens each to its unit (a linked pair moves as
+one) and refuses a unit whose outings would break a rule without it. Sizes are in visits.
+
+- `random`: any visits;
+- `related`: the visits nearest a seed visit in place and time (Shaw's relatedness);
+- `strings`: SISR (Christiaens and Vanden Berghe): from the routes nearest a seed visit, a string
+  of consecutive visits of each;
+- `volunteer_day`: every visit of one volunteer's day;
+- `recipient`: every visit of one recipient across the week;
+- `unplanned`: around a left-out occurrence of high priority, the visits of the volunteer-days
+  that could take it, nearest it first (the occurrence itself is put back first).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from matcher.solvers.greedy.state import Placed
+from matcher.solvers.ruin.engine import Engine
+
+OPERATORS = ("strings", "related", "random", "volunteer_day", "recipient", "unplanned")
+"""Every ruin operator, in the order a run cycles through their weights."""
+MINUTES_A_WEEK = 7 * 24 * 60
+UNPLANNED_SHORTLIST = 10
+"""The left-out occurrence is drawn among this many of the most important."""
+UNPLANNED_CANDIDATES = 8
+"""... and its nearest this many candidate volunteers' days are ruined."""
+
+
+class Ruins:
+    """The ruin operators over one engine's week."""
+
+    def __init__(self, engine: Engine, rng: random.Random, max_string: int) -> None:
+        self.engine = engine
+        self.rng = rng
+        self.max_string = max_string
+        self.distance = engine.setup.travel.distance_m
+        self.needs = engine.needs
+
+    def ruin(self, operator: str, size: int) -> tuple[list[Placed], int]:
+        """The seed visits the operator takes out (at most about `size`), and the left-out need
+        it aims at (-1: none)."""
+        movable = self.engine.movable()
+        if operator == "unplanned":
+            return self._unplanned(movable, size)
+        if not movable:
+            return [], -1
+        if operator == "random":
+            return self.rng.sample(movable, min(size, len(movable))), -1
+        if operator == "related":
+            return self._related(movable, size), -1
+        if operator == "strings":
+            return self._strings(movable, size), -1
+        if operator == "volunteer_day":
+            seed = self.rng.choice(movable)
+            volunteer = seed.volunteers[0]
+            return [p for p in movable if p.day == seed.day and volunteer in p.volunteers], -1
+        seed = self.rng.choice(movable)
+        recipient = self.needs[seed.need].recipient_index
+        return [p for p in movable if self.needs[p.need].recipient_index == recipient], -1
+
+    def _relatedness(self, seed: Placed, movable: list[Placed]) -> np.ndarray:
+        """How unrelated each visit is to the seed: distance over the largest, plus the minutes
+        between their starts over a week."""
+        places = np.fromiter((self.needs[p.need].place for p in movable), dtype=int)
+        distances = self.distance[self.needs[seed.need].place, places]
+        distances = np.where(np.isfinite(distances), distances, np.nan)
+        largest = float(np.nanmax(distances)) if np.isfinite(distances).any() else 0.0
+        spread = np.nan_to_num(distances / largest if largest > 0 else distances * 0, nan=2.0)
+        times = np.fromiter((p.day * 1440 + p.start for p in movable), dtype=float)
+        seed_time = seed.day * 1440 + seed.start
+        result: np.ndarray = spread + np.abs(times - seed_time) / MINUTES_A_WEEK
+        return result
+
+    def _related(self, movable: list[Placed], size: int) -> list[Placed]:
+        seed = self.rng.choice(movable)
+        order = np.argsort(self._relatedness(seed, movable), kind="stable")
+        return [movable[index] for index in order[:size].tolist()]
+
+    def _strings(self, movable: list[Placed], size: int) -> list[Placed]:
+        """SISR's strings: a string of consecutive visits from each route nearest the seed."""
+        seed = self.rng.choice(movable)
+        places = np.fromiter((self.needs[p.need].place for p in movable), dtype=int)
+        distances = np.nan_to_num(
+            self.distance[self.needs[seed.need].place, places], nan=np.inf, posinf=np.inf
+        )
+        order = np.argsort(distances, kind="stable").tolist()
+        by_slot = {(volunteer, p.day, p.start): p for p in movable for volunteer in p.volunteers}
+        setup, state = self.engine.setup, self.engine.state
+        chosen: dict[int, Placed] = {}
+        routes: set[tuple[str, int]] = set()
+        for index in order:
+            if len(chosen) >= size:
+                break
+            visit = movable[index]
+            route = (visit.volunteers[0], visit.day)
+            if route in routes or id(visit) in chosen:
+                continue
+            routes.add(route)
+            day = state.days[setup.volunteer_index[route[0]]][visit.day]
+            if day is None:
+                continue
+            for outing in day.outings:
+                if visit.start not in outing.starts:
+                    continue
+                where = outing.starts.index(visit.start)
+                length = self.rng.randint(1, min(self.max_string, len(outing.starts)))
+                first = self.rng.randint(
+                    max(0, where - length + 1), min(where, len(outing.starts) - length)
+                )
+                for start in outing.starts[first : first + length]:
+                    found = by_slot.get((route[0], visit.day, start))
+                    if found is not None:
+                        chosen[id(found)] = found
+                break
+        return list(chosen.values())
+
+    def _unplanned(self, movable: list[Placed], size: int) -> tuple[list[Placed], int]:
+        """Around one of the most important left-out occurrences: visits of the volunteer-days
+        that could take it, nearest it first."""
+        engine = self.engine
+        left_out = [info for info in self.needs if engine.missing[info.index] > 0]
+        if not left_out:
+            return [], -1
+        left_out.sort(key=lambda info: (not info.mandatory, -info.priority, info.tie))
+        target = self.rng.choice(left_out[:UNPLANNED_SHORTLIST])
+        volunteer_ids = {
+            engine.setup.helpers[volunteer].volunteer.id: volunteer
+            for volunteer in target.candidates[:UNPLANNED_CANDIDATES]
+        }
+        near = [
+            p
+            for p in movable
+            if p.volunteers[0] in volunteer_ids
+            and p.day in target.candidate_days[volunteer_ids[p.volunteers[0]]]
+        ]
+        if not near:
+            return [], target.index
+        places = np.fromiter((self.needs[p.need].place for p in near), dtype=int)
+        distances = np.nan_to_num(self.distance[target.place, places], nan=np.inf)
+        order = np.argsort(distances, kind="stable")[:size].tolist()
+        return [near[index] for index in order], target.index

@@ -1,0 +1,395 @@
+"""`ruin`: ruin and recreate on greedy's own insertion engine, accepted by simulated annealing.
+
+Start from the greedy plan, kept in greedy's week state with its cached insertions. Each
+iteration takes a part of the plan out (`operators`: SISR strings, related visits, a
+volunteer-day, a recipient's week, the visits around a left-out important occurrence, random)
+and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
+volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
+(`engine`). Team visits and linked pairs move as one. The change is judged incrementally (no
+re-check): plans rank by mandatory occurrences, then weighted coverage, then a small travel term;
+a worse plan is kept with the annealing probability, a rejected move is undone exactly.
+
+The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
+instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
+less than greedy. Deterministic for a seed and an `iterations` budget (the time limit may stop a
+run first); otherwise it searches until the time limit, `stale_iterations` without improvement,
+or coverage meeting the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.models import Visit
+from matcher.rules import NeedFacts, need_facts
+from matcher.rules.mandatory import mandatory_counts, ranks_above
+from matcher.rules.visits import visit_of
+from matcher.solvers.base import (
+    SearchOutcome,
+    SearchSolver,
+    SolveRequest,
+    finishing_reserve_s,
+    meets_bound,
+    weighted_coverage,
+)
+from matcher.solvers.bounds import BackgroundBound
+from matcher.solvers.greedy.planner import WARM_START_SHARE, GreedyPlanner
+from matcher.solvers.greedy.setup import GreedyParameters
+from matcher.solvers.ruin.engine import Engine, Move
+from matcher.solvers.ruin.operators import OPERATORS, Ruins
+
+ORDERS = ("priority", "random", "hardest")
+"""The orders in which taken-out occurrences are put back."""
+REPORT_EVERY_S = 0.5
+"""Improvements are reported to `progress` at most this often (a report builds the visits)."""
+TRAVEL_WEIGHT = 0.01
+"""Share of the travel points (`travel_per_km`) in the annealing's value: coverage comes first."""
+
+
+class RuinParameters(BaseModel):
+    """Settings of the ruin-and-recreate search."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iterations: int | None = Field(
+        default=None, ge=0, description="stop after this many; repeatable runs need it"
+    )
+    default_time_limit_s: float = Field(
+        default=60.0, gt=0, description="the time limit when the caller gives none"
+    )
+    min_removed: int = Field(default=3, ge=1, description="fewest visits taken out a step")
+    max_removed: int = Field(default=25, ge=1, description="most visits taken out a step")
+    max_string: int = Field(default=6, ge=1, description="longest SISR string")
+    blink_rate: float = Field(
+        default=0.05, ge=0, lt=1, description="chance to skip each cheapest insertion"
+    )
+    start_temperature: float = Field(
+        default=0.5, ge=0, description="the annealing's first temperature, in mean priorities"
+    )
+    end_temperature: float = Field(
+        default=0.005, ge=0, description="its last temperature, in mean priorities"
+    )
+    extra_left_out: int = Field(
+        default=10,
+        ge=0,
+        description="left-out occurrences that could use the freed volunteer-days, put back too",
+    )
+    stale_iterations: int | None = Field(
+        default=3000, ge=1, description="stop after this many in a row without improvement"
+    )
+    compute_bound: bool = Field(
+        default=True, description="compute the coverage relaxation bound (in a second thread)"
+    )
+
+
+Rank = tuple[int, float, float]
+"""(mandatory occurrences, weighted coverage, minus the week's walk in metres)."""
+
+
+def _better(first: Rank, second: Rank) -> bool:
+    """Whether a plan ranked `first` comes before one ranked `second`."""
+    if first[0] != second[0]:
+        return first[0] > second[0]
+    if abs(first[1] - second[1]) > 1e-9:
+        return first[1] > second[1]
+    return first[2] > second[2] + 1e-6
+
+
+class _Search:
+    """One run: the greedy week, the engine, the operators and the annealing."""
+
+    def __init__(self, request: SolveRequest, parameters: RuinParameters) -> None:
+        self.request = request
+        self.parameters = parameters
+        problem = request.problem
+        self.limit = request.limit_s(parameters.default_time_limit_s)
+        self.deadline = request.started_at + self.limit - finishing_reserve_s(problem, self.limit)
+        self.facts = need_facts(problem, request.travel)
+        greedy_deadline = request.started_at + WARM_START_SHARE * (
+            self.limit - finishing_reserve_s(problem, self.limit)
+        )
+        self.planner = GreedyPlanner(
+            problem,
+            request.travel,
+            self.facts,
+            request.seed,
+            GreedyParameters(),
+            greedy_deadline,
+            request.stop_requested,
+        )
+        self.planner.run()
+        self.greedy_visits = self.planner.visits()
+        request.report(
+            "greedy", self.greedy_visits, self.facts, solver="ruin", default_limit_s=self.limit
+        )
+        self.rng = random.Random(request.seed)
+        self.engine = Engine(self.planner, self.rng)
+        self.ruins = Ruins(self.engine, self.rng, parameters.max_string)
+        self.weights = problem.policy.weights
+        priorities = [info.priority for info in self.planner.needs] or [1.0]
+        mean = sum(priorities) / len(priorities)
+        self.start_temperature = parameters.start_temperature * mean
+        self.end_temperature = max(parameters.end_temperature * mean, 1e-9)
+        self.mandatory_weight = 1.0 + sum(
+            info.priority * info.need.visits_per_week for info in self.planner.needs
+        )
+        self.left_out_by_slot = self._left_out_index()
+
+    def _left_out_index(self) -> dict[tuple[int, int], list[int]]:
+        """For each (volunteer, day), the needs (leaders or on their own) it could serve among
+        their nearest candidates."""
+        index: dict[tuple[int, int], list[int]] = {}
+        reach = 2 * self.planner.parameters.candidate_volunteers
+        for info in self.planner.needs:
+            if info.leader >= 0 or info.unplannable:
+                continue
+            for volunteer in info.candidates[:reach]:
+                for day in info.candidate_days[volunteer]:
+                    index.setdefault((volunteer, day), []).append(info.index)
+        return index
+
+    # ------------------------------------------------------------- judging
+
+    def rank(self) -> Rank:
+        engine = self.engine
+        return (engine.mandatory, engine.coverage, -engine.state.distance_m)
+
+    def value(self) -> float:
+        """The annealing's value: mandatory occurrences first, coverage, a little travel."""
+        engine = self.engine
+        travel = self.weights.travel_per_km * engine.state.distance_m / 1000.0
+        return self.mandatory_weight * engine.mandatory + engine.coverage - TRAVEL_WEIGHT * travel
+
+    def temperature(self, progress: float) -> float:
+        """Geometric cooling from the start to the end temperature over the run."""
+        progress = min(1.0, max(0.0, progress))
+        return float(
+            self.start_temperature * (self.end_temperature / self.start_temperature) ** progress
+            if self.start_temperature > 0
+            else 0.0
+        )
+
+    # ------------------------------------------------------------ one step
+
+    def step(self, iteration: int) -> Move:
+        """Ruin part of the week and recreate it; the move made."""
+        parameters, engine, rng = self.parameters, self.engine, self.rng
+        operator = OPERATORS[iteration % len(OPERATORS)]
+        size = rng.randint(
+            parameters.min_removed, max(parameters.min_removed, parameters.max_removed)
+        )
+        seeds, target = self.ruins.ruin(operator, size)
+        move = Move([], [])
+        queue: list[int] = []
+        seen: set[int] = set()
+        freed: set[tuple[int, int]] = set()
+        for seed in seeds:
+            if id(seed) in seen:
+                continue
+            unit = engine.unit_of(seed)
+            seen.update(id(placed) for placed in unit)
+            if engine.remove_unit(unit, move):
+                queue.append(unit[0].need)
+                for removed in move.removed[-len(unit) :]:
+                    freed.update((slot[0], slot[1]) for slot in removed.slots)
+        queued = {need: queue.count(need) for need in queue}
+        extra: list[int] = []
+        if target >= 0 and engine.missing[target] > queued.get(target, 0):
+            extra.append(target)
+            queued[target] = queued.get(target, 0) + 1
+        candidates: set[int] = set()
+        for slot in sorted(freed):
+            candidates.update(self.left_out_by_slot.get(slot, ()))
+        needs = self.planner.needs
+        left_out = sorted(
+            (need for need in candidates if engine.missing[need] > queued.get(need, 0)),
+            key=lambda need: (not needs[need].mandatory, -needs[need].priority, needs[need].tie),
+        )
+        extra.extend(left_out[: parameters.extra_left_out])
+        order = ORDERS[rng.randrange(len(ORDERS))]
+        everything = queue + extra
+        if order == "random":
+            rng.shuffle(everything)
+            everything.sort(key=lambda need: not needs[need].mandatory)
+        elif order == "priority":
+            everything.sort(key=lambda need: (not needs[need].mandatory, -needs[need].priority))
+        else:
+            everything.sort(
+                key=lambda need: (
+                    not needs[need].mandatory,
+                    needs[need].hardness,
+                    -needs[need].priority,
+                )
+            )
+        if target >= 0 and target in everything:
+            everything.remove(target)
+            everything.insert(0, target)
+            everything.sort(key=lambda need: not needs[need].mandatory)
+        engine.recreate(
+            everything, move, parameters.blink_rate, self.planner.parameters.regret_candidates
+        )
+        return move
+
+    # --------------------------------------------------------------- loop
+
+    def snapshot(self) -> list[tuple[int, int, int, tuple[str, ...]]]:
+        return [
+            (placed.need, placed.day, placed.start, placed.volunteers)
+            for placed in self.engine.state.placed
+        ]
+
+    def visits_of(self, snapshot: list[tuple[int, int, int, tuple[str, ...]]]) -> list[Visit]:
+        problem, needs = self.request.problem, self.planner.needs
+        return [
+            visit_of(problem, needs[need].facts, day, start, volunteers)
+            for need, day, start, volunteers in snapshot
+        ]
+
+    def run(self) -> SearchOutcome:
+        request, parameters = self.request, self.parameters
+        clock = request.started_at
+        bound: float | None = None
+        pending_bound = (
+            BackgroundBound(
+                request.problem,
+                request.travel,
+                self.facts,
+                time_limit_s=max(5.0, 0.6 * self.limit),
+                mandatory_at_least=self.engine.mandatory,
+            )
+            if parameters.compute_bound
+            else None
+        )
+        best = self.snapshot()
+        best_rank = self.rank()
+        current = self.value()
+        iteration = improvements = last_improvement = accepted = 0
+        bound_met_at: float | None = None
+        last_report = time.perf_counter()
+        began = time.perf_counter()
+        stop_reason = "time limit"
+        while True:
+            now = time.perf_counter()
+            if now >= self.deadline:
+                break
+            if request.stop_requested():
+                stop_reason = "stopped"
+                break
+            if parameters.iterations is not None and iteration >= parameters.iterations:
+                stop_reason = "iterations"
+                break
+            if (
+                parameters.stale_iterations is not None
+                and iteration - last_improvement >= parameters.stale_iterations
+            ):
+                stop_reason = "stale"
+                break
+            if bound is None and pending_bound is not None:
+                bound = pending_bound.ready()
+            if meets_bound(best_rank[1], bound):
+                bound_met_at = now
+                stop_reason = "bound met"
+                break
+            if parameters.iterations is not None:
+                progress = iteration / max(1, parameters.iterations)
+            else:
+                progress = (now - began) / max(1e-9, self.deadline - began)
+            move = self.step(iteration)
+            iteration += 1
+            value = self.value()
+            temperature = self.temperature(progress)
+            change = value - current
+            if change >= -1e-9 or (
+                temperature > 0 and self.rng.random() < math.exp(change / temperature)
+            ):
+                current = value
+                accepted += 1
+            else:
+                self.engine.undo(move)
+                continue
+            rank = self.rank()
+            if _better(rank, best_rank):
+                best, best_rank = self.snapshot(), rank
+                improvements += 1
+                last_improvement = iteration
+                if (
+                    request.progress is not None
+                    and time.perf_counter() - last_report >= REPORT_EVERY_S
+                ):
+                    last_report = time.perf_counter()
+                    request.report(
+                        "search",
+                        self.visits_of(best),
+                        self.facts,
+                        solver="ruin",
+                        default_limit_s=self.limit,
+                        bound=bound,
+                    )
+        if bound is None and pending_bound is not None and not request.stop_requested():
+            bound = pending_bound.collect(self.deadline)
+        if bound_met_at is None and meets_bound(best_rank[1], bound):
+            bound_met_at = time.perf_counter()
+        visits, kept = self._final(best)
+        needs = {need_id: fact.need for need_id, fact in self.facts.items()}
+        return SearchOutcome(
+            visits=visits,
+            status="TIME_LIMIT" if stop_reason == "time limit" else "FEASIBLE",
+            bound=bound,
+            facts=self.facts,
+            stopped=self.planner.stopped and kept == "greedy",
+            warnings=self.planner.setup.warnings,
+            statistics={
+                "iterations": iteration,
+                "accepted": accepted,
+                "improvements": improvements,
+                "last_improvement_iteration": last_improvement,
+                "stop_reason": stop_reason,
+                "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
+                "kept": kept,
+                "greedy_weighted_coverage": weighted_coverage(self.facts, self.greedy_visits),
+                "greedy_stopped_by_time_limit": self.planner.stopped,
+                **mandatory_counts(needs, visits),
+            },
+        )
+
+    def _final(self, best: list[tuple[int, int, int, tuple[str, ...]]]) -> tuple[list[Visit], str]:
+        """The best plan found, or greedy's where that ranks above it by mandatory occurrences,
+        coverage and then the policy objective."""
+        from matcher.solvers.lns import plan_score
+
+        found = self.visits_of(best)
+        greedy = self.greedy_visits
+        found_rank = _plan_rank(self.facts, found)
+        greedy_rank = _plan_rank(self.facts, greedy)
+        if ranks_above(greedy_rank, found_rank, tolerance=1e-9):
+            return greedy, "greedy"
+        if found_rank[0] == greedy_rank[0] and abs(found_rank[1] - greedy_rank[1]) <= 1e-9:
+            problem, travel = self.request.problem, self.request.travel
+            if (
+                plan_score(problem, travel, self.facts, greedy)
+                > plan_score(problem, travel, self.facts, found) + 1e-6
+            ):
+                return greedy, "greedy"
+        return found, "search"
+
+
+def _plan_rank(facts: dict[str, NeedFacts], visits: list[Visit]) -> tuple[int, float]:
+    """(mandatory occurrences, weighted coverage) of a set of visits."""
+    mandatory = sum(1 for visit in visits if facts[visit.need].need.mandatory)
+    return mandatory, weighted_coverage(facts, visits)
+
+
+class RuinSolver(SearchSolver[RuinParameters]):
+    """`ruin` behind the solver protocol (`matcher.solvers.base.Solver`); it ignores a warm
+    start: it starts from greedy's week, whose insertions it reuses."""
+
+    name = "ruin"
+    parameters_type = RuinParameters
+
+    def search(self, request: SolveRequest, parameters: RuinParameters) -> SearchOutcome:
+        """The ruin-and-recreate search (module docstring)."""
+        return _Search(request, parameters).run()
