@@ -24,7 +24,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.models import Visit
+from matcher.models import Problem, Visit
 from matcher.rules import NeedFacts, need_facts
 from matcher.rules.mandatory import mandatory_counts, ranks_above
 from matcher.rules.visits import visit_of
@@ -39,8 +39,10 @@ from matcher.solvers.base import (
 from matcher.solvers.bounds import BackgroundBound
 from matcher.solvers.greedy.planner import WARM_START_SHARE, GreedyPlanner
 from matcher.solvers.greedy.setup import GreedyParameters
+from matcher.solvers.objective import objective_breakdown
 from matcher.solvers.ruin.engine import Engine, Move
 from matcher.solvers.ruin.operators import OPERATORS, Ruins
+from matcher.travel import TravelModel
 
 ORDERS = ("priority", "random", "hardest")
 """The orders in which taken-out occurrences are put back."""
@@ -77,6 +79,12 @@ class RuinParameters(BaseModel):
         default=10,
         ge=0,
         description="left-out occurrences that could use the freed volunteer-days, put back too",
+    )
+    regret_window: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="pending occurrences that compete by greedy's regret rule (1: in order)",
     )
     stale_iterations: int | None = Field(
         default=3000, ge=1, description="stop after this many in a row without improvement"
@@ -229,9 +237,7 @@ class _Search:
             everything.remove(target)
             everything.insert(0, target)
             everything.sort(key=lambda need: not needs[need].mandatory)
-        engine.recreate(
-            everything, move, parameters.blink_rate, self.planner.parameters.regret_candidates
-        )
+        engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window)
         return move
 
     # --------------------------------------------------------------- loop
@@ -359,8 +365,6 @@ class _Search:
     def _final(self, best: list[tuple[int, int, int, tuple[str, ...]]]) -> tuple[list[Visit], str]:
         """The best plan found, or greedy's where that ranks above it by mandatory occurrences,
         coverage and then the policy objective."""
-        from matcher.solvers.lns import plan_score
-
         found = self.visits_of(best)
         greedy = self.greedy_visits
         found_rank = _plan_rank(self.facts, found)
@@ -370,11 +374,20 @@ class _Search:
         if found_rank[0] == greedy_rank[0] and abs(found_rank[1] - greedy_rank[1]) <= 1e-9:
             problem, travel = self.request.problem, self.request.travel
             if (
-                plan_score(problem, travel, self.facts, greedy)
-                > plan_score(problem, travel, self.facts, found) + 1e-6
+                _policy_score(problem, travel, self.facts, greedy)
+                > _policy_score(problem, travel, self.facts, found) + 1e-6
             ):
                 return greedy, "greedy"
         return found, "search"
+
+
+def _policy_score(
+    problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts], visits: list[Visit]
+) -> float:
+    """The policy objective of a set of visits, fairness left out: what `lns` ranks by
+    (`lns.plan_score`, not imported here: it would load CP-SAT)."""
+    terms = objective_breakdown(problem, travel, facts, visits)
+    return terms["total"] - terms["fairness"]
 
 
 def _plan_rank(facts: dict[str, NeedFacts], visits: list[Visit]) -> tuple[int, float]:
