@@ -107,7 +107,7 @@ def _better(first: Rank, second: Rank) -> bool:
     return first[2] > second[2] + 1e-6
 
 
-class _Search:
+class RuinSearch:
     """One run: the greedy week, the engine, the operators and the annealing."""
 
     def __init__(self, request: SolveRequest, parameters: RuinParameters) -> None:
@@ -405,4 +405,4 @@ class RuinSolver(SearchSolver[RuinParameters]):
 
     def search(self, request: SolveRequest, parameters: RuinParameters) -> SearchOutcome:
         """The ruin-and-recreate search (module docstring)."""
-        return _Search(request, parameters).run()
+        return RuinSearch(request, parameters).run()
