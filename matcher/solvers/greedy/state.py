@@ -74,6 +74,8 @@ class WeekState:
         self.need_volunteers: list[set[int]] = [set() for _ in setup.needs]
         self.remaining = [info.need.visits_per_week for info in setup.needs]
         self.placed: list[Placed] = []
+        self._positions: dict[int, int] = {}
+        """Where each visit (by identity) stands in `placed`, for `unrecord`."""
         self.max_lateness = 0.0
         self.distance_m = 0.0
         """The whole walk of every outing of the week."""
@@ -180,17 +182,19 @@ class WeekState:
 
     def unrecord(self, placed: Placed) -> None:
         """Forget a visit recorded with `record`: the recipient's busy time, the need's day and
-        the visit itself (`need_volunteers` and `max_lateness` are kept: they only steer costs)."""
+        the visit itself, whose place in `placed` the last one takes (`need_volunteers` and
+        `max_lateness` are kept: they only steer costs)."""
         info = self.setup.needs[placed.need]
         interval = (placed.start, placed.start + info.duration)
         self.busy[(info.recipient_index, placed.day)].remove(interval)
         if info.partner >= 0 or info.leader >= 0:
             self.linked_times[(info.index, placed.day)].remove(interval)
         self.need_days[placed.need].remove(placed.day)
-        for index, item in enumerate(self.placed):
-            if item is placed:
-                del self.placed[index]
-                break
+        index = self._positions.pop(id(placed))
+        last = self.placed.pop()
+        if last is not placed:
+            self.placed[index] = last
+            self._positions[id(last)] = index
 
     def mark_busy(self, info: NeedInfo, day: int, start: int, end: int) -> None:
         """Remember that the need's recipient has a visit then (no other visit may overlap it,
@@ -222,4 +226,6 @@ class WeekState:
             self.setup.volunteer_index[volunteer] for volunteer in volunteers
         )
         self.max_lateness = max(self.max_lateness, info.lateness(day, start))
-        self.placed.append(Placed(info.index, day, start, volunteers))
+        placed = Placed(info.index, day, start, volunteers)
+        self._positions[id(placed)] = len(self.placed)
+        self.placed.append(placed)
