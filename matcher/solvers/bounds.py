@@ -5,9 +5,14 @@ at most its visits a week over its allowed days (no two days too close, `matcher
 each visit takes team-size shares of volunteers who are qualified and whose outings meet the
 visit's windows that day (`matcher.rules.shared_starts`), and no volunteer gives more minutes than
 their outings last, their weekly cap and their visits a day allow, nor carries more than their
-capacity. Travel, the order of visits and which outing holds which visit are relaxed away (a
-visit lies inside one outing, so the minutes of a day's visits never exceed the outings'), so any
-plan's weighted coverage is at most this bound.
+capacity. The order of visits and which outing holds which visit are relaxed away (a visit lies
+inside one outing, so the minutes of a day's visits never exceed the outings'), and travel is
+counted by what no route avoids: each visit's shortest way in (from the start place or the
+nearest place another visit could be at that day), and again each visit's shortest way out
+(`travel_floors_min`), with the visits' minutes, fit in the day's outings and the weekly minutes.
+A visit also lies inside its windows: a volunteer-day's visits fit in the minutes of its
+outings inside the windows of the visits it could make. So any plan's weighted coverage is at
+most this bound.
 
 Mandatory first: solvers plan as many mandatory occurrences as they can before any optional
 one. Given `mandatory_at_least`, the relaxation also asks for at least that many occurrences of
@@ -28,7 +33,15 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from matcher.models import Problem, Volunteer
-from matcher.rules import NeedFacts, need_facts, normalise, outings_by_day, shared_starts, too_close
+from matcher.rules import (
+    NeedFacts,
+    intersect,
+    need_facts,
+    normalise,
+    outings_by_day,
+    shared_starts,
+    too_close,
+)
 from matcher.solvers.base import bound_and_gap
 from matcher.travel import TravelModel
 
@@ -104,6 +117,59 @@ def _total(values: list[float | None]) -> float | None:
     return None if any(value is None for value in values) else sum(v for v in values if v)
 
 
+def travel_floors_min(
+    problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts]
+) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+    """For each need and day it may be visited, per volunteer (in `problem.volunteers` order),
+    the shortest way in to its place (from the volunteer's start place, or from any place
+    another visit could be at that day) and the shortest way out (home, or any such place), in
+    travel minutes.
+
+    Valid for any route: an outing's legs run start, visits, home, so they add up to the way
+    into each of its visits plus the way home, at least the sum of the visits' shortest ways
+    in; likewise at least the sum of their shortest ways out. A need with more than one visit
+    a week counts its own place as a possible neighbour (two visits of it on one day, at
+    distance 0), and recipients at one place are each other's neighbours.
+    """
+    volunteers = problem.volunteers
+    if not volunteers or not facts:
+        return {}
+    starts = np.array([travel.start_place[person.id] for person in volunteers], dtype=int)
+    homes = np.array([travel.home_place[person.id] for person in volunteers], dtype=int)
+    explicit = travel.explicit_time_min
+    speeds = np.array([travel.speed_m_per_min(person) for person in volunteers], dtype=float)
+    matrix = explicit if explicit is not None else travel.distance_m
+    floors: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+    for day in range(7):
+        present = [
+            (need_id, need)
+            for need_id, need in sorted(facts.items())
+            if day in need.late_windows_by_day
+        ]
+        if not present:
+            continue
+        places = np.array([need.place for _, need in present], dtype=int)
+        between = np.array(matrix[np.ix_(places, places)], dtype=float)
+        np.fill_diagonal(between, np.inf)
+        for row, (_, need) in enumerate(present):
+            if need.need.visits_per_week > 1:
+                between[row, row] = 0.0
+        way_in = between.min(axis=0)
+        way_out = between.min(axis=1)
+        for column, (need_id, need) in enumerate(present):
+            inward = np.minimum(np.asarray(matrix[starts, need.place], dtype=float), way_in[column])
+            outward = np.minimum(
+                np.asarray(matrix[need.place, homes], dtype=float), way_out[column]
+            )
+            if explicit is None:
+                inward, outward = inward / speeds, outward / speeds
+            floors[(need_id, day)] = (
+                np.where(np.isfinite(inward), inward, 0.0),
+                np.where(np.isfinite(outward), outward, 0.0),
+            )
+    return floors
+
+
 def coverage_upper_bound(
     problem: Problem,
     travel: TravelModel,
@@ -112,6 +178,8 @@ def coverage_upper_bound(
     aggregate: bool | None = None,
     time_limit_s: float | None = None,
     mandatory_at_least: int = 0,
+    with_travel: bool = True,
+    with_windows: bool = True,
 ) -> float:
     """An upper bound on the sum of priorities of the visits any plan can make.
 
@@ -122,6 +190,11 @@ def coverage_upper_bound(
         time_limit_s: for building the relaxation and for HiGHS; if the build does not finish
             in time, the bound is every requested visit (`requested_coverage`); if HiGHS does
             not, the plain count of what each need could at most receive (both valid, looser).
+        with_travel: the visits of a volunteer-day, each with its shortest way in (and again
+            each with its shortest way out, `travel_floors_min`), fit in its outings, and in
+            the weekly minutes over the week.
+        with_windows: a volunteer-day's visits fit in the minutes of its outings that lie
+            inside the windows of the visits it could make that day.
         mandatory_at_least: bound only the plans with at least this many occurrences of
             mandatory needs (0: every plan). If no plan of the relaxation has that many, the
             plain count is returned.
@@ -138,6 +211,8 @@ def coverage_upper_bound(
                 aggregate=False,
                 time_limit_s=time_limit_s,
                 mandatory_at_least=mandatory_at_least,
+                with_travel=with_travel,
+                with_windows=with_windows,
             )
         pooled = coverage_upper_bound(
             problem,
@@ -146,6 +221,8 @@ def coverage_upper_bound(
             aggregate=True,
             time_limit_s=time_limit_s,
             mandatory_at_least=mandatory_at_least,
+            with_travel=with_travel,
+            with_windows=with_windows,
         )
         left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - clock)
         if shares > EXACT_UP_TO_SHARES or (left is not None and left < 1.0):
@@ -157,11 +234,15 @@ def coverage_upper_bound(
             aggregate=False,
             time_limit_s=left,
             mandatory_at_least=mandatory_at_least,
+            with_travel=with_travel,
+            with_windows=with_windows,
         )
         return min(pooled, exact)
     facts = facts if facts is not None else need_facts(problem, travel)
     give_up_at = None if time_limit_s is None else time.perf_counter() + time_limit_s
     outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
+    floors = travel_floors_min(problem, travel, facts) if with_travel else {}
+    position = {volunteer.id: index for index, volunteer in enumerate(problem.volunteers)}
     eligible: dict[tuple[str, int], list[str]] = {}
     for number, (need_id, need) in enumerate(sorted(facts.items())):
         if number % 64 == 0 and give_up_at is not None and time.perf_counter() > give_up_at:
@@ -184,7 +265,12 @@ def coverage_upper_bound(
     share_limits: list[float] = []
     upper = _Rows()
     equal = _Rows()
-    day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts]]] = defaultdict(list)
+    day_terms: dict[tuple[str, int], list[tuple[int, NeedFacts, tuple[float, float]]]] = (
+        defaultdict(list)
+    )
+    """Per group and day: each share, its need, and its shortest ways in and out (minutes)."""
+    window_spans: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    """Per volunteer and day, the windows of the visits they could make that day."""
     recipient_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
     mandatory_columns: list[int] = []
     trivial = 0.0
@@ -205,14 +291,24 @@ def coverage_upper_bound(
             day_columns[day] = present
             crew = [(present, -float(team))]
             counts: dict[str, int] = defaultdict(int)
+            floor_of: dict[str, tuple[float, float]] = {}
+            day_floors = floors.get((need_id, day))
             for volunteer_id in helpers:
-                counts[group_of[volunteer_id]] += 1
+                group = group_of[volunteer_id]
+                counts[group] += 1
+                floor = (0.0, 0.0)
+                if day_floors is not None:
+                    at = position[volunteer_id]
+                    floor = (float(day_floors[0][at]), float(day_floors[1][at]))
+                known = floor_of.get(group, floor)
+                floor_of[group] = (min(known[0], floor[0]), min(known[1], floor[1]))
+                window_spans[(volunteer_id, day)].extend(need.late_windows_by_day[day])
             for group, count in sorted(counts.items()):
                 share = new_column(0.0, float(min(count, team)))
                 crew.append((share, 1.0))
                 if team > 1:
                     upper.add([(share, 1.0), (present, -float(min(count, team)))], 0.0)
-                day_terms[(group, day)].append((share, need))
+                day_terms[(group, day)].append((share, need, floor_of[group]))
             equal.add(crew, 0.0)
             recipient_terms[(need.recipient.id, day)].append((present, float(need.duration)))
         if not day_columns:
@@ -226,21 +322,44 @@ def coverage_upper_bound(
         if need.need.mandatory:
             mandatory_columns.extend(day_columns.values())
 
-    week_terms: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    week_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    """Per group and way (0: counting the ways in, 1: the ways out): its shares' minutes."""
     for (group, day), terms in day_terms.items():
         people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
         free = sum(_minutes(outings[person.id].get(day, [])) for person in people)
-        upper.add([(share, float(need.duration)) for share, need in terms], free)
+        for way in (0, 1) if with_travel else (0,):
+            upper.add(
+                [(share, float(need.duration) + floor[way]) for share, need, floor in terms], free
+            )
+        if with_windows:
+            # A visit lies inside its windows (travel may not): the minutes of the day's
+            # outings inside the windows of the visits the volunteer could make that day.
+            inside = sum(
+                _minutes(
+                    intersect(
+                        normalise(outings[person.id].get(day, [])),
+                        normalise(window_spans.get((person.id, day), [])),
+                    )
+                )
+                for person in people
+            )
+            if inside < free:
+                upper.add([(share, float(need.duration)) for share, need, _ in terms], inside)
         visits_cap = _total([person.max_visits_per_day for person in people])
         if visits_cap is not None:
-            upper.add([(share, 1.0) for share, _ in terms], visits_cap)
+            upper.add([(share, 1.0) for share, _, _ in terms], visits_cap)
         capacity = _total([person.capacity for person in people])
         if capacity is not None:
-            loaded = [(share, float(need.need.load)) for share, need in terms if need.need.load]
+            loaded = [(share, float(need.need.load)) for share, need, _ in terms if need.need.load]
             if loaded:
                 upper.add(loaded, capacity)
-        week_terms[group].extend((share, float(need.duration)) for share, need in terms)
-    for group, week in week_terms.items():
+        for way in (0, 1):
+            week_terms[(group, way)].extend(
+                (share, float(need.duration) + floor[way]) for share, need, floor in terms
+            )
+    for (group, way), week in week_terms.items():
+        if way and not with_travel:
+            continue
         people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
         cap = _total([person.max_minutes_per_week for person in people])
         if cap is not None:
