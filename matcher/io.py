@@ -178,8 +178,8 @@ def load_parameters(path: str | Path, solver: str) -> BaseModel:
     Parameters:
         path: a TOML file with one table per solver, named after it and holding its
             parameters (`[lns]` then `iterations = 200`); `auto` takes its own keys and, in
-            `[auto.cpsat]` and `[auto.lns]`, the parameters of the solver it picks. Every table
-            is checked, so a typo in one the run does not use is an error too.
+            `[auto.cpsat]` and `[auto.ruin]` (or `[auto.lns]`), the parameters of the solver it
+            picks. Every table is checked, so a typo in one the run does not use is an error too.
         solver: the registered name of the solver about to run; without a table of its own it
             gets its defaults.
 

@@ -90,7 +90,7 @@ def test_lazy_names_load_on_first_use() -> None:
 
     assert solve is api_solve and check_plan is checker_check_plan
     assert explain_unassigned is explain_explain and replan is replan_replan
-    assert SOLVERS == ("greedy", "cpsat", "lns", "routing", "auto")
+    assert SOLVERS == ("greedy", "cpsat", "lns", "routing", "ruin", "auto")
     for parameters in (
         GreedyParameters,
         CpSatParameters,

@@ -212,10 +212,11 @@ def test_lns_improves_on_greedy() -> None:
 
 
 def test_auto_chooses_by_size_and_says_so() -> None:
-    """Small weeks get the exact model, community-sized ones LNS; the plan records the choice."""
+    """Small weeks get the exact model, community-sized ones ruin and recreate; the plan records
+    the choice."""
     small = blocking_problem()
     assert choose_solver(small)[0] == "cpsat"
-    assert choose_solver(generate_community(recipients=150, volunteers=40, seed=0))[0] == "lns"
+    assert choose_solver(generate_community(recipients=150, volunteers=40, seed=0))[0] == "ruin"
     plan = solved(small, "auto")
     assert plan.solver.statistics["auto"]["chosen"] == "cpsat"
     assert plan.metrics is not None and plan.metrics.weighted_planned == pytest.approx(5.0)
