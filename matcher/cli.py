@@ -53,6 +53,7 @@ from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
+from matcher.service.cli import add_serve_command
 from matcher.solvers.base import checked_time_limit
 from matcher.solvers.registry import default_time_limit_s, registered_names
 
@@ -420,9 +421,14 @@ def _command_schema(arguments: argparse.Namespace) -> int:
         "plan": Plan,
         "changes": ChangeList,
     }
-    schema = models[arguments.kind].model_json_schema(
-        mode="serialization" if arguments.kind == "plan" else "validation"
-    )
+    if arguments.kind == "openapi":
+        from matcher.service.cli import openapi_schema
+
+        schema = openapi_schema()
+    else:
+        schema = models[arguments.kind].model_json_schema(
+            mode="serialization" if arguments.kind == "plan" else "validation"
+        )
     text = json.dumps(schema, indent=2) + "\n"
     if arguments.output:
         write_text_atomic(arguments.output, text)
@@ -601,10 +607,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate_parser.set_defaults(handler=_command_validate)
 
     schema_parser = commands.add_parser(
-        "schema", help="write the JSON Schema of a problem, plan or changes"
+        "schema",
+        help="write the JSON Schema of a problem, plan or changes, or the OpenAPI "
+        "document of the service (openapi)",
     )
     schema_parser.add_argument(
-        "kind", choices=("problem", "plan", "changes"), nargs="?", default="problem"
+        "kind", choices=("problem", "plan", "changes", "openapi"), nargs="?", default="problem"
     )
     schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema_parser.set_defaults(handler=_command_schema)
@@ -663,6 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.add_argument("--language", choices=("en", "zh"), default=None)
     score_parser.add_argument("--json", action="store_true")
     score_parser.set_defaults(handler=_command_score)
+    add_serve_command(commands)
     _add_debug_to_commands(parser)
     return parser
 

@@ -1,0 +1,285 @@
+"""The background solves: a fixed pool of worker processes fed from the store's queue.
+
+Each worker is a process of its own (started with `spawn`), so a solve never holds the server's
+event loop or interpreter, and a worker that dies takes only its own job with it (the job is
+marked failed with the exit code, and the worker replaced). The main process keeps one thread
+per worker that hands it the oldest queued job and writes what it reports (progress, the plan so
+far, the final plan) to the store, each in one transaction.
+
+A worker solves with `matcher.solve`, exactly as `matcher solve` does, with a `stop` callable
+reading a `multiprocessing.Event` that `DELETE /v1/plans/{id}` sets: the solver then ends as at
+its time limit and returns the best plan found, which the job keeps (status `stopped`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import inspect
+import json
+import multiprocessing
+import threading
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from matcher.service.storage import Job, JobStatus, Storage
+
+PROGRESS_INTERVAL_S = 0.5
+"""Progress reports are sent at most this often (phase changes always)."""
+PLAN_INTERVAL_S = 5.0
+"""The plan so far is assembled and stored at most this often (it is costly on big weeks)."""
+RESTART_REASON = (
+    "the server stopped while this job was solving; its solver process ended with it. "
+    "Submit the problem again."
+)
+"""Why a job that was solving when the server died is failed at the next start."""
+
+
+def _progress_fields(progress: Any) -> dict[str, Any]:
+    """The JSON fields of a `matcher.Progress` report."""
+    names = (
+        "phase",
+        "elapsed_s",
+        "time_limit_s",
+        "visits_planned",
+        "visits_wanted",
+        "weighted_coverage",
+        "bound",
+        "gap",
+    )
+    if dataclasses.is_dataclass(progress):
+        values = {
+            field.name: getattr(progress, field.name) for field in dataclasses.fields(progress)
+        }
+    else:
+        values = {name: getattr(progress, name, None) for name in names}
+    return {name: values.get(name) for name in names}
+
+
+def solve_request(
+    request: dict[str, Any],
+    stop: Any = None,
+    progress: Any = None,
+) -> str:
+    """Solve one job's request as `matcher solve` would; the plan as `matcher solve` writes it.
+
+    `stop` and `progress` go to `matcher.solve` when it takes them."""
+    from matcher.api import solve
+    from matcher.io import to_json
+    from matcher.models import Problem
+
+    problem = Problem.model_validate(request["problem"])
+    extra: dict[str, Any] = {}
+    accepted = inspect.signature(solve).parameters
+    if stop is not None and "stop" in accepted:
+        extra["stop"] = stop
+    if progress is not None and "progress" in accepted:
+        extra["progress"] = progress
+    plan = solve(
+        problem,
+        solver=request.get("solver", "greedy"),
+        time_limit_s=request.get("time_limit_s"),
+        seed=request.get("seed", 0),
+        language=request.get("language"),
+        parameters=request.get("parameters"),
+        **extra,
+    )
+    return to_json(plan)
+
+
+class _Reporter:
+    """The `progress` callable of one job: sends what the solver reports, at most every
+    `PROGRESS_INTERVAL_S` (each phase change at once), with the plan so far at most every
+    `PLAN_INTERVAL_S`."""
+
+    def __init__(self, connection: Connection, job_id: str) -> None:
+        self.connection = connection
+        self.job_id = job_id
+        self.sent_s = 0.0
+        self.plan_sent_s = 0.0
+        self.phase: str | None = None
+
+    def __call__(self, progress: Any) -> None:
+        from matcher.io import to_json
+
+        now = time.monotonic()
+        fields = _progress_fields(progress)
+        if fields["phase"] == self.phase and now - self.sent_s < PROGRESS_INTERVAL_S:
+            return
+        self.phase = fields["phase"]
+        self.sent_s = now
+        plan_text = None
+        if now - self.plan_sent_s >= PLAN_INTERVAL_S and hasattr(progress, "plan"):
+            self.plan_sent_s = now
+            so_far = progress.plan()
+            plan_text = to_json(so_far) if so_far is not None else None
+        self.connection.send(("progress", self.job_id, json.dumps(fields), plan_text))
+
+
+def worker_main(connection: Connection, stop_event: Event) -> None:
+    """A worker process: solve each job it is sent, reporting over `connection`."""
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        job_id, request_text = message
+        reporter = _Reporter(connection, job_id)
+        try:
+            plan_text = solve_request(json.loads(request_text), stop_event.is_set, reporter)
+        except Exception as error:
+            detail = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+            connection.send(("failed", job_id, None, detail))
+            continue
+        connection.send(("done", job_id, None, plan_text))
+
+
+class _Worker:
+    """One worker process, its pipe and stop event, and the job it runs."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+        self.job_id: str | None = None
+        self.stop_event: Event = context.Event()
+        self.connection: Connection
+        self.process: SpawnProcess
+        self.start()
+
+    def start(self) -> None:
+        parent, child = self._context.Pipe()
+        self.connection = parent
+        self.process = self._context.Process(
+            target=worker_main, args=(child, self.stop_event), daemon=True
+        )
+        self.process.start()
+        child.close()
+
+
+class WorkerPool:
+    """A fixed number of worker processes solving the store's queued jobs, oldest first."""
+
+    def __init__(self, storage: Storage, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers: at least 1, not {workers}")
+        self.storage = storage
+        self.size = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._wake = threading.Condition()
+        self._closing = False
+        self._lock = threading.Lock()
+        self._workers: list[_Worker] = []
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the workers and their threads."""
+        for number in range(self.size):
+            worker = _Worker(self._context)
+            self._workers.append(worker)
+            thread = threading.Thread(
+                target=self._run, args=(worker,), name=f"matcher-worker-{number}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def wake(self) -> None:
+        """A job was queued: let an idle worker take it."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def stop(self, job_id: str) -> bool:
+        """Ask the worker solving `job_id` to stop with its best plan; False if none is."""
+        with self._lock:
+            for worker in self._workers:
+                if worker.job_id == job_id:
+                    worker.stop_event.set()
+                    return True
+        return False
+
+    def busy(self) -> int:
+        """How many workers are solving."""
+        with self._lock:
+            return sum(1 for worker in self._workers if worker.job_id is not None)
+
+    def close(self) -> None:
+        """Stop the workers (their jobs stay `solving` in the store, failed at the next start
+        as after a crash) and the threads."""
+        self._closing = True
+        self.wake()
+        for worker in self._workers:
+            worker.stop_event.set()
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in self._workers:
+            worker.process.join(timeout=2.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=2.0)
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+
+    # ------------------------------------------------------------- the worker's thread
+
+    def _next_job(self) -> Job | None:
+        """Wait for a queued job and claim it (None when closing)."""
+        while not self._closing:
+            job = self.storage.next_queued()
+            if job is not None and self.storage.start_job(job.id):
+                return job
+            if job is None:
+                with self._wake:
+                    self._wake.wait(timeout=1.0)
+        return None
+
+    def _run(self, worker: _Worker) -> None:
+        while not self._closing:
+            job = self._next_job()
+            if job is None:
+                return
+            with self._lock:
+                worker.stop_event.clear()
+                worker.job_id = job.id
+            current = self.storage.job(job.id)
+            if current is not None and current.stop_requested:
+                worker.stop_event.set()
+            try:
+                worker.connection.send((job.id, job.request))
+                self._follow(worker, job)
+            finally:
+                with self._lock:
+                    worker.job_id = None
+
+    def _follow(self, worker: _Worker, job: Job) -> None:
+        """Store the worker's reports on `job` until it ends; a dead worker fails the job and
+        is replaced."""
+        while True:
+            try:
+                kind, _, progress, payload = worker.connection.recv()
+            except (EOFError, OSError):
+                if self._closing:
+                    return
+                worker.process.join(timeout=5.0)
+                code = worker.process.exitcode
+                self.storage.finish_job(
+                    job.id, "failed", None, f"the solver's process died (exit code {code})"
+                )
+                worker.start()
+                return
+            if kind == "progress":
+                self.storage.update_progress(job.id, progress, payload)
+                continue
+            stopped = worker.stop_event.is_set()
+            if kind == "done":
+                status: JobStatus = "stopped" if stopped else "done"
+                error = "stopped on request; the best plan found until then" if stopped else None
+                self.storage.finish_job(job.id, status, payload, error)
+            else:
+                self.storage.finish_job(job.id, "failed", None, payload)
+            return
+
+
+__all__ = ["RESTART_REASON", "WorkerPool", "solve_request", "worker_main"]
