@@ -18,6 +18,7 @@ import dataclasses
 import inspect
 import json
 import multiprocessing
+import os
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -120,7 +121,13 @@ class _Reporter:
 
 
 def worker_main(connection: Connection, stop_event: Event) -> None:
-    """A worker process: solve each job it is sent, reporting over `connection`."""
+    """A worker process: solve each job it is sent, reporting over `connection`. A worker
+    whose server died (it has another parent now) stops its solve at once."""
+    parent = os.getppid()
+
+    def should_stop() -> bool:
+        return stop_event.is_set() or os.getppid() != parent
+
     while True:
         try:
             message = connection.recv()
@@ -131,7 +138,7 @@ def worker_main(connection: Connection, stop_event: Event) -> None:
         job_id, request_text = message
         reporter = _Reporter(connection, job_id)
         try:
-            plan_text = solve_request(json.loads(request_text), stop_event.is_set, reporter)
+            plan_text = solve_request(json.loads(request_text), should_stop, reporter)
         except Exception as error:
             detail = f"{type(error).__name__}: {error}".splitlines()[0][:500]
             connection.send(("failed", job_id, None, detail))
