@@ -60,6 +60,37 @@ def _progress_fields(progress: Any) -> dict[str, Any]:
     return {name: values.get(name) for name in names}
 
 
+@dataclasses.dataclass(frozen=True)
+class FinalProgress:
+    """The last progress of a job, read from its plan (phase `done`), so that every finished
+    job shows its elapsed time, visits and coverage whether or not its solver reported."""
+
+    phase: str
+    elapsed_s: float
+    time_limit_s: float | None
+    visits_planned: int
+    visits_wanted: int
+    weighted_coverage: float
+    bound: float | None
+    gap: float | None
+
+    @classmethod
+    def of(cls, plan: Any) -> FinalProgress:
+        solver = plan.solver
+        return cls(
+            phase="done",
+            elapsed_s=solver.wall_time_s,
+            time_limit_s=solver.time_limit_s,
+            visits_planned=plan.metrics.visits_planned,
+            visits_wanted=plan.metrics.visits_requested,
+            weighted_coverage=solver.objective
+            if solver.objective is not None
+            else plan.metrics.weighted_planned,
+            bound=solver.bound,
+            gap=solver.gap,
+        )
+
+
 def solve_request(
     request: dict[str, Any],
     stop: Any = None,
@@ -88,6 +119,8 @@ def solve_request(
         parameters=request.get("parameters"),
         **extra,
     )
+    if progress is not None:
+        progress(FinalProgress.of(plan))
     return to_json(plan)
 
 
@@ -108,7 +141,8 @@ class _Reporter:
 
         now = time.monotonic()
         fields = _progress_fields(progress)
-        if fields["phase"] == self.phase and now - self.sent_s < PROGRESS_INTERVAL_S:
+        final = isinstance(progress, FinalProgress)
+        if not final and fields["phase"] == self.phase and now - self.sent_s < PROGRESS_INTERVAL_S:
             return
         self.phase = fields["phase"]
         self.sent_s = now

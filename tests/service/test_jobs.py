@@ -36,6 +36,9 @@ def test_the_bundled_community_polled_to_done_is_the_plan_matcher_solve_writes(
         assert response.headers["location"] == accepted["url"] == f"/v1/plans/{accepted['id']}"
         job = wait_for(client, accepted["id"])
         assert job["status"] == "done", job
+        assert job["progress"]["phase"] == "done"
+        assert job["progress"]["visits_planned"] == job["plan"]["metrics"]["visits_planned"]
+        assert job["progress"]["visits_wanted"] == job["plan"]["metrics"]["visits_requested"]
         raw = client.get(job["plan_url"])
     assert raw.status_code == 200
     output = tmp_path / "plan.json"
