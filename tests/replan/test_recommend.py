@@ -73,7 +73,7 @@ def test_a_slot_is_inside_the_needs_windows(week: tuple[Problem, Plan]) -> None:
     assert result.fits_now and result.slots
     for slot in result.slots:
         assert slot.day == "wed"
-        assert 14 * 60 <= slot.start and slot.end <= 16 * 60
+        assert slot.start >= 14 * 60 and slot.end <= 16 * 60
 
 
 def test_a_team_need_gets_the_smallest_change_that_plans_it(week: tuple[Problem, Plan]) -> None:

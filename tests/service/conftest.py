@@ -19,8 +19,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from matcher.service.keys import add_key  # noqa: E402
-from matcher.service.storage import FINISHED, SqliteStorage  # noqa: E402
+import contextlib
+
+from matcher.service.keys import add_key
+from matcher.service.storage import FINISHED, SqliteStorage
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STARTUP_S = 60.0
@@ -109,10 +111,8 @@ class Server:
             self._reap()
             return
         os.killpg(self.process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
         self._reap()
 
     def kill9(self) -> None:
@@ -124,10 +124,8 @@ class Server:
     def _reap(self) -> None:
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=15)
 
 

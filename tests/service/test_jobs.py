@@ -160,15 +160,33 @@ def test_a_revoked_key_is_refused(service: Running) -> None:
         assert "delta" in listed and "active" in listed
         assert key.split(".")[2] not in listed
         subprocess.run(
-            [sys.executable, "-m", "matcher", "serve", "keys", "revoke", "delta"]
-            + ["--data-dir", data_dir],
+            [
+                sys.executable,
+                "-m",
+                "matcher",
+                "serve",
+                "keys",
+                "revoke",
+                "delta",
+                "--data-dir",
+                data_dir,
+            ],
             check=True,
             capture_output=True,
         )
         assert client.get("/v1/plans").status_code == 401
     again = subprocess.run(
-        [sys.executable, "-m", "matcher", "serve", "keys", "revoke", "nobody"]
-        + ["--data-dir", data_dir],
+        [
+            sys.executable,
+            "-m",
+            "matcher",
+            "serve",
+            "keys",
+            "revoke",
+            "nobody",
+            "--data-dir",
+            data_dir,
+        ],
         capture_output=True,
         text=True,
     )

@@ -64,9 +64,7 @@ def test_check_judges_a_plan_as_the_checker_does(
         matcher.Problem.model_validate(problem), matcher.Plan.model_validate(broken)
     )
     assert bad["ok"] is False
-    assert [v["rule"] for v in bad["report"]["violations"]] == [
-        v.rule for v in expected.violations
-    ]
+    assert [v["rule"] for v in bad["report"]["violations"]] == [v.rule for v in expected.violations]
 
 
 def test_score_explain_and_what_if_answer_as_the_library(
@@ -78,9 +76,7 @@ def test_score_explain_and_what_if_answer_as_the_library(
     with service.client("beta") as client:
         scored = client.post("/v1/score", json={"problem": problem, "plan": plan})
         explained = client.post("/v1/explain", json={"problem": problem, "plan": plan})
-        what_if = client.post(
-            "/v1/what-if", json={"problem": problem, "plan": plan, "limit": 2}
-        )
+        what_if = client.post("/v1/what-if", json={"problem": problem, "plan": plan, "limit": 2})
     assert scored.status_code == explained.status_code == what_if.status_code == 200
     score = matcher.score_plan(model_problem, model_plan)
     assert scored.json()["ok"] is True
