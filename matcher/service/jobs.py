@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
 import json
 import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
@@ -93,23 +93,16 @@ class FinalProgress:
 
 def solve_request(
     request: dict[str, Any],
-    stop: Any = None,
-    progress: Any = None,
+    stop: Callable[[], bool] | None = None,
+    progress: Callable[[Any], None] | None = None,
 ) -> str:
     """Solve one job's request as `matcher solve` would; the plan as `matcher solve` writes it.
-
-    `stop` and `progress` go to `matcher.solve` when it takes them."""
+    `stop` and `progress` go to `matcher.solve`."""
     from matcher.api import solve
     from matcher.io import to_json
     from matcher.models import Problem
 
     problem = Problem.model_validate(request["problem"])
-    extra: dict[str, Any] = {}
-    accepted = inspect.signature(solve).parameters
-    if stop is not None and "stop" in accepted:
-        extra["stop"] = stop
-    if progress is not None and "progress" in accepted:
-        extra["progress"] = progress
     plan = solve(
         problem,
         solver=request.get("solver", "greedy"),
@@ -117,7 +110,8 @@ def solve_request(
         seed=request.get("seed", 0),
         language=request.get("language"),
         parameters=request.get("parameters"),
-        **extra,
+        progress=progress,
+        stop=stop,
     )
     if progress is not None:
         progress(FinalProgress.of(plan))
@@ -149,7 +143,12 @@ class _Reporter:
         plan_text = None
         if now - self.plan_sent_s >= PLAN_INTERVAL_S and hasattr(progress, "plan"):
             self.plan_sent_s = now
-            so_far = progress.plan()
+            try:
+                so_far = progress.plan()
+            except Exception:
+                # A snapshot that cannot be assembled is skipped: the solve goes on, and a
+                # report after the next interval tries again.
+                so_far = None
             plan_text = to_json(so_far) if so_far is not None else None
         self.connection.send(("progress", self.job_id, json.dumps(fields), plan_text))
 

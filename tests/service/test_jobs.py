@@ -70,13 +70,20 @@ def test_stop_keeps_the_best_plan_found(service: Running) -> None:
     body = {"problem": example("community"), "solver": "lns", "time_limit_s": 20, "seed": 1}
     with service.client("alpha") as client:
         job_id = client.post("/v1/plans", json=body).json()["id"]
-        wait_for(client, job_id, ("solving",))
+        solving = wait_for(client, job_id, ("solving",))
+        while solving["progress"] is None or solving["progress"]["visits_planned"] == 0:
+            solving = wait_for(client, job_id, ("solving",))
+        progress = solving["progress"]
+        assert progress["phase"] in ("start", "greedy", "search", "polish")
+        assert progress["time_limit_s"] == 20
+        assert 0 < progress["visits_planned"] <= progress["visits_wanted"]
         response = client.delete(f"/v1/plans/{job_id}")
         assert response.status_code in (200, 202), response.text
         job = wait_for(client, job_id)
     assert job["status"] == "stopped", job
     assert job["plan"] is not None
     plan = matcher.Plan.model_validate(job["plan"])
+    assert plan.solver.status == "STOPPED"
     assert matcher.check_plan(matcher.Problem.model_validate(body["problem"]), plan).ok
 
 
