@@ -282,7 +282,14 @@ class LimitedRoute(APIRoute):
                 body = await request.body()
                 try:
                     data = json.loads(body) if body else None
-                except (ValueError, RecursionError):
+                except RecursionError:
+                    config = request.app.state.config
+                    most = config.limits.max_depth
+                    message = (
+                        f"nested too deep: more than the limit of {most:,} (InputLimits.max_depth)"
+                    )
+                    return invalid([_problem((), message, "limit")]).response()
+                except ValueError:
                     data = None
                 if data is not None:
                     config: ServiceConfig = request.app.state.config

@@ -86,3 +86,29 @@ def test_a_tenant_over_its_jobs_and_a_full_queue_get_429_with_retry_after(
         accepted = three.post("/v1/plans", json={"problem": example("small")})
         assert accepted.status_code == 202
         assert wait_for(three, accepted.json()["id"])["status"] == "done"
+
+
+def test_malformed_bodies_get_a_4xx_problem_never_a_5xx(tight: Running) -> None:
+    """Nested beyond the parser, not JSON, not UTF-8, a number too long, the wrong shape."""
+    bodies = {
+        "deep": b"[" * 100_000 + b"]" * 100_000,
+        "deep object": b'{"problem": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001,
+        "not json": b"{not json",
+        "not utf-8": b'{"problem": "' + bytes([0xFF, 0xFE]) + b'"}',
+        "long number": b'{"problem": {}, "seed": ' + b"9" * 5_000 + b"}",
+        "a list": b"[1, 2]",
+        "empty": b"",
+    }
+    with tight.client("one") as client:
+        for name, body in bodies.items():
+            response = client.post(
+                "/v1/validate", content=body, headers={"content-type": "application/json"}
+            )
+            assert 400 <= response.status_code < 500, (name, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["status"] == response.status_code
+        deep = client.post(
+            "/v1/validate", content=bodies["deep"], headers={"content-type": "application/json"}
+        )
+        assert deep.status_code == 422
+        assert "InputLimits.max_depth" in deep.json()["errors"][0]["message"]
