@@ -279,11 +279,11 @@ class LimitedRoute(APIRoute):
                 if scheme.lower() != "bearer" or tenant_of_key(store, key.strip()) is None:
                     return UNAUTHORIZED.response()
             if request.method in ("POST", "PUT", "PATCH"):
+                config: ServiceConfig = request.app.state.config
                 body = await request.body()
                 try:
                     data = json.loads(body) if body else None
                 except RecursionError:
-                    config = request.app.state.config
                     most = config.limits.max_depth
                     message = (
                         f"nested too deep: more than the limit of {most:,} (InputLimits.max_depth)"
@@ -292,7 +292,6 @@ class LimitedRoute(APIRoute):
                 except ValueError:
                     data = None
                 if data is not None:
-                    config: ServiceConfig = request.app.state.config
                     issues = limit_issues(data, config.limits)
                     if issues:
                         return invalid(
