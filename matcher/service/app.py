@@ -339,7 +339,7 @@ def create_app(config: ServiceConfig, storage: Storage | None = None) -> FastAPI
         if failed:
             LOG.warning("%d job(s) were solving when the server stopped: failed", len(failed))
         store.expire(time.time() - config.job_expiry_s)
-        pool = WorkerPool(store, config.workers)
+        pool = WorkerPool(store, config.workers, config.plan_interval_s)
         pool.start()
         closing = threading.Event()
 

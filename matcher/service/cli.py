@@ -54,6 +54,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> ServiceConfig:
         max_time_limit_s=arguments.max_time_limit_s,
         max_sync_time_limit_s=arguments.max_sync_time_limit_s,
         job_expiry_s=arguments.expire_after_h * 3600.0,
+        plan_interval_s=arguments.plan_interval_s,
     )
 
 
@@ -187,6 +188,12 @@ def add_serve_command(commands: Any) -> None:
             _positive_float,
             defaults.max_sync_time_limit_s,
             "longest solve of a synchronous request",
+        ),
+        (
+            "--plan-interval-s",
+            _positive_float,
+            defaults.plan_interval_s,
+            "seconds between snapshots of a solving job's plan so far",
         ),
         (
             "--expire-after-h",

@@ -43,6 +43,8 @@ class ServiceConfig:
     """Finished jobs are deleted this long after they finished."""
     expiry_check_s: float = 300.0
     """How often expired jobs are looked for."""
+    plan_interval_s: float = 5.0
+    """The plan so far of a solving job is assembled and stored at most this often."""
     retry_after_s: int = 10
     """The `Retry-After` of a 429."""
     page_size: int = 20

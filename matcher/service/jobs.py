@@ -31,7 +31,8 @@ from matcher.service.storage import Job, JobStatus, Storage
 PROGRESS_INTERVAL_S = 0.5
 """Progress reports are sent at most this often (phase changes always)."""
 PLAN_INTERVAL_S = 5.0
-"""The plan so far is assembled and stored at most this often (it is costly on big weeks)."""
+"""The plan so far is assembled and stored at most this often unless the server is told
+otherwise (`--plan-interval-s`): it is costly on big weeks."""
 RESTART_REASON = (
     "the server stopped while this job was solving; its solver process ended with it. "
     "Submit the problem again."
@@ -121,11 +122,12 @@ def solve_request(
 class _Reporter:
     """The `progress` callable of one job: sends what the solver reports, at most every
     `PROGRESS_INTERVAL_S` (each phase change at once), with the plan so far at most every
-    `PLAN_INTERVAL_S`."""
+    `plan_interval_s`."""
 
-    def __init__(self, connection: Connection, job_id: str) -> None:
+    def __init__(self, connection: Connection, job_id: str, plan_interval_s: float) -> None:
         self.connection = connection
         self.job_id = job_id
+        self.plan_interval_s = plan_interval_s
         self.sent_s = 0.0
         self.plan_sent_s = 0.0
         self.phase: str | None = None
@@ -141,7 +143,7 @@ class _Reporter:
         self.phase = fields["phase"]
         self.sent_s = now
         plan_text = None
-        if now - self.plan_sent_s >= PLAN_INTERVAL_S and hasattr(progress, "plan"):
+        if now - self.plan_sent_s >= self.plan_interval_s and hasattr(progress, "plan"):
             self.plan_sent_s = now
             try:
                 so_far = progress.plan()
@@ -168,8 +170,8 @@ def worker_main(connection: Connection, stop_event: Event) -> None:
             return
         if message is None:
             return
-        job_id, request_text = message
-        reporter = _Reporter(connection, job_id)
+        job_id, request_text, plan_interval_s = message
+        reporter = _Reporter(connection, job_id, plan_interval_s)
         try:
             plan_text = solve_request(json.loads(request_text), should_stop, reporter)
         except Exception as error:
@@ -203,11 +205,14 @@ class _Worker:
 class WorkerPool:
     """A fixed number of worker processes solving the store's queued jobs, oldest first."""
 
-    def __init__(self, storage: Storage, workers: int) -> None:
+    def __init__(
+        self, storage: Storage, workers: int, plan_interval_s: float = PLAN_INTERVAL_S
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers: at least 1, not {workers}")
         self.storage = storage
         self.size = workers
+        self.plan_interval_s = plan_interval_s
         self._context = multiprocessing.get_context("spawn")
         self._wake = threading.Condition()
         self._closing = False
@@ -287,7 +292,7 @@ class WorkerPool:
             if current is not None and current.stop_requested:
                 worker.stop_event.set()
             try:
-                worker.connection.send((job.id, job.request))
+                worker.connection.send((job.id, job.request, self.plan_interval_s))
                 self._follow(worker, job)
             finally:
                 with self._lock:

@@ -159,11 +159,12 @@ class Running:
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """The shared server: two workers, default limits, tenants `alpha`, `beta` and `gamma`."""
+    """The shared server: two workers, default limits, the plan so far stored every 0.5 s,
+    tenants `alpha`, `beta` and `gamma`."""
     data_dir = tmp_path_factory.mktemp("service") / "data"
     data_dir.mkdir()
     keys = {tenant: add_tenant(data_dir, tenant) for tenant in ("alpha", "beta", "gamma")}
-    server = Server(data_dir, "--workers", "2").start()
+    server = Server(data_dir, "--workers", "2", "--plan-interval-s", "0.5").start()
     try:
         yield Running(server, keys)
     finally:

@@ -65,8 +65,8 @@ def test_the_bundled_community_polled_to_done_is_the_plan_matcher_solve_writes(
 
 
 def test_stop_keeps_the_best_plan_found(service: Running) -> None:
-    """DELETE on a solving job answers 202 and the job ends `stopped` with a plan that keeps
-    every rule."""
+    """A solving job shows its progress and its plan so far (which keeps every rule); DELETE
+    answers 202 and the job ends `stopped` with the best plan found, which keeps every rule."""
     body = {"problem": example("community"), "solver": "lns", "time_limit_s": 20, "seed": 1}
     with service.client("alpha") as client:
         job_id = client.post("/v1/plans", json=body).json()["id"]
@@ -77,6 +77,11 @@ def test_stop_keeps_the_best_plan_found(service: Running) -> None:
         assert progress["phase"] in ("start", "greedy", "search", "polish")
         assert progress["time_limit_s"] == 20
         assert 0 < progress["visits_planned"] <= progress["visits_wanted"]
+        while solving["plan"] is None:
+            solving = wait_for(client, job_id, ("solving",))
+        so_far = matcher.Plan.model_validate(solving["plan"])
+        assert matcher.check_plan(matcher.Problem.model_validate(body["problem"]), so_far).ok
+        assert client.get(solving["plan_url"]).status_code == 200
         response = client.delete(f"/v1/plans/{job_id}")
         assert response.status_code in (200, 202), response.text
         job = wait_for(client, job_id)
