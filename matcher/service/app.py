@@ -516,6 +516,7 @@ def _add_routes(app: FastAPI, config: ServiceConfig) -> None:
             "seed": body.seed,
             "language": body.language,
             "parameters": body.parameters,
+            "max_memory_mib": config.max_memory_mib,
         }
         now = time.time()
         job = Job(

@@ -55,6 +55,7 @@ def config_from_arguments(arguments: argparse.Namespace) -> ServiceConfig:
         max_sync_time_limit_s=arguments.max_sync_time_limit_s,
         job_expiry_s=arguments.expire_after_h * 3600.0,
         plan_interval_s=arguments.plan_interval_s,
+        max_memory_mib=arguments.max_memory_mib,
     )
 
 
@@ -188,6 +189,12 @@ def add_serve_command(commands: Any) -> None:
             _positive_float,
             defaults.max_sync_time_limit_s,
             "longest solve of a synchronous request",
+        ),
+        (
+            "--max-memory-mib",
+            _positive_float,
+            defaults.max_memory_mib,
+            "memory budget of each background solve's model",
         ),
         (
             "--plan-interval-s",

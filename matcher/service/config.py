@@ -36,6 +36,9 @@ class ServiceConfig:
     max_time_limit_s: float = 300.0
     """Longest time limit of a background solve; a longer one is refused (422), and a solver
     whose default is longer runs this long."""
+    max_memory_mib: float = 4096.0
+    """The memory budget of each solve's model (`matcher.solve(max_memory_mib=...)`, the same
+    default as `matcher solve`): a model that would need more falls back as the library does."""
     max_sync_time_limit_s: float = 30.0
     """Longest time limit of each solve behind a synchronous endpoint (score, what-if, replan,
     recommend)."""

@@ -111,6 +111,7 @@ def solve_request(
         seed=request.get("seed", 0),
         language=request.get("language"),
         parameters=request.get("parameters"),
+        max_memory_mib=request.get("max_memory_mib"),
         progress=progress,
         stop=stop,
     )
