@@ -141,8 +141,10 @@ def add_serve_command(commands: Any) -> None:
         "--data-dir DIR`. Jobs that were solving when the server stopped are failed at the next "
         "start (with the reason); queued jobs are solved.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     _data_dir(serve, suppress=False)
     options: list[tuple[str, Any, Any, str]] = [
         ("--workers", _positive_int, defaults.workers, "worker processes solving at once"),
@@ -212,7 +214,10 @@ def add_serve_command(commands: Any) -> None:
     for flag, kind, default, text in options:
         serve.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
     serve.add_argument(
-        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn's log level (default info)",
     )
     serve.set_defaults(handler=_command_serve)
     keys = serve.add_subparsers(dest="serve_command", required=False, metavar="keys")
