@@ -112,6 +112,20 @@ def _share_count(problem: Problem, facts: dict[str, NeedFacts]) -> int:
     )
 
 
+MATERIAL_MIN = 1.0
+"""A second row of minutes (the ways out beside the ways in, the windows beside the outings) is
+added only when it asks this many minutes more than the first: else it costs HiGHS time for
+nothing."""
+
+
+def _ways(terms: list[tuple[int, NeedFacts, tuple[float, float]]]) -> tuple[int, ...]:
+    """Which travel rows a volunteer-day gets: its visits with their ways in (never looser than
+    the visits alone), and with their ways out too when those add up to materially more."""
+    ways_in = sum(floor[0] for _, _, floor in terms)
+    ways_out = sum(floor[1] for _, _, floor in terms)
+    return (0, 1) if ways_out > ways_in + MATERIAL_MIN else (0,)
+
+
 def _total(values: list[float | None]) -> float | None:
     """Sum of limits, or None (no limit) when any member has none."""
     return None if any(value is None for value in values) else sum(v for v in values if v)
@@ -322,12 +336,14 @@ def coverage_upper_bound(
         if need.need.mandatory:
             mandatory_columns.extend(day_columns.values())
 
+    week_ways: dict[str, tuple[float, float]] = {}
+    """Per group: its shares' ways in and ways out added up (whether the second row pays)."""
     week_terms: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
     """Per group and way (0: counting the ways in, 1: the ways out): its shares' minutes."""
     for (group, day), terms in day_terms.items():
         people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
         free = sum(_minutes(outings[person.id].get(day, [])) for person in people)
-        for way in (0, 1) if with_travel else (0,):
+        for way in _ways(terms):
             upper.add(
                 [(share, float(need.duration) + floor[way]) for share, need, floor in terms], free
             )
@@ -343,7 +359,7 @@ def coverage_upper_bound(
                 )
                 for person in people
             )
-            if inside < free:
+            if inside < free - MATERIAL_MIN:
                 upper.add([(share, float(need.duration)) for share, need, _ in terms], inside)
         visits_cap = _total([person.max_visits_per_day for person in people])
         if visits_cap is not None:
@@ -357,8 +373,14 @@ def coverage_upper_bound(
             week_terms[(group, way)].extend(
                 (share, float(need.duration) + floor[way]) for share, need, floor in terms
             )
+        week_ways[group] = week_ways.get(group, (0.0, 0.0))
+        week_ways[group] = (
+            week_ways[group][0] + sum(floor[0] for _, _, floor in terms),
+            week_ways[group][1] + sum(floor[1] for _, _, floor in terms),
+        )
     for (group, way), week in week_terms.items():
-        if way and not with_travel:
+        ways_in, ways_out = week_ways.get(group, (0.0, 0.0))
+        if way and ways_out <= ways_in + MATERIAL_MIN:
             continue
         people = [problem.volunteer_by_id[volunteer_id] for volunteer_id in members[group]]
         cap = _total([person.max_minutes_per_week for person in people])
