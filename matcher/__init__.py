@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from matcher.solvers.lns import LnsParameters as LnsParameters
     from matcher.solvers.registry import SOLVERS as SOLVERS
     from matcher.solvers.routing import RoutingParameters as RoutingParameters
+    from matcher.solvers.ruin import RuinParameters as RuinParameters
 
 __version__ = "0.1.0"
 
@@ -60,6 +61,7 @@ _LAZY: dict[str, str] = {
     "CpSatParameters": "matcher.solvers.cpsat",
     "GreedyParameters": "matcher.solvers.greedy",
     "LnsParameters": "matcher.solvers.lns",
+    "RuinParameters": "matcher.solvers.ruin",
     "RoutingParameters": "matcher.solvers.routing",
 }
 """Each name `matcher` exports on first use, and the module it comes from."""
@@ -105,6 +107,7 @@ __all__ = [
     "Problem",
     "Progress",
     "RoutingParameters",
+    "RuinParameters",
     "SolverError",
     "Violation",
     "__version__",

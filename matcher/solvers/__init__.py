@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from matcher.solvers.registry import get_solver as get_solver
     from matcher.solvers.routes import build_routes as build_routes
     from matcher.solvers.routing import RoutingParameters as RoutingParameters
+    from matcher.solvers.ruin import RuinParameters as RuinParameters
 
 _LAZY: dict[str, str] = {
     "AutoParameters": "matcher.solvers.auto",
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "GreedyParameters": "matcher.solvers.greedy",
     "solve_greedy": "matcher.solvers.greedy",
     "LnsParameters": "matcher.solvers.lns",
+    "RuinParameters": "matcher.solvers.ruin",
     "SOLVERS": "matcher.solvers.registry",
     "get_solver": "matcher.solvers.registry",
     "build_routes": "matcher.solvers.routes",
@@ -70,6 +72,7 @@ __all__ = [
     "GreedyParameters",
     "LnsParameters",
     "RoutingParameters",
+    "RuinParameters",
     "SearchOutcome",
     "SearchSolver",
     "SolveRequest",
