@@ -347,7 +347,10 @@ def add_page_routes(app: FastAPI) -> None:
             "requestBody": {
                 "required": True,
                 "description": "the roster workbook (.xlsx, as `matcher template` writes it)",
-                "content": {XLSX: {"schema": BINARY_SCHEMA}},
+                "content": {
+                    XLSX: {"schema": BINARY_SCHEMA},
+                    "application/octet-stream": {"schema": BINARY_SCHEMA},
+                },
             }
         },
     )
