@@ -346,7 +346,7 @@ class RuinSearch:
             status="TIME_LIMIT" if stop_reason == "time limit" else "FEASIBLE",
             bound=bound,
             facts=self.facts,
-            stopped=self.planner.stopped and kept == "greedy",
+            stopped=self.planner.stopped,
             warnings=self.planner.setup.warnings,
             statistics={
                 "iterations": iteration,
