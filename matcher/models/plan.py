@@ -85,6 +85,7 @@ SeatReason = Literal[
     "no_escort",
     "below_minimum",
     "session_full",
+    "held_elsewhere",
     "not_planned",
 ]
 """Why a seat an attendance wish asks for is not in the plan:
@@ -100,6 +101,8 @@ SeatReason = Literal[
 - `no_escort`: no volunteer is free to escort them;
 - `below_minimum`: a session they could attend would have fewer attendees than its minimum;
 - `session_full`: the sessions they could attend are full;
+- `held_elsewhere`: the week's sessions of the service are held where or when they cannot come
+  (a pop-up placed where more can walk, a class at a time they are busy);
 - `not_planned`: the solver left it out for another reason (e.g. a time limit).
 
 Sentences in each language: `matcher.messages.SEAT_MESSAGES`.

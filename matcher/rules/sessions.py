@@ -353,14 +353,14 @@ class VolunteerDays:
         volunteer = self.problem.volunteer_by_id[volunteer_id]
         return day_minutes(self.travel, volunteer, self.outings[volunteer_id].get(day, []), items)
 
-    def added_min(self, volunteer_id: str, day: int, duty: Duty) -> float | None:
-        """Minutes the volunteer's week grows by with one more duty, or None when it does not
-        fit their day or week."""
+    def added_min(self, volunteer_id: str, day: int, *duties: Duty) -> float | None:
+        """Minutes the volunteer's week grows by with these duties more, or None when they do
+        not fit their day or week."""
         volunteer = self.problem.volunteer_by_id[volunteer_id]
         outings = self.outings[volunteer_id].get(day, [])
-        if outing_index(outings, duty.start, duty.end) is None:
+        if any(outing_index(outings, duty.start, duty.end) is None for duty in duties):
             return None
-        trial = [*self.duties[(volunteer_id, day)], duty]
+        trial = [*self.duties[(volunteer_id, day)], *duties]
         if day_problems(self.travel, volunteer, outings, trial):
             return None
         minutes = day_minutes(self.travel, volunteer, outings, trial)
@@ -369,6 +369,14 @@ class VolunteerDays:
         if limit is not None and self.week[volunteer_id] + added > limit + EPSILON:
             return None
         return added
+
+    def added_m(self, volunteer_id: str, day: int, *duties: Duty) -> float:
+        """Metres the volunteer's day grows by with these duties more (`day_distance_m`)."""
+        volunteer = self.problem.volunteer_by_id[volunteer_id]
+        outings = self.outings[volunteer_id].get(day, [])
+        planned = self.duties[(volunteer_id, day)]
+        before = day_distance_m(self.travel, volunteer, outings, planned) if planned else 0.0
+        return day_distance_m(self.travel, volunteer, outings, [*planned, *duties]) - before
 
     def add(self, volunteer_id: str, day: int, duty: Duty) -> None:
         """Put one more duty in the volunteer's day."""

@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from matcher.models import Plan, Problem, SolverInfo, Visit
+from matcher.models import Plan, Problem, Session, SolverInfo, Visit
 from matcher.rules import Diagnoser, NeedFacts, need_facts, number_occurrences
 
 if TYPE_CHECKING:
@@ -123,6 +123,9 @@ class SearchOutcome:
     volunteers could come)."""
     warnings: list[str] = field(default_factory=list)
     """Warnings of the search, after the problem's own."""
+    sessions: list[Session] | None = None
+    """Group sessions the search planned; None: the greedy session planner plans them around
+    the visits (`matcher.solvers.session_plan`)."""
 
 
 class SearchSolver(ABC, Generic[ParametersT]):
@@ -131,11 +134,17 @@ class SearchSolver(ABC, Generic[ParametersT]):
 
     name: str
     parameters_type: type[ParametersT]
+    declines_sessions: bool = False
+    """Refuse a problem with group services (a clear error) rather than plan them."""
 
     def solve(self, request: SolveRequest) -> Plan:
         """Search within the request's time limit and assemble the plan (`assemble_plan`)."""
+        from matcher.solvers.session_plan import refuse_sessions, sessions_of_search
+
+        refuse_sessions(self.name, request.problem, self.declines_sessions)
         parameters = parameters_of(request, self.parameters_type, self.name)
         outcome = self.search(request, parameters)
+        sessions = sessions_of_search(request, outcome)
         return assemble_plan(
             request.problem,
             request.travel,
@@ -153,6 +162,7 @@ class SearchSolver(ABC, Generic[ParametersT]):
             facts=outcome.facts,
             language=request.language,
             check=request.check,
+            sessions=sessions,
         )
 
     @abstractmethod
@@ -304,21 +314,29 @@ def assemble_plan(
     facts: dict[str, NeedFacts] | None = None,
     language: str | None = None,
     check: bool = True,
+    sessions: Sequence[Session] | None = None,
 ) -> Plan:
-    """The plan of these visits, put together once.
+    """The plan of these visits (and group sessions), put together once.
 
     Numbers the occurrences, walks the routes, diagnoses every left-out occurrence (`stopped`:
     the solver stopped before trying them, so `not_planned` where volunteers could come), sets
     `objective` to the weighted coverage with its bound and gap, scores the policy objective
     term by term and, with `check`, has the checker compute the metrics and refuse a plan that
     breaks a hard rule (SolverError). With a history, the pairing report is attached. Messages
-    are in `language` (default: the policy's).
+    are in `language` (default: the policy's). With group services, the plan carries the
+    sessions, the unseated wishes with their reasons and the session metrics
+    (`matcher.solvers.session_plan`).
     """
     from matcher.checker import check_plan
     from matcher.continuity import pairing_report
     from matcher.messages import checked_language, message
     from matcher.solvers.objective import objective_breakdown
     from matcher.solvers.routes import build_routes
+    from matcher.solvers.session_plan import (
+        session_plan_fields,
+        session_terms,
+        with_session_terms,
+    )
 
     facts = facts if facts is not None else need_facts(problem, travel)
     numbered = number_occurrences(visits)
@@ -331,11 +349,19 @@ def assemble_plan(
         ]
     value = weighted_coverage(facts, numbered)
     checked_bound, gap = bound_and_gap(bound, value)
+    session_fields = session_plan_fields(
+        problem, travel, numbered, sessions, stopped=stopped, language=message_language
+    )
+    breakdown = objective_breakdown(problem, travel, facts, numbered)
+    if session_fields:
+        breakdown = with_session_terms(
+            breakdown, session_terms(problem, travel, numbered, session_fields["sessions"])
+        )
     plan = Plan(
         problem_name=problem.name,
         week_start=problem.week_start,
         visits=numbered,
-        routes=build_routes(problem, travel, numbered),
+        routes=build_routes(problem, travel, numbered, session_fields.get("sessions", ())),
         unassigned=unassigned,
         solver=SolverInfo(
             solver=solver,
@@ -346,11 +372,12 @@ def assemble_plan(
             wall_time_s=wall_time_s,
             seed=seed,
             time_limit_s=time_limit_s,
-            objective_breakdown=objective_breakdown(problem, travel, facts, numbered),
+            objective_breakdown=breakdown,
             parameters=parameters or {},
             statistics=statistics or {},
         ),
         warnings=[*problem.warnings(), *warnings],
+        **session_fields,
     )
     if not check:
         return plan
@@ -359,6 +386,8 @@ def assemble_plan(
         broken = "; ".join(violation.message for violation in report.violations[:5])
         raise SolverError(f"solver {solver!r} broke {len(report.violations)} rule(s): {broken}")
     update: dict[str, Any] = {"metrics": report.metrics}
+    if report.sessions is not None and session_fields:
+        update["session_metrics"] = report.sessions
     if problem.history:
         update["pairings"] = pairing_report(problem, plan, travel, facts)
     return plan.model_copy(update=update)

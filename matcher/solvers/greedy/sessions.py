@@ -1,0 +1,375 @@
+"""Group sessions planned greedily into the week the home visits leave free.
+
+The home visits come first (by default a visit outweighs a seat: `policy.weights.attendance`),
+then, group service by group service (the most wished-for first), each session wanted in turn:
+every candidate slot (venue, day, start every `SLOT_STEP_MIN`) is scored by the seats it would
+fill (each wisher who can walk there, is free then and has no home visit or other seat then,
+worth `attendance` times their priority, less their walk at `walking_per_km`), and the best
+slots are tried until one can be staffed: leads (stable leads first), helpers, escorts, each a
+stop in their outing that keeps their day and week (`matcher.rules.sessions.VolunteerDays`).
+A slot with fewer seats than the service's minimum is never held. A pop-up session (candidate
+venues at outdoor gathering points) so lands where most wishers can walk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matcher.models import (
+    WEEKDAYS,
+    AttendanceWish,
+    GroupService,
+    Problem,
+    Recipient,
+    Seat,
+    Session,
+    Venue,
+    Visit,
+)
+from matcher.rules.costs import hourly_cost
+from matcher.rules.intervals import Interval, Intervals
+from matcher.rules.sessions import (
+    Duty,
+    VolunteerDays,
+    attendee_span,
+    attendee_windows,
+    candidate_venues,
+    helper_failures,
+    helpers_needed,
+    inside,
+    lead_failures,
+    most_attendees_with,
+    overlaps,
+    seats_at,
+    session_windows,
+    slot_starts,
+    visit_duties,
+    walk_problem,
+)
+from matcher.travel import TravelModel
+
+SLOTS_TRIED = 40
+"""How many of the best-scored slots a session tries to staff before it is given up."""
+STAFFED_COMPARED = 6
+"""How many staffed slots a session compares (seats' value less staff cost) before it picks."""
+
+
+@dataclass
+class _Wisher:
+    """An attendance wish with what the planner reads of it again and again."""
+
+    wish: AttendanceWish
+    recipient: Recipient
+    priority: float
+    windows: dict[int, Intervals]
+    distance_m: dict[str, float]
+    """Metres from home to each venue they can get to (others are absent)."""
+    left: int
+    days: set[int]
+
+
+@dataclass
+class _Slot:
+    venue: Venue
+    day: int
+    start: int
+    seats: list[_Wisher]
+    value: float
+
+
+class SessionPlanner:
+    """One greedy pass over the group services, into the week the visits leave free."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        travel: TravelModel,
+        visits: Sequence[Visit],
+        deadline: float | None = None,
+    ) -> None:
+        self.problem = problem
+        self.travel = travel
+        self.deadline = deadline
+        self.days = VolunteerDays(problem, travel, visit_duties(travel, visits))
+        self.busy: dict[tuple[str, int], list[Interval]] = defaultdict(list)
+        for visit in visits:
+            self.busy[(visit.recipient, WEEKDAYS.index(visit.day))].append((visit.start, visit.end))
+        self.venue_busy: dict[tuple[str, int], list[Interval]] = defaultdict(list)
+        self.led: dict[str, set[str]] = defaultdict(set)
+        for entry in problem.lead_history:
+            self.led[entry.group_service].add(entry.volunteer)
+        self.sessions: list[Session] = []
+        self.stopped = False
+        self.wishers: dict[str, list[_Wisher]] = defaultdict(list)
+        for recipient in problem.recipients:
+            place = travel.recipient_place[recipient.id]
+            for wish in recipient.attends:
+                service = problem.group_service_by_id[wish.group_service]
+                reachable = {}
+                for venue in candidate_venues(problem, service):
+                    distance = travel.distance(place, travel.venue_place[venue.id])
+                    if walk_problem(problem, recipient, venue, distance, escorted=wish.escort):
+                        continue
+                    reachable[venue.id] = distance
+                self.wishers[service.id].append(
+                    _Wisher(
+                        wish,
+                        recipient,
+                        problem.wish_priority(wish),
+                        attendee_windows(problem, recipient),
+                        reachable,
+                        wish.sessions_per_week,
+                        set(),
+                    )
+                )
+
+    def run(self) -> list[Session]:
+        """Plan every group service, most wished-for first; the sessions held."""
+        weights = self.problem.policy.weights
+        order = sorted(
+            self.problem.group_services,
+            key=lambda service: (
+                -sum(w.priority * w.left for w in self.wishers[service.id]) * weights.attendance,
+                service.id,
+            ),
+        )
+        for service in order:
+            for _ in range(service.sessions_per_week):
+                if self.deadline is not None and time.perf_counter() > self.deadline:
+                    self.stopped = True
+                    return self.sessions
+                if not self.place_one(service):
+                    break
+        return self.sessions
+
+    # --- slots -----------------------------------------------------------------------------
+
+    def seat_value(self, wisher: _Wisher, venue: Venue) -> float:
+        weights = self.problem.policy.weights
+        walked_km = 2 * wisher.distance_m[venue.id] / 1000
+        return weights.attendance * wisher.priority - weights.walking_per_km * walked_km
+
+    def can_sit(self, wisher: _Wisher, venue: Venue, day: int, start: int, end: int) -> bool:
+        if wisher.left <= 0 or day in wisher.days or venue.id not in wisher.distance_m:
+            return False
+        leaves, back = attendee_span(self.problem, wisher.distance_m[venue.id], start, end)
+        if not inside(wisher.windows.get(day, []), leaves, back):
+            return False
+        return not overlaps(self.busy[(wisher.recipient.id, day)], leaves, back)
+
+    def slots(self, service: GroupService) -> list[_Slot]:
+        """Every slot of the service with enough seats, best first."""
+        found: list[_Slot] = []
+        duration = service.duration_min
+        for venue in candidate_venues(self.problem, service):
+            capacity = seats_at(service, venue)
+            for day, windows in sorted(session_windows(self.problem, service, venue).items()):
+                for start in slot_starts(windows, duration):
+                    end = start + duration
+                    if overlaps(self.venue_busy[(venue.id, day)], start, end):
+                        continue
+                    able = [
+                        wisher
+                        for wisher in self.wishers[service.id]
+                        if self.can_sit(wisher, venue, day, start, end)
+                    ]
+                    if len(able) < service.min_attendees:
+                        continue
+                    able.sort(key=lambda w: (-self.seat_value(w, venue), w.wish.id))
+                    seats = able[:capacity]
+                    value = sum(self.seat_value(w, venue) for w in seats)
+                    found.append(_Slot(venue, day, start, seats, value))
+        found.sort(key=lambda slot: (-slot.value, slot.day, slot.start, slot.venue.id))
+        return found
+
+    # --- staffing --------------------------------------------------------------------------
+
+    def place_one(self, service: GroupService) -> bool:
+        """Hold the best of the first `STAFFED_COMPARED` slots that can be staffed (their seats'
+        value less what their staff cost, stable leads' bonus included); whether one could."""
+        best: tuple[float, int, _Slot, Session, dict[str, list[Duty]]] | None = None
+        staffed_count = 0
+        for rank, slot in enumerate(self.slots(service)[:SLOTS_TRIED]):
+            staffed = self.staff(service, slot)
+            if staffed is None:
+                continue
+            session, escorts, staff_points = staffed
+            value = sum(
+                self.seat_value(w, slot.venue)
+                for w in slot.seats
+                if w.wish.id in {seat.wish for seat in session.attendees}
+            )
+            candidate = (-(value - staff_points), rank, slot, session, escorts)
+            if best is None or candidate[:2] < best[:2]:
+                best = candidate
+            staffed_count += 1
+            if staffed_count >= STAFFED_COMPARED:
+                break
+        if best is None:
+            return False
+        _, _, slot, session, escorts = best
+        self.commit(service, slot, session, escorts)
+        return True
+
+    def staff(
+        self, service: GroupService, slot: _Slot
+    ) -> tuple[Session, dict[str, list[Duty]], float] | None:
+        """The session of the slot with its leads, helpers and escorts, each escort's stops and
+        the points the leads cost (less stable leads' bonus); None when it cannot be staffed
+        with at least the minimum of attendees."""
+        problem, day = self.problem, slot.day
+        end = slot.start + service.duration_min
+        duty = Duty(slot.start, end, self.travel.venue_place[slot.venue.id], "session")
+        seats = list(slot.seats)
+        children = any(w.recipient.kind == "child" for w in seats)
+        stable = self.led[service.id]
+        weights = problem.policy.weights
+
+        def cost(volunteer_id: str, added: float) -> tuple[float, str]:
+            """Points the stop costs (travel, hourly cost) less a stable lead's bonus."""
+            volunteer = problem.volunteer_by_id[volunteer_id]
+            points = weights.travel_per_km * self.days.added_m(volunteer_id, day, duty) / 1000
+            points += hourly_cost(volunteer, weights) * added / 60
+            bonus = weights.stable_lead if volunteer_id in stable else 0.0
+            return points - bonus, volunteer_id
+
+        leads: list[tuple[tuple[float, str], str]] = []
+        for volunteer in problem.volunteers:
+            if lead_failures(service, volunteer, children=children):
+                continue
+            added = self.days.added_min(volunteer.id, day, duty)
+            if added is not None:
+                leads.append((cost(volunteer.id, added), volunteer.id))
+        if len(leads) < service.leads:
+            return None
+        chosen_leads = sorted(leads)[: service.leads]
+        chosen = [volunteer for _, volunteer in chosen_leads]
+        staff_points = sum(points for (points, _), _ in chosen_leads)
+
+        helpers: list[str] = []
+        wanted = helpers_needed(service, len(seats))
+        if wanted:
+            options = []
+            for volunteer in problem.volunteers:
+                if volunteer.id in chosen or helper_failures(volunteer, children=children):
+                    continue
+                added = self.days.added_min(volunteer.id, day, duty)
+                if added is not None:
+                    options.append((added, volunteer.id))
+            helpers = [volunteer for _, volunteer in sorted(options)[:wanted]]
+            seats = seats[: most_attendees_with(service, len(helpers))]
+
+        escorts: dict[str, str] = {}
+        taken: dict[str, list[Duty]] = defaultdict(list)
+        staff = set(chosen) | set(helpers)
+        kept: list[_Wisher] = []
+        for wisher in seats:
+            if not wisher.wish.escort:
+                kept.append(wisher)
+                continue
+            escort = self.escort_for(wisher, slot, end, staff, taken, children)
+            if escort is not None:
+                escorts[wisher.wish.id] = escort
+                kept.append(wisher)
+        if len(kept) < service.min_attendees:
+            return None
+        if len(kept) < len(seats):
+            helpers = helpers[: max(helpers_needed(service, len(kept)), 0)]
+        session = Session(
+            id=f"{service.id}-{sum(s.group_service == service.id for s in self.sessions) + 1}",
+            group_service=service.id,
+            venue=slot.venue.id,
+            day=WEEKDAYS[day],
+            date=problem.date_of(WEEKDAYS[day]),
+            start=slot.start,
+            end=end,
+            leads=chosen,
+            helpers=helpers,
+            attendees=[
+                Seat(
+                    recipient=w.recipient.id,
+                    wish=w.wish.id,
+                    occurrence=w.wish.sessions_per_week - w.left + 1,
+                    escort=escorts.get(w.wish.id),
+                    walk_m=w.distance_m[slot.venue.id],
+                )
+                for w in kept
+            ],
+        )
+        return session, taken, staff_points
+
+    def escort_duty(self, wisher: _Wisher, slot: _Slot, end: int) -> Duty:
+        distance = wisher.distance_m[slot.venue.id]
+        leaves, back = attendee_span(self.problem, distance, slot.start, end)
+        home = self.travel.recipient_place[wisher.recipient.id]
+        return Duty(leaves, back, home, "escort", wisher.wish.id, 2 * distance)
+
+    def escort_for(
+        self,
+        wisher: _Wisher,
+        slot: _Slot,
+        end: int,
+        staff: set[str],
+        taken: dict[str, list[Duty]],
+        children: bool,
+    ) -> str | None:
+        """The volunteer who adds least to their week to walk this attendee there and back."""
+        duty = self.escort_duty(wisher, slot, end)
+        best: tuple[float, str] | None = None
+        for volunteer in self.problem.volunteers:
+            if volunteer.id in staff or helper_failures(volunteer, children=children):
+                continue
+            added = self.days.added_min(volunteer.id, slot.day, *taken[volunteer.id], duty)
+            if added is not None and (best is None or (added, volunteer.id) < best):
+                best = (added, volunteer.id)
+        if best is None:
+            return None
+        taken[best[1]].append(duty)
+        return best[1]
+
+    def commit(
+        self,
+        service: GroupService,
+        slot: _Slot,
+        session: Session,
+        escort_duties: dict[str, list[Duty]],
+    ) -> None:
+        """Put the session in the week: its staff's stops, the venue, the seats."""
+        day = slot.day
+        duty = Duty(session.start, session.end, self.travel.venue_place[slot.venue.id], "session")
+        for volunteer in [*session.leads, *session.helpers]:
+            self.days.add(volunteer, day, duty)
+        for volunteer, duties in escort_duties.items():
+            for escort in duties:
+                self.days.add(volunteer, day, escort)
+        self.led[service.id].update(session.leads if service.same_lead else ())
+        self.venue_busy[(slot.venue.id, day)].append((session.start, session.end))
+        seated = {seat.wish for seat in session.attendees}
+        for wisher in slot.seats:
+            if wisher.wish.id not in seated:
+                continue
+            wisher.left -= 1
+            wisher.days.add(day)
+            leaves, back = attendee_span(
+                self.problem, wisher.distance_m[slot.venue.id], session.start, session.end
+            )
+            self.busy[(wisher.recipient.id, day)].append((leaves, back))
+        self.sessions.append(session)
+
+
+def plan_sessions(
+    problem: Problem,
+    travel: TravelModel,
+    visits: Sequence[Visit],
+    deadline: float | None = None,
+) -> tuple[list[Session], bool]:
+    """The sessions greedy holds around these visits, and whether the deadline stopped it."""
+    planner = SessionPlanner(problem, travel, visits, deadline)
+    sessions = planner.run()
+    return sessions, planner.stopped
+
+
+__all__ = ["SLOTS_TRIED", "STAFFED_COMPARED", "SessionPlanner", "plan_sessions"]

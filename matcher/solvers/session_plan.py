@@ -1,0 +1,166 @@
+"""Group sessions in the plan every solver returns: which solver plans them, the unseated wishes
+with their reasons, and the session terms of the objective.
+
+Every search solver plans the home visits; the sessions are then planned into the week those
+visits leave free by the greedy session planner (`matcher.solvers.greedy.sessions`), unless the
+solver declines group services (`routing`: a clear error, never a plan that ignores them). A
+home visit outweighs a seat under the default weights, so visits first is also the order the
+objective asks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from matcher.models import WEEKDAYS, Problem, Session, UnseatedWish, Visit
+from matcher.rules.outings import outings_by_day
+from matcher.rules.session_diagnosis import missing_seats
+from matcher.rules.sessions import day_distance_m, session_duties, visit_duties
+
+if TYPE_CHECKING:
+    from matcher.solvers.base import SearchOutcome, SolveRequest
+    from matcher.travel import TravelModel
+
+SESSION_SHARE_OF_LIMIT = 0.95
+"""The session pass may run until this share of the request's time limit."""
+
+
+class SessionsNotSupported(ValueError):
+    """The solver asked for does not plan group sessions."""
+
+
+def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
+    """Raise `SessionsNotSupported` when the problem has group services and the solver declines
+    them (it would otherwise leave them out of the plan silently)."""
+    if declines and problem.has_sessions:
+        raise SessionsNotSupported(
+            f"solver {solver!r} does not plan group sessions, and this problem has "
+            f"{len(problem.group_services)} group service(s); use 'greedy', 'lns', 'cpsat' or "
+            "'auto', which plan them"
+        )
+
+
+def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Session] | None:
+    """The sessions of the plan: those the search planned, else the greedy session planner's
+    around the search's visits; None when the problem has no group service."""
+    problem = request.problem
+    if not problem.has_sessions:
+        return None
+    if outcome.sessions is not None:
+        return list(outcome.sessions)
+    from matcher.solvers.greedy.sessions import plan_sessions
+
+    limit = request.time_limit_s
+    deadline = None if limit is None else request.started_at + SESSION_SHARE_OF_LIMIT * limit
+    sessions, stopped = plan_sessions(problem, request.travel, outcome.visits, deadline)
+    outcome.statistics["sessions"] = {
+        "planner": "greedy",
+        "held": len(sessions),
+        "stopped_by_time_limit": stopped,
+    }
+    if stopped:
+        outcome.stopped = True
+    return sessions
+
+
+def unseated_wishes(
+    problem: Problem,
+    travel: TravelModel,
+    visits: Sequence[Visit],
+    sessions: Sequence[Session],
+    *,
+    stopped: bool,
+    language: str,
+) -> list[UnseatedWish]:
+    """Every seat wished and not planned, with its reason and sentence."""
+    from matcher.messages import seat_message
+
+    return [
+        UnseatedWish(
+            recipient=item.recipient,
+            wish=item.wish,
+            group_service=item.group_service,
+            occurrence=item.occurrence,
+            reason=item.reason,
+            message=seat_message(item.reason, language),
+        )
+        for item in missing_seats(problem, travel, visits, sessions, stopped=stopped)
+    ]
+
+
+def session_terms(
+    problem: Problem, travel: TravelModel, visits: Sequence[Visit], sessions: Sequence[Session]
+) -> dict[str, float]:
+    """The objective's session terms, in points: `attendance` (each seat, the attendee's
+    priority times `attendance`), `stable_lead` (each session led by someone who led the service
+    in an earlier week), `walking` (attendees' km there and back), `session_travel` (the km the
+    session and escort stops add to the volunteers' outings)."""
+    weights = problem.policy.weights
+    led = {(entry.group_service, entry.volunteer) for entry in problem.lead_history}
+    attendance = walking = stable = 0.0
+    for session in sessions:
+        if any((session.group_service, lead) in led for lead in session.leads):
+            stable += weights.stable_lead
+        for seat in session.attendees:
+            attendance += weights.attendance * problem.wish_priority(problem.wish_by_id[seat.wish])
+            walking -= weights.walking_per_km * 2 * seat.walk_m / 1000
+    alone = visit_duties(travel, visits)
+    together = visit_duties(travel, visits)
+    for key, duties in session_duties(problem, travel, sessions).items():
+        together[key] = [*together.get(key, []), *duties]
+    extra_m = 0.0
+    for (volunteer_id, day), duties in together.items():
+        volunteer = problem.volunteer_by_id[volunteer_id]
+        outings = outings_by_day(volunteer).get(day, [])
+        before = alone.get((volunteer_id, day), [])
+        extra_m += day_distance_m(travel, volunteer, outings, duties) - (
+            day_distance_m(travel, volunteer, outings, before) if before else 0.0
+        )
+    return {
+        "attendance": attendance,
+        "stable_lead": stable,
+        "walking": walking,
+        "session_travel": -weights.travel_per_km * extra_m / 1000,
+    }
+
+
+def with_session_terms(breakdown: dict[str, float], terms: dict[str, float]) -> dict[str, float]:
+    """The objective breakdown with the session terms added, its `total` too."""
+    merged = {key: value for key, value in breakdown.items() if key != "total"}
+    merged.update(terms)
+    merged["total"] = breakdown.get("total", 0.0) + sum(terms.values())
+    return merged
+
+
+def session_plan_fields(
+    problem: Problem,
+    travel: TravelModel,
+    visits: Sequence[Visit],
+    sessions: Sequence[Session] | None,
+    *,
+    stopped: bool,
+    language: str,
+) -> dict[str, Any]:
+    """The plan's `sessions` and `unseated` for a problem with group services (empty
+    otherwise, so a plan of a week without them is as before)."""
+    if not problem.has_sessions:
+        return {}
+    held = sorted(sessions or [], key=lambda s: (WEEKDAYS.index(s.day), s.start, s.venue, s.id))
+    return {
+        "sessions": held,
+        "unseated": unseated_wishes(
+            problem, travel, visits, held, stopped=stopped, language=language
+        ),
+    }
+
+
+__all__ = [
+    "SessionsNotSupported",
+    "refuse_sessions",
+    "session_plan_fields",
+    "session_terms",
+    "sessions_of_search",
+    "unseated_wishes",
+    "with_session_terms",
+]
