@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from matcher.io import load_problem as load_problem
     from matcher.replan import replan as replan
     from matcher.solvers.auto import AutoParameters as AutoParameters
+    from matcher.solvers.base import Progress as Progress
     from matcher.solvers.base import SolverError as SolverError
     from matcher.solvers.cpsat import CpSatParameters as CpSatParameters
     from matcher.solvers.greedy import GreedyParameters as GreedyParameters
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
     "replan": "matcher.replan",
     "SOLVERS": "matcher.solvers.registry",
     "SolverError": "matcher.solvers.base",
+    "Progress": "matcher.solvers.base",
     "AutoParameters": "matcher.solvers.auto",
     "CpSatParameters": "matcher.solvers.cpsat",
     "GreedyParameters": "matcher.solvers.greedy",
@@ -101,6 +103,7 @@ __all__ = [
     "LnsParameters",
     "Plan",
     "Problem",
+    "Progress",
     "RoutingParameters",
     "SolverError",
     "Violation",

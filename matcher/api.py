@@ -12,7 +12,14 @@ from pydantic import BaseModel
 from matcher.messages import checked_language
 from matcher.models import Plan, Problem
 from matcher.solvers.auto import AUTO_EXACT_MAX_VISITS, AUTO_EXACT_MAX_VOLUNTEERS, choose_solver
-from matcher.solvers.base import SolverError, checked_parameters, checked_time_limit, run_solver
+from matcher.solvers.base import (
+    ProgressCallback,
+    SolverError,
+    StopCheck,
+    checked_parameters,
+    checked_time_limit,
+    run_solver,
+)
 from matcher.solvers.registry import SOLVERS, get_solver
 
 __all__ = [
@@ -50,6 +57,9 @@ def solve(
     *,
     parameters: BaseModel | Mapping[str, Any] | None = None,
     warm_start: Plan | None = None,
+    progress: ProgressCallback | None = None,
+    stop: StopCheck | None = None,
+    started_at: float | None = None,
 ) -> Plan:
     """Plan the week with `solver`; the plan comes back checked, with its metrics.
 
@@ -71,6 +81,12 @@ def solve(
             exported by `matcher`), or a mapping of them (unknown keys are errors); None: its
             defaults. `plan.solver.parameters` shows them in full.
         warm_start: a plan to start from, for the solvers that take one (others ignore it).
+        progress: called with a `Progress` (elapsed, visits planned, weighted coverage, bound,
+            gap, `plan()` for the plan so far) at the start, on every improvement and at the end.
+        stop: asked while the solver searches; once it returns True the solver ends as at its
+            time limit and returns the best plan found, `solver.status` STOPPED.
+        started_at: when the clock started (`time.perf_counter()`), e.g. before the input was
+            read, so the time limit covers it too; None: now.
 
     Raises ValueError for an unknown solver, language, parameter, a bad time limit or seed,
     pydantic's ValidationError (every problem listed) for invalid input, and SolverError if a
@@ -103,4 +119,7 @@ def solve(
         settings,
         warm_start,
         message_language,
+        progress=progress,
+        stop=stop,
+        started_at=started_at,
     )

@@ -240,15 +240,19 @@ class Metrics(StrictModel):
     loads: list[VolunteerLoad] = Field(default_factory=list)
 
 
+SolverStatus = Literal["FEASIBLE", "OPTIMAL", "TIME_LIMIT", "STOPPED", "NO_SOLUTION", "MANUAL"]
+"""How a solve ended (`SolverInfo.status`)."""
+
+
 class SolverInfo(StrictModel):
     """Which solver made the plan, how it ended and what it knows about the optimum."""
 
     solver: str
-    status: Literal["FEASIBLE", "OPTIMAL", "TIME_LIMIT", "NO_SOLUTION", "MANUAL"] = Field(
+    status: SolverStatus = Field(
         default="FEASIBLE",
         description="OPTIMAL: proven best; FEASIBLE: keeps every rule, the search ended on its "
-        "own; TIME_LIMIT: keeps every rule, the time limit stopped the search; NO_SOLUTION; "
-        "MANUAL: made by hand",
+        "own; TIME_LIMIT: keeps every rule, the time limit stopped the search; STOPPED: keeps "
+        "every rule, the caller stopped the search; NO_SOLUTION; MANUAL: made by hand",
     )
     objective: float | None = Field(
         default=None,

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from matcher.models import Plan, Problem
 
 if TYPE_CHECKING:
-    from matcher.solvers.base import SolveRequest
+    from matcher.solvers.base import Progress, SolveRequest
 
 AUTO_EXACT_MAX_VISITS = 120
 """`auto` uses the exact model up to this many requested visits a week, LNS above."""
@@ -113,7 +113,16 @@ class AutoSolver:
         chosen, reason = choose_solver(request.problem, parameters)
         solver = get_solver(chosen)
         settings = solver.parameters_type.model_validate(getattr(parameters, chosen))
-        plan = solver.solve(replace(request, parameters=settings))
+        caller = request.progress
+
+        def forward(progress: Progress) -> None:
+            if caller is not None and progress.phase != "done":
+                caller(progress)
+
+        inner = replace(request, parameters=settings, progress=forward if caller else None)
+        plan = solver.solve(inner)
         statistics = {**plan.solver.statistics, "auto": {"chosen": chosen, "reason": reason}}
         info = plan.solver.model_copy(update={"statistics": statistics})
-        return plan.model_copy(update={"solver": info})
+        plan = plan.model_copy(update={"solver": info})
+        request.report_done(plan, getattr(settings, "default_time_limit_s", None))
+        return plan

@@ -12,9 +12,11 @@ the plan. The bundled solvers are `SearchSolver`s: each only searches (`search` 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -29,6 +31,42 @@ if TYPE_CHECKING:
 
 class SolverError(RuntimeError):
     """A solver returned a plan that breaks a hard rule: a bug, never a user error."""
+
+
+STOP_POLL_S = 0.1
+"""How often (seconds) a search that hands the work to OR-Tools asks the caller's `stop`."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How a solve stands: what `matcher.solve(progress=...)` hears on every improvement of the
+    best plan and at the start and end of each phase."""
+
+    elapsed_s: float
+    """Seconds since the solve began."""
+    time_limit_s: float | None
+    """The time limit in force (the solver's default when none was asked for)."""
+    phase: str
+    """`start`, `greedy`, `search`, `polish` or `done`."""
+    visits_planned: int
+    """Visits in the best plan so far."""
+    visits_wanted: int
+    """Visits the needs ask for this week."""
+    weighted_coverage: float
+    """The sum of the priorities of the planned visits (what `solver.objective` reports)."""
+    bound: float | None = None
+    """An upper bound on the weighted coverage, once the solver has one."""
+    gap: float | None = None
+    """The relative gap between the coverage and the bound."""
+    build_plan: Callable[[], Plan | None] | None = field(default=None, repr=False, compare=False)
+
+    def plan(self) -> Plan | None:
+        """The plan so far, assembled and checked now (costly on big weeks: not in a loop)."""
+        return self.build_plan() if self.build_plan is not None else None
+
+
+ProgressCallback = Callable[[Progress], None]
+StopCheck = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -59,9 +97,117 @@ class SolveRequest:
     starts may skip it."""
     started_at: float = field(default_factory=time.perf_counter)
     """When the solve began (`time.perf_counter()` seconds)."""
+    progress: ProgressCallback | None = None
+    """Told how the solve stands on every improvement and at each phase (`Progress`)."""
+    stop: StopCheck | None = None
+    """Asked while the solver searches; once it answers True, the solver ends as at its time
+    limit with the best plan found (`solver.status` STOPPED)."""
+    _stopped: list[bool] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time_limit_s", checked_time_limit(self.time_limit_s))
+
+    def stop_requested(self) -> bool:
+        """Whether the caller asked the solve to stop (once asked, always asked)."""
+        if self._stopped:
+            return True
+        if self.stop is not None and self.stop():
+            self._stopped.append(True)
+            return True
+        return False
+
+    def past(self, deadline: float | None) -> bool:
+        """Whether the deadline (a `time.perf_counter()` time; None: none) has passed or the
+        caller asked to stop: the one question a search loop asks before its next step."""
+        if deadline is not None and time.perf_counter() > deadline:
+            return True
+        return self.stop_requested()
+
+    @contextmanager
+    def watch(self, cancel: Callable[[], None]) -> Iterator[None]:
+        """While OR-Tools searches, call `cancel` (e.g. `CpSolver.stop_search`) once the caller
+        asks to stop, checking every `STOP_POLL_S` seconds; nothing runs without a `stop`."""
+        if self.stop is None:
+            yield
+            return
+        finished = threading.Event()
+
+        def poll() -> None:
+            while not finished.wait(STOP_POLL_S):
+                if self.stop_requested():
+                    cancel()
+                    return
+
+        watcher = threading.Thread(target=poll, name="matcher-stop-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            watcher.join()
+
+    def report_done(self, plan: Plan, default_limit_s: float | None = None) -> None:
+        """Tell the caller's `progress` the solve is done, with the plan it returns."""
+        if self.progress is None:
+            return
+        self.progress(
+            Progress(
+                elapsed_s=round(self.elapsed_s(), 3),
+                time_limit_s=default_limit_s if self.time_limit_s is None else self.time_limit_s,
+                phase="done",
+                visits_planned=len(plan.visits),
+                visits_wanted=visits_wanted(self.problem),
+                weighted_coverage=plan.solver.objective or 0.0,
+                bound=plan.solver.bound,
+                gap=plan.solver.gap,
+                build_plan=lambda: plan,
+            )
+        )
+
+    def report(
+        self,
+        phase: str,
+        visits: list[Visit],
+        facts: dict[str, NeedFacts],
+        *,
+        solver: str,
+        default_limit_s: float | None = None,
+        bound: float | None = None,
+    ) -> None:
+        """Tell the caller's `progress` how the solve stands (nothing without one)."""
+        if self.progress is None:
+            return
+        value = weighted_coverage(facts, visits)
+        checked_bound, gap = bound_and_gap(bound, value)
+        kept = list(visits)
+
+        def build() -> Plan | None:
+            return assemble_plan(
+                self.problem,
+                self.travel,
+                kept,
+                solver=solver,
+                bound=bound,
+                wall_time_s=self.elapsed_s(),
+                seed=self.seed,
+                time_limit_s=self.time_limit_s,
+                facts=facts,
+                language=self.language,
+            )
+
+        self.progress(
+            Progress(
+                elapsed_s=round(self.elapsed_s(), 3),
+                time_limit_s=default_limit_s if self.time_limit_s is None else self.time_limit_s,
+                phase=phase,
+                visits_planned=len(kept),
+                visits_wanted=visits_wanted(self.problem),
+                weighted_coverage=value,
+                bound=checked_bound,
+                gap=gap,
+                build_plan=build,
+            )
+        )
 
     def limit_s(self, default_s: float) -> float:
         """The time limit asked for, else the solver's default."""
@@ -143,14 +289,20 @@ class SearchSolver(ABC, Generic[ParametersT]):
 
         refuse_sessions(self.name, request.problem, self.declines_sessions)
         parameters = parameters_of(request, self.parameters_type, self.name)
+        default_limit_s = getattr(parameters, "default_time_limit_s", None)
+        if request.progress is not None:
+            request.report("start", [], {}, solver=self.name, default_limit_s=default_limit_s)
         outcome = self.search(request, parameters)
         sessions = sessions_of_search(request, outcome)
-        return assemble_plan(
+        status = outcome.status
+        if request.stop_requested() and status in ("FEASIBLE", "TIME_LIMIT"):
+            status = "STOPPED"
+        plan = assemble_plan(
             request.problem,
             request.travel,
             outcome.visits,
             solver=self.name,
-            status=outcome.status,
+            status=status,
             bound=outcome.bound,
             wall_time_s=request.elapsed_s(),
             seed=request.seed,
@@ -164,6 +316,8 @@ class SearchSolver(ABC, Generic[ParametersT]):
             check=request.check,
             sessions=sessions,
         )
+        request.report_done(plan, default_limit_s)
+        return plan
 
     @abstractmethod
     def search(self, request: SolveRequest, parameters: ParametersT) -> SearchOutcome:
@@ -181,14 +335,18 @@ def run_solver(
     language: str | None = None,
     *,
     check: bool = True,
+    progress: ProgressCallback | None = None,
+    stop: StopCheck | None = None,
+    started_at: float | None = None,
 ) -> Plan:
-    """Run a solver on one `SolveRequest` (its clock starts now): what `matcher.solve`,
-    `solve_greedy`, `solve_cpsat`, `solve_lns` and `solve_routing` do. The travel model is built
-    when None, inside the clock (the time limit and `wall_time_s` count it), the solver's default
-    parameters taken when None."""
+    """Run a solver on one `SolveRequest`: what `matcher.solve`, `solve_greedy`, `solve_cpsat`,
+    `solve_lns` and `solve_routing` do. The clock starts now, or at `started_at` (a
+    `time.perf_counter()` time, e.g. when a command began reading its input). The travel model
+    is built when None, inside the clock (the time limit and `wall_time_s` count it), the
+    solver's default parameters taken when None."""
     from matcher.travel import TravelModel
 
-    started_at = time.perf_counter()
+    started_at = time.perf_counter() if started_at is None else started_at
     request = SolveRequest(
         problem=problem,
         travel=travel if travel is not None else TravelModel(problem),
@@ -199,6 +357,8 @@ def run_solver(
         warm_start=warm_start,
         language=language,
         check=check,
+        progress=progress,
+        stop=stop,
     )
     return solver.solve(request)
 
@@ -265,6 +425,11 @@ def checked_time_limit(time_limit_s: float | None) -> float | None:
             f"time_limit_s must be a positive, finite number of seconds, not {time_limit_s}"
         )
     return float(time_limit_s)
+
+
+def visits_wanted(problem: Problem) -> int:
+    """The visits the week's needs ask for."""
+    return sum(need.visits_per_week for recipient in problem.recipients for need in recipient.needs)
 
 
 def weighted_coverage(facts: dict[str, NeedFacts], visits: Iterable[Visit]) -> float:

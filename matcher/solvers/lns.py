@@ -263,7 +263,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
     if warm_start is None:
         from matcher.solvers.greedy import greedy_start
 
-        greedy = greedy_start(request, facts, limit)
+        greedy = greedy_start(request, facts, limit, solver="lns")
         warm_start, greedy_stopped = greedy.plan, greedy.stopped
     warm_start_note = "kept"
     usable = usable_visits(request, warm_start)
@@ -320,6 +320,9 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             break
         if parameters.iterations is not None and iteration >= parameters.iterations:
             stop_reason = "iterations"
+            break
+        if request.stop_requested():
+            stop_reason = "stopped"
             break
         if bound is None and pending_bound is not None:
             bound = pending_bound.ready()
@@ -412,7 +415,15 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
                     "neighbourhood": kind,
                 }
             )
-    if bound is None and pending_bound is not None:
+            request.report(
+                "polish" if bound_met_at is not None else "search",
+                best,
+                facts,
+                solver="lns",
+                default_limit_s=limit,
+                bound=bound,
+            )
+    if bound is None and pending_bound is not None and not request.stop_requested():
         bound = pending_bound.collect(deadline + 0.05 * limit, at_least_s=0.5)
     if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
         bound_met_at = time.perf_counter()

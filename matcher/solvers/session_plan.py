@@ -53,7 +53,9 @@ def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Se
 
     limit = request.time_limit_s
     deadline = None if limit is None else request.started_at + SESSION_SHARE_OF_LIMIT * limit
-    sessions, stopped = plan_sessions(problem, request.travel, outcome.visits, deadline)
+    sessions, stopped = plan_sessions(
+        problem, request.travel, outcome.visits, deadline, request.stop_requested
+    )
     outcome.statistics["sessions"] = {
         "planner": "greedy",
         "held": len(sessions),

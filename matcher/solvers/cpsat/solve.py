@@ -127,7 +127,7 @@ def _unbuilt(
     usable = usable_visits(request, warm_start)
     if usable is None:
         if greedy is None:
-            greedy = greedy_start(request, facts, limit)
+            greedy = greedy_start(request, facts, limit, solver="cpsat")
         usable = usable_visits(request, greedy.plan)
     visits = usable if usable is not None else list(pinned)
     mandatory = mandatory_planned(needs, visits)
@@ -178,7 +178,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     warm_start = request.warm_start
     greedy: GreedyStart | None = None
     if warm_start is None and parameters.warm_start:
-        greedy = greedy_start(request, facts, limit)
+        greedy = greedy_start(request, facts, limit, solver="cpsat")
         warm_start = greedy.plan
     pruned = parameters.prune_by_reach
     memory: dict[str, object] = {"max_memory_mib": parameters.max_memory_mib}
@@ -217,7 +217,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     if week.mandatory_possible > 0:
         week.model.maximize(week.mandatory)
         solver = phase_solver(seed, parameters.mandatory_time_share * left(), parameters)
-        status = solver.solve(week.model)
+        with request.watch(solver.stop_search):
+            status = solver.solve(week.model)
         phases["mandatory"] = solver.status_name(status)
         if status in FOUND:
             floor = round(solver.objective_value)
@@ -241,7 +242,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     target = _CoverageTarget(week, facts, fixed_value, relaxed)
     week.model.maximize(week.coverage)
     first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
-    status_one = first.solve(week.model, target)
+    with request.watch(first.stop_search):
+        status_one = first.solve(week.model, target)
     phases["coverage"] = first.status_name(status_one)
     found = status_one in FOUND
     coverage_met = status_one == cp_model.OPTIMAL or target.met
@@ -253,9 +255,14 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         )
     bound_met_s = request.elapsed_s() if coverage_met else None
     visits = extract_visits(problem, week, first, facts) if found else None
+    if visits is not None:
+        request.report(
+            "search", visits, facts, solver="cpsat", default_limit_s=limit, bound=relaxed
+        )
 
     # Phase 2: keep that coverage, optimise the whole objective from phase 1's solution.
-    if found and not (coverage_met and parameters.polish_time_s <= 0):
+    stopping = request.stop_requested()
+    if found and not stopping and not (coverage_met and parameters.polish_time_s <= 0):
         hint_from_solution(week, first)
         week.model.add(week.coverage >= round(first.objective_value))
         week.model.maximize(week.objective)
@@ -264,7 +271,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         if coverage_met:
             budget = min(budget, parameters.polish_time_s)
         second = phase_solver(seed + 1, budget, parameters)
-        status_two = second.solve(week.model)
+        with request.watch(second.stop_search):
+            status_two = second.solve(week.model)
         phases["objective"] = second.status_name(status_two)
         if status_two in FOUND:
             visits = extract_visits(problem, week, second, facts)

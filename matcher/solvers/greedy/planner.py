@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
@@ -45,8 +46,11 @@ class GreedyPlanner:
         seed: int,
         parameters: GreedyParameters,
         deadline: float | None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.deadline = deadline
+        self.stop = stop
+        """The caller's request to stop (`SolveRequest.stop_requested`), asked like the clock."""
         self.parameters = parameters
         self.stopped = False
         """Whether the time limit stopped the run before every occurrence was tried."""
@@ -60,7 +64,9 @@ class GreedyPlanner:
         self.weights = self.setup.weights
 
     def _out_of_time(self) -> bool:
-        return self.deadline is not None and time.perf_counter() > self.deadline
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            return True
+        return self.stop is not None and self.stop()
 
     # --------------------------------------------------------------- main loop
 
@@ -377,6 +383,8 @@ def greedy_start(
     facts: dict[str, NeedFacts],
     limit_s: float,
     share: float = WARM_START_SHARE,
+    *,
+    solver: str = "greedy",
 ) -> GreedyStart:
     """The greedy plan for a search solver's start, run first with all the time it needs up to
     `share` of the request's limit (`limit_s`, counted from `request.started_at`), so that the
@@ -384,14 +392,20 @@ def greedy_start(
     began = time.perf_counter()
     deadline = request.started_at + share * limit_s
     planner = GreedyPlanner(
-        request.problem, request.travel, facts, request.seed, GreedyParameters(), deadline
+        request.problem,
+        request.travel,
+        facts,
+        request.seed,
+        GreedyParameters(),
+        deadline,
+        request.stop_requested,
     )
     planner.run()
+    visits = number_occurrences(planner.visits())
     plan = Plan(
-        problem_name=request.problem.name,
-        week_start=request.problem.week_start,
-        visits=number_occurrences(planner.visits()),
+        problem_name=request.problem.name, week_start=request.problem.week_start, visits=visits
     )
+    request.report("greedy", visits, facts, solver=solver, default_limit_s=limit_s)
     return GreedyStart(plan, planner.stopped, time.perf_counter() - began)
 
 
@@ -408,7 +422,15 @@ class GreedySolver(SearchSolver[GreedyParameters]):
         problem, limit = request.problem, request.time_limit_s
         deadline = None if limit is None else request.started_at + limit
         facts = need_facts(problem, request.travel)
-        planner = GreedyPlanner(problem, request.travel, facts, request.seed, parameters, deadline)
+        planner = GreedyPlanner(
+            problem,
+            request.travel,
+            facts,
+            request.seed,
+            parameters,
+            deadline,
+            request.stop_requested,
+        )
         planner.run()
         visits = planner.visits()
         return SearchOutcome(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from matcher.models import (
@@ -89,10 +89,12 @@ class SessionPlanner:
         travel: TravelModel,
         visits: Sequence[Visit],
         deadline: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.problem = problem
         self.travel = travel
         self.deadline = deadline
+        self.should_stop = should_stop
         self.days = VolunteerDays(problem, travel, visit_duties(travel, visits))
         self.busy: dict[tuple[str, int], list[Interval]] = defaultdict(list)
         for visit in visits:
@@ -138,7 +140,8 @@ class SessionPlanner:
         )
         for service in order:
             for _ in range(service.sessions_per_week):
-                if self.deadline is not None and time.perf_counter() > self.deadline:
+                late = self.deadline is not None and time.perf_counter() > self.deadline
+                if late or (self.should_stop is not None and self.should_stop()):
                     self.stopped = True
                     return self.sessions
                 if not self.place_one(service):
@@ -365,9 +368,11 @@ def plan_sessions(
     travel: TravelModel,
     visits: Sequence[Visit],
     deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Session], bool]:
-    """The sessions greedy holds around these visits, and whether the deadline stopped it."""
-    planner = SessionPlanner(problem, travel, visits, deadline)
+    """The sessions greedy holds around these visits, and whether the deadline (or
+    `should_stop`) stopped it."""
+    planner = SessionPlanner(problem, travel, visits, deadline, should_stop)
     sessions = planner.run()
     return sessions, planner.stopped
 

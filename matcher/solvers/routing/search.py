@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from matcher.models import WEEKDAYS, Plan, Visit
-from matcher.solvers.base import meets_bound
+from matcher.solvers.base import SolveRequest, meets_bound
 from matcher.solvers.bounds import BackgroundBound
 from matcher.solvers.routing.builder import Group, Network, Routed
 from matcher.solvers.routing.dimensions import RouteModel
@@ -76,7 +77,11 @@ class Search:
     """The OR-Tools search of one routing model."""
 
     def __init__(
-        self, model: RouteModel, settings: RoutingParameters, bound: BackgroundBound | None
+        self,
+        model: RouteModel,
+        settings: RoutingParameters,
+        bound: BackgroundBound | None,
+        request: SolveRequest | None = None,
     ) -> None:
         self.model = model
         self.network: Network = model.network
@@ -93,7 +98,23 @@ class Search:
         self._lead_indices = [
             (model.index(group.nodes[0]), group.facts.priority) for group in self.network.groups
         ]
+        self.request = request
+        """Whose caller may ask the search to stop (`SolveRequest.stop_requested`)."""
         self.routing.AddAtSolutionCallback(self._at_solution)
+
+    def _stop_requested(self) -> bool:
+        return self.request is not None and self.request.stop_requested()
+
+    def _solve(self, parameters: Any, start: Any = None) -> Any:
+        """One OR-Tools search (from `start` when given), cancelled once the caller asks to
+        stop; none at all when they already have."""
+        if self._stop_requested():
+            return start
+        request = self.request
+        with request.watch(self.routing.CancelSearch) if request is not None else nullcontext():
+            if start is None:
+                return self.routing.SolveWithParameters(parameters)
+            return self.routing.SolveFromAssignmentWithParameters(start, parameters)
 
     def _coverage(self) -> float:
         """Weighted coverage of the solution being reported (inside a solution callback)."""
@@ -325,7 +346,7 @@ class Search:
             remaining = max(0.05, time_limit_s - (time.perf_counter() - began))
             parameters.time_limit.FromMilliseconds(max(1, int(remaining * 1000)))
             self._phase_began = time.perf_counter()
-            solution = self.routing.SolveWithParameters(parameters)
+            solution = self._solve(parameters)
             if solution is not None:
                 report.search_objective = self._points(solution.ObjectiveValue())
             return self.extract(solution), self._finished()
@@ -345,7 +366,7 @@ class Search:
                 max(1, int(max(0.05, left / (len(chosen) - number)) * 1000))
             )
             self._phase_began = time.perf_counter()
-            solution = self.routing.SolveFromAssignmentWithParameters(start.assignment, parameters)
+            solution = self._solve(parameters, start.assignment)
             if solution is not None and solution.ObjectiveValue() < best.objective:
                 routed = self.extract(solution)
                 assert routed is not None
@@ -367,7 +388,7 @@ class Search:
         for strategy in strategies:
             # Every strategy of the portfolio is tried even once one meets the coverage bound:
             # they differ in travel, and the cheapest start decides much of the result.
-            if not self.repeatable and time.perf_counter() >= deadline:
+            if (not self.repeatable and time.perf_counter() >= deadline) or self._stop_requested():
                 break
             first = self.parameters(budget / len(strategies))
             first.first_solution_strategy = getattr(
@@ -375,7 +396,7 @@ class Search:
             )
             first.solution_limit = 1
             self._phase_began = time.perf_counter()
-            solution = self.routing.SolveWithParameters(first)
+            solution = self._solve(first)
             objective = None if solution is None else float(solution.ObjectiveValue())
             self.report.first_solutions[strategy] = self._points(objective)
             if solution is not None and objective is not None:

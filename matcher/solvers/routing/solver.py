@@ -125,7 +125,7 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
         statistics: dict[str, Any] = {}
         greedy: GreedyStart | None = None
         if warm_start is None and parameters.greedy_warm_start:
-            greedy = greedy_start(request, facts, limit)
+            greedy = greedy_start(request, facts, limit, solver="routing")
             warm_start = greedy.plan
             statistics.update(
                 greedy_s=round(greedy.seconds, 3), greedy_stopped_by_time_limit=greedy.stopped
@@ -165,7 +165,7 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
                 routed = []
                 statistics.update(search_status="EMPTY", stopped_by="nothing to plan")
             else:
-                search = Search(model, parameters, pending_bound)
+                search = Search(model, parameters, pending_bound, request)
                 search_budget = max(0.05, limit - request.elapsed_s() - finishing_budget)
                 routed, statistics["search_status"] = search.run(search_budget, warm_start)
                 statistics.update(_search_statistics(search, model))
@@ -201,7 +201,7 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
                 statistics["fallback"] = "greedy" if greedy is not None else "warm start"
             else:
                 if greedy is None:
-                    greedy = greedy_start(request, facts, limit)
+                    greedy = greedy_start(request, facts, limit, solver="routing")
                 visits = list(greedy.plan.visits)
                 statistics["fallback"] = "greedy"
         bound = pending_bound.collect(began + limit) if pending_bound is not None else None
