@@ -648,6 +648,19 @@ class Problem(InputModel):
                 copied.__dict__.pop(name, None)
         return copied
 
+    def without_sessions(self) -> Problem:
+        """A copy with no venues, group services, attendance wishes or lead history: the home
+        visits alone (for a solver that declines group sessions, such as `routing`)."""
+        return self.variant(
+            venues=[],
+            group_services=[],
+            lead_history=[],
+            recipients=[
+                recipient.model_copy(update={"attends": []}) if recipient.attends else recipient
+                for recipient in self.recipients
+            ],
+        )
+
     def variant(self, **update: Any) -> Problem:
         """A copy with these fields replaced."""
         return self.model_copy(update=update)

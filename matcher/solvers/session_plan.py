@@ -37,7 +37,8 @@ def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
         raise SessionsNotSupported(
             f"solver {solver!r} does not plan group sessions, and this problem has "
             f"{len(problem.group_services)} group service(s); use 'greedy', 'lns', 'cpsat' or "
-            "'auto', which plan them"
+            "'auto', which plan them, or plan the home visits alone with "
+            "Problem.without_sessions()"
         )
 
 

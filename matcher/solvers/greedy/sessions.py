@@ -22,6 +22,7 @@ from matcher.models import (
     WEEKDAYS,
     AttendanceWish,
     GroupService,
+    PinnedVisit,
     Problem,
     Recipient,
     Seat,
@@ -30,6 +31,7 @@ from matcher.models import (
     Visit,
 )
 from matcher.rules.costs import hourly_cost
+from matcher.rules.facts import NeedFacts, need_facts
 from matcher.rules.intervals import Interval, Intervals
 from matcher.rules.sessions import (
     Duty,
@@ -44,11 +46,15 @@ from matcher.rules.sessions import (
     most_attendees_with,
     overlaps,
     seats_at,
+    session_duties,
     session_windows,
     slot_starts,
     visit_duties,
     walk_problem,
 )
+from matcher.solvers.base import SearchOutcome, SolveRequest
+from matcher.solvers.greedy.setup import GreedyParameters
+from matcher.solvers.greedy.state import FixedStop
 from matcher.travel import TravelModel
 
 SLOTS_TRIED = 40
@@ -363,6 +369,150 @@ class SessionPlanner:
         self.sessions.append(session)
 
 
+def fixed_stops(
+    problem: Problem, travel: TravelModel, sessions: Sequence[Session]
+) -> list[FixedStop]:
+    """The sessions as stops a greedy run starts with: leads', helpers' and escorts' stops, and
+    each attendee away from home."""
+    stops: list[FixedStop] = []
+    for (volunteer, day), duties in sorted(session_duties(problem, travel, sessions).items()):
+        stops += [
+            FixedStop(volunteer, None, day, int(d.start), int(d.end), d.place, d.extra_m)
+            for d in duties
+        ]
+    for session in sessions:
+        day = WEEKDAYS.index(session.day)
+        venue = travel.venue_place[session.venue]
+        for seat in session.attendees:
+            home = travel.recipient_place[seat.recipient]
+            leaves, back = attendee_span(
+                problem, travel.distance(home, venue), session.start, session.end
+            )
+            stops.append(FixedStop(None, seat.recipient, day, leaves, back, home))
+    return stops
+
+
+def _important(problem: Problem, facts: dict[str, NeedFacts]) -> Problem:
+    """The week with only its mandatory and high-priority needs (at least
+    `policy.high_priority_threshold`), the pins and links among them."""
+    threshold = problem.policy.high_priority_threshold
+    kept = {
+        need_id
+        for need_id, fact in facts.items()
+        if fact.need.mandatory or fact.priority >= threshold
+    }
+    recipients = [
+        recipient.model_copy(
+            update={"needs": [need for need in recipient.needs if need.id in kept]}
+        )
+        for recipient in problem.recipients
+    ]
+    return problem.variant(
+        recipients=recipients,
+        pinned=[pin for pin in problem.pinned if pin.need in kept],
+        dependencies=[
+            link for link in problem.dependencies if link.first in kept and link.second in kept
+        ],
+    )
+
+
+def _points(
+    problem: Problem,
+    facts: dict[str, NeedFacts],
+    visits: Sequence[Visit],
+    sessions: Sequence[Session],
+) -> tuple[int, float]:
+    """How a plan ranks: mandatory visits planned, then coverage and attendance points."""
+    weights = problem.policy.weights
+    mandatory = sum(facts[visit.need].need.mandatory for visit in visits)
+    points = sum(weights.coverage * facts[visit.need].priority for visit in visits)
+    points += sum(
+        weights.attendance * problem.wish_priority(problem.wish_by_id[seat.wish])
+        for session in sessions
+        for seat in session.attendees
+    )
+    return mandatory, points
+
+
+def search_with_sessions(
+    request: SolveRequest, parameters: GreedyParameters, deadline: float | None
+) -> SearchOutcome:
+    """Greedy for a week with group services: the better of two plans, by mandatory visits
+    then coverage and attendance points.
+
+    - visits first: every home visit, then the sessions in the time left;
+    - important visits first: the mandatory and high-priority visits, then the sessions around
+      them, then the other visits around both (a session of many seats can outweigh a few
+      low-priority visits, never a high-priority one, which is already placed).
+    """
+    from matcher.solvers.greedy.planner import GreedyPlanner
+
+    problem, travel = request.problem, request.travel
+    stop = request.stop_requested
+    facts = need_facts(problem, travel)
+    first = GreedyPlanner(problem, travel, facts, request.seed, parameters, deadline, stop)
+    first.run()
+    visits_first = first.visits()
+    sessions_first, sessions_stopped = plan_sessions(problem, travel, visits_first, deadline, stop)
+    best = (visits_first, sessions_first, first.stopped or sessions_stopped, "visits_first")
+    warnings = first.setup.warnings
+
+    important = _important(problem, facts)
+    if not (first.stopped or sessions_stopped):
+        core = GreedyPlanner(
+            important,
+            travel,
+            need_facts(important, travel),
+            request.seed,
+            parameters,
+            deadline,
+            stop,
+        )
+        core.run()
+        core_visits = core.visits()
+        sessions, stopped = plan_sessions(problem, travel, core_visits, deadline, stop)
+        pins = [
+            PinnedVisit(need=v.need, day=v.day, start=v.start, volunteers=v.volunteers)
+            for v in core_visits
+        ]
+        kept = {pin.need for pin in important.pinned}
+        pinned = problem.variant(
+            pinned=[*pins, *(pin for pin in problem.pinned if pin.need not in kept)]
+        )
+        rest = GreedyPlanner(
+            pinned,
+            travel,
+            facts,
+            request.seed,
+            parameters,
+            deadline,
+            stop,
+            fixed_stops(problem, travel, sessions),
+        )
+        rest.run()
+        visits = rest.visits()
+        stopped = stopped or core.stopped or rest.stopped
+        if not stopped and _points(problem, facts, visits, sessions) > _points(
+            problem, facts, visits_first, sessions_first
+        ):
+            best = (visits, sessions, False, "important_visits_first")
+    visits, sessions, stopped, order = best
+    return SearchOutcome(
+        visits=visits,
+        status="TIME_LIMIT" if stopped else "FEASIBLE",
+        statistics={
+            "visits_placed": len(visits),
+            "pinned": len(problem.pinned),
+            "stopped_by_time_limit": stopped,
+            "sessions": {"planner": "greedy", "held": len(sessions), "order": order},
+        },
+        facts=facts,
+        stopped=stopped,
+        warnings=warnings,
+        sessions=sessions,
+    )
+
+
 def plan_sessions(
     problem: Problem,
     travel: TravelModel,
@@ -377,4 +527,11 @@ def plan_sessions(
     return sessions, planner.stopped
 
 
-__all__ = ["SLOTS_TRIED", "STAFFED_COMPARED", "SessionPlanner", "plan_sessions"]
+__all__ = [
+    "SLOTS_TRIED",
+    "STAFFED_COMPARED",
+    "SessionPlanner",
+    "fixed_stops",
+    "plan_sessions",
+    "search_with_sessions",
+]
