@@ -32,6 +32,7 @@ from matcher.explain import (
     score_plan,
     what_if,
 )
+from matcher.explain.seats import SeatExplanation, explain_unseated, render_seat_explanations
 from matcher.generator import (
     COMMUNITY_OPTIONS,
     add_community_options,
@@ -357,11 +358,26 @@ def _command_replan(arguments: argparse.Namespace) -> int:
 def _command_explain(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     plan = load_plan(arguments.plan)
+    if arguments.seats:
+        seats = explain_unseated(problem, plan, language=arguments.language)
+        if arguments.json:
+            adapter = TypeAdapter(list[SeatExplanation])
+            sys.stdout.write(adapter.dump_json(seats, indent=2).decode() + "\n")
+        else:
+            print(render_seat_explanations(seats))
+        return EXIT_OK
     items = explain_unassigned(problem, plan, language=arguments.language)
     if arguments.json:
         sys.stdout.write(TypeAdapter(list[Explanation]).dump_json(items, indent=2).decode() + "\n")
     else:
         print(render_explanations(items, verdicts=not arguments.brief))
+        if plan.unseated:
+            print("unseated wishes:")
+            print(
+                render_seat_explanations(
+                    explain_unseated(problem, plan, language=arguments.language)
+                )
+            )
     return EXIT_OK
 
 
@@ -630,6 +646,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser.add_argument("problem", help="problem JSON file")
     explain_parser.add_argument("plan", help="plan JSON file")
     explain_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    explain_parser.add_argument(
+        "--seats",
+        action="store_true",
+        help="explain the unseated wishes of group sessions instead of the unplanned visits",
+    )
     explain_parser.add_argument("--brief", action="store_true", help="no per-volunteer verdicts")
     explain_parser.add_argument("--json", action="store_true")
     explain_parser.set_defaults(handler=_command_explain)

@@ -260,8 +260,8 @@ SEAT_CATALOGUE: dict[str, dict[Language, str]] = {
         "zh": "服务对象能到达的场地开放时，服务对象都没有空。",
     },
     "seat.busy_with_visits": {
-        "en": "The times they could attend are taken by their own home visits.",
-        "zh": "服务对象能参加的时间已经安排了上门服务。",
+        "en": "The times they could attend are taken by their own home visits or other sessions.",
+        "zh": "服务对象能参加的时间已经安排了上门服务或其他活动。",
     },
     "seat.no_lead_free": {
         "en": "No volunteer who can lead this activity (or help at it) is free then.",
@@ -286,6 +286,31 @@ SEAT_CATALOGUE: dict[str, dict[Language, str]] = {
     "seat.not_planned": {
         "en": "The solver did not plan this seat.",
         "zh": "求解器没有安排这个座位。",
+    },
+    # The facts behind a seat's reason (`matcher.explain.seats`).
+    "seat.detail.nearest": {
+        "en": "the nearest venue, {venue}, is {distance_m} m away; they walk at most {limit_m} m",
+        "zh": "最近的场地{venue}相距{distance_m}米，服务对象最多步行{limit_m}米",
+    },
+    "seat.detail.no_walk": {
+        "en": "disability level {level}: they do not walk to sessions",
+        "zh": "残疾等级{level}：无法步行参加活动",
+    },
+    "seat.detail.full": {
+        "en": "session {session} ({day} {start}) at {venue} has {seats} of {capacity} seats taken",
+        "zh": "{venue}的场次{session}（{day} {start}）已坐{seats}人，共{capacity}个座位",
+    },
+    "seat.detail.leads": {
+        "en": "{count} volunteer(s) can lead {service}",
+        "zh": "有{count}位志愿者能带领{service}",
+    },
+    "seat.detail.lead_rule": {
+        "en": "{volunteer} cannot lead it: {rules}",
+        "zh": "{volunteer}不能带领：{rules}",
+    },
+    "seat.detail.held": {
+        "en": "{service} is held {held} time(s) a week, as wanted: {where}",
+        "zh": "{service}每周举办{held}次，已达到计划次数：{where}",
     },
 }
 """The sentence of each reason a seat is not planned, as `seat.<reason>`."""

@@ -96,7 +96,7 @@ SeatReason = Literal[
   steps they cannot take);
 - `no_venue_open`: no venue of the service is open while the service may be held;
 - `no_shared_window`: no time a venue they can reach is open is one they are free;
-- `busy_with_visits`: the times they could attend are taken by their own home visits;
+- `busy_with_visits`: the times they could attend are taken by their own home visits or seats;
 - `no_lead_free`: no qualified lead (or helper) is free then;
 - `no_escort`: no volunteer is free to escort them;
 - `below_minimum`: a session they could attend would have fewer attendees than its minimum;

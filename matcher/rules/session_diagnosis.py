@@ -6,8 +6,8 @@ The first of these that holds is the reason, from the wish's own circumstances t
 2. `cannot_walk`: the recipient does not walk to sessions (`rules.sessions.walking_limit_m`);
 3. `too_far_to_walk`: every candidate venue is beyond their limit or has steps they cannot take;
 4. `no_shared_window`: at no slot of a venue they can reach are they free (home windows);
-5. `busy_with_visits`: every such slot overlaps their own home visits (or the days left are
-   taken by their other seats);
+5. `busy_with_visits`: every such slot overlaps their own home visits or their other seats
+   (or falls on a day a seat of the same wish already has);
 6. `session_full` (a held session they could join is full, or has as many as its helpers
    allow), or `no_escort` (it has room but
    they need an escort), or `not_planned` (it has room);
@@ -86,9 +86,15 @@ class SeatDiagnoser:
         self.seat_days: dict[str, set[int]] = defaultdict(set)
         self.seated: dict[str, set[int]] = defaultdict(set)
         for session in sessions:
+            venue_place = travel.venue_place[session.venue]
             for seat in session.attendees:
-                self.seat_days[seat.wish].add(WEEKDAYS.index(session.day))
+                day = WEEKDAYS.index(session.day)
+                self.seat_days[seat.wish].add(day)
                 self.seated[seat.wish].add(seat.occurrence)
+                distance = travel.distance(travel.recipient_place[seat.recipient], venue_place)
+                self.busy[(seat.recipient, day)].append(
+                    attendee_span(problem, distance, session.start, session.end)
+                )
 
     def missing(self, *, stopped: bool = False) -> list[MissingSeat]:
         """Every seat wished and not planned, in problem order, with its reason."""
