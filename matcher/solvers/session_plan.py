@@ -44,10 +44,39 @@ def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
 
 def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Session] | None:
     """The sessions of the plan: those the search planned, else the greedy session planner's
-    around the search's visits; None when the problem has no group service."""
+    around the search's visits; None when the problem has no group service. The search's
+    statistics gain the seats planned, their upper bound (`bounds.seat_upper_bound`) and the
+    gap."""
     problem = request.problem
     if not problem.has_sessions:
         return None
+    sessions = _sessions(request, outcome)
+    from matcher.solvers.bounds import seat_upper_bound
+
+    bound, weighted_bound = seat_upper_bound(problem, request.travel)
+    seats = sum(len(session.attendees) for session in sessions)
+    weighted = sum(
+        problem.wish_priority(problem.wish_by_id[seat.wish])
+        for session in sessions
+        for seat in session.attendees
+    )
+    statistics = outcome.statistics.setdefault("sessions", {})
+    statistics.update(
+        {
+            "seats": seats,
+            "seat_bound": bound,
+            "weighted_seats": weighted,
+            "weighted_seat_bound": weighted_bound,
+            "weighted_seat_gap": (weighted_bound - weighted) / weighted_bound
+            if weighted_bound > 0
+            else 0.0,
+        }
+    )
+    return sessions
+
+
+def _sessions(request: SolveRequest, outcome: SearchOutcome) -> list[Session]:
+    problem = request.problem
     if outcome.sessions is not None:
         return list(outcome.sessions)
     from matcher.solvers.greedy.sessions import plan_sessions

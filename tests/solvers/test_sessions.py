@@ -196,3 +196,25 @@ def test_the_same_problem_gives_the_same_sessions() -> None:
     first = plan_of("popup_placed_where_most_can_walk", "greedy")
     again = matcher.solve(instance("popup_placed_where_most_can_walk"), solver="greedy")
     assert first.sessions == again.sessions
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("name", sorted(path.stem for path in SESSION_DATA.glob("*.json")))
+def test_seats_stay_within_their_upper_bound(name: str, solver: str) -> None:
+    plan = plan_of(name, solver)
+    statistics = plan.solver.statistics["sessions"]
+    seats = sum(len(session.attendees) for session in plan.sessions or [])
+    assert statistics["seats"] == seats <= statistics["seat_bound"]
+    assert statistics["weighted_seats"] <= statistics["weighted_seat_bound"] + 1e-9
+    assert 0 <= statistics["weighted_seat_gap"] <= 1
+
+
+def test_the_bundled_community_plans_visits_and_sessions_together() -> None:
+    problem = example("community")
+    plan = checked(problem, matcher.solve(problem, solver="greedy"))
+    assert plan.sessions and len(plan.sessions) >= 5
+    assert plan.session_metrics is not None
+    assert plan.session_metrics.seats_planned >= plan.session_metrics.seats_wished / 2
+    assert plan.metrics is not None and plan.metrics.coverage_pct > 70
+    statistics = plan.solver.statistics["sessions"]
+    assert statistics["seats"] <= statistics["seat_bound"]
