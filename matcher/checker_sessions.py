@@ -239,7 +239,15 @@ class SessionChecker:
         length = problem.day_length_min
         opened = _by_day(((w.day, w.start, w.end) for w in venue.open_windows), length)
         allowed = _by_day(((w.day, w.start, w.end) for w in service.windows), length)
-        if not _inside(None if opened is None else opened.get(day, []), session.start, session.end):
+        if day in venue.closed_days:
+            self.report(
+                "venue_closed",
+                f"{label}: {venue.name or venue.id} is closed that day.",
+                day=day,
+            )
+        elif not _inside(
+            None if opened is None else opened.get(day, []), session.start, session.end
+        ):
             self.report(
                 "venue_closed",
                 f"{label}: {venue.name or venue.id} is open only "

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from matcher.models.common import (
     MINUTES_PER_DAY,
+    DayOfWeek,
     InputModel,
     Location,
     RecipientKind,
@@ -47,6 +48,10 @@ class Venue(InputModel):
     capacity: int = Field(ge=1, le=MAX_COUNT, description="attendees it holds at once")
     open_windows: list[TimeWindow] = Field(
         default_factory=list, description="when it may be used; empty means any time"
+    )
+    closed_days: list[DayOfWeek] = Field(
+        default_factory=list,
+        description="days it is closed this week (repairs, a holiday), whatever its windows",
     )
     step_free: bool = Field(
         default=True,

@@ -165,11 +165,14 @@ def _whole_week(problem: Problem) -> dict[int, Intervals]:
 
 def session_windows(problem: Problem, service: GroupService, venue: Venue) -> dict[int, Intervals]:
     """When a session of the service may run at the venue, per weekday index: the venue's open
-    windows and the service's windows (each empty list means no restriction)."""
+    windows and the service's windows (each empty list means no restriction), never on a day
+    the venue is closed."""
     venue_open = _by_day(venue.open_windows) if venue.open_windows else _whole_week(problem)
     allowed = _by_day(service.windows) if service.windows else _whole_week(problem)
     result: dict[int, Intervals] = {}
     for day in range(len(WEEKDAYS)):
+        if WEEKDAYS[day] in venue.closed_days:
+            continue
         both = intersect(venue_open.get(day, []), allowed.get(day, []))
         if both:
             result[day] = both

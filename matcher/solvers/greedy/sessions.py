@@ -393,13 +393,14 @@ def fixed_stops(
 
 
 def _important(problem: Problem, facts: dict[str, NeedFacts]) -> Problem:
-    """The week with only its mandatory and high-priority needs (at least
-    `policy.high_priority_threshold`), the pins and links among them."""
+    """The week with only its mandatory, high-priority (at least
+    `policy.high_priority_threshold`) and pinned needs, the pins and links among them."""
     threshold = problem.policy.high_priority_threshold
+    pinned = {pin.need for pin in problem.pinned}
     kept = {
         need_id
         for need_id, fact in facts.items()
-        if fact.need.mandatory or fact.priority >= threshold
+        if fact.need.mandatory or fact.priority >= threshold or need_id in pinned
     }
     recipients = [
         recipient.model_copy(
@@ -475,10 +476,7 @@ def search_with_sessions(
             PinnedVisit(need=v.need, day=v.day, start=v.start, volunteers=v.volunteers)
             for v in core_visits
         ]
-        kept = {pin.need for pin in important.pinned}
-        pinned = problem.variant(
-            pinned=[*pins, *(pin for pin in problem.pinned if pin.need not in kept)]
-        )
+        pinned = problem.variant(pinned=pins)
         rest = GreedyPlanner(
             pinned,
             travel,
