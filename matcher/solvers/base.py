@@ -285,14 +285,18 @@ class SearchSolver(ABC, Generic[ParametersT]):
 
     def solve(self, request: SolveRequest) -> Plan:
         """Search within the request's time limit and assemble the plan (`assemble_plan`)."""
-        from matcher.solvers.session_plan import refuse_sessions, sessions_of_search
+        from matcher.solvers.session_plan import (
+            refuse_sessions,
+            search_request,
+            sessions_of_search,
+        )
 
         refuse_sessions(self.name, request.problem, self.declines_sessions)
         parameters = parameters_of(request, self.parameters_type, self.name)
         default_limit_s = getattr(parameters, "default_time_limit_s", None)
         if request.progress is not None:
             request.report("start", [], {}, solver=self.name, default_limit_s=default_limit_s)
-        outcome = self.search(request, parameters)
+        outcome = self.search(search_request(request), parameters)
         sessions = sessions_of_search(request, outcome)
         status = outcome.status
         if request.stop_requested() and status in ("FEASIBLE", "TIME_LIMIT"):

@@ -10,6 +10,7 @@ objective asks for.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
     from matcher.solvers.base import SearchOutcome, SolveRequest
     from matcher.travel import TravelModel
 
-SESSION_SHARE_OF_LIMIT = 0.95
-"""The session pass may run until this share of the request's time limit."""
+SESSION_SHARE_OF_LIMIT = 0.15
+"""The share of the request's time limit kept from the search for the session pass (a search
+such as `lns` uses all the time it is given)."""
 
 
 class SessionsNotSupported(ValueError):
@@ -40,6 +42,15 @@ def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
             "'auto', which plan them, or plan the home visits alone with "
             "Problem.without_sessions()"
         )
+
+
+def search_request(request: SolveRequest) -> SolveRequest:
+    """The request the search gets: with group services, the time limit less the session
+    pass's share (`SESSION_SHARE_OF_LIMIT`); otherwise the request itself."""
+    limit = request.time_limit_s
+    if not request.problem.has_sessions or limit is None:
+        return request
+    return dataclasses.replace(request, time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT))
 
 
 def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Session] | None:
@@ -76,21 +87,36 @@ def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Se
 
 
 def _sessions(request: SolveRequest, outcome: SearchOutcome) -> list[Session]:
+    """The search's sessions, else the better (`greedy.sessions.plan_rank`) of the greedy
+    session planner's around the search's visits and greedy's own plan with sessions (whose
+    visits then replace the search's: the search does not yet weigh seats)."""
     problem = request.problem
     if outcome.sessions is not None:
         return list(outcome.sessions)
-    from matcher.solvers.greedy.sessions import plan_sessions
+    from matcher.rules.facts import need_facts
+    from matcher.solvers.greedy.sessions import plan_rank, plan_sessions, search_with_sessions
+    from matcher.solvers.greedy.setup import GreedyParameters
 
     limit = request.time_limit_s
-    deadline = None if limit is None else request.started_at + SESSION_SHARE_OF_LIMIT * limit
+    deadline = None if limit is None else request.started_at + limit
     sessions, stopped = plan_sessions(
         problem, request.travel, outcome.visits, deadline, request.stop_requested
     )
-    outcome.statistics["sessions"] = {
-        "planner": "greedy",
-        "held": len(sessions),
-        "stopped_by_time_limit": stopped,
-    }
+    statistics: dict[str, Any] = {"planner": "greedy", "order": "after_the_search"}
+    if not stopped:
+        greedy = search_with_sessions(request, GreedyParameters(), deadline)
+        if not greedy.stopped and greedy.sessions is not None:
+            facts = (
+                outcome.facts if outcome.facts is not None else need_facts(problem, request.travel)
+            )
+            if plan_rank(problem, facts, greedy.visits, greedy.sessions) > plan_rank(
+                problem, facts, outcome.visits, sessions
+            ):
+                outcome.visits = greedy.visits
+                sessions = greedy.sessions
+                statistics["order"] = "greedy_plan_kept"
+    statistics.update({"held": len(sessions), "stopped_by_time_limit": stopped})
+    outcome.statistics["sessions"] = statistics
     if stopped:
         outcome.stopped = True
     return sessions
@@ -190,6 +216,7 @@ def session_plan_fields(
 __all__ = [
     "SessionsNotSupported",
     "refuse_sessions",
+    "search_request",
     "session_plan_fields",
     "session_terms",
     "sessions_of_search",

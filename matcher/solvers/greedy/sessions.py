@@ -417,7 +417,7 @@ def _important(problem: Problem, facts: dict[str, NeedFacts]) -> Problem:
     )
 
 
-def _points(
+def plan_rank(
     problem: Problem,
     facts: dict[str, NeedFacts],
     visits: Sequence[Visit],
@@ -490,7 +490,7 @@ def search_with_sessions(
         rest.run()
         visits = rest.visits()
         stopped = stopped or core.stopped or rest.stopped
-        if not stopped and _points(problem, facts, visits, sessions) > _points(
+        if not stopped and plan_rank(problem, facts, visits, sessions) > plan_rank(
             problem, facts, visits_first, sessions_first
         ):
             best = (visits, sessions, False, "important_visits_first")
