@@ -96,7 +96,7 @@ class RunResult:
     seats_wished: int | None = None
     seats_planned: int | None = None
     seat_gap_pct: float | None = None
-    """Priority-weighted seats against their upper bound (`bounds.seat_upper_bound`)."""
+    """Priority-weighted seats against their upper bound (`seat_bound.seat_upper_bound`)."""
     session_share_pct: float | None = None
     """Share of volunteer minutes on site that went to sessions and escorts."""
 

@@ -56,13 +56,13 @@ def search_request(request: SolveRequest) -> SolveRequest:
 def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Session] | None:
     """The sessions of the plan: those the search planned, else the greedy session planner's
     around the search's visits; None when the problem has no group service. The search's
-    statistics gain the seats planned, their upper bound (`bounds.seat_upper_bound`) and the
+    statistics gain the seats planned, their upper bound (`seat_bound.seat_upper_bound`) and the
     gap."""
     problem = request.problem
     if not problem.has_sessions:
         return None
     sessions = _sessions(request, outcome)
-    from matcher.solvers.bounds import seat_upper_bound
+    from matcher.solvers.seat_bound import seat_upper_bound
 
     bound, weighted_bound = seat_upper_bound(problem, request.travel)
     seats = sum(len(session.attendees) for session in sessions)
