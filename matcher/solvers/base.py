@@ -282,12 +282,15 @@ class SearchSolver(ABC, Generic[ParametersT]):
     parameters_type: type[ParametersT]
     declines_sessions: bool = False
     """Refuse a problem with group services (a clear error) rather than plan them."""
+    plans_sessions: bool = False
+    """The search plans group sessions itself (`SearchOutcome.sessions`); else they are planned
+    around its visits, against greedy's plan with sessions (`matcher.solvers.session_plan`)."""
 
     def solve(self, request: SolveRequest) -> Plan:
         """Search within the request's time limit and assemble the plan (`assemble_plan`)."""
         from matcher.solvers.session_plan import (
+            prepare_sessions,
             refuse_sessions,
-            search_request,
             sessions_of_search,
         )
 
@@ -296,8 +299,9 @@ class SearchSolver(ABC, Generic[ParametersT]):
         default_limit_s = getattr(parameters, "default_time_limit_s", None)
         if request.progress is not None:
             request.report("start", [], {}, solver=self.name, default_limit_s=default_limit_s)
-        outcome = self.search(search_request(request), parameters)
-        sessions = sessions_of_search(request, outcome)
+        search, greedy = prepare_sessions(request, self.plans_sessions)
+        outcome = self.search(search, parameters)
+        sessions = sessions_of_search(request, outcome, greedy)
         status = outcome.status
         if request.stop_requested() and status in ("FEASIBLE", "TIME_LIMIT"):
             status = "STOPPED"

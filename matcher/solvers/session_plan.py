@@ -44,24 +44,42 @@ def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
         )
 
 
-def search_request(request: SolveRequest) -> SolveRequest:
-    """The request the search gets: with group services, the time limit less the session
-    pass's share (`SESSION_SHARE_OF_LIMIT`); otherwise the request itself."""
-    limit = request.time_limit_s
-    if not request.problem.has_sessions or limit is None:
-        return request
-    return dataclasses.replace(request, time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT))
+GREEDY_SHARE_OF_LIMIT = 0.3
+"""The share of the time limit greedy's plan with sessions may take before another search."""
 
 
-def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Session] | None:
-    """The sessions of the plan: those the search planned, else the greedy session planner's
-    around the search's visits; None when the problem has no group service. The search's
-    statistics gain the seats planned, their upper bound (`seat_bound.seat_upper_bound`) and the
-    gap."""
+def prepare_sessions(
+    request: SolveRequest, plans_sessions: bool
+) -> tuple[SolveRequest, SearchOutcome | None]:
+    """Before a search that does not plan sessions itself: greedy's plan with sessions (the
+    floor the plan keeps, `greedy.sessions.search_with_sessions`), and the request the search
+    gets, its time limit less the session pass's share (`SESSION_SHARE_OF_LIMIT`). Without group
+    services, or for `greedy`: the request itself and None."""
+    problem, limit = request.problem, request.time_limit_s
+    if not problem.has_sessions or plans_sessions:
+        return request, None
+    from matcher.solvers.greedy.sessions import search_with_sessions
+    from matcher.solvers.greedy.setup import GreedyParameters
+
+    deadline = None if limit is None else request.started_at + GREEDY_SHARE_OF_LIMIT * limit
+    greedy = search_with_sessions(request, GreedyParameters(), deadline)
+    if limit is None:
+        return request, greedy
+    search = dataclasses.replace(request, time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT))
+    return search, greedy
+
+
+def sessions_of_search(
+    request: SolveRequest, outcome: SearchOutcome, greedy: SearchOutcome | None = None
+) -> list[Session] | None:
+    """The sessions of the plan: those the search planned, else the better of the greedy
+    session planner's around the search's visits and `greedy`'s plan with sessions; None when
+    the problem has no group service. The search's statistics gain the seats planned, their
+    upper bound (`seat_bound.seat_upper_bound`) and the gap."""
     problem = request.problem
     if not problem.has_sessions:
         return None
-    sessions = _sessions(request, outcome)
+    sessions = _sessions(request, outcome, greedy)
     from matcher.solvers.seat_bound import seat_upper_bound
 
     bound, weighted_bound = seat_upper_bound(problem, request.travel)
@@ -86,7 +104,9 @@ def sessions_of_search(request: SolveRequest, outcome: SearchOutcome) -> list[Se
     return sessions
 
 
-def _sessions(request: SolveRequest, outcome: SearchOutcome) -> list[Session]:
+def _sessions(
+    request: SolveRequest, outcome: SearchOutcome, greedy: SearchOutcome | None
+) -> list[Session]:
     """The search's sessions, else the better (`greedy.sessions.plan_rank`) of the greedy
     session planner's around the search's visits and greedy's own plan with sessions (whose
     visits then replace the search's: the search does not yet weigh seats)."""
@@ -94,8 +114,7 @@ def _sessions(request: SolveRequest, outcome: SearchOutcome) -> list[Session]:
     if outcome.sessions is not None:
         return list(outcome.sessions)
     from matcher.rules.facts import need_facts
-    from matcher.solvers.greedy.sessions import plan_rank, plan_sessions, search_with_sessions
-    from matcher.solvers.greedy.setup import GreedyParameters
+    from matcher.solvers.greedy.sessions import plan_rank, plan_sessions
 
     limit = request.time_limit_s
     deadline = None if limit is None else request.started_at + limit
@@ -103,18 +122,15 @@ def _sessions(request: SolveRequest, outcome: SearchOutcome) -> list[Session]:
         problem, request.travel, outcome.visits, deadline, request.stop_requested
     )
     statistics: dict[str, Any] = {"planner": "greedy", "order": "after_the_search"}
-    if not stopped:
-        greedy = search_with_sessions(request, GreedyParameters(), deadline)
-        if not greedy.stopped and greedy.sessions is not None:
-            facts = (
-                outcome.facts if outcome.facts is not None else need_facts(problem, request.travel)
-            )
-            if plan_rank(problem, facts, greedy.visits, greedy.sessions) > plan_rank(
-                problem, facts, outcome.visits, sessions
-            ):
-                outcome.visits = greedy.visits
-                sessions = greedy.sessions
-                statistics["order"] = "greedy_plan_kept"
+    if greedy is not None and greedy.sessions is not None:
+        facts = outcome.facts if outcome.facts is not None else need_facts(problem, request.travel)
+        if plan_rank(problem, facts, greedy.visits, greedy.sessions) > plan_rank(
+            problem, facts, outcome.visits, sessions
+        ):
+            outcome.visits = greedy.visits
+            sessions = greedy.sessions
+            stopped = greedy.stopped
+            statistics["order"] = "greedy_plan_kept"
     statistics.update({"held": len(sessions), "stopped_by_time_limit": stopped})
     outcome.statistics["sessions"] = statistics
     if stopped:
@@ -215,8 +231,8 @@ def session_plan_fields(
 
 __all__ = [
     "SessionsNotSupported",
+    "prepare_sessions",
     "refuse_sessions",
-    "search_request",
     "session_plan_fields",
     "session_terms",
     "sessions_of_search",

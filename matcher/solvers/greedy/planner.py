@@ -419,6 +419,7 @@ class GreedySolver(SearchSolver[GreedyParameters]):
 
     name = "greedy"
     parameters_type = GreedyParameters
+    plans_sessions = True
 
     def search(self, request: SolveRequest, parameters: GreedyParameters) -> SearchOutcome:
         """Run the greedy planner until every occurrence is tried or the time limit (None: no
