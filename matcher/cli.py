@@ -32,6 +32,7 @@ from matcher.explain import (
     score_plan,
     what_if,
 )
+from matcher.explain.seat_whatif import SeatSuggestion, seat_suggestions
 from matcher.explain.seats import SeatExplanation, explain_unseated, render_seat_explanations
 from matcher.generator import (
     COMMUNITY_OPTIONS,
@@ -51,6 +52,7 @@ from matcher.io import (
     write_text_atomic,
 )
 from matcher.ledger import CreditRates, LedgerStore
+from matcher.messages import message
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
@@ -384,6 +386,19 @@ def _command_explain(arguments: argparse.Namespace) -> int:
 def _command_what_if(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     plan = load_plan(arguments.plan)
+    if arguments.seats:
+        suggestions = seat_suggestions(
+            problem, plan, limit=arguments.limit, language=arguments.language
+        )
+        if arguments.json:
+            adapter = TypeAdapter(list[SeatSuggestion])
+            sys.stdout.write(adapter.dump_json(suggestions, indent=2).decode() + "\n")
+        else:
+            for suggestion in suggestions:
+                print(suggestion.message)
+            if not suggestions:
+                print(message("seat.no_suggestion", arguments.language or problem.policy.language))
+        return EXIT_OK
     items = what_if(
         problem,
         plan,
@@ -667,6 +682,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what_if_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     what_if_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    what_if_parser.add_argument(
+        "--seats",
+        action="store_true",
+        help="propose another session (venue, day, time, lead) for unseated wishes instead",
+    )
     what_if_parser.add_argument("--json", action="store_true")
     what_if_parser.set_defaults(handler=_command_what_if)
 

@@ -287,6 +287,17 @@ SEAT_CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "The solver did not plan this seat.",
         "zh": "求解器没有安排这个座位。",
     },
+    # One more session that would seat unseated wishes (`matcher.explain.seat_whatif`).
+    "seat.suggestion": {
+        "en": "Another {service} at {venue} on {day} at {start} would seat {seats} more; "
+        "{lead} could lead it.",
+        "zh": "在{venue}于{day} {start}再办一场{service}，可多安排{seats}人；{lead}可以带领。",
+    },
+    "seat.no_suggestion": {
+        "en": "No other session fits: at no slot enough unseated wishers can reach does a "
+        "qualified lead have room.",
+        "zh": "没有可以加办的场次：在足够多未安排的人能参加的时段，没有合格的带领人有空。",
+    },
     # The facts behind a seat's reason (`matcher.explain.seats`).
     "seat.detail.nearest": {
         "en": "the nearest venue, {venue}, is {distance_m} m away; they walk at most {limit_m} m",

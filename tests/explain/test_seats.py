@@ -11,9 +11,11 @@ import pytest
 import matcher
 from matcher.cli import main
 from matcher.explain import explain_unseated
+from matcher.explain.seat_whatif import seat_suggestions
+from matcher.models import Seat, Session
 from matcher.io import load_problem
 from tests.helpers import DATA, checked
-from tests.sessions_data import attendee, session_problem
+from tests.sessions_data import attendee, group_service, session_problem
 
 SESSIONS = DATA / "sessions"
 
@@ -64,3 +66,41 @@ def test_the_command_line_explains_seats(
     assert {item["reason"] for item in written} == {"held_elsewhere"}
     assert main(["explain", str(problem), str(plan), "--language", "zh"]) == 0
     assert "本周这项活动的场次" in capsys.readouterr().out
+
+
+def test_what_if_proposes_another_session_for_the_wishes_left_out() -> None:
+    problem = session_problem(
+        group_services=[group_service(min_attendees=1, max_attendees=2)],
+    )
+    plan = checked(problem, matcher.solve(problem))
+    assert plan.unseated is not None
+    assert [(item.recipient, item.reason) for item in plan.unseated] == [("cy", "session_full")]
+    (suggestion,) = seat_suggestions(problem, plan)
+    assert suggestion.wishes == ["cy-class"] and suggestion.lead == "teacher"
+    assert suggestion.message.startswith("Another class at room on Monday at ")
+    # The proposal keeps every rule: add it to the plan and check.
+    extra = Session(
+        id="extra",
+        group_service="class",
+        venue=suggestion.venue,
+        day=suggestion.day,
+        start=suggestion.start,
+        end=suggestion.end,
+        leads=[suggestion.lead],
+        attendees=[Seat(recipient="cy", wish="cy-class", occurrence=1)],
+    )
+    with_extra = plan.model_copy(update={"sessions": [*(plan.sessions or []), extra]})
+    assert matcher.check_plan(problem, with_extra).ok
+    (chinese,) = seat_suggestions(problem, plan, language="zh")
+    assert "teacher可以带领" in chinese.message
+
+
+def test_what_if_says_when_no_session_fits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    problem = SESSIONS / "popup_placed_where_most_can_walk.json"
+    plan = tmp_path / "plan.json"
+    assert main(["solve", str(problem), "-o", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["what-if", str(problem), str(plan), "--seats"]) == 0
+    assert capsys.readouterr().out.startswith("No other session fits")
