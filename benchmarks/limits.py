@@ -176,7 +176,7 @@ def run_one(case: str, solver: str, time_limit_s: float) -> LimitResult:
         result.peak_memory_mib = own_peak_memory_mib()
         return result
     try:
-        plan = matcher.solve(problem, solver=solver, time_limit_s=time_limit_s)
+        plan = matcher.solve(problem, solver=solver, time_limit_s=time_limit_s, started_at=began)
         result.wall_time_s = time.perf_counter() - began
         result.visits_planned = len(plan.visits)
         result.solver_status = plan.solver.status

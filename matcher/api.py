@@ -16,6 +16,7 @@ from matcher.solvers.base import (
     ProgressCallback,
     SolverError,
     StopCheck,
+    checked_memory_budget,
     checked_parameters,
     checked_time_limit,
     run_solver,
@@ -60,6 +61,7 @@ def solve(
     progress: ProgressCallback | None = None,
     stop: StopCheck | None = None,
     started_at: float | None = None,
+    max_memory_mib: float | None = None,
 ) -> Plan:
     """Plan the week with `solver`; the plan comes back checked, with its metrics.
 
@@ -87,6 +89,10 @@ def solve(
             time limit and returns the best plan found, `solver.status` STOPPED.
         started_at: when the clock started (`time.perf_counter()`), e.g. before the input was
             read, so the time limit covers it too; None: now.
+        max_memory_mib: the memory budget of the models `cpsat`, `lns` and `routing` build,
+            positive and finite; a model estimated over it is shrunk or not built (the greedy
+            plan comes back, `plan.solver.statistics` says why); None: the solver's parameter
+            (`DEFAULT_MAX_MEMORY_MIB`, 4,096 MiB).
 
     Raises ValueError for an unknown solver, language, parameter, a bad time limit or seed,
     pydantic's ValidationError (every problem listed) for invalid input, and SolverError if a
@@ -122,4 +128,5 @@ def solve(
         progress=progress,
         stop=stop,
         started_at=started_at,
+        max_memory_mib=checked_memory_budget(max_memory_mib),
     )

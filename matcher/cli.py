@@ -12,6 +12,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -56,7 +57,11 @@ from matcher.messages import message
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
-from matcher.solvers.base import checked_time_limit
+from matcher.solvers.base import (
+    DEFAULT_MAX_MEMORY_MIB,
+    checked_memory_budget,
+    checked_time_limit,
+)
 from matcher.solvers.registry import default_time_limit_s, registered_names
 
 T = TypeVar("T")
@@ -101,6 +106,20 @@ def _time_limit_s(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
     assert limit is not None
     return limit
+
+
+def _memory_mib(text: str) -> float:
+    """`--max-memory-mib`: MiB, checked as `matcher.solve` checks them (positive, finite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of MiB: {text!r}") from None
+    try:
+        budget = checked_memory_budget(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    assert budget is not None
+    return budget
 
 
 def _seed(text: str) -> int:
@@ -160,7 +179,9 @@ def _loaded(problems: list[str], load: Callable[[], T]) -> T | None:
 
 
 def _command_solve(arguments: argparse.Namespace) -> int:
-    """Plan the week; every problem with the input and output files is listed before any work."""
+    """Plan the week; every problem with the input and output files is listed before any work.
+    The time limit counts from here: reading and validating the input is part of it."""
+    began = time.perf_counter()
     problems = output_path_problems(
         [("-o", arguments.output)],
         [arguments.problem, arguments.config, arguments.ledger, arguments.previous_plan],
@@ -201,6 +222,8 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             language=arguments.language,
             parameters=parameters,
+            started_at=began,
+            max_memory_mib=arguments.max_memory_mib,
         )
     if previous_plan is not None:
         plan = plan.model_copy(
@@ -532,6 +555,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         dest="time_limit_s",
         help="seconds for the whole solve, positive and finite (default: the solver's own)",
+    )
+    solve_parser.add_argument(
+        "--max-memory-mib",
+        type=_memory_mib,
+        default=None,
+        dest="max_memory_mib",
+        help="memory budget of the cpsat, lns and routing models in MiB; a model estimated "
+        "over it is shrunk or not built and the greedy plan comes back "
+        f"(default: {DEFAULT_MAX_MEMORY_MIB:.0f})",
     )
     solve_parser.add_argument(
         "--config",

@@ -15,6 +15,7 @@ the days its need, and a linked need, already have):
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,6 +67,21 @@ def _on_one_day(days_by_volunteer: dict[str, tuple[int, ...]], team: int) -> boo
     return any(count >= team for count in per_day.values())
 
 
+UNDIAGNOSED = Diagnosis(
+    "not_planned",
+    "The time limit ran out before its reason was worked out; `matcher explain` gives it.",
+)
+"""The diagnosis of a need the time limit left no time to diagnose."""
+
+
+def _days(days: Iterable[int], every_day: bool) -> tuple[int, ...]:
+    """All of these days, or only the first."""
+    if every_day:
+        return tuple(days)
+    first = next(iter(days), None)
+    return () if first is None else (first,)
+
+
 class Diagnoser:
     """Diagnoses the occurrences a plan leaves out; caches per-volunteer facts."""
 
@@ -92,8 +108,10 @@ class Diagnoser:
             days = open_days(days, index.need_days(partner), other.need.min_gap_days)
         return days
 
-    def stages(self, need_id: str, days: Sequence[int]) -> Stages:
-        """Which volunteers pass which stage, on which of these days."""
+    def stages(self, need_id: str, days: Sequence[int], *, every_day: bool = True) -> Stages:
+        """Which volunteers pass which stage, on which of these days (without `every_day`, on
+        the first such day only: enough to diagnose a need of one volunteer, and far cheaper on
+        a big week)."""
         facts = self.facts[need_id]
         qualified = tuple(
             volunteer_id
@@ -106,19 +124,27 @@ class Diagnoser:
         for volunteer_id in qualified:
             volunteer = self.problem.volunteer_by_id[volunteer_id]
             outings = self.outings[volunteer_id]
-            shared = tuple(
-                day
-                for day in days
-                if day in outings and self._shares(facts, volunteer_id, day, starts[day])
+            shared = _days(
+                (
+                    day
+                    for day in days
+                    if day in outings and self._shares(facts, volunteer_id, day, starts[day])
+                ),
+                every_day,
             )
             if not shared:
                 continue
             sharing[volunteer_id] = shared
             reach = alone_reach(self.travel, volunteer, facts.place)
-            reached = tuple(
-                day
-                for day in shared
-                if starts_within_reach(facts, day, outings.get(day, []), reach)
+            reached = _days(
+                (
+                    day
+                    for day in (shared if every_day else days)
+                    if (every_day or day in outings)
+                    and (every_day or self._shares(facts, volunteer_id, day, starts[day]))
+                    and starts_within_reach(facts, day, outings.get(day, []), reach)
+                ),
+                every_day,
             )
             if reached:
                 reaching[volunteer_id] = reached
@@ -145,7 +171,7 @@ class Diagnoser:
         """Why an occurrence that may use `days` is not planned."""
         facts = self.facts[need_id]
         team = facts.service.team_size
-        stages = self.stages(need_id, days)
+        stages = self.stages(need_id, days, every_day=team > 1)
         if len(stages.qualified) < team:
             return Diagnosis("no_qualified_volunteer", self._unqualified_detail(facts, stages))
         if not _on_one_day(stages.sharing_days, team):
@@ -225,17 +251,30 @@ class Diagnoser:
         return own
 
     def unassigned(
-        self, visits: Iterable[Visit], *, stopped: bool = False
+        self, visits: Iterable[Visit], *, stopped: bool = False, deadline: float | None = None
     ) -> list[UnassignedVisit]:
-        """Every occurrence the visits leave out, with its reason and sentence."""
+        """Every occurrence the visits leave out, with its reason and sentence.
+
+        With a `deadline` (a `time.perf_counter()` time: what a solver's time limit leaves for
+        it), needs are diagnosed highest priority first until then, and the needs left over
+        are `not_planned` with `UNDIAGNOSED`: the one way the diagnosis gives way to the time
+        limit (`matcher explain` diagnoses them all)."""
         planned = list(visits)
         index = PlanIndex.of(planned)
         needs = {need_id: facts.need for need_id, facts in self.facts.items()}
-        result: list[UnassignedVisit] = []
+        missing = missing_occurrences(needs, planned)
         cache: dict[str, Diagnosis] = {}
-        for need_id, occurrence in missing_occurrences(needs, planned):
-            if need_id not in cache:
+        order = sorted(
+            {need_id for need_id, _ in missing},
+            key=lambda need_id: (-self.facts[need_id].priority, need_id),
+        )
+        for need_id in order:
+            if deadline is not None and time.perf_counter() > deadline:
+                cache[need_id] = UNDIAGNOSED
+            else:
                 cache[need_id] = self.linked_diagnosis(need_id, index, stopped=stopped)
+        result: list[UnassignedVisit] = []
+        for need_id, occurrence in missing:
             diagnosis, facts = cache[need_id], self.facts[need_id]
             result.append(
                 UnassignedVisit(

@@ -140,18 +140,22 @@ def alone_reach(
     travel: TravelModel, volunteer: Volunteer, place: int
 ) -> tuple[float, float] | None:
     """Travel minutes (out, back) of an outing that makes just this one visit, or None when the
-    volunteer cannot make such an outing at all (no way, a leg or the walk too long)."""
-    walk = walk_outing(travel, volunteer, [place])
-    out, back = walk.legs
-    if not (math.isfinite(out.travel_min) and math.isfinite(back.travel_min)):
+    volunteer cannot make such an outing at all (no way, a leg or the walk too long): the two
+    legs of `walk_outing(travel, volunteer, [place])`, read straight from the matrices (the
+    diagnosis asks this for every volunteer and need of a week)."""
+    start, home = travel.start_place[volunteer.id], travel.home_place[volunteer.id]
+    out_min = travel.travel_min(volunteer, start, place)
+    back_min = travel.travel_min(volunteer, place, home)
+    if not (math.isfinite(out_min) and math.isfinite(back_min)):
         return None
+    out_m, back_m = travel.distance(start, place), travel.distance(place, home)
     trip_limit = volunteer.max_trip_distance_m
-    if trip_limit is not None and max(out.distance_m, back.distance_m) > trip_limit + EPSILON:
+    if trip_limit is not None and max(out_m, back_m) > trip_limit + EPSILON:
         return None
     outing_limit = volunteer.max_outing_distance_m
-    if outing_limit is not None and walk.distance_m > outing_limit + EPSILON:
+    if outing_limit is not None and out_m + back_m > outing_limit + EPSILON:
         return None
-    return out.travel_min, back.travel_min
+    return out_min, back_min
 
 
 def trips_by_outing(outings: Intervals, spans: Sequence[tuple[float, float]]) -> list[list[int]]:

@@ -36,6 +36,7 @@ from matcher.solvers.base import (
     SearchOutcome,
     SearchSolver,
     SolveRequest,
+    finishing_reserve_s,
     meets_bound,
     run_solver,
     usable_visits,
@@ -254,7 +255,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
     clock = request.started_at
     limit = request.limit_s(parameters.default_time_limit_s)
     deadline = clock + limit
-    finish_reserve = max(0.5, 0.12 * limit)
+    finish_reserve = max(min(0.5, 0.5 * limit), 0.12 * limit, finishing_reserve_s(problem, limit))
     """Time kept back for the last model, the routes, the reasons and the checker."""
     facts = need_facts(problem, travel)
     needs = {need_id: need.need for need_id, need in facts.items()}
@@ -424,7 +425,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
                 bound=bound,
             )
     if bound is None and pending_bound is not None and not request.stop_requested():
-        bound = pending_bound.collect(deadline + 0.05 * limit, at_least_s=0.5)
+        bound = pending_bound.collect(deadline - finishing_reserve_s(problem, limit))
     if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
         bound_met_at = time.perf_counter()
     return SearchOutcome(

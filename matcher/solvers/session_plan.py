@@ -114,10 +114,13 @@ def _sessions(
     if outcome.sessions is not None:
         return list(outcome.sessions)
     from matcher.rules.facts import need_facts
+    from matcher.solvers.base import finishing_reserve_s
     from matcher.solvers.greedy.sessions import plan_rank, plan_sessions
 
     limit = request.time_limit_s
-    deadline = None if limit is None else request.started_at + limit
+    deadline = (
+        None if limit is None else request.started_at + limit - finishing_reserve_s(problem, limit)
+    )
     sessions, stopped = plan_sessions(
         problem, request.travel, outcome.visits, deadline, request.stop_requested
     )

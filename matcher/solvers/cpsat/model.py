@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +191,7 @@ def build_week_model(
     deadline: float | None = None,
     outings: dict[str, dict[int, Intervals]] | None = None,
     max_memory_mib: float | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> WeekModel:
     """Build the model.
 
@@ -214,6 +216,8 @@ def build_week_model(
         max_memory_mib: the memory budget: once the options are known, a model estimated
             (`estimated_memory_mib`) over it is refused (`ModelTooLarge`) before its arcs are
             allocated; None: no budget.
+        stop: the caller's request to stop (`SolveRequest.stop_requested`): asked with the
+            clock, it gives up the build the same way.
     """
     builder = _WeekBuilder(
         problem,
@@ -230,6 +234,7 @@ def build_week_model(
         deadline=deadline,
         outings=outings,
         max_memory_mib=max_memory_mib,
+        stop=stop,
     )
     return builder.build()
 
@@ -254,8 +259,10 @@ class _WeekBuilder:
         deadline: float | None = None,
         outings: dict[str, dict[int, Intervals]] | None = None,
         max_memory_mib: float | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.deadline = deadline
+        self.stop = stop
         self.max_memory_mib = max_memory_mib
         self.problem = problem
         self.travel = travel
@@ -320,6 +327,8 @@ class _WeekBuilder:
         """Give up once past the deadline."""
         if self.deadline is not None and time.perf_counter() > self.deadline:
             raise BuildTimeout("the model of the week could not be built in time")
+        if self.stop is not None and self.stop():
+            raise BuildTimeout("the caller stopped the solve while the model was being built")
 
     # --- step 1: options per need-day ----------------------------------------------------
 

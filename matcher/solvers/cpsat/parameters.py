@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.solvers.base import DEFAULT_MAX_MEMORY_MIB
+
 
 class CpSatParameters(BaseModel):
     """Settings of the exact model. One worker and a fixed seed make runs repeatable."""
@@ -39,7 +41,7 @@ class CpSatParameters(BaseModel):
         default=True, description="also bound coverage by the linear relaxation; keep the lower"
     )
     max_memory_mib: float = Field(
-        default=4096.0,
+        default=DEFAULT_MAX_MEMORY_MIB,
         gt=0,
         description="memory budget of the model in MiB: a week whose model is estimated over it "
         "is first built with candidates pruned by reach, and if that is still over, not built: "

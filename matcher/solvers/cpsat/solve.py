@@ -30,6 +30,7 @@ from matcher.solvers.base import (
     SearchOutcome,
     SearchSolver,
     SolveRequest,
+    finishing_reserve_s,
     meets_bound,
     run_solver,
     usable_visits,
@@ -167,7 +168,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     """Run the phases within the time limit (`solve_cpsat` describes the parameters)."""
     problem, travel, seed = request.problem, request.travel, request.seed
     limit = request.limit_s(parameters.default_time_limit_s)
-    deadline = request.started_at + limit
+    deadline = request.started_at + limit - finishing_reserve_s(problem, limit)
+    """When the search must be done: the rest of the limit is for assembling the plan."""
 
     def left() -> float:
         return max(0.0, deadline - time.perf_counter())
@@ -181,7 +183,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         greedy = greedy_start(request, facts, limit, solver="cpsat")
         warm_start = greedy.plan
     pruned = parameters.prune_by_reach
-    memory: dict[str, object] = {"max_memory_mib": parameters.max_memory_mib}
+    budget_mib = request.memory_budget_mib(parameters.max_memory_mib)
+    memory: dict[str, object] = {"max_memory_mib": budget_mib}
     try:
         if greedy is not None and greedy.stopped:
             raise BuildTimeout("greedy took the whole time limit")
@@ -230,7 +233,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
 
     # Phase 1: weighted coverage, stopped once it meets the relaxation's bound.
     relaxed = None
-    if parameters.relaxation_bound:
+    if parameters.relaxation_bound and not request.stop_requested():
         relaxed = coverage_upper_bound(
             problem,
             travel,
@@ -335,7 +338,8 @@ def _build(
         fixed_visits=pinned,
         prune_by_reach=prune_by_reach,
         deadline=deadline,
-        max_memory_mib=parameters.max_memory_mib,
+        max_memory_mib=request.memory_budget_mib(parameters.max_memory_mib),
+        stop=request.stop_requested,
     )
 
 

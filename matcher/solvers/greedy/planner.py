@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
 from matcher.rules import NeedFacts, far_enough, need_facts, number_occurrences, room_for_more
 from matcher.rules.visits import visit_of
-from matcher.solvers.base import SearchOutcome, SearchSolver, SolveRequest, run_solver
+from matcher.solvers.base import (
+    SearchOutcome,
+    SearchSolver,
+    SolveRequest,
+    finishing_reserve_s,
+    run_solver,
+)
 from matcher.solvers.greedy.cache import InsertionCache, combined
 from matcher.solvers.greedy.insertion import Insertions, Option
 from matcher.solvers.greedy.setup import (
@@ -394,7 +400,9 @@ def greedy_start(
     `share` of the request's limit (`limit_s`, counted from `request.started_at`), so that the
     search can only improve on the full greedy plan whenever greedy fits the budget."""
     began = time.perf_counter()
-    deadline = request.started_at + share * limit_s
+    deadline = request.started_at + share * (
+        limit_s - finishing_reserve_s(request.problem, limit_s)
+    )
     planner = GreedyPlanner(
         request.problem,
         request.travel,
@@ -425,7 +433,11 @@ class GreedySolver(SearchSolver[GreedyParameters]):
         """Run the greedy planner until every occurrence is tried or the time limit (None: no
         limit) is up; what is left then is `not_planned` and the status `TIME_LIMIT`."""
         problem, limit = request.problem, request.time_limit_s
-        deadline = None if limit is None else request.started_at + limit
+        deadline = (
+            None
+            if limit is None
+            else request.started_at + limit - finishing_reserve_s(problem, limit)
+        )
         if problem.has_sessions:
             from matcher.solvers.greedy.sessions import search_with_sessions
 

@@ -7,6 +7,8 @@ from typing import Literal
 from ortools.constraint_solver import routing_enums_pb2, routing_parameters_pb2
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from matcher.solvers.base import DEFAULT_MAX_MEMORY_MIB
+
 FIRST_SOLUTION_STRATEGIES = tuple(
     name
     for name in routing_enums_pb2.FirstSolutionStrategy.Value.keys()  # noqa: SIM118
@@ -93,6 +95,13 @@ class RoutingParameters(BaseModel):
         description="once a solution's coverage meets the bound, the search goes on this long "
         "to improve travel, cost and lateness, then stops (not with a solution_limit, which "
         "makes runs repeatable)",
+    )
+    max_memory_mib: float = Field(
+        default=DEFAULT_MAX_MEMORY_MIB,
+        gt=0,
+        description="memory budget of the routing model in MiB: a week whose model is "
+        "estimated over it (nodes x vehicles, `routing_memory_mib`) is not built: the greedy "
+        "plan comes back, the statistics saying why",
     )
     log_search: bool = False
 
