@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import REPO_ROOT, format_text_table, own_peak_memory_mib
+from benchmarks.run import REPO_ROOT, format_markdown_table, format_text_table, own_peak_memory_mib
 
 RESULT_PREFIX = "LIMITS-RESULT "
 SOLVERS = ("greedy", "cpsat", "lns", "routing", "auto")
@@ -220,7 +220,28 @@ def run_in_subprocess(case: str, solver: str, time_limit_s: float) -> LimitResul
     return LimitResult(case, solver, time_limit_s, status="crashed", error=tail[0][:200])
 
 
-HEADERS = ("case", "solver", "status", "wall / limit", "peak MiB", "visits", "fallback")
+STARTUP_ALLOWANCE_S = 1.0
+"""The fixed allowance over 110 % of the limit a run may take: what the measured window holds
+besides the solve proper (the first imports of OR-Tools, SciPy and HiGHS inside `solve`)."""
+MEMORY_BUDGET_MIB = 4096.0
+"""The default memory budget (`matcher.solvers.base.DEFAULT_MAX_MEMORY_MIB`) every run's whole
+process must stay under."""
+HEADERS = ("case", "solver", "status", "wall / limit", "peak MiB", "visits", "fallback", "within")
+
+
+def within(result: LimitResult) -> str:
+    """`yes` when the run kept 110 % of its limit plus the start-up allowance and its memory
+    under the budget (a refused input keeps both), else what it broke."""
+    if result.status.startswith("refused"):
+        return "yes (refused)"
+    broken = []
+    if result.wall_time_s is None:
+        broken.append(result.status)
+    elif result.wall_time_s > 1.1 * result.time_limit_s + STARTUP_ALLOWANCE_S:
+        broken.append("time")
+    if result.peak_memory_mib is None or result.peak_memory_mib > MEMORY_BUDGET_MIB:
+        broken.append("memory")
+    return "yes" if not broken else "NO (" + ", ".join(broken) + ")"
 
 
 def rows_of(results: Sequence[LimitResult]) -> list[list[str]]:
@@ -237,6 +258,7 @@ def rows_of(results: Sequence[LimitResult]) -> list[list[str]]:
             "-" if result.peak_memory_mib is None else f"{result.peak_memory_mib:.0f}",
             "-" if result.visits_planned is None else str(result.visits_planned),
             result.fallback or "-",
+            within(result),
         ]
         for result in results
     ]
@@ -270,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"comma-separated, from {','.join(SOLVERS)} (default: all)",
     )
     parser.add_argument("--time-limit-s", type=float, default=5.0, help="default: 5")
+    parser.add_argument("--markdown", action="store_true", help="the table as Markdown")
     parser.add_argument("--one", nargs=2, metavar=("CASE", "SOLVER"), help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.one:
@@ -277,13 +300,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_one(case, solver, arguments.time_limit_s)
         print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
         return 0
-    results = [
-        run_in_subprocess(case, solver, arguments.time_limit_s)
-        for case in arguments.cases
-        for solver in arguments.solvers
-    ]
-    print(format_text_table(HEADERS, rows_of(results)))
-    return 0
+    load_before = os.getloadavg()[0]
+    results = []
+    for case in arguments.cases:
+        for solver in arguments.solvers:
+            results.append(run_in_subprocess(case, solver, arguments.time_limit_s))
+            print(f"{case} {solver}: {rows_of(results[-1:])[0][3]}", file=sys.stderr, flush=True)
+    rows = rows_of(results)
+    print(
+        format_markdown_table(HEADERS, rows)
+        if arguments.markdown
+        else format_text_table(HEADERS, rows)
+    )
+    print(
+        f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}; "
+        f"within: wall <= 1.1 x limit + {STARTUP_ALLOWANCE_S:g} s and peak <= "
+        f"{MEMORY_BUDGET_MIB:.0f} MiB"
+    )
+    return 0 if all(within(result).startswith("yes") for result in results) else 1
 
 
 if __name__ == "__main__":

@@ -164,8 +164,9 @@ class StrictModel(BaseModel):
 
 
 class InputModel(StrictModel):
-    """Base of every model of a problem or a change: numbers must be finite (no NaN and no
-    Infinity, which JSON readers accept), so every quantity can be summed and rounded."""
+    """Base of every model matcher reads (a problem, a change, a plan): numbers must be finite
+    (no NaN and no Infinity, which JSON readers accept), so every quantity can be summed and
+    rounded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

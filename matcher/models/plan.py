@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
-from matcher.models.common import ClockTime, DayOfWeek, StrictModel, published
+from matcher.models.common import ClockTime, DayOfWeek, InputModel, StrictModel, published
 from matcher.models.limits import check_limits
 
 ReasonCode = Literal[
@@ -33,7 +33,7 @@ The one source of the reason codes: the message catalogue (`matcher.messages.REA
 """
 
 
-class Visit(StrictModel):
+class Visit(InputModel):
     """One occurrence of a need: who goes, on which day, from when to when."""
 
     need: str
@@ -109,7 +109,7 @@ Sentences in each language: `matcher.messages.SEAT_MESSAGES`.
 """
 
 
-class Seat(StrictModel):
+class Seat(InputModel):
     """One attendee of a session: whose wish, which occurrence of it, and how they come."""
 
     recipient: str
@@ -119,7 +119,7 @@ class Seat(StrictModel):
     walk_m: float = Field(default=0.0, ge=0, description="one way, home to venue")
 
 
-class Session(StrictModel):
+class Session(InputModel):
     """A group session held: which service, where, when, who leads and helps, who attends."""
 
     id: str
@@ -134,7 +134,7 @@ class Session(StrictModel):
     attendees: list[Seat] = Field(default_factory=list)
 
 
-class UnseatedWish(StrictModel):
+class UnseatedWish(InputModel):
     """A seat an attendance wish asks for that is not in the plan, with the reason."""
 
     recipient: str
@@ -168,7 +168,7 @@ class SessionMetrics(StrictModel):
     )
 
 
-class UnassignedVisit(StrictModel):
+class UnassignedVisit(InputModel):
     """An occurrence of a need that is not in the plan, with the reason and a sentence."""
 
     need: str
@@ -194,7 +194,9 @@ class VolunteerLoad(StrictModel):
 
 
 class Metrics(StrictModel):
-    """What a plan achieves, recomputed by the checker from the visits alone."""
+    """What a plan achieves, recomputed by the checker from the visits alone (so, like the
+    routes and loads, it may hold Infinity: the travel to a place that cannot be reached, in
+    the report of a plan that breaks that rule)."""
 
     visits_requested: int = 0
     visits_planned: int = 0
@@ -244,7 +246,7 @@ SolverStatus = Literal["FEASIBLE", "OPTIMAL", "TIME_LIMIT", "STOPPED", "NO_SOLUT
 """How a solve ended (`SolverInfo.status`)."""
 
 
-class SolverInfo(StrictModel):
+class SolverInfo(InputModel):
     """Which solver made the plan, how it ended and what it knows about the optimum."""
 
     solver: str
@@ -298,7 +300,7 @@ BrokenReason = Literal[
 """
 
 
-class Pairing(StrictModel):
+class Pairing(InputModel):
     """A recipient and a volunteer, with the visits the volunteer makes to them this week."""
 
     recipient: str
@@ -306,7 +308,7 @@ class Pairing(StrictModel):
     visits: int = Field(default=0, ge=0)
 
 
-class CompetingVisit(StrictModel):
+class CompetingVisit(InputModel):
     """A visit that took a paired volunteer's time this week, with its priority."""
 
     need: str
@@ -318,7 +320,7 @@ class CompetingVisit(StrictModel):
     priority: float
 
 
-class BrokenPairing(StrictModel):
+class BrokenPairing(InputModel):
     """A standing pairing without a visit this week, and why."""
 
     recipient: str
@@ -337,7 +339,7 @@ class BrokenPairing(StrictModel):
     )
 
 
-class PairingReport(StrictModel):
+class PairingReport(InputModel):
     """Standing pairings kept and broken this week, and pairings that are new."""
 
     kept: list[Pairing] = Field(default_factory=list)
@@ -355,7 +357,7 @@ class PairingReport(StrictModel):
         return 100.0 * len(self.kept) / self.standing if self.standing else 100.0
 
 
-class UncoveredRecipient(StrictModel):
+class UncoveredRecipient(InputModel):
     """A recipient of high priority left without any visit two weeks running."""
 
     recipient: str
@@ -372,10 +374,12 @@ class UncoveredRecipient(StrictModel):
     message: str
 
 
-class Plan(StrictModel):
+class Plan(InputModel):
     """A weekly plan, from any solver or made by hand."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=published("plan"))
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, json_schema_extra=published("plan")
+    )
 
     problem_name: str = ""
     week_start: dt.date | None = None

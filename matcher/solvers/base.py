@@ -330,7 +330,15 @@ class SearchSolver(ABC, Generic[ParametersT]):
             seed=request.seed,
             time_limit_s=request.time_limit_s,
             parameters=parameters.model_dump(mode="json"),
-            statistics=outcome.statistics,
+            statistics=(
+                outcome.statistics
+                if limit_s is None
+                else {
+                    **outcome.statistics,
+                    "effective_time_limit_s": limit_s,
+                    "finishing_reserve_s": round(finishing_reserve_s(request.problem, limit_s), 3),
+                }
+            ),
             stopped=outcome.stopped,
             warnings=outcome.warnings,
             facts=outcome.facts,

@@ -130,3 +130,23 @@ def test_non_finite_numbers_in_changes_are_refused() -> None:
         ChangeList.model_validate([{"kind": "new_volunteer", "volunteer": volunteer}])
     paths = {".".join(map(str, item["loc"])) for item in caught.value.errors()}
     assert any(path.endswith("speed_m_per_min") for path in paths)
+
+
+def test_non_finite_numbers_in_a_plan_are_refused_with_their_paths() -> None:
+    """A plan read back (`matcher check`, `replan`, `explain`) is input too: NaN or Infinity in
+    its solver figures or an unplanned visit's priority is an error naming the field."""
+    import pytest
+    from pydantic import ValidationError
+
+    import matcher
+    from matcher.io import load_problem
+    from matcher.models import Plan
+
+    problem = load_problem(DATA / "ok_small_travel_tight.json")
+    data = json.loads(matcher.solve(problem).model_dump_json())
+    data["solver"]["objective"] = math.nan
+    data["solver"]["wall_time_s"] = math.inf
+    with pytest.raises(ValidationError) as caught:
+        Plan.model_validate(data)
+    paths = {".".join(map(str, item["loc"])) for item in caught.value.errors()}
+    assert {"solver.objective", "solver.wall_time_s"} <= paths

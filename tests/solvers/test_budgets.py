@@ -223,7 +223,7 @@ def test_routing_refuses_a_model_over_the_memory_budget(
 
 def test_the_memory_budget_of_solve_overrides_the_solvers_parameter(week: Problem) -> None:
     plan = solve(week, solver="cpsat", time_limit_s=5, max_memory_mib=1)
-    assert plan.solver.statistics["max_memory_mib"] == 1
+    assert plan.solver.statistics["memory_budget_mib"] == 1
     assert plan.solver.statistics["fallback"] == "greedy"
 
 

@@ -184,7 +184,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         warm_start = greedy.plan
     pruned = parameters.prune_by_reach
     budget_mib = request.memory_budget_mib(parameters.max_memory_mib)
-    memory: dict[str, object] = {"max_memory_mib": budget_mib}
+    memory: dict[str, object] = {"memory_budget_mib": budget_mib}
     try:
         if greedy is not None and greedy.stopped:
             raise BuildTimeout("greedy took the whole time limit")

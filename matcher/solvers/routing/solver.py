@@ -177,7 +177,7 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
             network.build(deadline)
             budget_mib = request.memory_budget_mib(parameters.max_memory_mib)
             estimate_mib = routing_memory_mib(network.node_count, len(network.vehicles))
-            statistics.update(max_memory_mib=budget_mib, model_estimate_mib=round(estimate_mib))
+            statistics.update(memory_budget_mib=budget_mib, model_estimate_mib=round(estimate_mib))
             if estimate_mib > budget_mib:
                 raise OverMemory
             if network.vehicles and network.groups:
