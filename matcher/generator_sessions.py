@@ -37,6 +37,9 @@ def _windows(days: tuple[int, ...], start: str, end: str) -> list[dict[str, str]
 
 
 WORKDAYS = (0, 1, 2, 3, 4)
+COMMUNITY_SIZE = 150
+"""Recipients of the seed-sized community whose activities run as `GROUP_SERVICES` says; a
+community n times as large runs each n times as often (at most daily)."""
 
 
 def venues(location: Any, office: Point, buildings: list[Point]) -> list[dict[str, Any]]:
@@ -235,7 +238,12 @@ def add_sessions(
     problem data, drawing from their own random generator (seeded from `seed`)."""
     rng = random.Random(f"sessions-{seed}")
     data["venues"] = venues(location, office, buildings)
-    data["group_services"] = [dict(service) for service in GROUP_SERVICES]
+    # A larger community runs each activity more often: one more round per 150 recipients.
+    rounds = max(1, round(len(data["recipients"]) / COMMUNITY_SIZE))
+    data["group_services"] = [
+        {**service, "sessions_per_week": min(7, service["sessions_per_week"] * rounds)}
+        for service in GROUP_SERVICES
+    ]
     for recipient in data["recipients"]:
         if recipient.get("kind") == "child":
             if rng.random() < 0.8:

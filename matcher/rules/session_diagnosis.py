@@ -83,6 +83,10 @@ class SeatDiagnoser:
         self.busy: dict[tuple[str, int], list[Interval]] = defaultdict(list)
         for visit in visits:
             self.busy[(visit.recipient, WEEKDAYS.index(visit.day))].append((visit.start, visit.end))
+        self._counts: dict[tuple[str, str, int, int], int] = {}
+        self._by_service: dict[str, list[tuple[Recipient, AttendanceWish]]] | None = None
+        self._home: dict[str, dict[int, list[Interval]]] = {}
+        self._windows: dict[tuple[str, str], dict[int, list[Interval]]] = {}
         self.seat_days: dict[str, set[int]] = defaultdict(set)
         self.seated: dict[str, set[int]] = defaultdict(set)
         for session in sessions:
@@ -115,6 +119,13 @@ class SeatDiagnoser:
                 ]
         return found
 
+    def session_windows(self, service: GroupService, venue: Venue) -> dict[int, list[Interval]]:
+        """`rules.sessions.session_windows`, once per service and venue."""
+        key = (service.id, venue.id)
+        if key not in self._windows:
+            self._windows[key] = session_windows(self.problem, service, venue)
+        return self._windows[key]
+
     def distance(self, recipient: Recipient, venue: Venue) -> float:
         return self.travel.distance(
             self.travel.recipient_place[recipient.id], self.travel.venue_place[venue.id]
@@ -124,7 +135,7 @@ class SeatDiagnoser:
         problem = self.problem
         service = problem.group_service_by_id[wish.group_service]
         venues = candidate_venues(problem, service)
-        windows = {venue.id: session_windows(problem, service, venue) for venue in venues}
+        windows = {venue.id: self.session_windows(service, venue) for venue in venues}
         open_venues = [
             venue
             for venue in venues
@@ -144,7 +155,7 @@ class SeatDiagnoser:
         ]
         if not reachable:
             return "too_far_to_walk"
-        home = attendee_windows(problem, recipient)
+        home = self.home_windows(recipient)
         fitting: list[tuple[Venue, int, int]] = []
         for venue in reachable:
             distance = self.distance(recipient, venue)
@@ -202,7 +213,7 @@ class SeatDiagnoser:
     ) -> list[Session]:
         """Held sessions of the service the recipient could have sat in."""
         problem = self.problem
-        home = attendee_windows(problem, recipient)
+        home = self.home_windows(recipient)
         names = {venue.id for venue in reachable}
         found = []
         for session in self.sessions:
@@ -223,20 +234,34 @@ class SeatDiagnoser:
 
     def wishers_at(self, service: GroupService, venue: Venue, day: int, start: int) -> int:
         """How many wishers of the service could sit in a session at this slot (their walk and
-        windows only)."""
-        problem = self.problem
-        count = 0
-        for recipient in problem.recipients:
-            for wish in recipient.attends:
-                if wish.group_service != service.id:
-                    continue
+        windows only), worked out once per slot."""
+        key = (service.id, venue.id, day, start)
+        if key not in self._counts:
+            problem = self.problem
+            count = 0
+            for recipient, wish in self._wishers(service.id):
                 distance = self.distance(recipient, venue)
                 if walk_problem(problem, recipient, venue, distance, escorted=wish.escort):
                     continue
                 leaves, back = attendee_span(problem, distance, start, start + service.duration_min)
-                if inside(attendee_windows(problem, recipient).get(day, []), leaves, back):
+                if inside(self.home_windows(recipient).get(day, []), leaves, back):
                     count += 1
-        return count
+            self._counts[key] = count
+        return self._counts[key]
+
+    def _wishers(self, service_id: str) -> list[tuple[Recipient, AttendanceWish]]:
+        if self._by_service is None:
+            self._by_service = defaultdict(list)
+            for recipient in self.problem.recipients:
+                for wish in recipient.attends:
+                    self._by_service[wish.group_service].append((recipient, wish))
+        return self._by_service.get(service_id, [])
+
+    def home_windows(self, recipient: Recipient) -> dict[int, list[Interval]]:
+        """`rules.sessions.attendee_windows`, once per recipient."""
+        if recipient.id not in self._home:
+            self._home[recipient.id] = attendee_windows(self.problem, recipient)
+        return self._home[recipient.id]
 
 
 def missing_seats(
