@@ -218,3 +218,26 @@ def test_the_bundled_community_plans_visits_and_sessions_together() -> None:
     assert plan.metrics is not None and plan.metrics.coverage_pct > 70
     statistics = plan.solver.statistics["sessions"]
     assert statistics["seats"] <= statistics["seat_bound"]
+
+
+def test_a_service_crowded_out_of_its_lead_is_tried_first() -> None:
+    """One lead, one hour: two seats of priority 5 (the most wished-for service) or four of
+    priority 3; greedy frees each service in turn and keeps the most seat points."""
+    high = {"priority": 5.0}
+    problem = session_problem(
+        recipients=[
+            attendee("a1", 100, "duo", wish=high),
+            attendee("a2", 120, "duo", wish=high),
+            attendee("a3", 140, "duo", wish=high),
+            *(attendee(f"b{k}", 100 + 10 * k, "club", wish={"priority": 3.0}) for k in range(4)),
+        ],
+        group_services=[
+            group_service("duo", min_attendees=1, max_attendees=2),
+            group_service("club", min_attendees=1, max_attendees=10),
+        ],
+        volunteers=[teacher(availability=[window("mon", "09:00", "10:00")])],
+    )
+    plan = checked(problem, matcher.solve(problem, solver="greedy"))
+    assert plan.sessions is not None
+    assert [session.group_service for session in plan.sessions] == ["club"]
+    assert len(plan.sessions[0].attendees) == 4

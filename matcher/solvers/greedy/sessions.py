@@ -59,6 +59,10 @@ from matcher.travel import TravelModel
 
 SLOTS_TRIED = 40
 """How many of the best-scored slots a session tries to staff before it is given up."""
+RESTART_BUDGET_FACTOR = 2.0
+RESTART_MIN_S = 1.0
+"""Restarts of the session planner take at most this many times the first pass (and at least
+this many seconds), so a large week does not spend its limit on them."""
 STAFFED_COMPARED = 6
 """How many staffed slots a session compares (seats' value less staff cost) before it picks."""
 
@@ -134,12 +138,14 @@ class SessionPlanner:
                     )
                 )
 
-    def run(self) -> list[Session]:
-        """Plan every group service, most wished-for first; the sessions held."""
+    def run(self, first: str | None = None) -> list[Session]:
+        """Plan every group service, most wished-for first (`first`, a group service's id,
+        before all); the sessions held."""
         weights = self.problem.policy.weights
         order = sorted(
             self.problem.group_services,
             key=lambda service: (
+                service.id != first,
                 -sum(w.priority * w.left for w in self.wishers[service.id]) * weights.attendance,
                 service.id,
             ),
@@ -471,7 +477,9 @@ def search_with_sessions(
         )
         core.run()
         core_visits = core.visits()
-        sessions, stopped = plan_sessions(problem, travel, core_visits, deadline, stop)
+        sessions, stopped = plan_sessions(
+            problem, travel, core_visits, deadline, stop, restarts=True
+        )
         pins = [
             PinnedVisit(need=v.need, day=v.day, start=v.start, volunteers=v.volunteers)
             for v in core_visits
@@ -511,18 +519,54 @@ def search_with_sessions(
     )
 
 
+def seat_points(problem: Problem, travel: TravelModel, sessions: Sequence[Session]) -> float:
+    """The seats' points: each attendee's priority times `attendance`, less their walk."""
+    weights = problem.policy.weights
+    return sum(
+        weights.attendance * problem.wish_priority(problem.wish_by_id[seat.wish])
+        - weights.walking_per_km * 2 * seat.walk_m / 1000
+        for session in sessions
+        for seat in session.attendees
+    )
+
+
 def plan_sessions(
     problem: Problem,
     travel: TravelModel,
     visits: Sequence[Visit],
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    *,
+    restarts: bool = False,
 ) -> tuple[list[Session], bool]:
     """The sessions greedy holds around these visits, and whether the deadline (or
-    `should_stop`) stopped it."""
+    `should_stop`) stopped it.
+
+    With `restarts`, each group service in turn is also freed and planned first (a service
+    that the most wished-for ones would crowd out of a shared lead or venue may seat more), and
+    the sessions with the most seat points (`seat_points`) are kept, for at most
+    `RESTART_BUDGET_FACTOR` times the first pass's time (at least `RESTART_MIN_S`).
+    """
+    began = time.perf_counter()
     planner = SessionPlanner(problem, travel, visits, deadline, should_stop)
-    sessions = planner.run()
-    return sessions, planner.stopped
+    best = planner.run()
+    stopped = planner.stopped
+    if not restarts or stopped or len(problem.group_services) < 2:
+        return best, stopped
+    first_s = time.perf_counter() - began
+    budget_end = time.perf_counter() + max(RESTART_BUDGET_FACTOR * first_s, RESTART_MIN_S)
+    best_points = seat_points(problem, travel, best)
+    for service in problem.group_services:
+        if time.perf_counter() > budget_end:
+            break
+        trial = SessionPlanner(problem, travel, visits, deadline, should_stop)
+        sessions = trial.run(first=service.id)
+        if trial.stopped:
+            break
+        points = seat_points(problem, travel, sessions)
+        if points > best_points + 1e-9:
+            best, best_points = sessions, points
+    return best, stopped
 
 
 __all__ = [
@@ -532,4 +576,5 @@ __all__ = [
     "fixed_stops",
     "plan_sessions",
     "search_with_sessions",
+    "seat_points",
 ]
