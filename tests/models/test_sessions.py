@@ -114,3 +114,20 @@ def test_a_bad_walking_policy_names_the_field() -> None:
     with pytest.raises(ValidationError) as caught:
         session_problem(policy={"walking": {"speed_m_per_min": 0}})
     assert "policy.walking.speed_m_per_min" in str(caught.value)
+
+
+def test_the_readme_session_example_is_a_valid_problem_part() -> None:
+    """README's group-session JSON, with a week, is a problem that validates."""
+    import json
+    import re
+
+    from tests.helpers import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(
+        found
+        for found in re.findall(r"```json\n(.*?)```", text, flags=re.S)
+        if '"group_services"' in found
+    )
+    problem = Problem.model_validate({"week_start": "2026-11-30", **json.loads(block)})
+    assert problem.has_sessions and problem.wish_by_id["e1-bench"].escort
