@@ -9,6 +9,7 @@ reported in one line asking to report it; `matcher --debug ...` prints its trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -25,6 +26,8 @@ from pydantic import TypeAdapter, ValidationError
 from matcher.api import SEED_MAX, solve
 from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
+from matcher.desk.commands import add_desk_commands
+from matcher.desk.progress import progress_line
 from matcher.explain import (
     Explanation,
     WhatIf,
@@ -215,16 +218,19 @@ def _command_solve(arguments: argparse.Namespace) -> int:
             language=arguments.language,
         )
     else:
-        plan = solve(
-            problem,
-            solver=arguments.solver,
-            time_limit_s=arguments.time_limit_s,
-            seed=arguments.seed,
-            language=arguments.language,
-            parameters=parameters,
-            started_at=began,
-            max_memory_mib=arguments.max_memory_mib,
-        )
+        line = progress_line(arguments.quiet)
+        with line if line is not None else contextlib.nullcontext():
+            plan = solve(
+                problem,
+                solver=arguments.solver,
+                time_limit_s=arguments.time_limit_s,
+                seed=arguments.seed,
+                language=arguments.language,
+                parameters=parameters,
+                started_at=began,
+                max_memory_mib=arguments.max_memory_mib,
+                progress=line,
+            )
     if previous_plan is not None:
         plan = plan.model_copy(
             update={"uncovered_two_weeks": uncovered_two_weeks(previous_plan, plan, problem)}
@@ -395,7 +401,7 @@ def _command_explain(arguments: argparse.Namespace) -> int:
     if arguments.json:
         sys.stdout.write(TypeAdapter(list[Explanation]).dump_json(items, indent=2).decode() + "\n")
     else:
-        print(render_explanations(items, verdicts=not arguments.brief))
+        print(render_explanations(items, verdicts=arguments.volunteers))
         if plan.unseated:
             print("unseated wishes:")
             print(
@@ -524,6 +530,10 @@ def _generate_example(arguments: argparse.Namespace, options: list[str]) -> int:
 
 
 SEED_HELP = f"breaks ties; a whole number from 0 to {SEED_MAX} (default 0)"
+LANGUAGE_HELP = "language of the sentences: en or zh (default: the problem's policy.language)"
+TIME_LIMIT_HELP = "seconds for each solve, positive and finite (default: the solver's own)"
+SOLVER_HELP = "the solver (default greedy)"
+JSON_HELP = "print JSON (default: text)"
 DEBUG_HELP = "on an internal error, print its traceback too"
 
 
@@ -544,8 +554,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan a week and write the plan as JSON",
         formatter_class=_SolveHelpFormatter,
     )
-    solve_parser.add_argument("problem", help="problem JSON file")
-    solve_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
+    solve_parser.add_argument(
+        "problem", help="problem JSON file, or a roster workbook (.xlsx) or folder of CSV files"
+    )
+    solve_parser.add_argument(
+        "-o", "--output", required=True, help="where to write the plan (required)"
+    )
     solve_parser.add_argument(
         "--solver", choices=solvers, default="greedy", help="written when shown"
     )
@@ -568,12 +582,13 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser.add_argument(
         "--config",
         help="TOML file of solver parameters: a table per solver, e.g. [lns] with "
-        "iterations = 200 (unknown keys are errors)",
+        "iterations = 200 (unknown keys are errors; default: the solver's defaults)",
     )
     solve_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     solve_parser.add_argument(
         "--ledger",
-        help="time-bank ledger JSON: recipients in it get their credits' priority boost",
+        help="time-bank ledger JSON: recipients in it get their credits' priority boost "
+        "(default: none)",
     )
     solve_parser.add_argument(
         "--language",
@@ -584,14 +599,21 @@ def build_parser() -> argparse.ArgumentParser:
     solve_parser.add_argument(
         "--previous-plan",
         dest="previous_plan",
-        help="last week's plan: report high-priority recipients left out two weeks running",
+        help="last week's plan: report high-priority recipients left out two weeks running "
+        "(default: none)",
     )
     solve_parser.add_argument(
         "--keep-previous",
         dest="keep_previous",
         action="store_true",
         help="keep last week's visits that still keep every rule, unless a fresh plan is "
-        "clearly better for high-priority need (needs --previous-plan)",
+        "clearly better for high-priority need (needs --previous-plan; default: off)",
+    )
+    solve_parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no live progress line, only the summary (default: a progress line on a "
+        "terminal for solves over a second)",
     )
     solve_parser.set_defaults(handler=_command_solve)
 
@@ -601,7 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     next_week_parser.add_argument("problem", help="this week's problem JSON file")
     next_week_parser.add_argument("plan", help="this week's plan JSON file")
-    next_week_parser.add_argument("-o", "--output", required=True, help="next week's problem")
+    next_week_parser.add_argument(
+        "-o", "--output", required=True, help="next week's problem (required)"
+    )
     next_week_parser.add_argument(
         "--upcoming",
         help="next week as the coordinators describe it (default: this week, a week later)",
@@ -625,12 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
     record_parser.add_argument("problem", help="problem JSON file")
     record_parser.add_argument("plan", help="the week's plan JSON file")
     record_parser.add_argument(
-        "--ledger", required=True, help="ledger JSON file (created if missing)"
+        "--ledger", required=True, help="ledger JSON file (required; created if missing)"
     )
     record_parser.set_defaults(handler=_command_credits_record)
     show_parser = credits_commands.add_parser("show", help="credits earned, redeemed, balance")
-    show_parser.add_argument("--ledger", required=True, help="ledger JSON file")
-    show_parser.add_argument("--json", action="store_true")
+    show_parser.add_argument("--ledger", required=True, help="ledger JSON file (required)")
+    show_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     show_parser.set_defaults(handler=_command_credits_show)
 
     check_parser = commands.add_parser(
@@ -638,7 +662,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check_parser.add_argument("problem", help="problem JSON file")
     check_parser.add_argument("plan", help="plan JSON file (from a solver or made by hand)")
-    check_parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    check_parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON (default: text)"
+    )
     check_parser.set_defaults(handler=_command_check)
 
     replan_parser = commands.add_parser(
@@ -647,14 +673,24 @@ def build_parser() -> argparse.ArgumentParser:
     replan_parser.add_argument("problem", help="problem JSON file")
     replan_parser.add_argument("plan", help="the current plan of that problem")
     replan_parser.add_argument("changes", help='changes JSON file: {"changes": [...]}')
-    replan_parser.add_argument("-o", "--output", required=True, help="where to write the plan")
-    replan_parser.add_argument("--diff", help="where to write what changed and why, as JSON")
     replan_parser.add_argument(
-        "--problem-out", dest="problem_out", help="where to write the changed problem"
+        "-o", "--output", required=True, help="where to write the plan (required)"
     )
-    replan_parser.add_argument("--solver", choices=solvers, default="greedy")
     replan_parser.add_argument(
-        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+        "--diff", help="where to write what changed and why, as JSON (default: not written)"
+    )
+    replan_parser.add_argument(
+        "--problem-out",
+        dest="problem_out",
+        help="where to write the changed problem (default: not written)",
+    )
+    replan_parser.add_argument("--solver", choices=solvers, default="greedy", help=SOLVER_HELP)
+    replan_parser.add_argument(
+        "--time-limit-s",
+        type=_time_limit_s,
+        default=None,
+        dest="time_limit_s",
+        help=TIME_LIMIT_HELP,
     )
     replan_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     replan_parser.set_defaults(handler=_command_replan)
@@ -667,7 +703,11 @@ def build_parser() -> argparse.ArgumentParser:
         "schema", help="write the JSON Schema of a problem, plan or changes"
     )
     schema_parser.add_argument(
-        "kind", choices=("problem", "plan", "changes"), nargs="?", default="problem"
+        "kind",
+        choices=("problem", "plan", "changes"),
+        nargs="?",
+        default="problem",
+        help="which schema (default problem)",
     )
     schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema_parser.set_defaults(handler=_command_schema)
@@ -683,23 +723,40 @@ def build_parser() -> argparse.ArgumentParser:
         "example", nargs="?", metavar="name", help="example name (see --list)"
     )
     example_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
-    example_parser.add_argument("--list", action="store_true", help="list the bundled examples")
+    example_parser.add_argument(
+        "--list", action="store_true", help="list the bundled examples (default: off)"
+    )
     add_community_options(example_parser, omit_defaults=True)
     example_parser.set_defaults(handler=_command_example)
 
     explain_parser = commands.add_parser(
-        "explain", help="why each unplanned visit is unplanned, volunteer by volunteer"
+        "explain",
+        help="why each unplanned visit is unplanned: one line each (--volunteers: every "
+        "volunteer's verdict too)",
     )
     explain_parser.add_argument("problem", help="problem JSON file")
     explain_parser.add_argument("plan", help="plan JSON file")
-    explain_parser.add_argument("--language", choices=("en", "zh"), default=None)
     explain_parser.add_argument(
         "--seats",
         action="store_true",
         help="explain the unseated wishes of group sessions instead of the unplanned visits",
     )
-    explain_parser.add_argument("--brief", action="store_true", help="no per-volunteer verdicts")
-    explain_parser.add_argument("--json", action="store_true")
+    explain_parser.add_argument(
+        "--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP
+    )
+    explain_parser.add_argument(
+        "--volunteers",
+        "--detail",
+        action="store_true",
+        help="also each volunteer's verdict, the rule that rules them out (default: one line "
+        "per unplanned visit)",
+    )
+    explain_parser.add_argument(
+        "--brief", action="store_true", help="one line per unplanned visit (the default)"
+    )
+    explain_parser.add_argument(
+        "--json", action="store_true", help="print JSON, every verdict included (default: text)"
+    )
     explain_parser.set_defaults(handler=_command_explain)
 
     what_if_parser = commands.add_parser(
@@ -707,19 +764,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what_if_parser.add_argument("problem", help="problem JSON file")
     what_if_parser.add_argument("plan", help="plan JSON file")
-    what_if_parser.add_argument("--solver", choices=solvers, default="greedy")
-    what_if_parser.add_argument("--limit", type=int, default=12, help="changes to try")
+    what_if_parser.add_argument("--solver", choices=solvers, default="greedy", help=SOLVER_HELP)
     what_if_parser.add_argument(
-        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+        "--limit", type=int, default=12, help="how many changes to try (default 12)"
+    )
+    what_if_parser.add_argument(
+        "--time-limit-s",
+        type=_time_limit_s,
+        default=None,
+        dest="time_limit_s",
+        help=TIME_LIMIT_HELP,
     )
     what_if_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
-    what_if_parser.add_argument("--language", choices=("en", "zh"), default=None)
+    what_if_parser.add_argument(
+        "--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP
+    )
     what_if_parser.add_argument(
         "--seats",
         action="store_true",
         help="propose another session (venue, day, time, lead) for unseated wishes instead",
     )
-    what_if_parser.add_argument("--json", action="store_true")
+    what_if_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     what_if_parser.set_defaults(handler=_command_what_if)
 
     score_parser = commands.add_parser(
@@ -727,15 +792,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score_parser.add_argument("problem", help="problem JSON file")
     score_parser.add_argument("plan", help="the coordinator's plan JSON file")
-    score_parser.add_argument("--reference", help="plan to compare with (default: solve)")
-    score_parser.add_argument("--solver", choices=solvers, default="greedy")
     score_parser.add_argument(
-        "--time-limit-s", type=_time_limit_s, default=None, dest="time_limit_s"
+        "--reference", help="plan to compare with (default: a fresh solve with --solver)"
+    )
+    score_parser.add_argument("--solver", choices=solvers, default="greedy", help=SOLVER_HELP)
+    score_parser.add_argument(
+        "--time-limit-s",
+        type=_time_limit_s,
+        default=None,
+        dest="time_limit_s",
+        help=TIME_LIMIT_HELP,
     )
     score_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
-    score_parser.add_argument("--language", choices=("en", "zh"), default=None)
-    score_parser.add_argument("--json", action="store_true")
+    score_parser.add_argument("--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP)
+    score_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     score_parser.set_defaults(handler=_command_score)
+    add_desk_commands(commands)
     _add_debug_to_commands(parser)
     return parser
 

@@ -866,7 +866,11 @@ def add_community_options(parser: argparse.ArgumentParser, *, omit_defaults: boo
         default=default(DEFAULT_WEEK_START),
         help=f"the week's Monday, YYYY-MM-DD (default {DEFAULT_WEEK_START.isoformat()})",
     )
-    parser.add_argument("--name", default=default(None), help="the problem's name")
+    parser.add_argument(
+        "--name",
+        default=default(None),
+        help="the problem's name (default: says the buildings and the seed)",
+    )
     parser.add_argument(
         "--sessions",
         action="store_true",

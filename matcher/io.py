@@ -143,7 +143,8 @@ def load_problem(path: str | Path, limits: InputLimits | None = None) -> Problem
     """Read and validate a problem file.
 
     Parameters:
-        path: a JSON file holding one problem (`matcher schema problem` gives its schema).
+        path: a JSON file holding one problem (`matcher schema problem` gives its schema), or
+            a roster workbook (.xlsx) or folder of CSV files (`matcher.desk.load_roster`).
         limits: how large and deep the input may be (`matcher.models.limits.InputLimits`);
             the defaults unless given.
 
@@ -151,6 +152,10 @@ def load_problem(path: str | Path, limits: InputLimits | None = None) -> Problem
     (with the line and column), beyond the input limits, or not a valid problem (every field
     and reference error).
     """
+    from matcher.desk.roster import is_roster, load_roster
+
+    if is_roster(path):
+        return load_roster(path, limits)
     return _load(path, Problem, "problem", limits)
 
 

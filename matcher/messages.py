@@ -188,6 +188,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "{description}: {visits} more visit(s), priority-weighted +{weighted}: {planned}",
         "zh": "{description}：可多安排 {visits} 次服务，按优先级加权 +{weighted}：{planned}",
     },
+    "whatif.drops": {
+        "en": "; it would drop {visits} visit(s) planned now: {dropped}",
+        "zh": "；但会取消现已安排的 {visits} 次服务：{dropped}",
+    },
+    "whatif.no_drops": {
+        "en": "; it drops no visit planned now",
+        "zh": "；不会取消现已安排的服务",
+    },
     "whatif.building": {"en": "building {building}", "zh": "{building} 号楼"},
     "whatif.home_of": {"en": "the home of {recipient}", "zh": "{recipient} 家"},
     "qualification.none": {"en": "no special skill", "zh": "无需特殊技能"},

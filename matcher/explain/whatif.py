@@ -96,11 +96,12 @@ class WhatIf(StrictModel):
     )
 
     def summary(self, language: str | None = None) -> str:
-        """One line: the change, how many more visits, and which."""
+        """One line: the change, how many more visits, which, and which it would drop."""
         lang = checked_language(language) if language is not None else self.language
         description = self.descriptions[lang]
         planned = [f"{item.need} #{item.occurrence}" for item in self.plans]
-        return message(
+        dropped = [f"{item.need} #{item.occurrence}" for item in self.drops]
+        result = message(
             "whatif.result",
             lang,
             description=description,
@@ -108,6 +109,11 @@ class WhatIf(StrictModel):
             weighted=f"{self.weighted_gain:g}",
             planned=join(planned, lang) if planned else message("explain.none", lang),
         )
+        if dropped:
+            return result + message(
+                "whatif.drops", lang, visits=len(dropped), dropped=join(dropped, lang)
+            )
+        return result + message("whatif.no_drops", lang)
 
 
 def apply_change(problem: Problem, change: Change) -> Problem:

@@ -56,7 +56,9 @@ class DiffEntry(StrictModel):
     need: str
     recipient: str
     occurrence: int = Field(
-        ge=1, description="its number in the new plan; in the old plan for a dropped visit"
+        ge=1,
+        description="its number in the new plan: of its visit, or, for a dropped visit, of "
+        "the new plan's unplanned entry (the old plan's number when it has none)",
     )
     old_occurrence: int | None = Field(default=None, description="its number in the old plan")
     before: VisitSlot | None = None
@@ -69,7 +71,10 @@ class DiffEntry(StrictModel):
         """One line: the need, the visit before and after, and why."""
         before = self.before.text() if self.before is not None else "-"
         after = self.after.text() if self.after is not None else "-"
-        line = f"need {self.need} visit {self.occurrence}: {before} -> {after}: {self.why}"
+        number = f"{self.need} #{self.occurrence}"  # as the plan numbers it ("need #2")
+        if self.old_occurrence is not None and self.old_occurrence != self.occurrence:
+            number += f" (was #{self.old_occurrence})"
+        line = f"{number}: {before} -> {after}: {self.why}"
         if self.reason is not None:
             line += f" [{self.reason}]"
         return line
@@ -137,9 +142,9 @@ def plan_diff(
     new_by_need: dict[str, list[int]] = defaultdict(list)
     for index, visit in enumerate(new_plan.visits):
         new_by_need[visit.need].append(index)
-    unassigned: dict[str, list[tuple[ReasonCode, str]]] = defaultdict(list)
+    unassigned: dict[str, list[tuple[ReasonCode, str, int]]] = defaultdict(list)
     for item in new_plan.unassigned:
-        unassigned[item.need].append((item.reason, item.message))
+        unassigned[item.need].append((item.reason, item.message, item.occurrence))
     coordinator_pins = {pin_key(pin) for pin in changed.pinned}
     freed = _freed_days(old_plan.visits, why_changed)
 
@@ -179,8 +184,9 @@ def plan_diff(
         for old_index in lone_old:
             old = old_plan.visits[old_index]
             why = why_changed.get(old_index, "re-planned after the changes")
+            number = old.occurrence
             if reasons and no_longer_asked <= 0:
-                reason, message = reasons.pop(0)
+                reason, message, number = reasons.pop(0)
                 code: DropReason = reason
             else:
                 no_longer_asked -= 1
@@ -189,7 +195,7 @@ def plan_diff(
                 DiffEntry(
                     need=need_id,
                     recipient=old.recipient,
-                    occurrence=old.occurrence,
+                    occurrence=number,
                     old_occurrence=old.occurrence,
                     before=VisitSlot.of(old),
                     why=why,

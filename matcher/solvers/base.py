@@ -486,12 +486,13 @@ ASSEMBLY_S_PER_OCCURRENCE = 0.00025
 """Seconds per visit wanted that assembling a plan takes besides the diagnosis (routes, the
 objective's terms, the checker): about 0.12 ms on the 1,500-recipient week on a 2-core machine,
 doubled for a busy one."""
-DIAGNOSIS_S_PER_OCCURRENCE = 0.0005
+DIAGNOSIS_S_PER_OCCURRENCE = 0.0003
 """Seconds per visit wanted that a search keeps back for diagnosing the left-out visits: about
-0.3 ms on the same week with greedy's plan (1.4 s for 4,866 visits), with room to spare."""
+0.3 ms on the same week with greedy's plan (1.3 s for 4,866 visits); on a busier machine the
+diagnosis gives way to the limit (`Diagnoser.unassigned(deadline=...)`) rather than the search."""
 ASSEMBLY_FIXED_S = 0.05
 """What assembling any plan takes, however small."""
-MAX_RESERVE_SHARE = 0.5
+MAX_RESERVE_SHARE = 0.35
 """A search never keeps back more than this share of its time limit."""
 
 

@@ -119,8 +119,9 @@ def coverage_upper_bound(
         facts: the needs' facts (computed when None).
         aggregate: pool volunteers with the same qualifications; None decides by size (pooled
             first on large weeks, then exact if it can be afforded, keeping the lower).
-        time_limit_s: for HiGHS; if it does not finish, the bound falls back to the plain count
-            of what each need could at most receive (valid, much looser).
+        time_limit_s: for building the relaxation and for HiGHS; if the build does not finish
+            in time, the bound is every requested visit (`requested_coverage`); if HiGHS does
+            not, the plain count of what each need could at most receive (both valid, looser).
         mandatory_at_least: bound only the plans with at least this many occurrences of
             mandatory needs (0: every plan). If no plan of the relaxation has that many, the
             plain count is returned.
@@ -159,9 +160,12 @@ def coverage_upper_bound(
         )
         return min(pooled, exact)
     facts = facts if facts is not None else need_facts(problem, travel)
+    give_up_at = None if time_limit_s is None else time.perf_counter() + time_limit_s
     outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
     eligible: dict[tuple[str, int], list[str]] = {}
-    for need_id, need in sorted(facts.items()):
+    for number, (need_id, need) in enumerate(sorted(facts.items())):
+        if number % 64 == 0 and give_up_at is not None and time.perf_counter() > give_up_at:
+            return requested_coverage(facts)
         for day in sorted(need.late_windows_by_day):
             eligible[(need_id, day)] = [
                 volunteer_id

@@ -664,7 +664,7 @@ def test_cli_replan_end_to_end(
     assert main(arguments) == EXIT_OK
     printed = capsys.readouterr().out
     assert "kept 6, moved 1, reassigned 0, dropped 1, added 0" in printed
-    moved = "moved: need r3-chess visit 1: Tue 09:00-10:00 by v3 -> Thu 09:00-10:00 by v3"
+    moved = "moved: r3-chess #1: Tue 09:00-10:00 by v3 -> Thu 09:00-10:00 by v3"
     assert f"{moved}: volunteer v3 cancelled Tuesday" in printed
     assert "[no_shared_window]" in printed
     diff = PlanDiff.model_validate_json(outputs["diff"].read_text())

@@ -36,7 +36,7 @@ from matcher.solvers.base import (
     usable_visits,
     weighted_coverage,
 )
-from matcher.solvers.bounds import coverage_upper_bound
+from matcher.solvers.bounds import coverage_upper_bound, requested_coverage
 from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
 from matcher.solvers.cpsat.model import (
     COVERAGE_SCALE,
@@ -133,18 +133,19 @@ def _unbuilt(
     visits = usable if usable is not None else list(pinned)
     mandatory = mandatory_planned(needs, visits)
     relaxed = None
-    if parameters.relaxation_bound and request.elapsed_s() < limit:
+    left_s = limit - finishing_reserve_s(request.problem, limit) - request.elapsed_s()
+    if parameters.relaxation_bound and left_s > 0.1 and not request.stop_requested():
         relaxed = coverage_upper_bound(
             request.problem,
             request.travel,
             facts,
-            time_limit_s=max(0.1, limit - request.elapsed_s()),
+            time_limit_s=left_s,
             mandatory_at_least=mandatory,
         )
     return SearchOutcome(
         visits=visits,
         status="TIME_LIMIT",
-        bound=relaxed,
+        bound=relaxed if relaxed is not None else requested_coverage(facts),
         facts=facts,
         stopped=greedy is not None and greedy.stopped,
         statistics={

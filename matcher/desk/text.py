@@ -1,0 +1,71 @@
+"""The desk's words in English and Chinese: headings and labels of the exported schedules,
+calendars, pages and pictures (sentences about the plan itself come from `matcher.messages`)."""
+
+from __future__ import annotations
+
+from matcher.models.common import Language
+
+TEXT: dict[str, dict[Language, str]] = {
+    "time": {"en": "Time", "zh": "时间"},
+    "day": {"en": "Day", "zh": "星期"},
+    "date": {"en": "Date", "zh": "日期"},
+    "volunteer": {"en": "Volunteer", "zh": "志愿者"},
+    "recipient": {"en": "Recipient", "zh": "服务对象"},
+    "address": {"en": "Address", "zh": "地址"},
+    "service": {"en": "Service", "zh": "服务"},
+    "notes": {"en": "Notes", "zh": "备注"},
+    "partners": {"en": "Together with", "zh": "同行人员"},
+    "need": {"en": "Need", "zh": "需求"},
+    "visit_no": {"en": "Visit", "zh": "次序"},
+    "reason": {"en": "Reason", "zh": "原因"},
+    "why": {"en": "Why", "zh": "说明"},
+    "unplanned": {"en": "Not planned", "zh": "未安排"},
+    "figures": {"en": "The week", "zh": "本周概况"},
+    "figure": {"en": "Figure", "zh": "指标"},
+    "value": {"en": "Value", "zh": "数值"},
+    "schedule_of": {"en": "Schedule of {name}", "zh": "{name} 的日程"},
+    "week_of": {"en": "Week of {date}", "zh": "{date} 起的一周"},
+    "coordinator": {"en": "Coordinator's overview", "zh": "协调员总览"},
+    "no_visits": {"en": "No visits this week.", "zh": "本周没有安排服务。"},
+    "nothing_unplanned": {"en": "Every visit is planned.", "zh": "所有服务都已安排。"},
+    "visits_planned": {"en": "Visits planned", "zh": "已安排服务"},
+    "visits_requested": {"en": "Visits requested", "zh": "申请服务"},
+    "coverage": {"en": "Coverage", "zh": "覆盖率"},
+    "weighted_coverage": {"en": "Priority-weighted coverage", "zh": "按优先级加权覆盖率"},
+    "travel_km": {"en": "Travel (km)", "zh": "路程（公里）"},
+    "travel_min": {"en": "Travel (minutes)", "zh": "路程（分钟）"},
+    "recipients_visited": {"en": "Recipients visited", "zh": "受访服务对象"},
+    "volunteers_busy": {"en": "Volunteers with visits", "zh": "有服务的志愿者"},
+    "solver": {"en": "Solver", "zh": "求解器"},
+    "minutes": {"en": "Minutes", "zh": "分钟"},
+    "load": {"en": "Load", "zh": "工作量"},
+    "offered": {"en": "Offered", "zh": "可提供"},
+    "given": {"en": "Planned (visits and travel)", "zh": "已安排（服务加路程）"},
+    "lives_alone": {"en": "lives alone", "zh": "独居"},
+    "disability": {"en": "disability level {level}", "zh": "失能等级 {level}"},
+    "speaks": {"en": "speaks {languages}", "zh": "语言：{languages}"},
+    "mandatory": {"en": "must be kept", "zh": "必须保证"},
+    "may_be_late": {"en": "may start late", "zh": "可以稍晚开始"},
+    "child": {"en": "child", "zh": "儿童"},
+    "routes_of": {"en": "Routes on {day}", "zh": "{day}的路线"},
+    "week_timeline": {"en": "Each volunteer's week", "zh": "每位志愿者的一周"},
+    "coverage_by_band": {"en": "Coverage by priority", "zh": "按优先级的覆盖情况"},
+    "priority_band": {"en": "Priority", "zh": "优先级"},
+    "planned": {"en": "planned", "zh": "已安排"},
+    "not_planned": {"en": "not planned", "zh": "未安排"},
+    "load_vs_offer": {"en": "Load against what each offered", "zh": "各志愿者的工作量与可提供时间"},
+    "buildings": {"en": "buildings", "zh": "楼栋"},
+    "homes": {"en": "homes", "zh": "住户"},
+    "visits": {"en": "visits", "zh": "服务"},
+    "hour": {"en": "Hour", "zh": "小时"},
+    "volunteers_heading": {"en": "Volunteers", "zh": "志愿者"},
+    "by_day": {"en": "By day", "zh": "按日期"},
+    "print": {"en": "Print", "zh": "打印"},
+    "with": {"en": "with {names}", "zh": "同行：{names}"},
+    "colon": {"en": ": ", "zh": "："},
+}
+
+
+def text(code: str, language: Language = "en", **details: object) -> str:
+    """One of the desk's words in the language, its placeholders filled."""
+    return TEXT[code][language].format(**details)
