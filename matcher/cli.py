@@ -739,7 +739,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser.add_argument(
         "--seats",
         action="store_true",
-        help="explain the unseated wishes of group sessions instead of the unplanned visits",
+        help="explain the unseated wishes of group sessions instead of the unplanned visits "
+        "(default: the unplanned visits, then any unseated wishes)",
     )
     explain_parser.add_argument(
         "--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP
@@ -782,7 +783,8 @@ def build_parser() -> argparse.ArgumentParser:
     what_if_parser.add_argument(
         "--seats",
         action="store_true",
-        help="propose another session (venue, day, time, lead) for unseated wishes instead",
+        help="propose another session (venue, day, time, lead) for unseated wishes instead "
+        "(default: changes for unplanned visits)",
     )
     what_if_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     what_if_parser.set_defaults(handler=_command_what_if)

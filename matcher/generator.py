@@ -875,7 +875,8 @@ def add_community_options(parser: argparse.ArgumentParser, *, omit_defaults: boo
         "--sessions",
         action="store_true",
         default=default(False),
-        help="add venues, group sessions (classes, clinics, the red bench) and wishes",
+        help="add venues, group sessions (classes, clinics, the red bench) and wishes "
+        "(default: none)",
     )
 
 
