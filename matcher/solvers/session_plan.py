@@ -44,8 +44,9 @@ def refuse_sessions(solver: str, problem: Problem, declines: bool) -> None:
         )
 
 
-GREEDY_SHARE_OF_LIMIT = 0.3
-"""The share of the time limit greedy's plan with sessions may take before another search."""
+GREEDY_SHARE_OF_LIMIT = 0.5
+"""The share of the time limit greedy's plan with sessions may take before another search (a
+search that does not weigh seats gains little from more time on a week with sessions)."""
 
 
 def prepare_sessions(
@@ -125,6 +126,9 @@ def _sessions(
         problem, request.travel, outcome.visits, deadline, request.stop_requested
     )
     statistics: dict[str, Any] = {"planner": "greedy", "order": "after_the_search"}
+    if greedy is not None:
+        floor = greedy.statistics.get("sessions", {})
+        statistics["greedy_floor"] = floor.get("order") if isinstance(floor, dict) else None
     if greedy is not None and greedy.sessions is not None:
         facts = outcome.facts if outcome.facts is not None else need_facts(problem, request.travel)
         if plan_rank(problem, facts, greedy.visits, greedy.sessions) > plan_rank(
