@@ -20,7 +20,7 @@ from matcher.rules.session_diagnosis import missing_seats
 from matcher.rules.sessions import day_distance_m, session_duties, visit_duties
 
 if TYPE_CHECKING:
-    from matcher.solvers.base import SearchOutcome, SolveRequest
+    from matcher.solvers.base import Progress, SearchOutcome, SolveRequest
     from matcher.travel import TravelModel
 
 SESSION_SHARE_OF_LIMIT = 0.15
@@ -66,7 +66,18 @@ def prepare_sessions(
     greedy = search_with_sessions(request, GreedyParameters(), deadline)
     if limit is None:
         return request, greedy
-    search = dataclasses.replace(request, time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT))
+    heard = request.progress
+
+    def progress(report: Progress) -> None:
+        """The caller hears the time limit they gave, not the search's share of it."""
+        if heard is not None:
+            heard(dataclasses.replace(report, time_limit_s=limit))
+
+    search = dataclasses.replace(
+        request,
+        time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT),
+        progress=progress if heard is not None else None,
+    )
     return search, greedy
 
 
