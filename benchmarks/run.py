@@ -91,6 +91,14 @@ class RunResult:
     """The child process's peak resident memory, generator and imports included."""
     violations: int | None = None
     error: str | None = None
+    sessions: bool = False
+    """The community has group sessions (`--sessions`)."""
+    seats_wished: int | None = None
+    seats_planned: int | None = None
+    seat_gap_pct: float | None = None
+    """Priority-weighted seats against their upper bound (`seat_bound.seat_upper_bound`)."""
+    session_share_pct: float | None = None
+    """Share of volunteer minutes on site that went to sessions and escorts."""
 
     def to_json(self) -> str:
         """The result as one line of JSON."""
@@ -113,12 +121,17 @@ def own_peak_memory_mib() -> float:
     return peak / MIB if sys.platform == "darwin" else peak / 1024
 
 
-def run_one(size: BenchmarkSize, seed: int, solver: str, time_limit_s: float) -> RunResult:
-    """Generate the community, plan it and check the plan, in this process.
+def run_one(
+    size: BenchmarkSize, seed: int, solver: str, time_limit_s: float, sessions: bool = False
+) -> RunResult:
+    """Generate the community (with group sessions when asked), plan it and check the plan, in
+    this process.
 
     Exceptions are caught and recorded (with their traceback) so the table can report them.
     """
-    result = RunResult(size=size.name, seed=seed, solver=solver, time_limit_s=time_limit_s)
+    result = RunResult(
+        size=size.name, seed=seed, solver=solver, time_limit_s=time_limit_s, sessions=sessions
+    )
     try:
         import matcher
         from benchmarks.generator import generate_community
@@ -128,6 +141,7 @@ def run_one(size: BenchmarkSize, seed: int, solver: str, time_limit_s: float) ->
             volunteers=size.volunteers,
             buildings=size.buildings,
             seed=seed,
+            sessions=sessions,
         )
         began = time.perf_counter()
         plan = matcher.solve(problem, solver=solver, time_limit_s=time_limit_s, seed=SOLVER_SEED)
@@ -145,6 +159,13 @@ def run_one(size: BenchmarkSize, seed: int, solver: str, time_limit_s: float) ->
         result.continuity_pct = metrics.continuity_pct
         result.load_gini = metrics.load_gini
         result.violations = len(report.violations)
+        if report.sessions is not None:
+            result.seats_wished = report.sessions.seats_wished
+            result.seats_planned = report.sessions.seats_planned
+            result.session_share_pct = report.sessions.session_share_pct
+            seat_statistics = plan.solver.statistics.get("sessions", {})
+            gap = seat_statistics.get("weighted_seat_gap")
+            result.seat_gap_pct = None if gap is None else 100 * gap
         if report.violations:
             result.status = "error"
             result.error = "; ".join(violation.message for violation in report.violations[:5])
@@ -161,6 +182,7 @@ def run_in_subprocess(
     solver: str,
     time_limit_scale: float = 1.0,
     kill_after_s: float | None = None,
+    sessions: bool = False,
 ) -> RunResult:
     """Run one benchmark in a fresh `python -m benchmarks.run --one` process.
 
@@ -169,7 +191,9 @@ def run_in_subprocess(
     """
     time_limit_s = size.time_limit_s * time_limit_scale
     deadline_s = kill_deadline_s(time_limit_s) if kill_after_s is None else kill_after_s
-    result = RunResult(size=size.name, seed=seed, solver=solver, time_limit_s=time_limit_s)
+    result = RunResult(
+        size=size.name, seed=seed, solver=solver, time_limit_s=time_limit_s, sessions=sessions
+    )
     command = [
         sys.executable,
         "-m",
@@ -179,6 +203,7 @@ def run_in_subprocess(
         f"--seeds={seed}",
         f"--solvers={solver}",
         f"--time-limit-scale={time_limit_scale!r}",
+        *(["--sessions"] if sessions else []),
     ]
     environment = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
@@ -268,7 +293,16 @@ TABLE_HEADERS = (
     "wall time s",
     "peak memory MiB",
     "violations",
+    "seats planned / wished",
+    "seat gap %",
+    "session minutes %",
 )
+
+
+def _seats_cell(results: Sequence[RunResult]) -> str:
+    """'seats planned / wished', means over the runs with sessions; '-' without."""
+    planned, wished = _present(results, "seats_planned"), _present(results, "seats_wished")
+    return f"{_count(_mean(planned))} / {_count(_mean(wished))}" if planned else "-"
 
 
 def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
@@ -299,6 +333,9 @@ def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
                 _mean_and_worst(_present(ok, "wall_time_s"), max, 2),
                 _mean_and_worst(_present(ok, "peak_memory_mib"), max, 0),
                 f"{sum(violations):.0f}" if violations else "-",
+                _seats_cell(ok),
+                _mean_and_worst(_present(ok, "seat_gap_pct"), max, 2),
+                _mean_and_worst(_present(ok, "session_share_pct"), min, 1),
             ]
         )
     return rows
@@ -503,6 +540,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--markdown", action="store_true", help="print a GitHub Markdown table for the README"
     )
+    parser.add_argument(
+        "--sessions",
+        action="store_true",
+        help="communities with group sessions (venues, classes, the red bench): fills the "
+        "seat columns",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -534,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(sizes) != 1 or len(seeds) != 1 or len(solvers) != 1:
             parser.error("--one takes exactly one size, one seed and one solver")
         size = SIZES[sizes[0]]
-        result = run_one(size, seeds[0], solvers[0], size.time_limit_s * scale)
+        result = run_one(size, seeds[0], solvers[0], size.time_limit_s * scale, arguments.sessions)
         print(RESULT_PREFIX + result.to_json(), flush=True)
         return 0
     total = len(sizes) * len(seeds) * len(solvers)
@@ -547,7 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                result = run_in_subprocess(SIZES[size_name], seed, solver, scale)
+                result = run_in_subprocess(
+                    SIZES[size_name], seed, solver, scale, sessions=arguments.sessions
+                )
                 results.append(result)
                 print(f"    {_progress(result)}", file=sys.stderr, flush=True)
                 if result.status != "ok" and result.error:

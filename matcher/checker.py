@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from matcher.checker_sessions import SESSION_RULE_CODES, SessionChecker, SessionStop
 from matcher.models import (
     WEEKDAYS,
     Metrics,
@@ -30,6 +31,7 @@ from matcher.models import (
     Problem,
     Recipient,
     Service,
+    SessionMetrics,
     UnassignedVisit,
     Visit,
     Volunteer,
@@ -65,6 +67,7 @@ RULE_CODES: tuple[str, ...] = (
     "excluded_volunteer",
     "pinned_missing",
     "mandatory_missing",
+    *SESSION_RULE_CODES,
 )
 """Every rule code of docs/rules.md, in the order the document lists them."""
 
@@ -100,6 +103,8 @@ class CheckReport(BaseModel):
     violations: list[Violation]
     notices: list[str]
     metrics: Metrics
+    sessions: SessionMetrics | None = None
+    """Seats and sessions, when the problem has group services."""
 
     @property
     def ok(self) -> bool:
@@ -132,6 +137,13 @@ class CheckReport(BaseModel):
             f"({metrics.pairings_kept_pct:.1f}%), {metrics.pairings_new} new, "
             f"{metrics.pairings_broken} broken",
         ]
+        if self.sessions is not None:
+            lines.append(
+                f"Sessions: {self.sessions.sessions_held} held, seats "
+                f"{self.sessions.seats_planned} of {self.sessions.seats_wished} "
+                f"({self.sessions.seats_pct:.1f}%), {self.sessions.session_share_pct:.1f}% of "
+                "volunteer time on site"
+            )
         if self.violations:
             lines.append("Violations:")
             lines += [f"  [{item.rule}] {item.message}" for item in self.violations]
@@ -182,6 +194,48 @@ class _WeekOfVolunteer:
     visit_min: float = 0.0
     travel_min: float = 0.0
     distance_m: float = 0.0
+
+
+@dataclass
+class _DayStop:
+    """A stop of a volunteer's day: a home visit, or a session or escort stop
+    (`matcher.checker_sessions`), with what the day's rules read of it."""
+
+    start: float
+    end: float
+    place: int
+    label: str
+    load: int
+    order: tuple[float, float, str, int]
+    visit: Visit | None = None
+    extra_m: float = 0.0
+    """Metres walked within the stop (an escort's walk with the attendee)."""
+
+    @classmethod
+    def of_visit(cls, item: _CheckedVisit) -> _DayStop:
+        visit = item.visit
+        return cls(
+            visit.start,
+            visit.end,
+            item.place,
+            item.label,
+            item.need.load,
+            (visit.start, visit.end, item.need.id, visit.occurrence),
+            visit,
+        )
+
+    @classmethod
+    def of_session(cls, stop: SessionStop) -> _DayStop:
+        return cls(
+            stop.start,
+            stop.end,
+            stop.place,
+            stop.label,
+            0,
+            (stop.start, stop.end, "~" + stop.session, 0),
+            None,
+            stop.extra_m,
+        )
 
 
 def check_plan(problem: Problem, plan: Plan, travel: TravelModel | None = None) -> CheckReport:
@@ -259,6 +313,8 @@ class _Checker:
             frozenset((dependency.first, dependency.second)) for dependency in problem.dependencies
         }
         self.weeks: dict[str, _WeekOfVolunteer] = defaultdict(_WeekOfVolunteer)
+        self.session_stops: list[SessionStop] = []
+        self.on_site_min: dict[str, float] = defaultdict(float)
 
     def report(
         self,
@@ -284,6 +340,7 @@ class _Checker:
     def run(self) -> CheckReport:
         """Every rule in turn, then the metrics."""
         checked = self.resolve_references()
+        sessions = self.check_sessions(checked)
         for item in checked:
             self.check_visit(item)
         self.check_needs(checked)
@@ -294,8 +351,31 @@ class _Checker:
         self.check_pinned(checked)
         self.check_mandatory()
         return CheckReport(
-            violations=self.violations, notices=self.notices, metrics=self.metrics(checked)
+            violations=self.violations,
+            notices=self.notices,
+            metrics=self.metrics(checked),
+            sessions=None
+            if sessions is None
+            else sessions.metrics(visit_min=self.on_site_min["visit"]),
         )
+
+    def check_sessions(self, checked: list[_CheckedVisit]) -> SessionChecker | None:
+        """The rules of group sessions (`matcher.checker_sessions`); their volunteers' stops
+        join the volunteers' days. None when the problem has no group service and the plan
+        no session."""
+        if not self.problem.group_services and not self.plan.sessions:
+            return None
+        spans: dict[tuple[str, str], list[tuple[float, float, str]]] = defaultdict(list)
+        for item in checked:
+            spans[(item.recipient.id, item.visit.day)].append(
+                (item.visit.start, item.visit.end, item.label)
+            )
+        sessions = SessionChecker(self.problem, self.plan, self.travel, spans)
+        sessions.run()
+        for finding in sessions.findings:
+            self.report(finding.rule, finding.message, volunteer=finding.volunteer, day=finding.day)
+        self.session_stops = sessions.stops
+        return sessions
 
     # --- unknown_reference ---------------------------------------------------------------
 
@@ -653,36 +733,40 @@ class _Checker:
     # --- a volunteer's day and week ------------------------------------------------------
 
     def check_volunteer_days(self, checked: list[_CheckedVisit]) -> None:
-        """Overlaps, travel time, trip distance and visits a day, per volunteer and day."""
-        by_volunteer_day: dict[tuple[str, str], list[_CheckedVisit]] = defaultdict(list)
+        """Overlaps, travel time, trip distance and visits a day, per volunteer and day, over
+        their home visits and their session and escort stops together."""
+        by_volunteer_day: dict[tuple[str, str], list[_DayStop]] = defaultdict(list)
         for item in checked:
             for volunteer in item.volunteers:
-                by_volunteer_day[(volunteer.id, item.visit.day)].append(item)
-        for (volunteer_id, day), visits in by_volunteer_day.items():
-            self.check_volunteer_day(self.problem.volunteer_by_id[volunteer_id], day, visits)
+                by_volunteer_day[(volunteer.id, item.visit.day)].append(_DayStop.of_visit(item))
+        for stop in self.session_stops:
+            by_volunteer_day[(stop.volunteer, stop.day)].append(_DayStop.of_session(stop))
+        for (volunteer_id, day), stops in by_volunteer_day.items():
+            self.check_volunteer_day(self.problem.volunteer_by_id[volunteer_id], day, stops)
 
-    def check_volunteer_day(
-        self, volunteer: Volunteer, day: str, visits: list[_CheckedVisit]
-    ) -> None:
+    def check_volunteer_day(self, volunteer: Volunteer, day: str, stops: list[_DayStop]) -> None:
         """One volunteer's day: overlaps, visits and load a day, then each outing's trip."""
         who, day_name = _person(volunteer.name, volunteer.id), DAY_NAMES[day]
-        ordered = sorted(
-            visits,
-            key=lambda item: (
-                item.visit.start,
-                item.visit.end,
-                item.need.id,
-                item.visit.occurrence,
-            ),
-        )
+        ordered = sorted(stops, key=lambda item: item.order)
+        outings = self.outings[volunteer.id][day]
 
-        for first, second in self.overlapping_pairs(ordered):
+        for first, second in self.overlapping_stops(ordered):
             self.report(
                 "volunteer_overlap",
                 f"{who} has two visits at once on {day_name}: {first.label} and {second.label}.",
                 visit=second.visit,
                 volunteer=volunteer.id,
+                day=day,
             )
+        for item in ordered:
+            if item.visit is None and _outing_of(outings, item.start, item.end) is None:
+                when = f"out only {_window_list(outings)}" if outings else "not available at all"
+                self.report(
+                    "volunteer_window",
+                    f"{item.label}: {who} is {when} on {day_name}.",
+                    volunteer=volunteer.id,
+                    day=day,
+                )
 
         if volunteer.max_visits_per_day is not None and len(ordered) > volunteer.max_visits_per_day:
             self.report(
@@ -693,7 +777,7 @@ class _Checker:
                 day=day,
             )
 
-        carried = sum(item.need.load for item in ordered)
+        carried = sum(item.load for item in ordered)
         if volunteer.capacity is not None and carried > volunteer.capacity:
             self.report(
                 "capacity",
@@ -705,33 +789,47 @@ class _Checker:
 
         week = self.weeks[volunteer.id]
         week.visits += len(ordered)
-        week.visit_min += sum(max(0, item.visit.end - item.visit.start) for item in ordered)
+        week.visit_min += sum(max(0.0, item.end - item.start) for item in ordered)
+        self.on_site_min["visit"] += sum(
+            max(0.0, item.end - item.start) for item in ordered if item.visit is not None
+        )
 
-        # Each outing of the day is one trip; a visit outside every outing (a volunteer_window
+        # Each outing of the day is one trip; a stop outside every outing (a volunteer_window
         # violation) is counted as a trip of its own, so its travel is not lost from the totals.
-        outings = self.outings[volunteer.id][day]
-        in_outing: dict[int, list[_CheckedVisit]] = defaultdict(list)
+        in_outing: dict[int, list[_DayStop]] = defaultdict(list)
         for item in ordered:
-            index = _outing_of(outings, item.visit.start, item.visit.end)
+            index = _outing_of(outings, item.start, item.end)
             if index is None:
                 self.check_trip(volunteer, day, None, [item])
             else:
                 in_outing[index].append(item)
-        for index, outing_visits in sorted(in_outing.items()):
-            self.check_trip(volunteer, day, outings[index], outing_visits)
+        for index, outing_stops in sorted(in_outing.items()):
+            self.check_trip(volunteer, day, outings[index], outing_stops)
+
+    @staticmethod
+    def overlapping_stops(stops: list[_DayStop]) -> list[tuple[_DayStop, _DayStop]]:
+        """Every pair of a volunteer-day's stops whose times overlap (touching is fine)."""
+        ordered = sorted(stops, key=lambda item: (item.start, item.end))
+        pairs: list[tuple[_DayStop, _DayStop]] = []
+        running: list[_DayStop] = []
+        for item in ordered:
+            running = [other for other in running if other.end > item.start + EPSILON]
+            pairs += [(other, item) for other in running]
+            running.append(item)
+        return pairs
 
     def check_trip(
         self,
         volunteer: Volunteer,
         day: str,
         outing: tuple[int, int] | None,
-        ordered: list[_CheckedVisit],
+        ordered: list[_DayStop],
     ) -> None:
-        """One trip, visits in start order: from the start place, between visits, back home.
+        """One trip, stops in start order: from the start place, between stops, back home.
 
         Every leg counts toward the week and is bounded by `max_trip_distance_m`; in an outing
         the trip leaves at or after it opens, has time for each leg, is home by its close, and
-        its legs together are at most `max_outing_distance_m`.
+        its legs (with any escorted walk) together are at most `max_outing_distance_m`.
         """
         travel, who, day_name = self.travel, _person(volunteer.name, volunteer.id), DAY_NAMES[day]
         start_place, home_place = travel.start_place[volunteer.id], travel.home_place[volunteer.id]
@@ -752,7 +850,7 @@ class _Checker:
             week.travel_min += leg_minutes[-1]
             limit = volunteer.max_trip_distance_m
             if limit is not None and distance > limit + EPSILON:
-                concerned = ordered[min(index, len(ordered) - 1)].visit
+                concerned = ordered[min(index, len(ordered) - 1)]
                 trip = (
                     f"travels {distance:.0f} m"
                     if math.isfinite(distance)
@@ -762,8 +860,9 @@ class _Checker:
                     "trip_distance",
                     f"{who} {trip} on {day_name} from {names[index]} to {names[index + 1]}; "
                     f"one trip may be at most {limit:.0f} m.",
-                    visit=concerned,
+                    visit=concerned.visit,
                     volunteer=volunteer.id,
+                    day=day,
                 )
         if outing is None:
             return
@@ -771,7 +870,7 @@ class _Checker:
         opens, closes = outing
         outing_name = f"their outing of {day_name} {_times(opens, closes)}"
         first, last = ordered[0], ordered[-1]
-        leave_at = first.visit.start - leg_minutes[0]
+        leave_at = first.start - leg_minutes[0]
         if leave_at < opens - EPSILON:
             self.report(
                 "travel_time",
@@ -783,23 +882,25 @@ class _Checker:
                 f"{outing_name} opens at {format_clock(opens)}.",
                 visit=first.visit,
                 volunteer=volunteer.id,
+                day=day,
             )
         for index, (earlier, later) in enumerate(itertools.pairwise(ordered)):
-            if later.visit.start < earlier.visit.end - EPSILON:
+            if later.start < earlier.end - EPSILON:
                 continue  # an overlap, reported as volunteer_overlap
             needed = leg_minutes[index + 1]
-            if later.visit.start + EPSILON < earlier.visit.end + needed:
+            if later.start + EPSILON < earlier.end + needed:
                 self.report(
                     "travel_time",
                     f"{who} has no way to get from {earlier.label} to {later.label}."
                     if not math.isfinite(needed)
                     else f"{who} cannot get from {earlier.label} to {later.label}: the trip "
                     f"takes {needed:.0f} min, but there are only "
-                    f"{later.visit.start - earlier.visit.end} min between them.",
+                    f"{later.start - earlier.end:g} min between them.",
                     visit=later.visit,
                     volunteer=volunteer.id,
+                    day=day,
                 )
-        home_at = last.visit.end + leg_minutes[-1]
+        home_at = last.end + leg_minutes[-1]
         if home_at > closes + EPSILON:
             self.report(
                 "travel_time",
@@ -810,9 +911,12 @@ class _Checker:
                 f"{format_clock(closes)}: they are home by the end of each outing.",
                 visit=last.visit,
                 volunteer=volunteer.id,
+                day=day,
             )
         outing_limit = volunteer.max_outing_distance_m
-        walked = sum(leg_metres)
+        escorted = sum(item.extra_m for item in ordered)
+        week.distance_m += escorted
+        walked = sum(leg_metres) + escorted
         if outing_limit is not None and walked > outing_limit + EPSILON:
             how_far = (
                 f"travels {walked:.0f} m in {outing_name}"
@@ -825,6 +929,7 @@ class _Checker:
                 f"home); one outing may be at most {outing_limit:.0f} m.",
                 visit=last.visit,
                 volunteer=volunteer.id,
+                day=day,
             )
 
     def check_volunteer_weeks(self) -> None:

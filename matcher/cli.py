@@ -36,6 +36,8 @@ from matcher.explain import (
     score_plan,
     what_if,
 )
+from matcher.explain.seat_whatif import SeatSuggestion, seat_suggestions
+from matcher.explain.seats import SeatExplanation, explain_unseated, render_seat_explanations
 from matcher.generator import (
     COMMUNITY_OPTIONS,
     add_community_options,
@@ -54,6 +56,7 @@ from matcher.io import (
     write_text_atomic,
 )
 from matcher.ledger import CreditRates, LedgerStore
+from matcher.messages import message
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
@@ -387,17 +390,45 @@ def _command_replan(arguments: argparse.Namespace) -> int:
 def _command_explain(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     plan = load_plan(arguments.plan)
+    if arguments.seats:
+        seats = explain_unseated(problem, plan, language=arguments.language)
+        if arguments.json:
+            adapter = TypeAdapter(list[SeatExplanation])
+            sys.stdout.write(adapter.dump_json(seats, indent=2).decode() + "\n")
+        else:
+            print(render_seat_explanations(seats))
+        return EXIT_OK
     items = explain_unassigned(problem, plan, language=arguments.language)
     if arguments.json:
         sys.stdout.write(TypeAdapter(list[Explanation]).dump_json(items, indent=2).decode() + "\n")
     else:
         print(render_explanations(items, verdicts=arguments.volunteers))
+        if plan.unseated:
+            print("unseated wishes:")
+            print(
+                render_seat_explanations(
+                    explain_unseated(problem, plan, language=arguments.language)
+                )
+            )
     return EXIT_OK
 
 
 def _command_what_if(arguments: argparse.Namespace) -> int:
     problem = load_problem(arguments.problem)
     plan = load_plan(arguments.plan)
+    if arguments.seats:
+        suggestions = seat_suggestions(
+            problem, plan, limit=arguments.limit, language=arguments.language
+        )
+        if arguments.json:
+            adapter = TypeAdapter(list[SeatSuggestion])
+            sys.stdout.write(adapter.dump_json(suggestions, indent=2).decode() + "\n")
+        else:
+            for suggestion in suggestions:
+                print(suggestion.message)
+            if not suggestions:
+                print(message("seat.no_suggestion", arguments.language or problem.policy.language))
+        return EXIT_OK
     items = what_if(
         problem,
         plan,
@@ -714,6 +745,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser.add_argument("problem", help="problem JSON file")
     explain_parser.add_argument("plan", help="plan JSON file")
     explain_parser.add_argument(
+        "--seats",
+        action="store_true",
+        help="explain the unseated wishes of group sessions instead of the unplanned visits "
+        "(default: the unplanned visits, then any unseated wishes)",
+    )
+    explain_parser.add_argument(
         "--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP
     )
     explain_parser.add_argument(
@@ -750,6 +787,12 @@ def build_parser() -> argparse.ArgumentParser:
     what_if_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     what_if_parser.add_argument(
         "--language", choices=("en", "zh"), default=None, help=LANGUAGE_HELP
+    )
+    what_if_parser.add_argument(
+        "--seats",
+        action="store_true",
+        help="propose another session (venue, day, time, lead) for unseated wishes instead "
+        "(default: changes for unplanned visits)",
     )
     what_if_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     what_if_parser.set_defaults(handler=_command_what_if)

@@ -29,6 +29,7 @@ from matcher.models import (
     BrokenPairing,
     BrokenReason,
     CompetingVisit,
+    HistoricLead,
     HistoricVisit,
     Need,
     Pairing,
@@ -148,6 +149,42 @@ def history_from_plan(plan: Plan, problem: Problem) -> list[HistoricVisit]:
         )
         for (recipient_id, volunteer_id, need_id), n in counts.items()
     ]
+
+
+def lead_history_from_plan(plan: Plan, problem: Problem) -> list[HistoricLead]:
+    """The plan's session leads as lead history: one entry per group service and lead, with the
+    number of sessions, dated with the plan's week (so next week prefers the same leads:
+    `policy.weights.stable_lead`)."""
+    week = plan_week_start(plan, problem)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for session in plan.sessions or []:
+        if session.group_service not in problem.group_service_by_id:
+            continue
+        for lead in dict.fromkeys(session.leads):
+            if lead in problem.volunteer_by_id:
+                counts[(session.group_service, lead)] += 1
+    return [
+        HistoricLead(group_service=service, volunteer=lead, week_start=week, sessions=n)
+        for (service, lead), n in counts.items()
+    ]
+
+
+def rolled_lead_history(
+    history: Iterable[HistoricLead],
+    added: Iterable[HistoricLead],
+    week_start: dt.date,
+    keep_weeks: int = DEFAULT_HISTORY_WEEKS,
+) -> list[HistoricLead]:
+    """The lead history of the week starting `week_start`, as `rolled_history` rolls visits."""
+    if keep_weeks < 1:
+        raise ValueError("keep_weeks must be at least 1")
+    oldest = week_start - dt.timedelta(days=7 * keep_weeks)
+    kept: dict[tuple[str, str, dt.date | None], HistoricLead] = {}
+    for entry in (*history, *added):
+        if entry.week_start is not None and not oldest <= entry.week_start < week_start:
+            continue
+        kept[(entry.group_service, entry.volunteer, entry.week_start)] = entry
+    return list(kept.values())
 
 
 def rolled_history(
@@ -659,10 +696,12 @@ __all__ = [
     "DEFAULT_HISTORY_WEEKS",
     "RULE_ORDER",
     "history_from_plan",
+    "lead_history_from_plan",
     "pairing_report",
     "plan_week_start",
     "recipient_priority",
     "rolled_history",
+    "rolled_lead_history",
     "standing_pairings",
     "uncovered_two_weeks",
     "unvisited_high_priority",

@@ -716,6 +716,7 @@ def generate_community(
     seed: int = DEFAULT_SEED,
     week_start: dt.date = DEFAULT_WEEK_START,
     name: str | None = None,
+    sessions: bool = False,
 ) -> Problem:
     """A week of a Quanrui-like community; the same arguments always give the same problem, and
     it passes `Problem` validation.
@@ -728,6 +729,8 @@ def generate_community(
         seed: of the one random generator everything is drawn from.
         week_start: the Monday of the planned week (last week's history is the week before).
         name: the problem's name (default: says the buildings and the seed).
+        sessions: add venues, the seed's group services and attendance wishes
+            (`matcher.generator_sessions`); the rest of the week is the same either way.
 
     Raises ValueError for negative sizes, no building, or more children than recipients.
     """
@@ -785,6 +788,10 @@ def generate_community(
         "volunteers": [helper.data for helper in helpers],
         "history": history,
     }
+    if sessions:
+        from matcher.generator_sessions import add_sessions
+
+        add_sessions(seed, data, _location, office, building_points)
     return Problem.model_validate(data)
 
 
@@ -810,6 +817,7 @@ COMMUNITY_OPTIONS = (
     "seed",
     "week_start",
     "name",
+    "sessions",
 )
 """The destinations of `add_community_options`: `generate_community`'s keyword arguments."""
 
@@ -862,6 +870,13 @@ def add_community_options(parser: argparse.ArgumentParser, *, omit_defaults: boo
         "--name",
         default=default(None),
         help="the problem's name (default: says the buildings and the seed)",
+    )
+    parser.add_argument(
+        "--sessions",
+        action="store_true",
+        default=default(False),
+        help="add venues, group sessions (classes, clinics, the red bench) and wishes "
+        "(default: none)",
     )
 
 

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from matcher.io import _load, to_json, write_text_atomic
-from matcher.models import CreditPolicy, Plan, Problem
+from matcher.models import CreditPolicy, Plan, Problem, Session
 from matcher.models.common import StrictModel
 
 CreditKind = Literal["earned", "redeemed", "adjusted"]
@@ -58,6 +58,11 @@ class CreditEntry(StrictModel):
         default=None, ge=1, description="which visit of the need that week (earned entries)"
     )
     service: str | None = None
+    session: str | None = Field(
+        default=None,
+        description="the group session served as lead, helper or escort (earned entries; "
+        "`service` is then its group service)",
+    )
     minutes: float | None = Field(default=None, ge=0, description="minutes served on site")
     note: str = ""
 
@@ -91,8 +96,42 @@ class CreditEntry(StrictModel):
 
     @property
     def visit_key(self) -> tuple[dt.date, str | None, int | None, str]:
-        """What makes an earned entry unique: week, need, occurrence, volunteer."""
-        return (self.week_start, self.need, self.occurrence, self.person)
+        """What makes an earned entry unique: week, need (or session), occurrence, volunteer."""
+        served = self.need if self.session is None else f"session:{self.session}"
+        return (self.week_start, served, self.occurrence, self.person)
+
+
+def _session_service(plan: Plan, problem: Problem) -> list[tuple[Session, str, float]]:
+    """(session, volunteer, minutes on site) of every lead, helper and escort of the plan's
+    sessions who is not staff: leads and helpers for the session, an escort for the whole time
+    the attendee is away (`matcher.rules.sessions.attendee_span`)."""
+    from matcher.rules.sessions import attendee_span
+    from matcher.travel import TravelModel
+
+    served: list[tuple[Session, str, float]] = []
+    travel: TravelModel | None = None
+    for session in plan.sessions or []:
+        for volunteer_id in dict.fromkeys([*session.leads, *session.helpers]):
+            volunteer = problem.volunteer_by_id.get(volunteer_id)
+            if volunteer is None:
+                raise ValueError(
+                    f"session {session.id} names volunteer {volunteer_id!r}, who is not in the "
+                    "problem"
+                )
+            if volunteer.kind != "staff":
+                served.append((session, volunteer_id, float(session.end - session.start)))
+        for seat in session.attendees:
+            escort = problem.volunteer_by_id.get(seat.escort) if seat.escort else None
+            if escort is None or escort.kind == "staff" or session.venue not in problem.venue_by_id:
+                continue
+            if travel is None:
+                travel = TravelModel(problem)
+            distance = travel.distance(
+                travel.recipient_place[seat.recipient], travel.venue_place[session.venue]
+            )
+            leaves, back = attendee_span(problem, distance, session.start, session.end)
+            served.append((session, escort.id, float(back - leaves)))
+    return served
 
 
 class CreditRates(StrictModel):
@@ -157,7 +196,8 @@ class Ledger(StrictModel):
         rates: CreditRates,
         week_start: dt.date | None = None,
     ) -> list[CreditEntry]:
-        """Credit every volunteer of every visit for the minutes on site, at the service's rate.
+        """Credit every volunteer of every visit for the minutes on site, at the service's rate,
+        and every lead, helper and escort of every group session, at its group service's rate.
 
         Team visits credit each member for the whole visit. Staff are paid and earn nothing.
         Idempotent: a visit already credited for that week, need, occurrence and volunteer is
@@ -206,6 +246,23 @@ class Ledger(StrictModel):
                 )
                 credited.add(key)
                 added.append(entry)
+        for session, volunteer_id, served_min in _session_service(plan, problem):
+            session_key = (week, f"session:{session.id}", None, volunteer_id)
+            if session_key in credited:
+                continue
+            served_credits = served_min * rates.per_minute(session.group_service)
+            entry = CreditEntry(
+                id=_unused_id(f"earned:{week.isoformat()}:{session.id}:{volunteer_id}", used_ids),
+                person=volunteer_id,
+                kind="earned",
+                credits=served_credits,
+                week_start=week,
+                service=session.group_service,
+                session=session.id,
+                minutes=served_min,
+            )
+            credited.add(session_key)
+            added.append(entry)
         self.entries.extend(added)
         return added
 

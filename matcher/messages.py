@@ -247,6 +247,100 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "day.sun": {"en": "Sunday", "zh": "周日"},
 }
 
+SEAT_CATALOGUE: dict[str, dict[Language, str]] = {
+    # Why a seat an attendance wish asks for is not planned (`matcher.models.SeatReason`).
+    "seat.cannot_walk": {
+        "en": "They do not walk to group sessions (bedridden, or severely disabled without an "
+        "escort); a home visit is the way to reach them.",
+        "zh": "服务对象无法步行参加集体活动（卧床，或行动严重不便且没有陪同），需要上门服务。",
+    },
+    "seat.too_far_to_walk": {
+        "en": "Every venue of this activity is farther than they can walk (or has steps they "
+        "cannot take).",
+        "zh": "这项活动的所有场地都超出了服务对象的步行距离（或有台阶无法通行）。",
+    },
+    "seat.no_venue_open": {
+        "en": "No venue of this activity is open while it may be held.",
+        "zh": "在这项活动可以举办的时间里，没有开放的场地。",
+    },
+    "seat.no_shared_window": {
+        "en": "No time a venue they can reach is open suits them.",
+        "zh": "服务对象能到达的场地开放时，服务对象都没有空。",
+    },
+    "seat.busy_with_visits": {
+        "en": "The times they could attend are taken by their own home visits or other sessions.",
+        "zh": "服务对象能参加的时间已经安排了上门服务或其他活动。",
+    },
+    "seat.no_lead_free": {
+        "en": "No volunteer who can lead this activity (or help at it) is free then.",
+        "zh": "那时没有能带领（或协助）这项活动的志愿者有空。",
+    },
+    "seat.no_escort": {
+        "en": "No volunteer is free to walk them there and back.",
+        "zh": "没有志愿者有空陪同服务对象往返。",
+    },
+    "seat.below_minimum": {
+        "en": "Too few people could attend a session they can reach for it to be held.",
+        "zh": "能参加的人数不足，活动达不到最低人数，无法举办。",
+    },
+    "seat.session_full": {
+        "en": "The sessions they could attend are full.",
+        "zh": "服务对象能参加的场次已经满员。",
+    },
+    "seat.held_elsewhere": {
+        "en": "This week's sessions of this activity are held where or when they cannot come.",
+        "zh": "本周这项活动的场次安排在服务对象去不了的地点或时间。",
+    },
+    "seat.not_planned": {
+        "en": "The solver did not plan this seat.",
+        "zh": "求解器没有安排这个座位。",
+    },
+    # One more session that would seat unseated wishes (`matcher.explain.seat_whatif`).
+    "seat.suggestion": {
+        "en": "Another {service} at {venue} on {day} at {start} would seat {seats} more; "
+        "{lead} could lead it.",
+        "zh": "在{venue}于{day} {start}再办一场{service}，可多安排{seats}人；{lead}可以带领。",
+    },
+    "seat.no_suggestion": {
+        "en": "No other session fits: at no slot enough unseated wishers can reach does a "
+        "qualified lead have room.",
+        "zh": "没有可以加办的场次：在足够多未安排的人能参加的时段，没有合格的带领人有空。",
+    },
+    # The facts behind a seat's reason (`matcher.explain.seats`).
+    "seat.detail.nearest": {
+        "en": "the nearest venue, {venue}, is {distance_m} m away; they walk at most {limit_m} m",
+        "zh": "最近的场地{venue}相距{distance_m}米，服务对象最多步行{limit_m}米",
+    },
+    "seat.detail.no_walk": {
+        "en": "disability level {level}: they do not walk to sessions",
+        "zh": "残疾等级{level}：无法步行参加活动",
+    },
+    "seat.detail.full": {
+        "en": "session {session} ({day} {start}) at {venue} has {seats} of {capacity} seats taken",
+        "zh": "{venue}的场次{session}（{day} {start}）已坐{seats}人，共{capacity}个座位",
+    },
+    "seat.detail.leads": {
+        "en": "{count} volunteer(s) can lead {service}",
+        "zh": "有{count}位志愿者能带领{service}",
+    },
+    "seat.detail.lead_rule": {
+        "en": "{volunteer} cannot lead it: {rules}",
+        "zh": "{volunteer}不能带领：{rules}",
+    },
+    "seat.detail.held": {
+        "en": "{service} is held {held} time(s) a week, as wanted: {where}",
+        "zh": "{service}每周举办{held}次，已达到计划次数：{where}",
+    },
+}
+"""The sentence of each reason a seat is not planned, as `seat.<reason>`."""
+CATALOGUE.update(SEAT_CATALOGUE)
+
+
+def seat_message(reason: str, language: str = "en") -> str:
+    """The sentence of a seat reason (`matcher.models.SeatReason`) in `language`."""
+    return message(f"seat.{reason}", language)
+
+
 LIST_SEPARATOR: dict[Language, str] = {"en": ", ", "zh": "、"}
 
 
@@ -307,6 +401,7 @@ __all__ = [
     "LANGUAGES",
     "REASON_CODES",
     "REASON_MESSAGES",
+    "SEAT_CATALOGUE",
     "Language",
     "checked_language",
     "day_name",
@@ -314,4 +409,5 @@ __all__ = [
     "message",
     "placeholders",
     "reason_messages",
+    "seat_message",
 ]

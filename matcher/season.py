@@ -24,9 +24,11 @@ from matcher.checker import check_plan
 from matcher.continuity import (
     DEFAULT_HISTORY_WEEKS,
     history_from_plan,
+    lead_history_from_plan,
     pairing_report,
     plan_week_start,
     rolled_history,
+    rolled_lead_history,
     uncovered_two_weeks,
     unvisited_high_priority,
 )
@@ -334,8 +336,10 @@ def next_week_problem(
     `upcoming` is next week as the coordinators describe it (needs come and go, volunteers are
     away); without it, this week's problem one week later. Its history becomes this week's
     history, `upcoming`'s own entries and this week's visits (`history_from_plan`), keeping the
-    last `keep_weeks` weeks (`rolled_history`). Every recipient of high priority
-    (`policy.high_priority_threshold`) whom the plan leaves without any visit is raised: each of
+    last `keep_weeks` weeks (`rolled_history`); its lead history likewise gains this week's
+    session leads (`lead_history_from_plan`), so next week prefers the same leads. Every
+    recipient of high priority (`policy.high_priority_threshold`) whom the plan leaves without
+    any visit is raised: each of
     their needs gets the week's highest need priority plus `priority_bump` (`raised_priorities`),
     so every solver covers them first if any qualified volunteer can come. The raise is written
     on next week's problem only: with a fresh `upcoming` each week it lasts one week; without,
@@ -356,6 +360,10 @@ def next_week_problem(
         week_start, base = upcoming.week_start, upcoming
     earlier = [*problem.history, *(upcoming.history if upcoming is not None else [])]
     history = rolled_history(earlier, history_from_plan(plan, problem), week_start, keep_weeks)
+    earlier_leads = [*problem.lead_history, *(upcoming.lead_history if upcoming else [])]
+    lead_history = rolled_lead_history(
+        earlier_leads, lead_history_from_plan(plan, problem), week_start, keep_weeks
+    )
     raised = raised_priorities(problem, plan, base, priority_bump)
     recipients = [
         recipient.model_copy(
@@ -371,7 +379,12 @@ def next_week_problem(
         for recipient in base.recipients
     ]
     return Problem.model_validate(
-        base.variant(week_start=week_start, history=history, recipients=recipients)
+        base.variant(
+            week_start=week_start,
+            history=history,
+            lead_history=lead_history if base.group_services else [],
+            recipients=recipients,
+        )
     )
 
 

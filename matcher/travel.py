@@ -41,8 +41,9 @@ def _place_key(location: Location, method: str) -> tuple[object, ...]:
 class TravelModel:
     """Every place of a problem numbered once, with the distance matrix between them.
 
-    Places are recipients' homes, volunteers' homes and start locations; identical places share
-    one index. `recipient_place`, `home_place` and `start_place` map ids to indices.
+    Places are recipients' homes, volunteers' homes and start locations, and venues; identical
+    places share one index. `recipient_place`, `home_place`, `start_place` and `venue_place` map
+    ids to indices.
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -61,6 +62,7 @@ class TravelModel:
         self.recipient_place = {r.id: index_of(r.location) for r in problem.recipients}
         self.home_place = {v.id: index_of(v.home) for v in problem.volunteers}
         self.start_place = {v.id: index_of(v.route_start) for v in problem.volunteers}
+        self.venue_place = {venue.id: index_of(venue.location) for venue in problem.venues}
         self.distance_m = self._distances()
         self.explicit_time_min = self._explicit_times()
         """Travel minutes between place indices for everyone, when the matrix gives them; None

@@ -140,3 +140,50 @@ def test_greedy_plans_most_of_the_small_example() -> None:
     report = check_plan(problem, solve_greedy(problem))
     assert report.ok, report.violations
     assert report.metrics.visits_planned >= 0.75 * report.metrics.visits_requested
+
+
+def test_sessions_add_venues_group_services_and_wishes_and_change_nothing_else() -> None:
+    """`sessions=True` adds the seed's venues, group services and wishes; homes, needs and
+    hours stay as they are."""
+    plain = generate_community(recipients=60, volunteers=15, seed=4)
+    with_sessions = generate_community(recipients=60, volunteers=15, seed=4, sessions=True)
+    assert {venue.kind for venue in with_sessions.venues} == {
+        "activity_room",
+        "health_station",
+        "reading_room",
+        "outdoor",
+    }
+    assert sum(venue.kind == "outdoor" for venue in with_sessions.venues) == 3
+    assert {service.id for service in with_sessions.group_services} >= {
+        "smartphone-class",
+        "choir",
+        "tai-chi",
+        "bp-check-day",
+        "chronic-consultation",
+        "after-school-care",
+        "red-bench",
+    }
+    assert with_sessions.without_sessions().recipients == [
+        recipient.model_copy(update={"attends": []}) for recipient in plain.recipients
+    ]
+    assert [v.availability for v in with_sessions.volunteers] == [
+        v.availability for v in plain.volunteers
+    ]
+    assert not with_sessions.warnings()
+
+
+def test_wishes_follow_age_and_mobility() -> None:
+    problem = generate_community(sessions=True)
+    assert problem.wish_by_id
+    for recipient in problem.recipients:
+        services = {wish.group_service for wish in recipient.attends}
+        if recipient.kind == "child":
+            assert services <= {"after-school-care"}
+        else:
+            assert "after-school-care" not in services
+        if recipient.disability_level == 2:
+            assert all(wish.escort for wish in recipient.attends)
+        if recipient.disability_level >= 1:
+            assert "tai-chi" not in services
+        if recipient.disability_level == 3:
+            assert services <= {"chronic-consultation"}

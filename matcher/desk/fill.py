@@ -48,6 +48,11 @@ def _left_out(problem: Problem) -> list[str]:
         left.append(f"{len(problem.dependencies)} visit dependencies")
     if problem.day_length_min != MINUTES_PER_DAY:
         left.append(f"the planning day of {problem.day_length_min} minutes")
+    if problem.venues or problem.group_services or problem.wish_by_id or problem.lead_history:
+        left.append(
+            f"group sessions ({len(problem.venues)} venues, {len(problem.group_services)} group "
+            f"services, {len(problem.wish_by_id)} attendance wishes)"
+        )
     places = [
         location
         for location in (

@@ -28,6 +28,9 @@ Language = Literal["en", "zh"]
 """A language of explanations and messages: English or Simplified Chinese (简体中文); the message
 catalogue (`matcher.messages`) has every sentence in each."""
 
+RecipientKind = Literal["elder", "child"]
+"""Who receives care: an elder, or a child (tutoring, after-school care)."""
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60

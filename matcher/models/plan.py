@@ -48,9 +48,11 @@ class Visit(InputModel):
 
 
 class RouteStop(StrictModel):
-    """A stop of a volunteer's day: the start, a visit, or the way back home."""
+    """A stop of a volunteer's day: the start, a visit, a group session they lead or help at,
+    an escort (from the attendee's home to the session and back), or the way back home."""
 
-    kind: Literal["start", "visit", "home"]
+    kind: Literal["start", "visit", "session", "escort", "home"]
+    session: str | None = Field(default=None, description="id of the session (session, escort)")
     need: str | None = None
     occurrence: int | None = None
     recipient: str | None = None
@@ -71,6 +73,99 @@ class Route(StrictModel):
     distance_m: float = Field(ge=0)
     travel_min: float = Field(ge=0)
     visit_min: int = Field(ge=0)
+
+
+SeatReason = Literal[
+    "cannot_walk",
+    "too_far_to_walk",
+    "no_venue_open",
+    "no_shared_window",
+    "busy_with_visits",
+    "no_lead_free",
+    "no_escort",
+    "below_minimum",
+    "session_full",
+    "held_elsewhere",
+    "not_planned",
+]
+"""Why a seat an attendance wish asks for is not in the plan:
+
+- `cannot_walk`: the recipient does not walk to sessions (bedridden, or severely disabled
+  without an escort wished), whatever the venue;
+- `too_far_to_walk`: every venue of the group service is beyond their walking limit (or has
+  steps they cannot take);
+- `no_venue_open`: no venue of the service is open while the service may be held;
+- `no_shared_window`: no time a venue they can reach is open is one they are free;
+- `busy_with_visits`: the times they could attend are taken by their own home visits or seats;
+- `no_lead_free`: no qualified lead (or helper) is free then;
+- `no_escort`: no volunteer is free to escort them;
+- `below_minimum`: a session they could attend would have fewer attendees than its minimum;
+- `session_full`: the sessions they could attend are full;
+- `held_elsewhere`: the week's sessions of the service are held where or when they cannot come
+  (a pop-up placed where more can walk, a class at a time they are busy);
+- `not_planned`: the solver left it out for another reason (e.g. a time limit).
+
+Sentences in each language: `matcher.messages.SEAT_MESSAGES`.
+"""
+
+
+class Seat(InputModel):
+    """One attendee of a session: whose wish, which occurrence of it, and how they come."""
+
+    recipient: str
+    wish: str
+    occurrence: int = Field(ge=1, description="1 for the first seat of this wish this week")
+    escort: str | None = Field(default=None, description="the volunteer who walks them there")
+    walk_m: float = Field(default=0.0, ge=0, description="one way, home to venue")
+
+
+class Session(InputModel):
+    """A group session held: which service, where, when, who leads and helps, who attends."""
+
+    id: str
+    group_service: str
+    venue: str
+    day: DayOfWeek
+    date: dt.date | None = None
+    start: ClockTime
+    end: ClockTime
+    leads: list[str] = Field(min_length=1)
+    helpers: list[str] = Field(default_factory=list)
+    attendees: list[Seat] = Field(default_factory=list)
+
+
+class UnseatedWish(InputModel):
+    """A seat an attendance wish asks for that is not in the plan, with the reason."""
+
+    recipient: str
+    wish: str
+    group_service: str
+    occurrence: int = Field(ge=1)
+    reason: SeatReason
+    message: str
+
+
+class SessionMetrics(StrictModel):
+    """What the plan does with group sessions, recomputed by the checker."""
+
+    sessions_held: int = 0
+    sessions_wanted: int = 0
+    seats_wished: int = 0
+    seats_planned: int = 0
+    seats_pct: float = 100.0
+    weighted_seats_wished: float = 0.0
+    weighted_seats_planned: float = 0.0
+    escorts: int = 0
+    attendee_walk_m: float = Field(default=0.0, description="attendees' walking, both ways")
+    session_volunteer_min: float = Field(
+        default=0.0, description="volunteer minutes at sessions and escorts (travel excluded)"
+    )
+    visit_volunteer_min: float = Field(
+        default=0.0, description="volunteer minutes at home visits (travel excluded)"
+    )
+    session_share_pct: float = Field(
+        default=0.0, description="share of volunteer minutes on site that went to sessions"
+    )
 
 
 class UnassignedVisit(InputModel):
@@ -297,6 +392,13 @@ class Plan(InputModel):
     pairings: PairingReport | None = Field(
         default=None, description="pairings kept, new and broken (matcher.continuity)"
     )
+    sessions: list[Session] | None = Field(
+        default=None, description="group sessions held; none when the week has no group service"
+    )
+    unseated: list[UnseatedWish] | None = Field(
+        default=None, description="seats wished but not planned, with reasons"
+    )
+    session_metrics: SessionMetrics | None = None
     uncovered_two_weeks: list[UncoveredRecipient] | None = Field(
         default=None,
         description="high-priority recipients without a visit this week and the last; filled "
@@ -309,6 +411,25 @@ class Plan(InputModel):
         """Input limits (`matcher.models.limits`) before any field is validated."""
         check_limits(cls.__name__, data, info.context)
         return data
+
+    def _sessions_line(self) -> str:
+        """'sessions: 5 held, seats 40 of 52 (76.9%); unseated: too_far_to_walk 3, ...'."""
+        sessions = self.sessions or []
+        seats = sum(len(session.attendees) for session in sessions)
+        unseated = self.unseated or []
+        wished = seats + len(unseated)
+        pct = 100.0 * seats / wished if wished else 100.0
+        line = f"sessions: {len(sessions)} held, seats {seats} of {wished} ({pct:.1f}%)"
+        if self.session_metrics is not None:
+            line += f", {self.session_metrics.session_share_pct:.1f}% of volunteer time on site"
+        if unseated:
+            counts: dict[str, int] = {}
+            for item in unseated:
+                counts[item.reason] = counts.get(item.reason, 0) + 1
+            line += "; unseated: " + ", ".join(
+                f"{reason} {count}" for reason, count in sorted(counts.items())
+            )
+        return line
 
     def summary(self) -> str:
         """A few lines a coordinator can read: coverage, travel, what is left and why."""
@@ -334,6 +455,8 @@ class Plan(InputModel):
             lines.append(f"not planned: {len(self.unassigned)} ({reasons})")
         else:
             lines.append("not planned: none")
+        if self.sessions is not None:
+            lines.append(self._sessions_line())
         if self.pairings is not None:
             report = self.pairings
             lines.append(

@@ -24,6 +24,7 @@ from matcher.models.common import (
     InputModel,
     Language,
     Location,
+    RecipientKind,
     TimeWindow,
     Weekday,
     published,
@@ -41,8 +42,14 @@ from matcher.models.limits import (
     MAX_WEIGHT,
     check_limits,
 )
+from matcher.models.sessions import (
+    AttendanceWish,
+    GroupService,
+    HistoricLead,
+    Venue,
+    WalkingPolicy,
+)
 
-RecipientKind = Literal["elder", "child"]
 VolunteerKind = Literal["volunteer", "staff"]
 TravelMode = Literal["walk", "bike", "ebike", "car", "transit"]
 Gender = Literal["female", "male", "other"]
@@ -159,6 +166,16 @@ class Recipient(InputModel):
         "(`Ledger.apply_credits` fills them in from the ledger)",
     )
     needs: list[Need] = Field(default_factory=list)
+    attends: list[AttendanceWish] = Field(
+        default_factory=list, description="group services they want seats in"
+    )
+    walking_limit_m: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DISTANCE_M,
+        description="how far they walk to a session, one way; overrides the policy's default "
+        "for their disability level (policy.walking)",
+    )
 
 
 class Volunteer(InputModel):
@@ -348,6 +365,27 @@ class PolicyWeights(InputModel):
     max_lateness_per_min: float = Field(
         default=0.0, ge=0, le=MAX_WEIGHT, description="per minute of the plan's largest lateness"
     )
+    attendance: float = Field(
+        default=250.0,
+        ge=0,
+        le=MAX_WEIGHT,
+        description="per seat in a group session, times the attendee's priority; default 250, "
+        "a quarter of a visit of the same priority, so a home visit of a high-priority elder "
+        "(priority 4: 4,000 points) outweighs a seat of anyone of priority up to 16",
+    )
+    stable_lead: float = Field(
+        default=50.0,
+        ge=0,
+        le=MAX_WEIGHT,
+        description="per session led by a volunteer who led the group service in an earlier "
+        "week (lead_history), or led its other sessions this week",
+    )
+    walking_per_km: float = Field(
+        default=10.0,
+        ge=0,
+        le=MAX_WEIGHT,
+        description="per km attendees walk to sessions and back: nearer venues are preferred",
+    )
 
     def continuity_points(self, preferred: bool, paired: bool) -> float:
         """Points for one volunteer on one visit: `continuity` if the recipient prefers them,
@@ -365,6 +403,10 @@ class Policy(InputModel):
     weights: PolicyWeights = Field(default_factory=PolicyWeights)
     language: Language = Field(
         default="en", description="language of explanations and messages: en, or zh (简体中文)"
+    )
+    walking: WalkingPolicy = Field(
+        default_factory=WalkingPolicy,
+        description="how far recipients walk to group sessions, by disability level",
     )
     high_priority_threshold: float = Field(
         default=4.0,
@@ -486,6 +528,13 @@ class Problem(InputModel):
     pinned: list[PinnedVisit] = Field(default_factory=list)
     travel: TravelSettings = Field(default_factory=TravelSettings)
     dependencies: list[VisitDependency] = Field(default_factory=list)
+    venues: list[Venue] = Field(default_factory=list, description="where group sessions are held")
+    group_services: list[GroupService] = Field(
+        default_factory=list, description="classes, clinics, clubs and care groups"
+    )
+    lead_history: list[HistoricLead] = Field(
+        default_factory=list, description="who led each group service in earlier weeks"
+    )
     day_length_min: int = Field(
         default=MINUTES_PER_DAY,
         ge=60,
@@ -532,6 +581,33 @@ class Problem(InputModel):
     def recipient_of_need(self) -> dict[str, Recipient]:
         return {need.id: recipient for recipient in self.recipients for need in recipient.needs}
 
+    @cached_property
+    def venue_by_id(self) -> dict[str, Venue]:
+        return {venue.id: venue for venue in self.venues}
+
+    @cached_property
+    def group_service_by_id(self) -> dict[str, GroupService]:
+        return {service.id: service for service in self.group_services}
+
+    @cached_property
+    def wish_by_id(self) -> dict[str, AttendanceWish]:
+        return {wish.id: wish for recipient in self.recipients for wish in recipient.attends}
+
+    @cached_property
+    def recipient_of_wish(self) -> dict[str, Recipient]:
+        return {wish.id: recipient for recipient in self.recipients for wish in recipient.attends}
+
+    @property
+    def has_sessions(self) -> bool:
+        """Whether the week has group services to plan."""
+        return bool(self.group_services)
+
+    def wish_priority(self, wish: AttendanceWish) -> float:
+        """A wish's priority: its own override, else its recipient's under the policy."""
+        if wish.priority is not None:
+            return wish.priority
+        return self.policy.priority.priority_of(self.recipient_of_wish[wish.id])
+
     def duration_of(self, need: Need) -> int:
         """Minutes on site for one visit of this need."""
         if need.duration_min is not None:
@@ -571,6 +647,19 @@ class Problem(InputModel):
             if isinstance(attribute, cached_property):
                 copied.__dict__.pop(name, None)
         return copied
+
+    def without_sessions(self) -> Problem:
+        """A copy with no venues, group services, attendance wishes or lead history: the home
+        visits alone (for a solver that declines group sessions, such as `routing`)."""
+        return self.variant(
+            venues=[],
+            group_services=[],
+            lead_history=[],
+            recipients=[
+                recipient.model_copy(update={"attends": []}) if recipient.attends else recipient
+                for recipient in self.recipients
+            ],
+        )
 
     def variant(self, **update: Any) -> Problem:
         """A copy with these fields replaced."""
@@ -645,8 +734,11 @@ def intersect_windows(
 
 __all__ = [
     "DEFAULT_SPEEDS_M_PER_MIN",
+    "AttendanceWish",
     "ClockTime",
     "Gender",
+    "GroupService",
+    "HistoricLead",
     "HistoricVisit",
     "Need",
     "PinnedVisit",
@@ -660,9 +752,11 @@ __all__ = [
     "TravelMatrix",
     "TravelMode",
     "TravelSettings",
+    "Venue",
     "VisitDependency",
     "Volunteer",
     "VolunteerKind",
+    "WalkingPolicy",
     "WalkwayEdge",
     "intersect_windows",
     "whole_week",

@@ -222,6 +222,7 @@ def cross_reference_issues(data: Any) -> list[Issue]:
                 )
 
     issues += _day_length_issues(problem, recipients, volunteers)
+    issues += _session_issues(problem, recipients, volunteer_ids)
     issues += _dependency_issues(problem, recipients)
     issues += _travel_issues(problem, recipients, volunteers)
     return issues
@@ -348,10 +349,110 @@ def _dependency_issues(problem: dict[str, Any], recipients: list[dict[str, Any]]
     return issues
 
 
+def _session_issues(
+    problem: dict[str, Any], recipients: list[dict[str, Any]], volunteer_ids: set[str | None]
+) -> list[Issue]:
+    """Group services, venues and attendance wishes: duplicate ids, unknown venues and services,
+    a maximum below the minimum, candidate venues of the wrong kind or too small for the
+    minimum, wishes for a service that does not serve the recipient's kind, lead history naming
+    unknown services or volunteers."""
+    venues = _list(problem, "venues")
+    services = _list(problem, "group_services")
+    issues: list[Issue] = []
+    issues += _duplicates(
+        ((("venues", index, "id"), v.get("id")) for index, v in enumerate(venues)), "venue"
+    )
+    issues += _duplicates(
+        ((("group_services", index, "id"), g.get("id")) for index, g in enumerate(services)),
+        "group service",
+    )
+    issues += _duplicates(
+        (
+            (("recipients", r_index, "attends", w_index, "id"), wish.get("id"))
+            for r_index, recipient in enumerate(recipients)
+            for w_index, wish in enumerate(_list(recipient, "attends"))
+        ),
+        "attendance wish",
+    )
+    venue_by_id = {_ident(v.get("id")): v for v in venues}
+    venue_by_id.pop(None, None)
+    service_by_id = {_ident(g.get("id")): g for g in services}
+    service_by_id.pop(None, None)
+    for g_index, service in enumerate(services):
+        here: Location = ("group_services", g_index)
+        low, high = service.get("min_attendees", 1), service.get("max_attendees")
+        if isinstance(low, int) and isinstance(high, int) and high < low:
+            issues.append(
+                ((*here, "max_attendees"), f"{high} seats, below the minimum of {low} attendees")
+            )
+        kinds = set(_strings(service.get("venue_kinds")))
+        for v_index, venue_id in enumerate(_strings(service.get("venues"))):
+            venue = venue_by_id.get(venue_id)
+            if venue is None:
+                issues.append(((*here, "venues", v_index), f"unknown venue {venue_id!r}"))
+                continue
+            if kinds and venue.get("kind") not in kinds:
+                issues.append(
+                    (
+                        (*here, "venues", v_index),
+                        f"venue {venue_id!r} is a {venue.get('kind')}, not one of the "
+                        f"service's kinds ({', '.join(sorted(kinds))})",
+                    )
+                )
+            capacity = venue.get("capacity")
+            if isinstance(capacity, int) and isinstance(low, int) and capacity < low:
+                issues.append(
+                    (
+                        (*here, "venues", v_index),
+                        f"venue {venue_id!r} holds {capacity}, below the minimum of {low} "
+                        "attendees",
+                    )
+                )
+    for r_index, recipient in enumerate(recipients):
+        kind = recipient.get("kind", "elder")
+        for w_index, wish in enumerate(_list(recipient, "attends")):
+            where: Location = ("recipients", r_index, "attends", w_index, "group_service")
+            service_id = wish.get("group_service")
+            wished = service_by_id.get(_ident(service_id))
+            if wished is None:
+                if isinstance(service_id, str):
+                    issues.append((where, f"unknown group service {service_id!r}"))
+                continue
+            kinds_served = _strings(wished.get("recipient_kinds")) or ["elder"]
+            if isinstance(kind, str) and kind not in kinds_served:
+                issues.append(
+                    (
+                        where,
+                        f"group service {service_id!r} serves {', '.join(kinds_served)}, "
+                        f"not a {kind}",
+                    )
+                )
+    for h_index, entry in enumerate(_list(problem, "lead_history")):
+        service_id = entry.get("group_service")
+        if isinstance(service_id, str) and service_id not in service_by_id:
+            issues.append(
+                (
+                    ("lead_history", h_index, "group_service"),
+                    f"unknown group service {service_id!r}",
+                )
+            )
+        volunteer = entry.get("volunteer")
+        if isinstance(volunteer, str) and volunteer not in volunteer_ids:
+            issues.append(
+                (("lead_history", h_index, "volunteer"), f"unknown volunteer {volunteer!r}")
+            )
+    return issues
+
+
 def _locations(
-    recipients: list[dict[str, Any]], volunteers: list[dict[str, Any]]
+    recipients: list[dict[str, Any]],
+    volunteers: list[dict[str, Any]],
+    venues: list[dict[str, Any]] | None = None,
 ) -> list[tuple[Location, dict[str, Any]]]:
     found: list[tuple[Location, dict[str, Any]]] = []
+    for index, venue in enumerate(venues or []):
+        if isinstance(venue.get("location"), Mapping | BaseModel):
+            found.append((("venues", index, "location"), _as_dict(venue["location"])))
     for index, recipient in enumerate(recipients):
         if isinstance(recipient.get("location"), Mapping | BaseModel):
             found.append((("recipients", index, "location"), _as_dict(recipient["location"])))
@@ -367,7 +468,7 @@ def _travel_issues(
 ) -> list[Issue]:
     travel = _as_dict(problem.get("travel") or {})
     method = travel.get("method", "coordinates")
-    locations = _locations(recipients, volunteers)
+    locations = _locations(recipients, volunteers, _list(problem, "venues"))
     issues: list[Issue] = []
     if method == "coordinates":
         kinds: Counter[str] = Counter()
@@ -494,12 +595,36 @@ def problem_warnings(problem: Problem) -> list[str]:
     for volunteer in problem.volunteers:
         if not volunteer.availability:
             warnings.append(f"volunteer {volunteer.id!r} has no availability this week")
+    warnings += _session_warnings(problem)
     recipient_ids, volunteer_ids = set(problem.recipient_by_id), set(problem.volunteer_by_id)
     for index, visit in enumerate(problem.history):
         if visit.recipient not in recipient_ids or visit.volunteer not in volunteer_ids:
             warnings.append(
                 f"history entry {index} refers to a recipient or volunteer no longer present"
             )
+    return warnings
+
+
+def _session_warnings(problem: Problem) -> list[str]:
+    """A group service nobody can lead (skills, verification, the background check when it
+    serves children, fewer qualified than its leads), or with no venue to use."""
+    from matcher.rules.sessions import candidate_venues, lead_failures
+
+    warnings: list[str] = []
+    for service in problem.group_services:
+        children = "child" in service.recipient_kinds
+        qualified = [
+            volunteer
+            for volunteer in problem.volunteers
+            if not lead_failures(service, volunteer, children=children)
+        ]
+        if len(qualified) < service.leads:
+            warnings.append(
+                f"group service {service.id!r} needs {service.leads} lead(s) but "
+                f"{len(qualified)} volunteer(s) can lead it"
+            )
+        if not candidate_venues(problem, service):
+            warnings.append(f"group service {service.id!r} has no venue of its kinds")
     return warnings
 
 

@@ -164,8 +164,36 @@ class NewVolunteer(InputModel):
         return f"new {_who('volunteer', self.volunteer.name, self.volunteer.id)} joined"
 
 
+class VenueClosed(InputModel):
+    """A venue of group sessions closes some days (or the whole week): its sessions there move
+    to another venue or time, or are cancelled."""
+
+    kind: Literal["venue_closed"] = "venue_closed"
+    venue: str = Field(min_length=1, description="id of a venue")
+    days: list[DayOfWeek] | None = Field(
+        default=None, description="the days it is closed; none: the whole week"
+    )
+
+    @model_validator(mode="after")
+    def _some_day(self) -> VenueClosed:
+        if self.days is not None and not self.days:
+            raise ValueError("name at least one day, or leave out 'days' for the whole week")
+        return self
+
+    def closed_days(self) -> tuple[Weekday, ...]:
+        """The weekdays the venue is closed."""
+        return tuple(self.days) if self.days is not None else WEEKDAYS
+
+    def describe(self, problem: Problem) -> str:
+        """'venue room closed on Tuesday'."""
+        venue = problem.venue_by_id.get(self.venue)
+        who = _who("venue", venue.name if venue else "", self.venue)
+        when = "for the week" if self.days is None else f"on {_day_list(self.days)}"
+        return f"{who} closed {when}"
+
+
 Change = Annotated[
-    VolunteerUnavailable | RecipientAway | NewNeed | WindowChange | NewVolunteer,
+    VolunteerUnavailable | RecipientAway | NewNeed | WindowChange | NewVolunteer | VenueClosed,
     Field(discriminator="kind"),
 ]
 """One change to the week, told apart by its `kind`."""
@@ -384,6 +412,15 @@ def _new_volunteer(problem: Problem, change: NewVolunteer) -> Edit:
     return problem.add_volunteer(change.volunteer), []
 
 
+def _venue_closed(problem: Problem, change: VenueClosed) -> Edit:
+    venue = problem.venue_by_id.get(change.venue)
+    if venue is None:
+        return problem, [(("venue",), f"unknown venue {change.venue!r}")]
+    closed = sorted({*venue.closed_days, *change.closed_days()}, key=WEEKDAYS.index)
+    updated = venue.model_copy(update={"closed_days": closed})
+    return problem.variant(venues=[updated if v.id == venue.id else v for v in problem.venues]), []
+
+
 def apply_one(problem: Problem, change: Change, priority: float) -> Edit:
     """The problem with one change made (not yet cross-checked), or the problem as it was and
     what is wrong with the change. `priority`: an urgent new need's, unless it has its own."""
@@ -395,6 +432,8 @@ def apply_one(problem: Problem, change: Change, priority: float) -> Edit:
         return _new_need(problem, change, priority)
     if isinstance(change, WindowChange):
         return _window_change(problem, change)
+    if isinstance(change, VenueClosed):
+        return _venue_closed(problem, change)
     return _new_volunteer(problem, change)
 
 
@@ -420,6 +459,7 @@ _CHANGED_FIELD: dict[str, str] = {
     "new_need": "need",
     "window_change": "windows",
     "new_volunteer": "volunteer",
+    "venue_closed": "venue",
 }
 """The field of each kind of change that problem-level errors it causes are reported at."""
 
@@ -584,6 +624,7 @@ __all__ = [
     "NewVolunteer",
     "RecipientAway",
     "Touch",
+    "VenueClosed",
     "VolunteerUnavailable",
     "WindowChange",
     "apply_changes",

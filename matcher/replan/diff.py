@@ -14,6 +14,7 @@ from matcher.models import WEEKDAYS, Plan, Problem, ReasonCode, Visit, format_cl
 from matcher.models.common import ClockTime, DayOfWeek, StrictModel
 from matcher.replan.broken import pin_key, slot_key
 from matcher.replan.changes import NewVolunteer, Touch
+from matcher.replan.session_diff import SessionChange
 
 
 class VisitSlot(StrictModel):
@@ -92,6 +93,11 @@ class PlanDiff(StrictModel):
         default_factory=list, description="was planned, now is not (with the reason)"
     )
     added: list[DiffEntry] = Field(default_factory=list, description="newly planned")
+    sessions: list[SessionChange] | None = Field(
+        default=None,
+        description="group sessions kept, given a new lead, moved, cancelled or added, with why "
+        "(`matcher.replan.session_diff.SessionChange`); none when neither plan has sessions",
+    )
 
     def counts(self) -> dict[str, int]:
         """How many visits fall in each category."""
@@ -109,6 +115,9 @@ class PlanDiff(StrictModel):
         for name in ("moved", "reassigned", "dropped", "added"):
             entries: list[DiffEntry] = getattr(self, name)
             lines += [f"{name}: {entry.text()}" for entry in entries]
+        for change in self.sessions or []:
+            if change.status != "kept":
+                lines.append(f"session {change.status}: {change.text()}")
         return "\n".join(lines)
 
 

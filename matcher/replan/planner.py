@@ -27,6 +27,7 @@ from matcher.replan.changes import (
     without_impossible_pins,
 )
 from matcher.replan.diff import PlanDiff, plan_diff
+from matcher.replan.session_diff import session_diff
 from matcher.rules import facts_of, outings_by_day, shared_starts, windows_by_day
 from matcher.travel import TravelModel
 
@@ -150,6 +151,9 @@ def replan(
             seed,
         )
     diff = plan_diff(problem, changed, plan, outcome.plan, outcome.why_changed, touch)
+    sessions = session_diff(problem, change_list, plan, outcome.plan)
+    if sessions is not None:
+        diff = diff.model_copy(update={"sessions": sessions})
     solved = outcome.plan
     statistics = {
         **solved.solver.statistics,

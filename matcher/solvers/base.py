@@ -15,14 +15,14 @@ import math
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from matcher.models import Plan, Problem, SolverInfo, Visit
+from matcher.models import Plan, Problem, Session, SolverInfo, Visit
 from matcher.rules import Diagnoser, NeedFacts, need_facts, number_occurrences
 
 if TYPE_CHECKING:
@@ -277,6 +277,9 @@ class SearchOutcome:
     volunteers could come)."""
     warnings: list[str] = field(default_factory=list)
     """Warnings of the search, after the problem's own."""
+    sessions: list[Session] | None = None
+    """Group sessions the search planned; None: the greedy session planner plans them around
+    the visits (`matcher.solvers.session_plan`)."""
 
 
 class SearchSolver(ABC, Generic[ParametersT]):
@@ -285,14 +288,28 @@ class SearchSolver(ABC, Generic[ParametersT]):
 
     name: str
     parameters_type: type[ParametersT]
+    declines_sessions: bool = False
+    """Refuse a problem with group services (a clear error) rather than plan them."""
+    plans_sessions: bool = False
+    """The search plans group sessions itself (`SearchOutcome.sessions`); else they are planned
+    around its visits, against greedy's plan with sessions (`matcher.solvers.session_plan`)."""
 
     def solve(self, request: SolveRequest) -> Plan:
         """Search within the request's time limit and assemble the plan (`assemble_plan`)."""
+        from matcher.solvers.session_plan import (
+            prepare_sessions,
+            refuse_sessions,
+            sessions_of_search,
+        )
+
+        refuse_sessions(self.name, request.problem, self.declines_sessions)
         parameters = parameters_of(request, self.parameters_type, self.name)
         default_limit_s = getattr(parameters, "default_time_limit_s", None)
         if request.progress is not None:
             request.report("start", [], {}, solver=self.name, default_limit_s=default_limit_s)
-        outcome = self.search(request, parameters)
+        search, greedy = prepare_sessions(request, self.plans_sessions)
+        outcome = self.search(search, parameters)
+        sessions = sessions_of_search(request, outcome, greedy)
         limit_s = request.time_limit_s if request.time_limit_s is not None else default_limit_s
         diagnosis_deadline = (
             None
@@ -327,6 +344,7 @@ class SearchSolver(ABC, Generic[ParametersT]):
             facts=outcome.facts,
             language=request.language,
             check=request.check,
+            sessions=sessions,
             diagnosis_deadline=diagnosis_deadline,
         )
         request.report_done(plan, default_limit_s)
@@ -538,9 +556,10 @@ def assemble_plan(
     facts: dict[str, NeedFacts] | None = None,
     language: str | None = None,
     check: bool = True,
+    sessions: Sequence[Session] | None = None,
     diagnosis_deadline: float | None = None,
 ) -> Plan:
-    """The plan of these visits, put together once.
+    """The plan of these visits (and group sessions), put together once.
 
     Numbers the occurrences, walks the routes, diagnoses every left-out occurrence (`stopped`:
     the solver stopped before trying them, so `not_planned` where volunteers could come), sets
@@ -548,13 +567,20 @@ def assemble_plan(
     term by term and, with `check`, has the checker compute the metrics and refuse a plan that
     breaks a hard rule (SolverError). With a history, the pairing report is attached. Messages
     are in `language` (default: the policy's). Past `diagnosis_deadline` (what the time limit
-    leaves), the needs not yet diagnosed are `not_planned` (`Diagnoser.unassigned`).
+    leaves), the needs not yet diagnosed are `not_planned` (`Diagnoser.unassigned`). With group
+    services, the plan carries the sessions, the unseated wishes with their reasons and the
+    session metrics (`matcher.solvers.session_plan`).
     """
     from matcher.checker import check_plan
     from matcher.continuity import pairing_report
     from matcher.messages import checked_language, message
     from matcher.solvers.objective import objective_breakdown
     from matcher.solvers.routes import build_routes
+    from matcher.solvers.session_plan import (
+        session_plan_fields,
+        session_terms,
+        with_session_terms,
+    )
 
     facts = facts if facts is not None else need_facts(problem, travel)
     numbered = number_occurrences(visits)
@@ -569,11 +595,19 @@ def assemble_plan(
         ]
     value = weighted_coverage(facts, numbered)
     checked_bound, gap = bound_and_gap(bound, value)
+    session_fields = session_plan_fields(
+        problem, travel, numbered, sessions, stopped=stopped, language=message_language
+    )
+    breakdown = objective_breakdown(problem, travel, facts, numbered)
+    if session_fields:
+        breakdown = with_session_terms(
+            breakdown, session_terms(problem, travel, numbered, session_fields["sessions"])
+        )
     plan = Plan(
         problem_name=problem.name,
         week_start=problem.week_start,
         visits=numbered,
-        routes=build_routes(problem, travel, numbered),
+        routes=build_routes(problem, travel, numbered, session_fields.get("sessions", ())),
         unassigned=unassigned,
         solver=SolverInfo(
             solver=solver,
@@ -584,11 +618,12 @@ def assemble_plan(
             wall_time_s=wall_time_s,
             seed=seed,
             time_limit_s=time_limit_s,
-            objective_breakdown=objective_breakdown(problem, travel, facts, numbered),
+            objective_breakdown=breakdown,
             parameters=parameters or {},
             statistics=statistics or {},
         ),
         warnings=[*problem.warnings(), *warnings],
+        **session_fields,
     )
     if not check:
         return plan
@@ -597,6 +632,8 @@ def assemble_plan(
         broken = "; ".join(violation.message for violation in report.violations[:5])
         raise SolverError(f"solver {solver!r} broke {len(report.violations)} rule(s): {broken}")
     update: dict[str, Any] = {"metrics": report.metrics}
+    if report.sessions is not None and session_fields:
+        update["session_metrics"] = report.sessions
     if problem.history:
         update["pairings"] = pairing_report(problem, plan, travel, facts)
     return plan.model_copy(update=update)

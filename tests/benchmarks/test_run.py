@@ -16,6 +16,7 @@ from benchmarks.run import (
     main,
     render_report,
     run_in_subprocess,
+    run_one,
     summary_rows,
 )
 
@@ -148,3 +149,19 @@ def test_bad_arguments_are_usage_errors(arguments: list[str]) -> None:
     with pytest.raises(SystemExit) as raised, contextlib.redirect_stderr(io.StringIO()):
         main(arguments)
     assert raised.value.code == 2
+
+
+def test_a_run_with_sessions_fills_the_seat_columns() -> None:
+    """`--sessions`: the community has group sessions and the row says seats and their gap."""
+    result = run_one(SIZES["small"], 0, "greedy", 5.0, sessions=True)
+    assert result.status == "ok", result.error
+    assert result.seats_wished is not None and result.seats_planned is not None
+    assert 0 < result.seats_planned <= result.seats_wished
+    assert result.seat_gap_pct is not None and result.seat_gap_pct >= 0
+    assert result.session_share_pct is not None and result.session_share_pct > 0
+    (row,) = summary_rows([result])
+    cells = dict(zip(TABLE_HEADERS, row, strict=True))
+    assert cells["seats planned / wished"] == f"{result.seats_planned} / {result.seats_wished}"
+    plain = run_one(SIZES["tiny"], 0, "greedy", 2.0)
+    (row,) = summary_rows([plain])
+    assert dict(zip(TABLE_HEADERS, row, strict=True))["seat gap %"] == "-"

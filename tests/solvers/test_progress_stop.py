@@ -73,7 +73,9 @@ def test_stop_at_once_returns_a_checked_plan_marked_stopped(solver: str) -> None
 @pytest.mark.parametrize("solver", ("cpsat", "lns", "routing"))
 def test_stop_after_the_greedy_start_keeps_at_least_its_coverage(solver: str) -> None:
     """Stopped right after greedy, a search returns a plan at least as good as its start."""
-    problem = load_problem(EXAMPLES / "community.json")
+    # The home visits alone: with group sessions a plan may trade visits for seats (and routing
+    # declines them), so the greedy start's coverage would not be the floor.
+    problem = load_problem(EXAMPLES / "community.json").without_sessions()
     heard: list[Progress] = []
 
     def stop() -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from matcher.models import WEEKDAYS, Plan, Problem, Visit
@@ -37,7 +37,7 @@ from matcher.solvers.greedy.setup import (
     NeedInfo,
     Setup,
 )
-from matcher.solvers.greedy.state import WeekState
+from matcher.solvers.greedy.state import FixedStop, WeekState, place_fixed
 from matcher.travel import TravelModel
 
 
@@ -53,8 +53,11 @@ class GreedyPlanner:
         parameters: GreedyParameters,
         deadline: float | None,
         stop: Callable[[], bool] | None = None,
+        fixed: Sequence[FixedStop] = (),
     ) -> None:
         self.deadline = deadline
+        self.fixed = list(fixed)
+        """Stops the week already has (group sessions, escorts), placed before anything."""
         self.stop = stop
         """The caller's request to stop (`SolveRequest.stop_requested`), asked like the clock."""
         self.parameters = parameters
@@ -79,6 +82,7 @@ class GreedyPlanner:
     def run(self) -> None:
         """Pinned visits and their linked partners, then every other occurrence in order (a
         linked pair as one), by the regret rule."""
+        place_fixed(self.state, self.fixed)
         self._place_pinned()
         self._partner_pinned()
         for info in self.needs:
@@ -431,6 +435,7 @@ class GreedySolver(SearchSolver[GreedyParameters]):
 
     name = "greedy"
     parameters_type = GreedyParameters
+    plans_sessions = True
 
     def search(self, request: SolveRequest, parameters: GreedyParameters) -> SearchOutcome:
         """Run the greedy planner until every occurrence is tried or the time limit (None: no
@@ -441,6 +446,10 @@ class GreedySolver(SearchSolver[GreedyParameters]):
             if limit is None
             else request.started_at + limit - finishing_reserve_s(problem, limit)
         )
+        if problem.has_sessions:
+            from matcher.solvers.greedy.sessions import search_with_sessions
+
+            return search_with_sessions(request, parameters, deadline)
         facts = need_facts(problem, request.travel)
         planner = GreedyPlanner(
             problem,

@@ -37,6 +37,8 @@ class Outing:
     """Minutes of the outing's visits and all its travel."""
     distance_m: float = 0.0
     """The whole walk of the outing."""
+    extra_m: float = 0.0
+    """Metres walked within its stops (an escort's walk with the attendee), in `distance_m`."""
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ class WeekState:
         minutes = visiting + sum(trip.leg_minutes)
         self.load[volunteer] += minutes - trip.minutes
         trip.minutes = minutes
-        walk = sum(trip.legs)
+        walk = sum(trip.legs) + trip.extra_m
         if math.isfinite(walk) and math.isfinite(trip.distance_m):
             self.distance_m += walk - trip.distance_m
         trip.distance_m = walk
@@ -229,3 +231,40 @@ class WeekState:
         placed = Placed(info.index, day, start, volunteers)
         self._positions[id(placed)] = len(self.placed)
         self.placed.append(placed)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedStop:
+    """A stop a greedy run starts with: a volunteer's group session or escort
+    (`matcher.solvers.greedy.sessions`), or an attendee away from home (volunteer None)."""
+
+    volunteer: str | None
+    recipient: str | None
+    day: int
+    start: int
+    end: int
+    place: int
+    extra_m: float = 0.0
+
+
+def place_fixed(state: WeekState, stops: list[FixedStop]) -> None:
+    """Put fixed stops into the volunteers' outings (they count as visits of the day and in
+    the week's minutes) and mark attendees busy, before any visit is placed."""
+    setup = state.setup
+    for stop in stops:
+        if stop.volunteer is None:
+            assert stop.recipient is not None
+            busy = state.busy.setdefault((setup.recipient_index[stop.recipient], stop.day), [])
+            busy.append((stop.start, stop.end))
+            busy.sort()
+            continue
+        volunteer = setup.volunteer_index[stop.volunteer]
+        outing = state.outing_for(volunteer, stop.day, stop.start, stop.end)
+        trip = state.day(volunteer, stop.day).outings[outing]
+        position = sum(
+            1
+            for start, finish in zip(trip.starts, trip.ends, strict=True)
+            if (start, finish) <= (stop.start, stop.end)
+        )
+        trip.extra_m += stop.extra_m
+        state.insert(volunteer, stop.day, outing, position, stop.start, stop.end, stop.place, 0)

@@ -130,6 +130,7 @@ class RoutingSolver(SearchSolver[RoutingParameters]):
     """`routing` behind the solver protocol (`matcher.solvers.base.Solver`)."""
 
     name = "routing"
+    declines_sessions = True
     parameters_type = RoutingParameters
 
     def search(self, request: SolveRequest, parameters: RoutingParameters) -> SearchOutcome:
