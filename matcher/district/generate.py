@@ -84,12 +84,15 @@ def generate_district(
     serves: int = 3,
     volunteers_per_recipient: float = 0.25,
     buildings_per_recipient: float = 0.05,
+    volunteers: Sequence[int] | None = None,
+    buildings: Sequence[int] | None = None,
     name: str | None = None,
 ) -> District:
     """A district of `len(sizes)` generated communities (`c01`, `c02`, ...) of these many
     recipients, and `shared_helpers` helpers (`SHARED_PROFILES`) serving `serves` communities
     each (helper k from community k on, wrapping round), every weekday 08:30-17:30.
-    The same arguments give the same district."""
+    Volunteers and buildings per community: `volunteers` and `buildings` when given, else in
+    proportion to the recipients. The same arguments give the same district."""
     if shared_helpers > len(SHARED_PROFILES):
         raise ValueError(f"shared_helpers: at most {len(SHARED_PROFILES)}")
     count = len(sizes)
@@ -98,8 +101,12 @@ def generate_district(
     for index, size in enumerate(sizes):
         problem = generate_community(
             recipients=size,
-            volunteers=max(2, round(size * volunteers_per_recipient)),
-            buildings=max(1, round(size * buildings_per_recipient)),
+            volunteers=volunteers[index]
+            if volunteers is not None
+            else max(2, round(size * volunteers_per_recipient)),
+            buildings=buildings[index]
+            if buildings is not None
+            else max(1, round(size * buildings_per_recipient)),
             seed=seed * 1000 + index,
             name=f"Community {names[index]} (generated, seed {seed * 1000 + index})",
         )

@@ -294,13 +294,15 @@ def _solve_round(
         for name in names
     ]
     planned: dict[str, tuple[float, float]] = {}
+    parsed: dict[str, Plan] = {}
     done = 0
 
     def on_event(event: TaskEvent) -> None:
         nonlocal done
         done += 1
         if event.plan_json is not None:
-            metrics = metrics_of(Plan.model_validate_json(event.plan_json))
+            parsed[event.community] = Plan.model_validate_json(event.plan_json)
+            metrics = metrics_of(parsed[event.community])
             planned[event.community] = (metrics.weighted_planned, metrics.weighted_requested)
         if progress is not None:
             running = min(executor.workers, event.outstanding)
@@ -331,7 +333,7 @@ def _solve_round(
     for name in names:
         result = results[name]
         if result.plan_json is not None:
-            plans[name] = Plan.model_validate_json(result.plan_json)
+            plans[name] = parsed.get(name) or Plan.model_validate_json(result.plan_json)
             continue
         errors[name] = result.error or "failed"
         fallback = SolveTask(name, tasks[names.index(name)].problem_json, "greedy", None, seed)
