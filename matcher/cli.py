@@ -58,6 +58,7 @@ from matcher.ledger import CreditRates, LedgerStore
 from matcher.models import Plan, Problem, format_validation_error
 from matcher.replan import ChangeList, load_changes, replan
 from matcher.season import next_week_problem, plan_keeping_previous, raised_priorities
+from matcher.service.cli import add_serve_command
 from matcher.solvers.base import (
     DEFAULT_MAX_MEMORY_MIB,
     checked_memory_budget,
@@ -450,9 +451,14 @@ def _command_schema(arguments: argparse.Namespace) -> int:
         "plan": Plan,
         "changes": ChangeList,
     }
-    schema = models[arguments.kind].model_json_schema(
-        mode="serialization" if arguments.kind == "plan" else "validation"
-    )
+    if arguments.kind == "openapi":
+        from matcher.service.cli import openapi_schema
+
+        schema = openapi_schema()
+    else:
+        schema = models[arguments.kind].model_json_schema(
+            mode="serialization" if arguments.kind == "plan" else "validation"
+        )
     text = json.dumps(schema, indent=2) + "\n"
     if arguments.output:
         write_text_atomic(arguments.output, text)
@@ -670,14 +676,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate_parser.set_defaults(handler=_command_validate)
 
     schema_parser = commands.add_parser(
-        "schema", help="write the JSON Schema of a problem, plan or changes"
+        "schema",
+        help="write the JSON Schema of a problem, plan or changes, or the OpenAPI "
+        "document of the service (openapi)",
     )
     schema_parser.add_argument(
         "kind",
-        choices=("problem", "plan", "changes"),
+        choices=("problem", "plan", "changes", "openapi"),
         nargs="?",
         default="problem",
-        help="which schema (default problem)",
+        help="which schema (default problem); openapi: the service's OpenAPI document",
     )
     schema_parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema_parser.set_defaults(handler=_command_schema)
@@ -768,6 +776,7 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.add_argument("--json", action="store_true", help=JSON_HELP)
     score_parser.set_defaults(handler=_command_score)
     add_desk_commands(commands)
+    add_serve_command(commands)
     add_district_commands(commands)
     _add_debug_to_commands(parser)
     return parser

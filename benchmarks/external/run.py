@@ -64,7 +64,8 @@ class InstanceResult:
 
     name: str
     family: str
-    best_known: float
+    best_known: float | None
+    """None when the best-known table has no row for the instance: run, shown without a gap."""
     time_scale: int
     ours: float | None = None
     as_planned: float | None = None
@@ -83,7 +84,7 @@ class InstanceResult:
     @property
     def gap_pct(self) -> float | None:
         """(ours - best known) / best known, in percent; None unless complete."""
-        if not self.complete or self.ours is None:
+        if not self.complete or self.ours is None or not self.best_known:
             return None
         return (self.ours - self.best_known) / self.best_known * 100
 
@@ -132,7 +133,7 @@ def run_mankowska(
     base = InstanceResult(
         name=instance.name,
         family=instance.family,
-        best_known=best[instance.name].total_cost,
+        best_known=best[instance.name].total_cost if instance.name in best else None,
         time_scale=scale,
     )
     try:
@@ -183,7 +184,7 @@ def run_solomon(
     """Solve one Solomon instance and evaluate the DIMACS distance of our routes."""
     instance = solomon.load_instance(path)
     scale = finest_time_scale(instance.depot.due, wanted_scale)
-    best_vehicles, best_cost = best[instance.name]
+    best_vehicles, best_cost = best.get(instance.name, (None, None))
     base = InstanceResult(
         name=instance.name, family=instance.family, best_known=best_cost, time_scale=scale
     )
@@ -216,7 +217,8 @@ def run_solomon(
         wall_time_s=wall_time,
         all_planned=not plan.unassigned,
         valid=not problems,
-        vehicles=f"{len(routes)}/{instance.vehicles} (best {best_vehicles})",
+        vehicles=f"{len(routes)}/{instance.vehicles}"
+        + (f" (best {best_vehicles})" if best_vehicles is not None else ""),
         problems=tuple(problems),
     )
 

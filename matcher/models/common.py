@@ -58,7 +58,10 @@ def _any_case(word: str) -> str:
 
 _WEEKDAY_PATTERN = (
     r"^\s*("
-    + "|".join(_any_case(name) for name in sorted({*WEEKDAYS, *_WEEKDAY_ALIASES}, key=len)[::-1])
+    + "|".join(
+        _any_case(name)
+        for name in sorted({*WEEKDAYS, *_WEEKDAY_ALIASES}, key=lambda name: (-len(name), name))
+    )
     + r")\s*$"
 )
 """The JSON Schema's pattern of a weekday: "mon" to "sun", the full names and the short forms

@@ -19,6 +19,9 @@ plan into a new one that changes as little as possible, and says what changed an
    or day), reassigned (other volunteers), dropped (with the new plan's reason) and added, each
    with a sentence naming the change that caused it.
 
+`recommend` (`recommend`) answers an elder who calls with a new need: the slots that take it
+without moving anything, else the smallest change that would (the re-plan of step 3).
+
 If the old plan breaks a rule the changes do not explain (a hand-edited plan), the new plan would
 fail the checker; `replan` then checks every old visit and re-plans the broken ones too.
 """
@@ -36,6 +39,7 @@ from matcher.replan.changes import (
 )
 from matcher.replan.diff import DiffEntry, PlanDiff, VisitSlot
 from matcher.replan.planner import Replan, replan
+from matcher.replan.recommend import Recommendation, Slot, recommend
 
 __all__ = [
     "Change",
@@ -45,11 +49,14 @@ __all__ = [
     "NewVolunteer",
     "PlanDiff",
     "RecipientAway",
+    "Recommendation",
     "Replan",
+    "Slot",
     "VisitSlot",
     "VolunteerUnavailable",
     "WindowChange",
     "apply_changes",
     "load_changes",
+    "recommend",
     "replan",
 ]

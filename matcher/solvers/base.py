@@ -199,7 +199,7 @@ class SolveRequest:
                 wall_time_s=self.elapsed_s(),
                 seed=self.seed,
                 time_limit_s=self.time_limit_s,
-                facts=facts,
+                facts=facts or None,
                 language=self.language,
             )
 

@@ -380,3 +380,29 @@ def test_routing_reaches_the_best_known_cost_of_the_smallest_mankowska_instance(
     assert mankowska.solution_violations(instance, solution) == []
     cost = mankowska.official_cost(instance, solution.routes).total
     assert cost == pytest.approx(best.total_cost, abs=0.01)
+
+
+def test_an_instance_without_a_best_known_row_is_run_and_shown_without_a_gap() -> None:
+    """`run_mankowska` raised KeyError outside its try when best.md lacked the instance."""
+    path = _mankowska_paths()[0]
+    result = external_run.run_mankowska(path, {}, "greedy", 5.0, 1, None)
+    assert result.error is None and result.ours is not None
+    assert result.best_known is None and result.gap_pct is None
+    solomon_path = SOLOMON / "C101.txt"
+    result = external_run.run_solomon(solomon_path, {}, "greedy", 5.0, 1, None)
+    assert result.error is None and result.best_known is None and result.gap_pct is None
+
+
+def test_the_solomon_peers_judge_every_solver_with_one_evaluator() -> None:
+    """benchmarks.external.solomon_peers: matcher's routes and a peer's are costed and checked
+    by `solomon.solution_cost` / `solution_violations`; a broken route set has no gap."""
+    from benchmarks.external import solomon_peers
+
+    instance = solomon.load_instance(SOLOMON / "C101.txt")
+    best = solomon.load_best_known(SOLOMON / "bks.csv")["C101"][1]
+    good = solomon_peers.run_peer(
+        "matcher", solomon_peers.solve_matcher("greedy"), instance, best, 5
+    )
+    assert good.valid and good.gap_pct is not None and good.gap_pct >= -1e-9
+    broken = solomon_peers.run_peer("bad", lambda *_: [[1, 2]], instance, best, 5)
+    assert not broken.valid and broken.gap_pct is None and broken.problems

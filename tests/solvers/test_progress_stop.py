@@ -34,6 +34,8 @@ def test_progress_starts_reports_and_ends_with_the_plan(solver: str) -> None:
     plan = matcher.solve(small(), solver=solver, time_limit_s=5, progress=heard.append)
     assert heard[0].phase == "start"
     assert heard[0].visits_planned == 0
+    start_plan = heard[0].plan()
+    assert start_plan is not None and not start_plan.visits
     assert heard[-1].phase == "done"
     assert heard[-1].plan() is plan
     assert heard[-1].visits_planned == len(plan.visits)
