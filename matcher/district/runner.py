@@ -6,6 +6,7 @@ executor, re-balance, check, and sum it up.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from matcher.district.split import (
 from matcher.district.summary import DistrictSummary, summarise
 from matcher.io import (
     InputError,
+    OutputError,
     load_problem,
     parse_json,
     to_json,
@@ -172,6 +174,8 @@ def solve_district(
     if not isinstance(district, District):
         district = load_district(district)
     base = district.problems()
+    if output_dir is not None:
+        prepare_output(output_dir)
     settings = (
         parameters.model_dump(mode="json") if isinstance(parameters, BaseModel) else parameters
     )
@@ -341,6 +345,19 @@ def _solve_round(
     return plans
 
 
+def prepare_output(output_dir: str | Path) -> Path:
+    """Create the output folder before any solve, so that a folder that cannot be written is
+    an error at once and not after the district is planned (OutputError names it)."""
+    folder = Path(output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {folder}: not writable")
+    return folder
+
+
 def write_outputs(
     output_dir: str | Path,
     problems: Mapping[str, Problem],
@@ -348,8 +365,7 @@ def write_outputs(
     summary: DistrictSummary,
 ) -> list[Path]:
     """Write each community's plan and problem, then the summary, each atomically."""
-    folder = Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = prepare_output(output_dir)
     written: list[Path] = []
     for name, plan in plans.items():
         for suffix, text in (
@@ -373,6 +389,7 @@ __all__ = [
     "DistrictResult",
     "load_district",
     "make_executor",
+    "prepare_output",
     "solve_district",
     "write_outputs",
 ]

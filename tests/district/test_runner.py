@@ -217,3 +217,16 @@ def test_the_command_rejects_a_bad_district_with_exit_2(
     assert code == 2
     assert "communities.0.file" in error and "a.json" in error
     assert not out.exists()
+
+
+def test_an_output_folder_that_cannot_be_made_is_an_error_before_any_solve(
+    small_district: District, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    district_file = tmp_path / "district.json"
+    district_file.write_text(small_district.model_dump_json(), encoding="utf-8")
+    code = main(["district", "solve", str(district_file), "-o", str(blocker / "plans")])
+    assert code == 2
+    assert f"cannot write {blocker / 'plans'}" in capsys.readouterr().err
+    assert blocker.read_text(encoding="utf-8") == "a file, not a folder"
