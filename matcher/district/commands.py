@@ -62,7 +62,9 @@ def add_district_commands(commands: Any) -> None:
         help="solves at once (default: the cores; with --ray, the cluster's CPUs)",
     )
     solve.add_argument(
-        "--ray", action="store_true", help="run the solves as Ray tasks (the district extra)"
+        "--ray",
+        action="store_true",
+        help="run the solves as Ray tasks (the district extra; default: a local process pool)",
     )
     solve.add_argument(
         "--ray-address",
@@ -82,13 +84,19 @@ def add_district_commands(commands: Any) -> None:
         help="seconds per community solve (default: the solver's own)",
     )
     solve.add_argument("--seed", type=_seed, default=0, help="for every community (default 0)")
-    solve.add_argument("--quiet", action="store_true", help="no progress display, only the summary")
+    solve.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress display, only the summary (default: a progress line on a terminal)",
+    )
     solve.set_defaults(handler=_command_solve)
 
     generate = actions.add_parser(
         "generate", help="write a generated district: its file and one file per community"
     )
-    generate.add_argument("-o", "--output", required=True, help="the district file to write")
+    generate.add_argument(
+        "-o", "--output", required=True, help="the district file to write (required)"
+    )
     generate.add_argument(
         "--communities", type=_positive_int, default=4, help="how many (default 4)"
     )
