@@ -41,6 +41,9 @@ class SolveTask:
     parameters: Mapping[str, Any] | None = None
     inject_failure: bool = False
     """Test-only hook: the task raises `InjectedFailure` instead of solving."""
+    crash_marker: str | None = None
+    """Test-only hook: unless this file exists, the task creates it and kills its own worker
+    process (a worker lost mid-solve), so the first attempt dies and the next one solves."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ def solve_task(task: SolveTask) -> str:
     """Solve one community and return its checked plan as JSON (runs in a worker)."""
     if task.inject_failure:
         raise InjectedFailure(f"injected solver failure in community {task.community}")
+    if task.crash_marker is not None and not os.path.exists(task.crash_marker):
+        with open(task.crash_marker, "w", encoding="utf-8") as marker:
+            marker.write(f"{os.getpid()}\n")
+        os._exit(70)
     import matcher
     from matcher.models import Problem
 

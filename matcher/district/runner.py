@@ -149,6 +149,7 @@ def solve_district(
     output_dir: str | Path | None = None,
     progress: Callable[[DistrictProgress], None] | None = None,
     inject_failures: Collection[str] = (),
+    inject_crashes: Mapping[str, str | Path] | None = None,
 ) -> DistrictResult:
     """Plan every community of the district, sharing the shared helpers' weeks.
 
@@ -166,6 +167,8 @@ def solve_district(
         progress: called after each community's solve with a `DistrictProgress`.
         inject_failures: test-only hook: these communities' solves raise, so their fallback
             (greedy) plan and the error show in the summary.
+        inject_crashes: test-only hook: community id -> marker file; the first attempt of that
+            community's solve (while the file does not exist) creates it and kills its worker.
 
     A community whose solve fails twice gets its greedy plan and the error in the summary; the
     others carry on. Returns the plans, the problems, the district check and the summary.
@@ -180,9 +183,10 @@ def solve_district(
         parameters.model_dump(mode="json") if isinstance(parameters, BaseModel) else parameters
     )
     failing = set(inject_failures)
-    unknown = sorted(failing - set(base))
+    crashes = {name: str(path) for name, path in (inject_crashes or {}).items()}
+    unknown = sorted((failing | set(crashes)) - set(base))
     if unknown:
-        raise ValueError(f"inject_failures: no community {', '.join(unknown)}")
+        raise ValueError(f"inject_failures, inject_crashes: no community {', '.join(unknown)}")
     chosen, made_here = make_executor(executor, workers, ray_address)
     allocation: Allocation = first_split(district, base)
     first_allocation = allocation
@@ -200,6 +204,7 @@ def solve_district(
             seed,
             settings,
             failing,
+            crashes,
             errors,
             progress,
             0,
@@ -238,6 +243,7 @@ def solve_district(
                 seed,
                 settings,
                 failing,
+                crashes,
                 errors,
                 progress,
                 round_number,
@@ -279,6 +285,7 @@ def _solve_round(
     seed: int,
     parameters: Mapping[str, Any] | None,
     failing: set[str],
+    crashes: Mapping[str, str],
     errors: dict[str, str],
     progress: Callable[[DistrictProgress], None] | None,
     round_number: int,
@@ -294,6 +301,7 @@ def _solve_round(
             seed=seed,
             parameters=parameters,
             inject_failure=name in failing,
+            crash_marker=crashes.get(name),
         )
         for name in names
     ]

@@ -230,3 +230,27 @@ def test_an_output_folder_that_cannot_be_made_is_an_error_before_any_solve(
     assert code == 2
     assert f"cannot write {blocker / 'plans'}" in capsys.readouterr().err
     assert blocker.read_text(encoding="utf-8") == "a file, not a folder"
+
+
+@pytest.mark.parametrize("executor", ["pool", "ray"])
+def test_a_worker_lost_mid_solve_is_solved_again_and_counted_once(
+    small_district: District,
+    pool_result: DistrictResult,
+    executor: str,
+    tmp_path: Path,
+    request: Any,
+) -> None:
+    if executor == "ray":
+        request.getfixturevalue("ray_local")
+    marker = tmp_path / "c03.crashed"
+    result = solve_district(
+        small_district, executor=executor, workers=2, inject_crashes={"c03": marker}
+    )
+    assert marker.read_text(encoding="utf-8").strip().isdigit()  # the first attempt died
+    assert_district_ok(small_district, result)
+    assert result.summary.failed == []
+    assert plan_content(result) == plan_content(pool_result)
+    assert result.summary.visits_planned == pool_result.summary.visits_planned
+    assert [c.community for c in result.summary.communities] == [
+        c.community for c in pool_result.summary.communities
+    ]
