@@ -386,9 +386,16 @@ class Search:
         budget = self.settings.portfolio_time_share * time_limit_s
         deadline = time.perf_counter() + budget
         for strategy in strategies:
-            # Every strategy of the portfolio is tried even once one meets the coverage bound:
-            # they differ in travel, and the cheapest start decides much of the result.
+            # Every strategy of the portfolio is tried even once one meets the coverage bound
+            # (they differ in travel, and the cheapest start decides much of the result), as
+            # long as the polishing time after meeting it lasts.
             if (not self.repeatable and time.perf_counter() >= deadline) or self._stop_requested():
+                break
+            if (
+                not self.repeatable
+                and self._bound_met_at is not None
+                and time.perf_counter() - self._bound_met_at >= self.settings.polish_after_bound_s
+            ):
                 break
             first = self.parameters(budget / len(strategies))
             first.first_solution_strategy = getattr(
