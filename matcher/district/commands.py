@@ -123,10 +123,11 @@ def _command_solve(arguments: argparse.Namespace) -> int:
         live.start()
 
         def update(state: DistrictProgress) -> None:
+            coverage = state.weighted_coverage_pct
+            shown = "-" if coverage is None else f"{coverage:.1f}%"
             live.update(
                 f"district round {state.round}: {state.done} done, {state.running} running, "
-                f"{state.queued} queued; weighted coverage so far "
-                f"{state.weighted_coverage_pct:.1f}%"
+                f"{state.queued} queued; weighted coverage so far {shown}"
             )
 
     try:

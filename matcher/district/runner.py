@@ -50,13 +50,13 @@ from matcher.models import Plan, Problem, format_validation_error
 @dataclass(frozen=True)
 class DistrictProgress:
     """Where a district solve stands: communities done, running and queued, and the
-    priority-weighted coverage over the communities done so far."""
+    priority-weighted coverage over the communities done so far (None before the first)."""
 
     round: int
     done: int
     running: int
     queued: int
-    weighted_coverage_pct: float
+    weighted_coverage_pct: float | None
 
 
 @dataclass(frozen=True)
@@ -213,12 +213,12 @@ def solve_district(
             allocation_next, round_moves = rebalance(
                 district, base, allocation, plans, round_number, frozenset(errors)
             )
-            if not any(move.minutes for move in round_moves):
+            if not round_moves:
                 break
             allocation = allocation_next
             moves += round_moves
             receivers = sorted(
-                {move.to_community for move in round_moves if move.minutes},
+                {move.to_community for move in round_moves},
                 key=list(base).index,
             )
             changed = {move.from_community for move in round_moves} | set(receivers)
@@ -326,20 +326,13 @@ def _solve_round(
                     done=done,
                     running=running,
                     queued=max(0, len(tasks) - done - running),
-                    weighted_coverage_pct=100.0 * got / wanted if wanted else 100.0,
+                    weighted_coverage_pct=100.0 * got / wanted if wanted else None,
                 )
             )
 
     if progress is not None:
-        progress(
-            DistrictProgress(
-                round_number,
-                0,
-                min(executor.workers, len(tasks)),
-                max(0, len(tasks) - executor.workers),
-                100.0,
-            )
-        )
+        running = min(executor.workers, len(tasks))
+        progress(DistrictProgress(round_number, 0, running, len(tasks) - running, None))
     results = executor.run(tasks, on_event)
     plans: dict[str, Plan] = {}
     for name in names:

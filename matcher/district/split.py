@@ -14,8 +14,9 @@ Re-balance (`rebalance`): after a solve, minutes a community did not use (its sh
 the helper's visits and travel there took) go to communities that ran out of the helper's
 minutes (what is left would not fit one more visit) and left visits unplanned that the helper
 qualifies for, with days the donor did not use when the receiver lacks the time to spend
-them. Donors' plans stay valid (their cap stays above what they use, the days they lose were
-empty); receivers are solved again.
+them; a community that left such visits unplanned with minutes to spare takes one day another
+community held and left empty. Donors' plans stay valid (their cap stays above what they use,
+the days they lose were empty); receivers are solved again.
 """
 
 from __future__ import annotations
@@ -308,6 +309,35 @@ def rebalance(
                         days=tuple(lost),
                     )
                 )
+        # Communities with minutes to spare but visits left unplanned lack the helper's days:
+        # each takes one day it offers that another community holds and left empty.
+        short_of_days = sorted(
+            (
+                name
+                for name in names
+                if wanted[name] and name not in receivers and minutes[name] > 0
+            ),
+            key=lambda n: (-want[n], names.index(n)),
+        )
+        for receiver in short_of_days:
+            for day in days_offered(entries[receiver]):
+                holder = next((name for name in names if day in days[name]), None)
+                if holder is None or holder == receiver or day in busy[holder]:
+                    continue
+                days[holder].remove(day)
+                days[receiver].append(day)
+                busy[receiver].add(day)
+                moves.append(
+                    Move(
+                        round=round_number,
+                        helper=helper.id,
+                        from_community=holder,
+                        to_community=receiver,
+                        minutes=0,
+                        days=(day,),
+                    )
+                )
+                break
         new_allocation[helper.id] = {
             name: Allotment(
                 minutes=minutes[name],

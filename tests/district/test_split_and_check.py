@@ -10,6 +10,7 @@ from matcher.district.check import check_district
 from matcher.district.models import District
 from matcher.district.runner import solve_district
 from matcher.district.split import (
+    Allotment,
     community_problem,
     first_split,
     helper_demand_min,
@@ -22,11 +23,12 @@ MONDAY = [{"day": "mon", "start": "09:00", "end": "12:00"}]
 
 
 def _community(
-    name: str, needs: int, days: list[dict[str, str]], away: bool = False
+    name: str, needs: int, days: list[dict[str, str]], away: bool = False, day: str = "mon"
 ) -> dict[str, Any]:
     """One recipient per need (a 45-minute meal visit on Monday 09:00-12:00), one shared
-    helper, no other volunteer; `away`: the visits are wanted on Wednesday instead."""
-    day = "wed" if away else "mon"
+    helper, no other volunteer; `away`: the visits are wanted on Wednesday instead (else on
+    `day`)."""
+    day = "wed" if away else day
     return {
         "week_start": "2026-11-30",
         "services": [{"id": "meal", "duration_min": 45}],
@@ -165,4 +167,33 @@ def test_rebalance_moves_unused_minutes_to_a_community_that_ran_out() -> None:
     report = check_district(
         district, {"busy": (receiver, replanned), "quiet": (donor, plans["quiet"])}
     )
+    assert report.ok, report.violations
+
+
+def test_rebalance_moves_an_empty_day_to_a_community_that_needs_it() -> None:
+    week = [{"day": d, "start": "09:00", "end": "12:00"} for d in ("mon", "tue")]
+    district = District.model_validate(
+        {
+            "communities": [
+                {"id": "a", "problem": _community("a", 1, week)},
+                {"id": "b", "problem": _community("b", 1, week, day="tue")},
+            ],
+            "shared_helpers": [{"id": "nurse", "weekly_minutes": 400, "communities": ["a", "b"]}],
+        }
+    )
+    base = district.problems()
+    allocation = {"nurse": {"a": Allotment(200, ("mon", "tue")), "b": Allotment(200, ())}}
+    problems = {n: community_problem(district, n, base[n], allocation) for n in base}
+    plans = {n: matcher.solve(problems[n]) for n in base}
+    assert [v.day for v in plans["a"].visits] == ["mon"] and not plans["b"].visits
+    moved, moves = rebalance(district, base, allocation, plans, 1)
+    assert [(m.from_community, m.to_community, m.minutes, m.days) for m in moves] == [
+        ("a", "b", 0, ("tue",))
+    ]
+    assert moved["nurse"]["a"].days == ("mon",) and moved["nurse"]["b"].days == ("tue",)
+    donor = community_problem(district, "a", base["a"], moved)
+    receiver = community_problem(district, "b", base["b"], moved)
+    replanned = matcher.solve(receiver)
+    assert [v.day for v in replanned.visits] == ["tue"]
+    report = check_district(district, {"a": (donor, plans["a"]), "b": (receiver, replanned)})
     assert report.ok, report.violations
