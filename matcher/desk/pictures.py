@@ -15,7 +15,7 @@ from typing import Any
 from matcher.desk.schedule import Schedule
 from matcher.desk.text import text
 from matcher.messages import day_name
-from matcher.models.common import WEEKDAYS, Language, Location
+from matcher.models.common import WEEKDAYS, Language, Location, Weekday
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -64,8 +64,10 @@ def _point(location: Location) -> tuple[float, float] | None:
     return None
 
 
-def _save(figure: Any, stem: str, files: dict[str, bytes]) -> None:
-    for suffix in ("png", "svg"):
+def _save(
+    figure: Any, stem: str, files: dict[str, bytes], suffixes: tuple[str, ...] = ("png", "svg")
+) -> None:
+    for suffix in suffixes:
         buffer = io.BytesIO()
         metadata = {"Date": None} if suffix == "svg" else {}  # the same bytes every run
         figure.savefig(buffer, format=suffix, dpi=110, bbox_inches="tight", metadata=metadata)
@@ -80,7 +82,13 @@ def _colours(count: int) -> list[Any]:
     return [palette(index % 20) for index in range(count)]
 
 
-def _route_maps(schedule: Schedule, language: Language, files: dict[str, bytes]) -> None:
+def _route_maps(
+    schedule: Schedule,
+    language: Language,
+    files: dict[str, bytes],
+    days: tuple[Weekday, ...] = WEEKDAYS,
+    suffixes: tuple[str, ...] = ("png", "svg"),
+) -> None:
     plt = _pyplot()
     problem = schedule.problem
     homes = [
@@ -99,7 +107,7 @@ def _route_maps(schedule: Schedule, language: Language, files: dict[str, bytes])
     routes_by_day: dict[str, list[Any]] = {}
     for route in schedule.plan.routes:
         routes_by_day.setdefault(route.day, []).append(route)
-    for day in WEEKDAYS:
+    for day in days:
         routes = routes_by_day.get(day, [])
         if not routes:
             continue
@@ -166,7 +174,7 @@ def _route_maps(schedule: Schedule, language: Language, files: dict[str, bytes])
         axes.ticklabel_format(useOffset=False)
         if len(routes) <= 20:
             axes.legend(fontsize=7, loc="best")
-        _save(figure, f"routes-{day}", files)
+        _save(figure, f"routes-{day}", files, suffixes)
 
 
 def _timeline(schedule: Schedule, language: Language, files: dict[str, bytes]) -> None:
@@ -270,17 +278,32 @@ def _load(schedule: Schedule, language: Language, files: dict[str, bytes]) -> No
     _save(figure, "load-vs-offer", files)
 
 
-def picture_files(schedule: Schedule) -> dict[str, bytes]:
-    """Every picture of the plan as PNG and SVG bytes by file name: `routes-mon.png` for each
-    day with routes, `week-timeline`, `coverage-by-priority` and `load-vs-offer`."""
-    plt = _pyplot()
-    language = picture_language(schedule.language)
+def _drawing_context(language: Language) -> Any:
+    """matplotlib's settings for the pictures: a CJK font for Chinese, SVGs the same bytes."""
     font = cjk_font() if language == "zh" else None
     context = (
         {"font.family": ["sans-serif"], "font.sans-serif": [font, "DejaVu Sans"]} if font else {}
     )
+    return _pyplot().rc_context({"svg.hashsalt": "matcher", "svg.fonttype": "none", **context})
+
+
+def route_picture(schedule: Schedule, day: Weekday, suffix: str = "png") -> bytes | None:
+    """One day's routes as PNG (or SVG) bytes, the same picture `picture_files` draws as
+    `routes-<day>`; None when nobody goes out that day. For a page that shows one day at a
+    time: drawing every picture of a big week takes many seconds."""
+    language = picture_language(schedule.language)
     files: dict[str, bytes] = {}
-    with plt.rc_context({"svg.hashsalt": "matcher", "svg.fonttype": "none", **context}):
+    with _drawing_context(language):
+        _route_maps(schedule, language, files, (day,), (suffix,))
+    return files.get(f"routes-{day}.{suffix}")
+
+
+def picture_files(schedule: Schedule) -> dict[str, bytes]:
+    """Every picture of the plan as PNG and SVG bytes by file name: `routes-mon.png` for each
+    day with routes, `week-timeline`, `coverage-by-priority` and `load-vs-offer`."""
+    language = picture_language(schedule.language)
+    files: dict[str, bytes] = {}
+    with _drawing_context(language):
         _route_maps(schedule, language, files)
         _timeline(schedule, language, files)
         _coverage(schedule, language, files)

@@ -374,6 +374,9 @@ def create_app(config: ServiceConfig, storage: Storage | None = None) -> FastAPI
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     _add_error_handlers(app)
     _add_routes(app, config)
+    from matcher.service.page import add_page_routes
+
+    add_page_routes(app)
     return app
 
 
