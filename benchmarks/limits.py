@@ -161,7 +161,8 @@ class LimitResult:
     solver: str
     time_limit_s: float
     status: str = "ok"
-    """ok, refused (input limit), refused (invalid input), error, killed or crashed."""
+    """ok, refused (input limit), refused (invalid input), declined (group sessions), error,
+    killed or crashed."""
     wall_time_s: float | None = None
     peak_memory_mib: float | None = None
     visits_planned: int | None = None
@@ -195,6 +196,7 @@ def run_one(case: str, solver: str, time_limit_s: float) -> LimitResult:
     import matcher
     from matcher.models import Problem
     from matcher.models.limits import DEFAULT_LIMITS, InputLimits
+    from matcher.solvers.session_plan import SessionsNotSupported
 
     result = LimitResult(case=case, solver=solver, time_limit_s=time_limit_s)
     data = {**CASES, **TINY_CASES}[case]()
@@ -220,6 +222,9 @@ def run_one(case: str, solver: str, time_limit_s: float) -> LimitResult:
         result.solver_status = plan.solver.status
         fallback = plan.solver.statistics.get("fallback")
         result.fallback = None if fallback is None else str(fallback)
+    except SessionsNotSupported as error:
+        result.status = "declined (group sessions)"
+        result.error = str(error)[:200]
     except Exception as error:
         result.status = "error"
         result.error = f"{type(error).__name__}: {error}"[:200]
@@ -270,8 +275,8 @@ HEADERS = ("case", "solver", "status", "wall / limit", "peak MiB", "visits", "fa
 def within(result: LimitResult) -> str:
     """`yes` when the run kept 110 % of its limit plus the start-up allowance and its memory
     under the budget (a refused input keeps both), else what it broke."""
-    if result.status.startswith("refused"):
-        return "yes (refused)"
+    if result.status.startswith(("refused", "declined")):
+        return "yes (" + result.status.split(" ")[0] + ")"
     broken = []
     if result.wall_time_s is None:
         broken.append(result.status)

@@ -28,6 +28,7 @@ from matcher.checker import check_plan
 from matcher.continuity import DEFAULT_HISTORY_WEEKS, uncovered_two_weeks
 from matcher.desk.commands import add_desk_commands
 from matcher.desk.progress import progress_line
+from matcher.district.commands import add_district_commands
 from matcher.explain import (
     Explanation,
     WhatIf,
@@ -819,6 +820,7 @@ def build_parser() -> argparse.ArgumentParser:
     score_parser.set_defaults(handler=_command_score)
     add_desk_commands(commands)
     add_serve_command(commands)
+    add_district_commands(commands)
     _add_debug_to_commands(parser)
     return parser
 
