@@ -99,32 +99,29 @@ def _print_error(message: str) -> None:
     print(f"matcher: {message}", file=sys.stderr)
 
 
-def _time_limit_s(text: str) -> float:
-    """`--time-limit-s`: seconds, checked as `matcher.solve` checks them (positive, finite)."""
+def _checked_number(text: str, unit: str, check: Callable[[float], float | None]) -> float:
+    """A positive, finite number of `unit` from the command line, checked by the same function
+    `matcher.solve` checks it with (`check`), or an argparse error that says what is wrong."""
     try:
-        value = float(text)
+        number = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}") from None
     try:
-        limit = checked_time_limit(value)
+        value = check(number)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    assert limit is not None
-    return limit
+    assert value is not None
+    return value
+
+
+def _time_limit_s(text: str) -> float:
+    """`--time-limit-s`: seconds, positive and finite."""
+    return _checked_number(text, "seconds", checked_time_limit)
 
 
 def _memory_mib(text: str) -> float:
-    """`--max-memory-mib`: MiB, checked as `matcher.solve` checks them (positive, finite)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of MiB: {text!r}") from None
-    try:
-        budget = checked_memory_budget(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    assert budget is not None
-    return budget
+    """`--max-memory-mib`: MiB, positive and finite."""
+    return _checked_number(text, "MiB", checked_memory_budget)
 
 
 def _seed(text: str) -> int:
