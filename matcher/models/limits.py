@@ -135,6 +135,10 @@ def _over(most: int, name: str) -> str:
     return f": more than the limit of {most:,} (InputLimits.{name})"
 
 
+_PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
+"""JSON values no input limit applies to (a string has its length, a list or object its size)."""
+
+
 def limit_issues(data: Any, limits: InputLimits = DEFAULT_LIMITS) -> list[Issue]:
     """Every limit the JSON-like data exceeds, each with its path (no recursion: a value
     nested a million deep is reported, not a RecursionError)."""
@@ -159,6 +163,8 @@ def limit_issues(data: Any, limits: InputLimits = DEFAULT_LIMITS) -> list[Issue]
             if len(value) > most:
                 issues.append((path, f"{len(value):,} {what}{_over(most, name)}"))
                 continue
+            if all(type(item) in _PLAIN_SCALARS for item in value):
+                continue  # numbers, booleans and nulls have no limit here (a matrix row)
             child_key = key if key in ID_KEYS or key in ("distance_m", "travel_min") else None
             for index, item in reversed(list(enumerate(value))):
                 stack.append(((*path, index), item, child_key, depth + 1))

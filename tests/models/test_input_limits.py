@@ -178,3 +178,14 @@ def test_the_command_line_prints_these_errors_with_exit_2(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "recipients.1.needs.0.service" in result.stderr
     assert "recipients.1.priority" in result.stderr
+
+
+def test_a_long_text_among_numbers_is_still_reported() -> None:
+    """The limit walk skips lists of plain numbers (a matrix row: 9 million cells took 20 s
+    cell by cell), but a row holding anything else is walked as before."""
+    from matcher.models.limits import InputLimits, limit_issues
+
+    limits = InputLimits(max_text_chars=10)
+    assert limit_issues({"rows": [[1.0, 2, None, True]]}, limits) == []
+    issues = limit_issues({"rows": [[1.0, "x" * 11, 3.0]]}, limits)
+    assert [path for path, _ in issues] == [("rows", 0, 1)]
