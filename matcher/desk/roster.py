@@ -35,7 +35,7 @@ from matcher.desk.columns import (
 )
 from matcher.io import InputError
 from matcher.models import Problem
-from matcher.models.common import WEEKDAYS, Language
+from matcher.models.common import WEEKDAY_ALIASES, WEEKDAYS, Language
 from matcher.models.limits import DEFAULT_LIMITS, InputLimits
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -92,16 +92,7 @@ _TIME = re.compile(
 )
 _DAY_NAMES: dict[str, str] = {
     **{day: day for day in WEEKDAYS},
-    "monday": "mon",
-    "tuesday": "tue",
-    "wednesday": "wed",
-    "thursday": "thu",
-    "friday": "fri",
-    "saturday": "sat",
-    "sunday": "sun",
-    "tues": "tue",
-    "thur": "thu",
-    "thurs": "thu",
+    **WEEKDAY_ALIASES,
     **{label: day for day, label in CHOICE_LABELS_ZH.items() if day in WEEKDAYS},
     **{f"星期{char}": day for char, day in zip("一二三四五六日", WEEKDAYS, strict=True)},
     "星期天": "sun",

@@ -37,7 +37,7 @@ MINUTES_PER_DAY = 24 * 60
 MAX_DAY_LENGTH_MIN = 7 * MINUTES_PER_DAY
 """The longest planning day a problem may declare (a week), so clock hours have three digits."""
 
-_WEEKDAY_ALIASES: dict[str, Weekday] = {
+WEEKDAY_ALIASES: dict[str, Weekday] = {
     "monday": "mon",
     "tuesday": "tue",
     "wednesday": "wed",
@@ -49,6 +49,7 @@ _WEEKDAY_ALIASES: dict[str, Weekday] = {
     "thur": "thu",
     "thurs": "thu",
 }
+"""Weekday names matcher reads beside its own three-letter ones (the desk reads them too)."""
 _CLOCK = re.compile(r"^\s*([0-9]{1,3}):([0-9]{2})\s*$")
 _CLOCK_PATTERN = r"^\s*[0-9]{1,3}:[0-5][0-9]\s*$"
 """The JSON Schema's pattern of a clock time: what `_CLOCK` accepts with minutes below 60."""
@@ -63,7 +64,7 @@ _WEEKDAY_PATTERN = (
     r"^\s*("
     + "|".join(
         _any_case(name)
-        for name in sorted({*WEEKDAYS, *_WEEKDAY_ALIASES}, key=lambda name: (-len(name), name))
+        for name in sorted({*WEEKDAYS, *WEEKDAY_ALIASES}, key=lambda name: (-len(name), name))
     )
     + r")\s*$"
 )
@@ -88,7 +89,7 @@ def _parse_weekday(value: Any) -> Any:
     """Accept "mon", "Mon" or "Monday"; anything else is left for the Literal check to reject."""
     if isinstance(value, str):
         lowered = value.strip().lower()
-        return _WEEKDAY_ALIASES.get(lowered, lowered)
+        return WEEKDAY_ALIASES.get(lowered, lowered)
     return value
 
 
