@@ -30,7 +30,7 @@ from typing import Any
 from benchmarks.run import REPO_ROOT, format_markdown_table, format_text_table, own_peak_memory_mib
 
 RESULT_PREFIX = "LIMITS-RESULT "
-SOLVERS = ("greedy", "cpsat", "lns", "routing", "auto")
+SOLVERS = ("greedy", "cpsat", "lns", "routing", "ruin", "auto")
 KILL_FACTOR = 3.0
 KILL_GRACE_S = 30.0
 EXAMPLES = Path(REPO_ROOT) / "examples"
