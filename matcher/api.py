@@ -89,9 +89,10 @@ def solve(
             time limit and returns the best plan found, `solver.status` STOPPED.
         started_at: when the clock started (`time.perf_counter()`), e.g. before the input was
             read, so the time limit covers it too; None: now.
-        max_memory_mib: the memory budget of the models `cpsat`, `lns` and `routing` build,
-            positive and finite; a model estimated over it is shrunk or not built (the greedy
-            plan comes back, `plan.solver.statistics` says why); None: the solver's parameter
+        max_memory_mib: the memory budget of the models `cpsat` and `routing` build (also
+            under `auto`), positive and finite; a model estimated over it is shrunk or not built
+            (the greedy plan comes back, `plan.solver.statistics` says why); `lns`'s
+            neighbourhood models are small and not estimated; None: the solver's parameter
             (`DEFAULT_MAX_MEMORY_MIB`, 4,096 MiB).
 
     Raises ValueError for an unknown solver, language, parameter, a bad time limit or seed,

@@ -579,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_memory_mib,
         default=None,
         dest="max_memory_mib",
-        help="memory budget of the cpsat, lns and routing models in MiB; a model estimated "
+        help="memory budget of the cpsat and routing models in MiB; a model estimated "
         "over it is shrunk or not built and the greedy plan comes back "
         f"(default: {DEFAULT_MAX_MEMORY_MIB:.0f})",
     )
