@@ -22,7 +22,7 @@ import time
 
 from ortools.sat.python import cp_model
 
-from matcher.models import Plan, Problem, Visit
+from matcher.models import Plan, Problem, Session, Visit
 from matcher.rules import NeedFacts, need_facts
 from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_visits
@@ -46,7 +46,16 @@ from matcher.solvers.cpsat.model import (
     build_week_model,
 )
 from matcher.solvers.cpsat.parameters import CpSatParameters
+from matcher.solvers.cpsat.sessions import (
+    SessionScope,
+    extract_sessions,
+    greedy_with_sessions,
+    hint_sessions,
+    sessions_around,
+    usable_sessions,
+)
 from matcher.solvers.greedy import GreedyStart, greedy_start
+from matcher.solvers.greedy.sessions import plan_rank
 from matcher.travel import TravelModel
 
 FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -181,27 +190,23 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     warm_start = request.warm_start
     greedy: GreedyStart | None = None
     if warm_start is None and parameters.warm_start:
-        greedy = greedy_start(request, facts, limit, solver="cpsat")
+        if problem.has_sessions:
+            greedy = greedy_with_sessions(request, limit)
+        else:
+            greedy = greedy_start(request, facts, limit, solver="cpsat")
         warm_start = greedy.plan
+    warm_sessions = list(warm_start.sessions or []) if warm_start is not None else []
+    scope = SessionScope(keep=tuple(warm_sessions)) if problem.has_sessions else None
     pruned = parameters.prune_by_reach
     budget_mib = request.memory_budget_mib(parameters.max_memory_mib)
     memory: dict[str, object] = {"memory_budget_mib": budget_mib}
+    build_deadline = deadline - FINISH_RESERVE_SHARE * limit
     try:
         if greedy is not None and greedy.stopped:
             raise BuildTimeout("greedy took the whole time limit")
-        try:
-            week = _build(
-                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
-            )
-        except ModelTooLarge as error:
-            memory["model_estimate_mib"] = round(error.estimate_mib)
-            if pruned:
-                raise
-            pruned = True
-            memory["pruned_for_memory"] = True
-            week = _build(
-                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
-            )
+        week, pruned, scope = _build_within_budget(
+            request, facts, pinned, pruned, scope, parameters, build_deadline, memory
+        )
     except BuildTimeout as error:
         outcome = _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
         outcome.statistics.update(memory)
@@ -210,9 +215,17 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             outcome.statistics["search"] = f"{error}: " + (
                 "greedy plan kept" if greedy is not None else "warm start kept"
             )
+        if problem.has_sessions:
+            outcome.sessions = usable_sessions(request, warm_start, outcome.visits)
+            outcome.statistics["sessions"] = {
+                "planner": "greedy",
+                "in_model": False,
+                "why": "the model was not built: " + str(error),
+            }
         return outcome
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
+        hint_sessions(week, warm_start.visits, warm_sessions)
     phases: dict[str, str] = {}
     timed_out = False
 
@@ -243,8 +256,12 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             mandatory_at_least=mandatory_total,
         )
     fixed_value = weighted_coverage(facts, week.fixed_visits)
-    target = _CoverageTarget(week, facts, fixed_value, relaxed)
-    week.model.maximize(week.coverage)
+    with_seats = week.sessions is not None
+    # With sessions in the model, phase 1 maximises coverage and seats together: stopping once
+    # coverage alone meets its bound would leave seats unplanned.
+    target = _CoverageTarget(week, facts, fixed_value, None if with_seats else relaxed)
+    primary = cp_model.LinearExpr.sum([week.coverage, week.seats]) if with_seats else week.coverage
+    week.model.maximize(primary)
     first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
     with request.watch(first.stop_search):
         status_one = first.solve(week.model, target)
@@ -259,6 +276,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         )
     bound_met_s = request.elapsed_s() if coverage_met else None
     visits = extract_visits(problem, week, first, facts) if found else None
+    sessions = extract_sessions(week.sessions, first) if found and week.sessions else None
     if visits is not None:
         request.report(
             "search", visits, facts, solver="cpsat", default_limit_s=limit, bound=relaxed
@@ -268,7 +286,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     stopping = request.stop_requested()
     if found and not stopping and not (coverage_met and parameters.polish_time_s <= 0):
         hint_from_solution(week, first)
-        week.model.add(week.coverage >= round(first.objective_value))
+        week.model.add(primary >= round(first.objective_value))
         week.model.maximize(week.objective)
         budget = left()
         polishing = coverage_met and parameters.polish_time_s < budget
@@ -280,6 +298,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         phases["objective"] = second.status_name(status_two)
         if status_two in FOUND:
             visits = extract_visits(problem, week, second, facts)
+            if week.sessions is not None:
+                sessions = extract_sessions(week.sessions, second)
         timed_out |= status_two != cp_model.OPTIMAL and not polishing
 
     warm_kept = False
@@ -287,23 +307,36 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         not (mandatory_proven and coverage_met)
         and warm_start is not None
         and ranks_above(
-            (
-                mandatory_planned(needs, warm_start.visits),
-                weighted_coverage(facts, warm_start.visits),
-            ),
-            (mandatory_planned(needs, visits), weighted_coverage(facts, visits)),
+            _rank(problem, facts, warm_start.visits, warm_sessions, with_seats),
+            _rank(problem, facts, visits, sessions or [], with_seats),
         )
     ):
         fallback = usable_visits(request, warm_start)
         if fallback is not None:
             visits, warm_kept = fallback, True
+            sessions = warm_sessions if with_seats else None
         elif visits is None:
             visits = list(pinned)
+            sessions = [] if with_seats else None
     bounds = [value for value in (cp_bound, relaxed) if value is not None]
     bound = min(bounds) if bounds else None
     optimal = (
         not warm_kept and mandatory_proven and coverage_met and phases.get("objective") == "OPTIMAL"
     )
+    session_statistics: dict[str, object] = {}
+    if problem.has_sessions:
+        if week.sessions is not None:
+            session_statistics = {
+                "planner": "cpsat",
+                "in_model": True,
+                "kept": "warm start" if warm_kept else "model",
+                **week.sessions.statistics(),
+            }
+        else:
+            visits, sessions, session_statistics = sessions_around(
+                request, visits, warm_start, facts, deadline
+            )
+            session_statistics["why"] = "the model with sessions was over the memory budget"
     return SearchOutcome(
         visits=visits,
         status="OPTIMAL" if optimal else "TIME_LIMIT" if timed_out else "FEASIBLE",
@@ -319,8 +352,61 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "warm_start_kept": warm_kept,
             "effective_time_limit_s": limit,
             **memory,
+            **({"sessions": session_statistics} if session_statistics else {}),
         },
+        sessions=sessions,
     )
+
+
+def _rank(
+    problem: Problem,
+    facts: dict[str, NeedFacts],
+    visits: list[Visit],
+    sessions: list[Session],
+    with_seats: bool,
+) -> tuple[int, float]:
+    """How a plan ranks for the fallback to the warm start: mandatory visits, then weighted
+    coverage, or with sessions in the model coverage and attendance points together
+    (`greedy.sessions.plan_rank`, what greedy keeps its better plan by)."""
+    if with_seats:
+        return plan_rank(problem, facts, visits, sessions)
+    needs = {need_id: need.need for need_id, need in facts.items()}
+    return mandatory_planned(needs, visits), weighted_coverage(facts, visits)
+
+
+def _build_within_budget(
+    request: SolveRequest,
+    facts: dict[str, NeedFacts],
+    pinned: list[Visit],
+    pruned: bool,
+    scope: SessionScope | None,
+    parameters: CpSatParameters,
+    deadline: float,
+    memory: dict[str, object],
+) -> tuple[WeekModel, bool, SessionScope | None]:
+    """The model within the memory budget: as asked, else pruned by reach, else (with group
+    sessions) pruned without the sessions, which are then planned around its visits; what it
+    took is noted in `memory`. Raises `ModelTooLarge` when nothing fits, `BuildTimeout` when
+    the deadline passes."""
+    attempts: list[tuple[bool, SessionScope | None]] = [(pruned, scope)]
+    if not pruned:
+        attempts.append((True, scope))
+    if scope is not None:
+        attempts.append((True, None))
+    for number, (prune, session_scope) in enumerate(attempts):
+        try:
+            week = _build(request, facts, pinned, prune, parameters, deadline, session_scope)
+        except ModelTooLarge as error:
+            memory["model_estimate_mib"] = round(error.estimate_mib)
+            if number == len(attempts) - 1:
+                raise
+            continue
+        if prune and not pruned:
+            memory["pruned_for_memory"] = True
+        if scope is not None and session_scope is None:
+            memory["sessions_left_out_for_memory"] = True
+        return week, prune, session_scope
+    raise AssertionError("unreachable")
 
 
 def _build(
@@ -330,6 +416,7 @@ def _build(
     prune_by_reach: bool,
     parameters: CpSatParameters,
     deadline: float,
+    sessions: SessionScope | None = None,
 ) -> WeekModel:
     """The week's model within the deadline and the memory budget."""
     return build_week_model(
@@ -341,6 +428,7 @@ def _build(
         deadline=deadline,
         max_memory_mib=request.memory_budget_mib(parameters.max_memory_mib),
         stop=request.stop_requested,
+        sessions=sessions,
     )
 
 
@@ -384,6 +472,7 @@ class CpSatSolver(SearchSolver[CpSatParameters]):
 
     name = "cpsat"
     parameters_type = CpSatParameters
+    plans_sessions = True
 
     def search(self, request: SolveRequest, parameters: CpSatParameters) -> SearchOutcome:
         """The phases (`search_cpsat`)."""
