@@ -9,8 +9,10 @@ merged where they touch) is a circuit from the start place through its visits an
 Every fact comes from `matcher.rules`: who qualifies and when a visit may start (`NeedFacts`,
 `shared_starts`, `reachable_starts`), the outings, the gap between days (`far_enough`,
 `too_close`), lateness (`NeedFacts.lateness`), the hourly cost, the walk of a fixed outing. The
-steps, in order (`_WeekBuilder.build`): options per need-day, assignment, gaps, dependencies,
-recipient overlaps, routing arcs per outing, weekly minutes, objective terms.
+steps, in order (`_WeekBuilder.build`): options per need-day, group sessions (when asked:
+`matcher.solvers.cpsat.sessions`, whose staff and escort stops join the outings' circuits and
+whose seats join the recipients' days), assignment, gaps, dependencies, recipient overlaps,
+routing arcs per outing, weekly minutes, objective terms.
 """
 
 from __future__ import annotations

@@ -125,6 +125,8 @@ class Candidate:
     held: cp_model.IntVar
     leads: dict[str, cp_model.IntVar] = field(default_factory=dict)
     helpers: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    on: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    """volunteer id -> they lead or help: their stop at the venue."""
     seats: list[SeatOption] = field(default_factory=list)
     stable: cp_model.IntVar | None = None
 
@@ -414,7 +416,6 @@ class SessionPart:
             literal = model.new_bool_var("")
             model.add_implication(literal, held)
             candidate.leads[volunteer_id] = literal
-            staff_stop(literal, volunteer_id)
         model.add(sum(candidate.leads.values()) == service.leads * held)
 
         capacity = seats_at(service, venue)
@@ -430,9 +431,20 @@ class SessionPart:
                 literal = model.new_bool_var("")
                 model.add_implication(literal, held)
                 candidate.helpers[volunteer_id] = literal
-                if volunteer_id in candidate.leads:
-                    model.add(literal + candidate.leads[volunteer_id] <= 1)
-                staff_stop(literal, volunteer_id)
+        # One stop per volunteer at the session, whether they lead or help (never both).
+        for volunteer_id in dict.fromkeys([*candidate.leads, *candidate.helpers]):
+            roles = [
+                staff[volunteer_id]
+                for staff in (candidate.leads, candidate.helpers)
+                if volunteer_id in staff
+            ]
+            if len(roles) == 1:
+                candidate.on[volunteer_id] = roles[0]
+            else:
+                on = model.new_bool_var("")
+                model.add(on == sum(roles))
+                candidate.on[volunteer_id] = on
+            staff_stop(candidate.on[volunteer_id], volunteer_id)
 
         kept_escorts = (
             {seat.wish: seat.escort for seat in kept.attendees if seat.escort}
@@ -510,9 +522,8 @@ class SessionPart:
             literal = model.new_bool_var("")
             option.escorts[volunteer_id] = literal
             self.escort_options += 1
-            for staff in (candidate.leads, candidate.helpers):
-                if volunteer_id in staff:
-                    model.add(literal + staff[volunteer_id] <= 1)
+            if volunteer_id in candidate.on:
+                model.add(literal + candidate.on[volunteer_id] <= 1)
             self.stops[(volunteer_id, candidate.day)].append(
                 _Stop(
                     key=(escort_key(candidate.key, option.wish.id), candidate.day),
@@ -702,6 +713,10 @@ def hint_sessions(week: WeekModel, visits: Sequence[Visit], sessions: Sequence[S
             values[literal.index] = int(session is not None and volunteer_id in session.leads)
         for volunteer_id, literal in candidate.helpers.items():
             values[literal.index] = int(session is not None and volunteer_id in session.helpers)
+        for volunteer_id, literal in candidate.on.items():
+            values[literal.index] = int(
+                session is not None and volunteer_id in {*session.leads, *session.helpers}
+            )
         seats = {seat.wish: seat for seat in session.attendees} if session is not None else {}
         for option in candidate.seats:
             seat = seats.get(option.wish.id)

@@ -11,6 +11,12 @@ and proves a bound on it; it stops as soon as its coverage meets the linear rela
 and optimises the whole policy objective (continuity, travel, staff cost, fairness, lateness);
 once coverage is proven it has at most `polish_time_s`.
 
+With group services the model plans the sessions too (`matcher.solvers.cpsat.sessions`): phase
+1 then maximises coverage and seats together (a seat counts `attendance / coverage` of a visit
+of the same priority, the points `greedy.sessions.plan_rank` ranks plans by) and does not stop
+early on coverage alone, phase 2 adds the session terms, and the warm start is greedy's plan
+with sessions. CP-SAT's bound on phase 1 then bounds coverage plus seats, so still coverage.
+
 The bound reported bounds the weighted coverage of every plan that plans at least as many
 mandatory occurrences as phase 0 found (and keeps the pinned visits): every plan this solver may
 return does.
@@ -394,18 +400,20 @@ def _build_within_budget(
     if scope is not None:
         attempts.append((True, None))
     for number, (prune, session_scope) in enumerate(attempts):
-        try:
-            week = _build(request, facts, pinned, prune, parameters, deadline, session_scope)
-        except ModelTooLarge as error:
-            memory["model_estimate_mib"] = round(error.estimate_mib)
-            if number == len(attempts) - 1:
-                raise
-            continue
         if prune and not pruned:
             memory["pruned_for_memory"] = True
         if scope is not None and session_scope is None:
             memory["sessions_left_out_for_memory"] = True
-        return week, prune, session_scope
+        try:
+            return (
+                _build(request, facts, pinned, prune, parameters, deadline, session_scope),
+                prune,
+                session_scope,
+            )
+        except ModelTooLarge as error:
+            memory["model_estimate_mib"] = round(error.estimate_mib)
+            if number == len(attempts) - 1:
+                raise
     raise AssertionError("unreachable")
 
 
