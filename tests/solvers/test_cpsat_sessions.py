@@ -230,3 +230,32 @@ def test_cpsat_with_sessions_is_repeatable() -> None:
     first = matcher.solve(problem, solver="cpsat", time_limit_s=10)
     second = matcher.solve(problem, solver="cpsat", time_limit_s=10)
     assert first.sessions == second.sessions
+
+
+def test_cpsat_holds_one_session_at_a_time_in_a_venue() -> None:
+    """One room open for one hour, two classes of an hour with their own teachers and wishers:
+    only one is held, the one whose seats are worth more."""
+    problem = session_problem(
+        recipients=[
+            *(attendee(f"a{k}", 100 + 10 * k, "class", wish={"priority": 2.0}) for k in range(3)),
+            *(attendee(f"b{k}", 100 + 10 * k, "club") for k in range(3)),
+        ],
+        venues=[venue(open_windows=[window("mon", "09:00", "10:00")])],
+        group_services=[group_service("class"), group_service("club", lead_skills=["sing"])],
+        volunteers=[teacher(), teacher("singer", skills=["sing"])],
+    )
+    plan = checked(problem, matcher.solve(problem, solver="cpsat", time_limit_s=5))
+    assert plan.sessions is not None
+    assert [session.group_service for session in plan.sessions] == ["class"]
+    assert sorted(item.recipient for item in plan.unseated or []) == ["b0", "b1", "b2"]
+
+
+def test_lns_with_sessions_is_repeatable() -> None:
+    problem = _greedy_loses_seats()
+    parameters = LnsParameters(iterations=8, compute_bound=False)
+    first, second = (
+        matcher.solve(problem, solver="lns", parameters=parameters, time_limit_s=20, seed=3)
+        for _ in range(2)
+    )
+    assert first.sessions == second.sessions
+    assert first.visits == second.visits
