@@ -2,7 +2,11 @@
 
 Start from the greedy plan. Repeatedly free part of the plan — one day, a cluster of buildings, a
 skill group, or the volunteers around the uncovered needs (mandatory ones first, then by
-priority) — and re-optimise that part with CP-SAT while everything else stays as it is. Keep the
+priority) — and re-optimise that part with CP-SAT while everything else stays as it is. With
+group services the search starts from greedy's plan with sessions and plans them itself: two more
+neighbourhoods free a venue-day or a group service (its sessions, and the days of their staff
+with those volunteers' visits) and the model (`matcher.solvers.cpsat.sessions`) chooses the
+sessions there again; the other neighbourhoods keep the sessions fixed. Keep the
 best plan and record progress: the best weighted coverage and the bound over time. The bound is
 the linear relaxation of `matcher.solvers.bounds`, computed in a second thread.
 
@@ -72,6 +76,9 @@ three rounds of the neighbourhood kinds), or after `polish_time_s`, whichever co
 
 NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
 SESSION_NEIGHBOURHOODS = ("venue_day", "group_service")
+HELD_VENUE_DAY_SHARE = 0.7
+"""How often a venue-day neighbourhood frees a venue-day that holds sessions (else any
+venue-day, where a session may be started)."""
 """With group services, these join the round: free a venue-day (its sessions, and the days of
 their staff with those volunteers' visits) or a group service (all its sessions, the same way),
 and let the model choose the sessions again among every candidate of that venue-day or service
@@ -223,7 +230,9 @@ class _Neighbourhoods:
         problem = self.problem
         if kind == "venue_day":
             held = sorted({(s.venue, WEEKDAYS.index(s.day)) for s in sessions})
-            if held and self.rng.random() < 0.7:
+            if not held and not problem.venues:
+                return set(), SessionScope(fixed=tuple(sessions))
+            if held and (self.rng.random() < HELD_VENUE_DAY_SHARE or not problem.venues):
                 venue_day = self.rng.choice(held)
             else:
                 venue_day = (self.rng.choice(problem.venues).id, self.rng.randrange(7))
