@@ -6,11 +6,23 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+from ortools.sat.python import cp_model
 
 import matcher
+from matcher.generator import generate_community
 from matcher.io import load_problem
 from matcher.models import Plan, Problem
+from matcher.solvers.base import SolveRequest
+from matcher.solvers.cpsat import CpSatParameters, build_week_model, hint_from_visits
+from matcher.solvers.cpsat.sessions import (
+    SessionScope,
+    extract_sessions,
+    greedy_with_sessions,
+    hint_sessions,
+    number_sessions,
+)
 from matcher.solvers.lns import LnsParameters
+from matcher.travel import TravelModel
 from tests.helpers import DATA, checked, window
 from tests.sessions_data import attendee, group_service, session_problem, teacher, venue
 
@@ -259,3 +271,33 @@ def test_lns_with_sessions_is_repeatable() -> None:
     )
     assert first.sessions == second.sessions
     assert first.visits == second.visits
+
+
+@pytest.mark.parametrize(("recipients", "volunteers", "seed"), [(15, 5, 1), (20, 6, 3), (25, 6, 4)])
+def test_greedy_s_plan_with_sessions_is_a_solution_of_the_model(
+    recipients: int, volunteers: int, seed: int
+) -> None:
+    """The model is no stricter than the rules: greedy's plan with sessions (leads, escorts,
+    seats beside home visits; on these weeks up to five sessions, three escorts) on a generated
+    week, hinted and fixed, is feasible, and reads back as the same sessions."""
+    problem = generate_community(
+        recipients=recipients, volunteers=volunteers, sessions=True, seed=seed
+    )
+    travel = TravelModel(problem)
+    request = SolveRequest(problem=problem, travel=travel, parameters=CpSatParameters())
+    start = greedy_with_sessions(request, 60.0).plan
+    checked(problem, start)
+    assert start.sessions
+    week = build_week_model(
+        problem, travel, sessions=SessionScope(keep=tuple(start.sessions or []))
+    )
+    hint_from_visits(week, start.visits)
+    hint_sessions(week, start.visits, start.sessions or [])
+    week.model.maximize(week.objective)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 30
+    assert solver.solve(week.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert week.sessions is not None
+    assert extract_sessions(week.sessions, solver) == number_sessions(start.sessions or [])
