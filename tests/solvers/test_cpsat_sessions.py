@@ -301,3 +301,32 @@ def test_greedy_s_plan_with_sessions_is_a_solution_of_the_model(
     assert solver.solve(week.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     assert week.sessions is not None
     assert extract_sessions(week.sessions, solver) == number_sessions(start.sessions or [])
+
+
+def test_a_warm_start_session_off_the_grid_stays_representable() -> None:
+    """A hand-made plan holds the class at 09:10, off the half-hour grid: cpsat's model still
+    has it as a candidate, so the warm start is hinted whole and nothing is lost."""
+    problem = session_problem()
+    greedy = checked(problem, matcher.solve(problem, solver="greedy"))
+    assert greedy.sessions
+    moved = greedy.model_copy(
+        update={
+            "sessions": [
+                session.model_copy(update={"start": 550, "end": 610}) for session in greedy.sessions
+            ]
+        }
+    )
+    checked(problem, moved)
+    travel = TravelModel(problem)
+    week = build_week_model(
+        problem, travel, sessions=SessionScope(keep=tuple(moved.sessions or []))
+    )
+    assert week.sessions is not None
+    assert 550 in {candidate.start for candidate in week.sessions.candidates}
+    on_the_grid = build_week_model(problem, travel, sessions=SessionScope()).sessions
+    assert on_the_grid is not None
+    assert 550 not in {candidate.start for candidate in on_the_grid.candidates}
+    plan = checked(
+        problem, matcher.solve(problem, solver="cpsat", time_limit_s=5, warm_start=moved)
+    )
+    assert seats(plan) == seats(greedy) == 3

@@ -333,7 +333,14 @@ class SessionPart:
         problem = self.problem
         duration = service.duration_min
         ranked: list[tuple[bool, int, int, list[tuple[_Wisher, float, Interval]], list[str]]] = []
-        for start in slot_starts(windows, duration):
+        kept_starts = {
+            session.start
+            for session in kept.values()
+            if session.group_service == service.id
+            and session.venue == venue.id
+            and WEEKDAYS.index(session.day) == day
+        }
+        for start in sorted(set(slot_starts(windows, duration)) | kept_starts):
             end = start + duration
             if overlaps(venue_busy[(venue.id, day)], start, end):
                 continue
