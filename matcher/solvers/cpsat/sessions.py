@@ -129,6 +129,9 @@ class Candidate:
     """volunteer id -> they lead or help: their stop at the venue."""
     seats: list[SeatOption] = field(default_factory=list)
     stable: cp_model.IntVar | None = None
+    """A lead of an earlier week leads it (for `stable_lead`)."""
+    child_in: cp_model.IntVar | None = None
+    """A child sits in it (so its staff and escorts are background-checked)."""
 
     @property
     def end(self) -> int:
@@ -484,6 +487,7 @@ class SessionPart:
         ]
         if children:
             child_in = model.new_bool_var("")
+            candidate.child_in = child_in
             for literal in children:
                 model.add_implication(literal, child_in)
             unchecked = [
@@ -703,6 +707,11 @@ def number_sessions(sessions: Sequence[Session]) -> list[Session]:
     return result
 
 
+def seats_of(session: Session | None) -> list[str]:
+    """The attendees of a session (none when there is no session)."""
+    return [] if session is None else [seat.recipient for seat in session.attendees]
+
+
 def hint_sessions(week: WeekModel, visits: Sequence[Visit], sessions: Sequence[Session]) -> None:
     """After `hints.hint_from_visits(week, visits)`: hint the sessions of the same plan too
     (held, staff, seats, escorts) and re-hint each outing's legs, idle and membership with the
@@ -730,6 +739,10 @@ def hint_sessions(week: WeekModel, visits: Sequence[Visit], sessions: Sequence[S
             values[option.literal.index] = int(seat is not None)
             for volunteer_id, literal in option.escorts.items():
                 values[literal.index] = int(seat is not None and seat.escort == volunteer_id)
+        if candidate.child_in is not None:
+            values[candidate.child_in.index] = int(
+                any(part.problem.recipient_by_id[r].kind == "child" for r in seats_of(session))
+            )
         if candidate.stable is not None:
             led_before = {
                 e.volunteer
