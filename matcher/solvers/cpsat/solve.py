@@ -54,6 +54,7 @@ from matcher.solvers.cpsat.model import (
 from matcher.solvers.cpsat.parameters import CpSatParameters
 from matcher.solvers.cpsat.sessions import (
     SessionScope,
+    complete_hint,
     extract_sessions,
     greedy_with_sessions,
     hint_sessions,
@@ -69,6 +70,9 @@ RELAXATION_TIME_SHARE = 0.2
 """Share of the time left given to the linear relaxation (milliseconds on the weeks `cpsat`
 is meant for)."""
 FINISH_RESERVE_SHARE = 0.1
+HINT_COMPLETION_SHARE = 0.1
+"""Share of the time left for completing the warm start's hint with sessions
+(`sessions.complete_hint`)."""
 """Share of the time limit kept back, when building the model, for the bound and the plan."""
 
 
@@ -229,10 +233,14 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
                 "why": "the model was not built: " + str(error),
             }
         return outcome
+    phases: dict[str, str] = {}
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
         hint_sessions(week, warm_start.visits, warm_sessions)
-    phases: dict[str, str] = {}
+        if week.sessions is not None:
+            phases["hint"] = complete_hint(
+                week, seed, HINT_COMPLETION_SHARE * left(), parameters.workers
+            )
     timed_out = False
 
     # Phase 0: as many mandatory occurrences as possible, then never fewer.
