@@ -5,9 +5,12 @@ iteration takes a part of the plan out (`operators`: SISR strings, related visit
 volunteer-day, a recipient's week, the visits around a left-out important occurrence, random)
 and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
 volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
-(`engine`). Team visits and linked pairs move as one. The change is judged incrementally (no
-re-check): plans rank by mandatory occurrences, then weighted coverage, then a small travel term;
-a worse plan is kept with the annealing probability, a rejected move is undone exactly.
+(`engine`); the `familiar` ruin puts a recipient's need back with a volunteer they know. Team
+visits and linked pairs move as one. The change is judged incrementally (no re-check): plans
+rank lexicographically by mandatory occurrences, weighted coverage, continuity (the objective's
+`continuity_points` of preferred and standing volunteers) and travel; the annealing's value
+weighs continuity and travel points alike, well below coverage; a worse plan is kept with the
+annealing probability, a rejected move is undone exactly.
 
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
