@@ -161,13 +161,15 @@ def _key_of(session: Session) -> str:
 
 @dataclass
 class _Wisher:
+    """A wish with seats left, where its recipient can get to and when they are free."""
+
     wish: AttendanceWish
     recipient: Recipient
-    priority: float
     windows: dict[int, list[Interval]]
     distance_m: dict[str, float]
-    left: int
+    """Metres from home to each venue they can get to (others are absent)."""
     days: set[int]
+    """Days it already has a seat (in a fixed session)."""
 
 
 class SessionPart:
@@ -232,8 +234,7 @@ class SessionPart:
             place = travel.recipient_place[recipient.id]
             for wish in recipient.attends:
                 service = problem.group_service_by_id[wish.group_service]
-                left = wish.sessions_per_week - wish_seats[wish.id]
-                if left <= 0:
+                if wish.sessions_per_week <= wish_seats[wish.id]:
                     continue
                 reachable = {}
                 for venue in candidate_venues(problem, service):
@@ -246,10 +247,8 @@ class SessionPart:
                         _Wisher(
                             wish,
                             recipient,
-                            problem.wish_priority(wish),
                             attendee_windows(problem, recipient),
                             reachable,
-                            left,
                             wish_days[wish.id],
                         )
                     )
@@ -635,10 +634,9 @@ class SessionPart:
         return self._fixed_duties
 
 
-def extract_sessions(problem_sessions: SessionPart, solver: cp_model.CpSolver) -> list[Session]:
+def extract_sessions(part: SessionPart, solver: cp_model.CpSolver) -> list[Session]:
     """The solution's sessions and the fixed ones, numbered per service by day and start, each
     wish's seats numbered by day."""
-    part = problem_sessions
     problem = part.problem
     held: list[Session] = list(part.fixed)
     for candidate in part.candidates:
