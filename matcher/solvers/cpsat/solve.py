@@ -72,7 +72,14 @@ is meant for)."""
 FINISH_RESERVE_SHARE = 0.1
 HINT_COMPLETION_SHARE = 0.1
 """Share of the time left for completing the warm start's hint with sessions
-(`sessions.complete_hint`)."""
+(`sessions.complete_hint`), done only when a solve's loading fits in it."""
+SOLVE_LOAD_S_PER_VARIABLE = 4e-6
+"""Seconds CP-SAT takes to load and presolve a model, per variable, whatever its time limit:
+about 3 s for the bundled community's 737,000 variables (measured at load 3 on 2 cores)."""
+SEARCH_NEEDS_S_PER_VARIABLE = 16e-6
+"""Seconds hinting a model (about 8 µs a variable in Python) and two of its solves take, per
+variable: a model with sessions built with less time than this left is not searched (the warm
+start with its sessions comes back), so the limit holds."""
 """Share of the time limit kept back, when building the model, for the bound and the plan."""
 
 
@@ -217,6 +224,13 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         week, pruned, scope = _build_within_budget(
             request, facts, pinned, pruned, scope, parameters, build_deadline, memory
         )
+        variables = len(week.model.proto.variables)
+        if week.sessions is not None and left() < SEARCH_NEEDS_S_PER_VARIABLE * variables:
+            memory["model_variables"] = variables
+            raise BuildTimeout(
+                "the model with sessions was built too late to be hinted and searched within "
+                "the time limit"
+            )
     except BuildTimeout as error:
         outcome = _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
         outcome.statistics.update(memory)
@@ -237,10 +251,11 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
         hint_sessions(week, warm_start.visits, warm_sessions)
-        if week.sessions is not None:
-            phases["hint"] = complete_hint(
-                week, seed, HINT_COMPLETION_SHARE * left(), parameters.workers
-            )
+        budget_s = HINT_COMPLETION_SHARE * left()
+        if week.sessions is not None and (
+            SOLVE_LOAD_S_PER_VARIABLE * len(week.model.proto.variables) <= budget_s
+        ):
+            phases["hint"] = complete_hint(week, seed, budget_s, parameters.workers)
     timed_out = False
 
     # Phase 0: as many mandatory occurrences as possible, then never fewer.
