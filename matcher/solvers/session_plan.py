@@ -11,6 +11,7 @@ objective asks for.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from matcher.rules.sessions import day_distance_m, session_duties, visit_duties
 
 if TYPE_CHECKING:
     from matcher.solvers.base import Progress, SearchOutcome, SolveRequest
+    from matcher.solvers.bounds import BackgroundSessionBound, SessionBounds
     from matcher.travel import TravelModel
 
 SESSION_SHARE_OF_LIMIT = 0.15
@@ -51,21 +53,23 @@ search that does not weigh seats gains little from more time on a week with sess
 
 def prepare_sessions(
     request: SolveRequest, plans_sessions: bool
-) -> tuple[SolveRequest, SearchOutcome | None]:
+) -> tuple[SolveRequest, SearchOutcome | None, BackgroundSessionBound | None]:
     """Before a search that does not plan sessions itself: greedy's plan with sessions (the
     floor the plan keeps, `greedy.sessions.search_with_sessions`), and the request the search
     gets, its time limit less the session pass's share (`SESSION_SHARE_OF_LIMIT`). Without group
-    services, or for `greedy`: the request itself and None."""
+    services, or for `greedy`: the request itself and None. With group services, the bounds on
+    visits and seats together are started beside the search (`session_bound_started`)."""
     problem, limit = request.problem, request.time_limit_s
+    bound = session_bound_started(request)
     if not problem.has_sessions or plans_sessions:
-        return request, None
+        return request, None, bound
     from matcher.solvers.greedy.sessions import search_with_sessions
     from matcher.solvers.greedy.setup import GreedyParameters
 
     deadline = None if limit is None else request.started_at + GREEDY_SHARE_OF_LIMIT * limit
     greedy = search_with_sessions(request, GreedyParameters(), deadline)
     if limit is None:
-        return request, greedy
+        return request, greedy, bound
     heard = request.progress
 
     def progress(report: Progress) -> None:
@@ -78,42 +82,135 @@ def prepare_sessions(
         time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT),
         progress=progress if heard is not None else None,
     )
-    return search, greedy
+    return search, greedy, bound
+
+
+UNLIMITED_BOUND_S = 10.0
+"""Seconds the relaxation of visits and seats gets when the solve has no time limit (so that a
+huge week never waits long for it; past them the plain bounds are reported)."""
+
+
+def _plan_deadline(request: SolveRequest) -> float | None:
+    """When the search and the session pass must be done (`time.perf_counter()`): the time
+    limit less what assembling the plan keeps back; None without a limit."""
+    from matcher.solvers.base import finishing_reserve_s
+
+    limit = request.time_limit_s
+    if limit is None:
+        return None
+    return request.started_at + limit - finishing_reserve_s(request.problem, limit)
+
+
+def session_bound_started(request: SolveRequest) -> BackgroundSessionBound | None:
+    """The relaxation of visits and seats together (`bounds.session_upper_bounds`) started in
+    a thread of its own, with the time the plan has before it is assembled; None without group
+    services."""
+    if not request.problem.has_sessions:
+        return None
+    from matcher.solvers.bounds import BackgroundSessionBound
+
+    deadline = _plan_deadline(request)
+    return BackgroundSessionBound(
+        request.problem,
+        request.travel,
+        time_limit_s=UNLIMITED_BOUND_S
+        if deadline is None
+        else max(0.0, deadline - time.perf_counter()),
+    )
 
 
 def sessions_of_search(
-    request: SolveRequest, outcome: SearchOutcome, greedy: SearchOutcome | None = None
+    request: SolveRequest,
+    outcome: SearchOutcome,
+    greedy: SearchOutcome | None = None,
+    bound: BackgroundSessionBound | None = None,
 ) -> list[Session] | None:
     """The sessions of the plan: those the search planned, else the better of the greedy
     session planner's around the search's visits and `greedy`'s plan with sessions; None when
-    the problem has no group service. The search's statistics gain the seats planned, their
-    upper bound (`seat_bound.seat_upper_bound`) and the gap."""
+    the problem has no group service. The search's statistics gain the seats planned and the
+    plan's combined points (`bounds.combined_points`), with their upper bounds from `bound`
+    (`prepare_sessions`'; computed now when None) and the gaps (`session_statistics`)."""
     problem = request.problem
     if not problem.has_sessions:
         return None
     sessions = _sessions(request, outcome, greedy)
+    found = _collected(request, outcome, bound)
+    outcome.statistics.setdefault("sessions", {}).update(
+        session_statistics(problem, outcome.visits, sessions, found)
+    )
+    return sessions
+
+
+def _collected(
+    request: SolveRequest, outcome: SearchOutcome, bound: BackgroundSessionBound | None
+) -> SessionBounds:
+    """The bounds of the relaxation if they are ready by the plan's deadline, else the plain
+    ones: the search's bound on coverage (every requested visit without one) and
+    `seat_upper_bound`, added up."""
+    from matcher.solvers.bounds import SessionBounds, combined_points
     from matcher.solvers.seat_bound import seat_upper_bound
 
-    bound, weighted_bound = seat_upper_bound(problem, request.travel)
+    problem = request.problem
+    if bound is None:
+        bound = session_bound_started(request)
+    found = bound.collect(_plan_deadline(request)) if bound is not None else None
+    if found is not None:
+        return found
+    count, weighted = seat_upper_bound(problem, request.travel)
+    coverage = outcome.bound
+    if coverage is None:
+        coverage = sum(
+            problem.priority_of(need) * need.visits_per_week
+            for recipient in problem.recipients
+            for need in recipient.needs
+        )
+    return SessionBounds(
+        combined=combined_points(problem, coverage, weighted),
+        weighted_seats=weighted,
+        seats=count,
+        seats_from="count",
+        relaxed=False,
+    )
+
+
+def _gap(bound: float, value: float) -> float:
+    """How far the value may be from its bound, as a share of the bound."""
+    return max(0.0, (bound - value) / bound) if bound > 0 else 0.0
+
+
+def session_statistics(
+    problem: Problem, visits: Sequence[Visit], sessions: Sequence[Session], bounds: SessionBounds
+) -> dict[str, Any]:
+    """The seats planned and their bounds (`seat_bound`, `weighted_seat_bound`: the least of
+    the relaxation's and `seat_upper_bound`'s, `seat_bound_from` says which), and the plan's
+    combined points (visits and seats, `bounds.combined_points`) with their bound from the one
+    relaxation of both (`combined_bound_relaxed`: False when it did not finish in time and the
+    two separate bounds were added up), each with its gap."""
+    from matcher.solvers.bounds import combined_points
+
     seats = sum(len(session.attendees) for session in sessions)
     weighted = sum(
         problem.wish_priority(problem.wish_by_id[seat.wish])
         for session in sessions
         for seat in session.attendees
     )
-    statistics = outcome.statistics.setdefault("sessions", {})
-    statistics.update(
-        {
-            "seats": seats,
-            "seat_bound": bound,
-            "weighted_seats": weighted,
-            "weighted_seat_bound": weighted_bound,
-            "weighted_seat_gap": (weighted_bound - weighted) / weighted_bound
-            if weighted_bound > 0
-            else 0.0,
-        }
-    )
-    return sessions
+    need_by_id = problem.need_by_id
+    coverage = sum(problem.priority_of(need_by_id[visit.need]) for visit in visits)
+    combined = combined_points(problem, coverage, weighted)
+    weighted_bound = max(bounds.weighted_seats, weighted)
+    combined_bound = max(bounds.combined, combined)
+    return {
+        "seats": seats,
+        "seat_bound": max(bounds.seats, seats),
+        "seat_bound_from": bounds.seats_from,
+        "weighted_seats": weighted,
+        "weighted_seat_bound": weighted_bound,
+        "weighted_seat_gap": _gap(weighted_bound, weighted),
+        "combined": combined,
+        "combined_bound": combined_bound,
+        "combined_gap": _gap(combined_bound, combined),
+        "combined_bound_relaxed": bounds.relaxed,
+    }
 
 
 def _sessions(
@@ -251,7 +348,9 @@ __all__ = [
     "SessionsNotSupported",
     "prepare_sessions",
     "refuse_sessions",
+    "session_bound_started",
     "session_plan_fields",
+    "session_statistics",
     "session_terms",
     "sessions_of_search",
     "unseated_wishes",
