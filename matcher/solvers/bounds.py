@@ -24,6 +24,7 @@ mandatory visit has to displace a more important optional one.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csc_matrix
 
 from matcher.models import Problem, Volunteer
 from matcher.rules import (
@@ -257,13 +258,15 @@ class _Relaxation:
         self,
         values: np.ndarray,
         time_limit_s: float | None,
-        limits: list[float] | None = None,
+        first_column: int = 0,
         extra: _Rows | None = None,
     ) -> float | None:
         """The relaxation's largest `values · x` (padded for HiGHS' tolerance), None when
-        HiGHS does not finish in time."""
+        HiGHS does not finish in time. The columns before `first_column` are left at 0 (out of
+        the model: every row is at most a limit of at least 0 there, so that is a plan of the
+        relaxation)."""
         columns = len(self.limits)
-        if columns == 0:
+        if columns <= first_column:
             return 0.0
         upper = self.upper
         if extra is not None and extra.limits:
@@ -274,13 +277,17 @@ class _Relaxation:
                 upper.columns += source.columns
                 upper.values += source.values
                 upper.limits += source.limits
+
+        def kept(rows: _Rows) -> csc_matrix:
+            return rows.matrix(columns).tocsc()[:, first_column:]
+
         result = linprog(
-            c=-values,
-            A_ub=upper.matrix(columns) if upper.limits else None,
+            c=-values[first_column:],
+            A_ub=kept(upper) if upper.limits else None,
             b_ub=np.asarray(upper.limits) if upper.limits else None,
-            A_eq=self.equal.matrix(columns) if self.equal.limits else None,
+            A_eq=kept(self.equal) if self.equal.limits else None,
             b_eq=np.asarray(self.equal.limits) if self.equal.limits else None,
-            bounds=list(zip([0.0] * columns, limits or self.limits, strict=True)),
+            bounds=list(zip([0.0] * columns, self.limits, strict=True))[first_column:],
             method="highs-ipm",
             options={"time_limit": max(time_limit_s, 0.01)} if time_limit_s is not None else None,
         )
@@ -300,11 +307,15 @@ def _build(
     with_travel: bool,
     with_windows: bool,
     options: Sequence[SessionOption] = (),
+    should_stop: Callable[[], bool] | None = None,
 ) -> _Relaxation | None:
     """The relaxation of the week's visits, and of the sessions `options` lists (none: the
-    home visits alone); None when the clock passes `give_up_at` first."""
+    home visits alone); None when the clock passes `give_up_at` (or `should_stop` says so)
+    first."""
 
     def late() -> bool:
+        if should_stop is not None and should_stop():
+            return True
         return give_up_at is not None and time.perf_counter() > give_up_at
 
     outings = {volunteer.id: outings_by_day(volunteer) for volunteer in problem.volunteers}
@@ -717,12 +728,13 @@ def session_upper_bounds(
     *,
     aggregate: bool | None = None,
     time_limit_s: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SessionBounds:
     """Upper bounds on the visits and seats together, and on the seats alone, from one
     relaxation of the home visits and the group sessions sharing the volunteers' week (the
     module's docstring lists its steps). `aggregate` and `time_limit_s` as in
-    `coverage_upper_bound`; past the time limit, the plain counts (every requested visit, and
-    `seat_upper_bound`), which are valid too."""
+    `coverage_upper_bound`; past the time limit, or once `should_stop` says so, the plain
+    counts (every requested visit, and `seat_upper_bound`), which are valid too."""
     clock = time.perf_counter()
     give_up_at = None if time_limit_s is None else clock + time_limit_s
     facts = facts if facts is not None else need_facts(problem, travel)
@@ -741,7 +753,13 @@ def session_upper_bounds(
         shares = _share_count(problem, facts)
         aggregate = shares > POOL_ABOVE_SHARES
     found = _session_relaxation(
-        problem, travel, facts, options, aggregate=aggregate, give_up_at=give_up_at
+        problem,
+        travel,
+        facts,
+        options,
+        aggregate=aggregate,
+        give_up_at=give_up_at,
+        should_stop=should_stop,
     )
     if found is None:
         return plain
@@ -770,9 +788,10 @@ def _session_relaxation(
     *,
     aggregate: bool,
     give_up_at: float | None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[float, float, float] | None:
     """The relaxation's bounds on (the combined points, the weighted seats, the seats), or None
-    when it does not finish before `give_up_at`."""
+    when it does not finish before `give_up_at` (or `should_stop` says so)."""
     lp = _build(
         problem,
         travel,
@@ -782,8 +801,9 @@ def _session_relaxation(
         with_travel=True,
         with_windows=True,
         options=options,
+        should_stop=should_stop,
     )
-    if lp is None:
+    if lp is None or (should_stop is not None and should_stop()):
         return None
     weights = problem.policy.weights
     visits = np.asarray(lp.visit_values)
@@ -801,13 +821,12 @@ def _session_relaxation(
         scale * value, weights.coverage * lp.trivial + weights.attendance * float(seats.sum())
     )
     # Seats alone: the visits left out (every visit column at 0 is a plan of the relaxation).
-    seats_only = [
-        0.0 if index < lp.first_session_column else limit for index, limit in enumerate(lp.limits)
-    ]
-    weighted = lp.solve(seats, left(), limits=seats_only)
+    if should_stop is not None and should_stop():
+        return None
+    weighted = lp.solve(seats, left(), first_column=lp.first_session_column)
     counted = np.zeros(len(lp.limits))
     counted[lp.seat_columns] = 1.0
-    count = lp.solve(counted, left(), limits=seats_only)
+    count = lp.solve(counted, left(), first_column=lp.first_session_column)
     if weighted is None or count is None:
         return None
     return combined, weighted, count
@@ -867,11 +886,20 @@ class BackgroundSessionBound:
     def __init__(
         self, problem: Problem, travel: TravelModel, *, time_limit_s: float | None
     ) -> None:
+        self._cancelled = threading.Event()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-bound")
         self._pending: Future[SessionBounds] = executor.submit(
-            session_upper_bounds, problem, travel, time_limit_s=time_limit_s
+            session_upper_bounds,
+            problem,
+            travel,
+            time_limit_s=time_limit_s,
+            should_stop=self._cancelled.is_set,
         )
         executor.shutdown(wait=False)
+
+    def cancel(self) -> None:
+        """Stop the relaxation at its next look at the clock (the plan no longer waits)."""
+        self._cancelled.set()
 
     def collect(self, deadline: float | None) -> SessionBounds | None:
         """The bounds, waiting for them until `deadline` (a `time.perf_counter()` value; None:

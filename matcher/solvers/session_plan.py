@@ -90,6 +90,12 @@ UNLIMITED_BOUND_S = 10.0
 huge week never waits long for it; past them the plain bounds are reported)."""
 
 
+BOUND_GRACE_S = 1.0
+"""Seconds a plan waits for the relaxation after its sessions are planned: a search that uses
+its whole time limit has given it that time already, and a quick one (greedy) stays quick on a
+large week (its statistics then say `combined_bound_relaxed: False`)."""
+
+
 def _plan_deadline(request: SolveRequest) -> float | None:
     """When the search and the session pass must be done (`time.perf_counter()`): the time
     limit less what assembling the plan keeps back; None without a limit."""
@@ -144,18 +150,24 @@ def sessions_of_search(
 def _collected(
     request: SolveRequest, outcome: SearchOutcome, bound: BackgroundSessionBound | None
 ) -> SessionBounds:
-    """The bounds of the relaxation if they are ready by the plan's deadline, else the plain
-    ones: the search's bound on coverage (every requested visit without one) and
-    `seat_upper_bound`, added up."""
+    """The bounds of the relaxation if they are ready `BOUND_GRACE_S` after the sessions are
+    planned (and before the plan's deadline), else the plain ones: the search's bound on
+    coverage (every requested visit without one) and `seat_upper_bound`, added up."""
     from matcher.solvers.bounds import SessionBounds, combined_points
     from matcher.solvers.seat_bound import seat_upper_bound
 
     problem = request.problem
     if bound is None:
         bound = session_bound_started(request)
-    found = bound.collect(_plan_deadline(request)) if bound is not None else None
+    wait_until = time.perf_counter() + BOUND_GRACE_S
+    deadline = _plan_deadline(request)
+    if deadline is not None:
+        wait_until = min(wait_until, deadline)
+    found = bound.collect(wait_until) if bound is not None else None
     if found is not None:
         return found
+    if bound is not None:
+        bound.cancel()
     count, weighted = seat_upper_bound(problem, request.travel)
     coverage = outcome.bound
     if coverage is None:
