@@ -112,8 +112,9 @@ def test_seats_beside_visits_count_in_the_bound() -> None:
 
 
 def test_a_lead_wanted_by_two_classes_at_once_holds_one() -> None:
-    """Two classes in two rooms of one centre, both Monday 09:00-10:00, and one teacher free then: the count
-    bound seats both, the relaxation (the teacher's minutes) one, which is what is planned."""
+    """Two classes in two rooms of one centre, both Monday 09:00-10:00, and one teacher free
+    then: the count bound seats both, the relaxation (the teacher's minutes) one, which is what
+    is planned."""
     problem = session_problem(
         recipients=[
             attendee("ann", 100, "early"),
