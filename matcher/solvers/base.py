@@ -307,9 +307,9 @@ class SearchSolver(ABC, Generic[ParametersT]):
         default_limit_s = getattr(parameters, "default_time_limit_s", None)
         if request.progress is not None:
             request.report("start", [], {}, solver=self.name, default_limit_s=default_limit_s)
-        search, greedy, bound = prepare_sessions(request, self.plans_sessions)
+        search, greedy = prepare_sessions(request, self.plans_sessions)
         outcome = self.search(search, parameters)
-        sessions = sessions_of_search(request, outcome, greedy, bound)
+        sessions = sessions_of_search(request, outcome, greedy)
         limit_s = request.time_limit_s if request.time_limit_s is not None else default_limit_s
         diagnosis_deadline = (
             None

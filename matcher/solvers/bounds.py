@@ -24,7 +24,6 @@ mandatory visit has to displace a more important optional one.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -53,7 +52,6 @@ from matcher.travel import TravelModel
 
 __all__ = [
     "BackgroundBound",
-    "BackgroundSessionBound",
     "SessionBounds",
     "bound_and_gap",
     "combined_points",
@@ -875,37 +873,5 @@ class BackgroundBound:
         least `at_least_s` seconds; None if it is still running then."""
         try:
             return self._pending.result(timeout=max(at_least_s, deadline - time.perf_counter()))
-        except FutureTimeout:
-            return None
-
-
-class BackgroundSessionBound:
-    """`session_upper_bounds` computed in a second thread, started before the search (with
-    `time_limit_s`) and collected when the plan's sessions are known."""
-
-    def __init__(
-        self, problem: Problem, travel: TravelModel, *, time_limit_s: float | None
-    ) -> None:
-        self._cancelled = threading.Event()
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-bound")
-        self._pending: Future[SessionBounds] = executor.submit(
-            session_upper_bounds,
-            problem,
-            travel,
-            time_limit_s=time_limit_s,
-            should_stop=self._cancelled.is_set,
-        )
-        executor.shutdown(wait=False)
-
-    def cancel(self) -> None:
-        """Stop the relaxation at its next look at the clock (the plan no longer waits)."""
-        self._cancelled.set()
-
-    def collect(self, deadline: float | None) -> SessionBounds | None:
-        """The bounds, waiting for them until `deadline` (a `time.perf_counter()` value; None:
-        as long as they take); None if they are still running then."""
-        try:
-            wait = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            return self._pending.result(timeout=wait)
         except FutureTimeout:
             return None

@@ -22,7 +22,7 @@ from matcher.rules.sessions import day_distance_m, session_duties, visit_duties
 
 if TYPE_CHECKING:
     from matcher.solvers.base import Progress, SearchOutcome, SolveRequest
-    from matcher.solvers.bounds import BackgroundSessionBound, SessionBounds
+    from matcher.solvers.bounds import SessionBounds
     from matcher.travel import TravelModel
 
 SESSION_SHARE_OF_LIMIT = 0.15
@@ -53,23 +53,21 @@ search that does not weigh seats gains little from more time on a week with sess
 
 def prepare_sessions(
     request: SolveRequest, plans_sessions: bool
-) -> tuple[SolveRequest, SearchOutcome | None, BackgroundSessionBound | None]:
+) -> tuple[SolveRequest, SearchOutcome | None]:
     """Before a search that does not plan sessions itself: greedy's plan with sessions (the
     floor the plan keeps, `greedy.sessions.search_with_sessions`), and the request the search
     gets, its time limit less the session pass's share (`SESSION_SHARE_OF_LIMIT`). Without group
-    services, or for `greedy`: the request itself and None. With group services, the bounds on
-    visits and seats together are started beside the search (`session_bound_started`)."""
+    services, or for `greedy`: the request itself and None."""
     problem, limit = request.problem, request.time_limit_s
-    bound = session_bound_started(request)
     if not problem.has_sessions or plans_sessions:
-        return request, None, bound
+        return request, None
     from matcher.solvers.greedy.sessions import search_with_sessions
     from matcher.solvers.greedy.setup import GreedyParameters
 
     deadline = None if limit is None else request.started_at + GREEDY_SHARE_OF_LIMIT * limit
     greedy = search_with_sessions(request, GreedyParameters(), deadline)
     if limit is None:
-        return request, greedy, bound
+        return request, greedy
     heard = request.progress
 
     def progress(report: Progress) -> None:
@@ -82,18 +80,14 @@ def prepare_sessions(
         time_limit_s=limit * (1 - SESSION_SHARE_OF_LIMIT),
         progress=progress if heard is not None else None,
     )
-    return search, greedy, bound
+    return search, greedy
 
 
 UNLIMITED_BOUND_S = 10.0
 """Seconds the relaxation of visits and seats gets when the solve has no time limit (so that a
 huge week never waits long for it; past them the plain bounds are reported)."""
-
-
-BOUND_GRACE_S = 1.0
-"""Seconds a plan waits for the relaxation after its sessions are planned: a search that uses
-its whole time limit has given it that time already, and a quick one (greedy) stays quick on a
-large week (its statistics then say `combined_bound_relaxed: False`)."""
+LEAST_BOUND_S = 0.1
+"""Below this much time left before the plan's deadline, the relaxation is not tried."""
 
 
 def _plan_deadline(request: SolveRequest) -> float | None:
@@ -107,67 +101,47 @@ def _plan_deadline(request: SolveRequest) -> float | None:
     return request.started_at + limit - finishing_reserve_s(request.problem, limit)
 
 
-def session_bound_started(request: SolveRequest) -> BackgroundSessionBound | None:
-    """The relaxation of visits and seats together (`bounds.session_upper_bounds`) started in
-    a thread of its own, with the time the plan has before it is assembled; None without group
-    services."""
-    if not request.problem.has_sessions:
-        return None
-    from matcher.solvers.bounds import BackgroundSessionBound
-
-    deadline = _plan_deadline(request)
-    return BackgroundSessionBound(
-        request.problem,
-        request.travel,
-        time_limit_s=UNLIMITED_BOUND_S
-        if deadline is None
-        else max(0.0, deadline - time.perf_counter()),
-    )
-
-
 def sessions_of_search(
-    request: SolveRequest,
-    outcome: SearchOutcome,
-    greedy: SearchOutcome | None = None,
-    bound: BackgroundSessionBound | None = None,
+    request: SolveRequest, outcome: SearchOutcome, greedy: SearchOutcome | None = None
 ) -> list[Session] | None:
     """The sessions of the plan: those the search planned, else the better of the greedy
     session planner's around the search's visits and `greedy`'s plan with sessions; None when
     the problem has no group service. The search's statistics gain the seats planned and the
-    plan's combined points (`bounds.combined_points`), with their upper bounds from `bound`
-    (`prepare_sessions`'; computed now when None) and the gaps (`session_statistics`)."""
+    plan's combined points (`bounds.combined_points`), with their upper bounds
+    (`session_bounds`) and the gaps (`session_statistics`)."""
     problem = request.problem
     if not problem.has_sessions:
         return None
     sessions = _sessions(request, outcome, greedy)
-    found = _collected(request, outcome, bound)
     outcome.statistics.setdefault("sessions", {}).update(
-        session_statistics(problem, outcome.visits, sessions, found)
+        session_statistics(problem, outcome.visits, sessions, session_bounds(request, outcome))
     )
     return sessions
 
 
-def _collected(
-    request: SolveRequest, outcome: SearchOutcome, bound: BackgroundSessionBound | None
-) -> SessionBounds:
-    """The bounds of the relaxation if they are ready `BOUND_GRACE_S` after the sessions are
-    planned (and before the plan's deadline), else the plain ones: the search's bound on
-    coverage (every requested visit without one) and `seat_upper_bound`, added up."""
-    from matcher.solvers.bounds import SessionBounds, combined_points
+def session_bounds(request: SolveRequest, outcome: SearchOutcome) -> SessionBounds:
+    """The bounds of the relaxation of visits and seats together (`bounds.session_upper_bounds`)
+    in the time left before the plan's deadline (`UNLIMITED_BOUND_S` without a time limit);
+    with less than `LEAST_BOUND_S` left, or when it runs out of time, the plain ones: the
+    search's bound on coverage (every requested visit without one) and `seat_upper_bound`,
+    added up. Computed after the search, never beside it: a second thread would slow the
+    search down on a busy machine."""
+    from matcher.solvers.bounds import SessionBounds, combined_points, session_upper_bounds
     from matcher.solvers.seat_bound import seat_upper_bound
 
     problem = request.problem
-    if bound is None:
-        bound = session_bound_started(request)
-    wait_until = time.perf_counter() + BOUND_GRACE_S
     deadline = _plan_deadline(request)
-    if deadline is not None:
-        wait_until = min(wait_until, deadline)
-    found = bound.collect(wait_until) if bound is not None else None
-    if found is not None:
-        return found
-    if bound is not None:
-        bound.cancel()
+    left = UNLIMITED_BOUND_S if deadline is None else deadline - time.perf_counter()
+    if left >= LEAST_BOUND_S and not request.stop_requested():
+        found = session_upper_bounds(
+            problem,
+            request.travel,
+            outcome.facts,
+            time_limit_s=left,
+            should_stop=request.stop_requested,
+        )
+        if found.relaxed:
+            return found
     count, weighted = seat_upper_bound(problem, request.travel)
     coverage = outcome.bound
     if coverage is None:
@@ -360,7 +334,7 @@ __all__ = [
     "SessionsNotSupported",
     "prepare_sessions",
     "refuse_sessions",
-    "session_bound_started",
+    "session_bounds",
     "session_plan_fields",
     "session_statistics",
     "session_terms",
