@@ -1,4 +1,5 @@
-"""A fast upper bound on priority-weighted coverage, for weeks too large to prove optimal.
+"""Fast upper bounds on priority-weighted coverage (and on visits and seats together), for weeks
+too large to prove optimal.
 
 A linear relaxation of the weekly problem, solved with HiGHS (through SciPy): each need spreads
 at most its visits a week over its allowed days (no two days too close, `matcher.rules.days`),
@@ -19,6 +20,46 @@ one. Given `mandatory_at_least`, the relaxation also asks for at least that many
 mandatory needs, so it bounds the coverage of every plan with at least that many: valid for a
 solver's plan when the count is what the solver planned (or fewer), and much tighter when a
 mandatory visit has to displace a more important optional one.
+
+Group sessions (`session_upper_bounds`): the same relaxation with the sessions in it, so that
+sessions and home visits compete for the same volunteer minutes, outings and visits a day. Its
+objective is the plan's points for what it plans, `weights.coverage` × each visit's priority +
+`weights.attendance` × each seat's priority (the `coverage` and `attendance` terms of
+`objective.objective_breakdown` and `session_plan.session_terms`; the other terms are costs or
+small rewards and are left out of both sides). The steps, each of which only enlarges what the
+relaxation allows:
+
+- Where sessions may be (`seat_bound.session_options`, from `matcher.rules.sessions`): per group
+  service, candidate venue and day, the whole-minute starts inside the venue's and the
+  service's windows where at least `leads` volunteers qualified to lead (`lead_failures`) have
+  an outing holding the session and at least `min_attendees` wishers can walk there
+  (`walk_problem`) and be away from home (`seat_starts`). A session held starts at such a
+  minute, so nothing is cut off; travel, other duties and the attendees' own home visits are
+  not looked at here.
+- Sessions held per (service, venue, day): a number from 0 to what a plan holds at most there
+  (`most_sessions_a_week`, one after another at the venue, `min_attendees` distinct wishes
+  each); a service holds at most `most_sessions_a_week` a week, and a venue's sessions of a day
+  fit, one at a time, in the minutes its sessions may take.
+- Seats per (wish, service, venue, day) from 0 to 1, each at most the sessions held there (a
+  seat is in a held session); a wish has at most `sessions_per_week` seats, one a day; a venue's
+  seats are at most `seats_at` per session held, and at least `min_attendees` per session held
+  (the minimum relaxed to the sum over the day's sessions).
+- Leads: shares of the qualified leads free then add up to `leads` per session held; helpers
+  (when `attendees_per_helper` is set, volunteers without a background check excluded when
+  children attend) are at least `(seats − (N − 1) × held) / N`, the sum over the sessions of
+  `seats // N`; nobody leads or helps twice in one session (a volunteer's shares are at most
+  the sessions held).
+- Each lead's and helper's share is a stop of their volunteer-day like a visit: the session's
+  minutes plus its shortest way in (and again its shortest way out) to the venue, in the same
+  rows as the home visits (the day's outings, the minutes inside the windows of what they could
+  do, visits a day, the weekly minutes). The ways of every stop now also count the venues and
+  the homes of escorted attendees as possible neighbours (a volunteer may come to a home from a
+  venue), and a venue is its own neighbour when two sessions could be held there that day.
+- Escorts' minutes and the attendees' own home visits are relaxed away (an escorted seat needs
+  no volunteer in the relaxation).
+
+The bound on seats alone solves the same rows for the seats' priorities (and their count) with
+every visit at 0; `seat_upper_bound`'s counting bound is kept where it is the tighter.
 """
 
 from __future__ import annotations
