@@ -299,14 +299,17 @@ class _Relaxation:
         time_limit_s: float | None,
         first_column: int = 0,
         extra: _Rows | None = None,
+        method: str = "highs-ipm",
     ) -> float | None:
         """The relaxation's largest `values · x` (padded for HiGHS' tolerance), None when
-        HiGHS does not finish in time. The columns before `first_column` are left at 0 (out of
-        the model: every row is at most a limit of at least 0 there, so that is a plan of the
-        relaxation)."""
+        HiGHS does not finish in time (or no time is left). The columns before `first_column`
+        are left at 0 (out of the model: every row is at most a limit of at least 0 there, so
+        that is a plan of the relaxation)."""
         columns = len(self.limits)
         if columns <= first_column:
             return 0.0
+        if time_limit_s is not None and time_limit_s <= 0:
+            return None
         upper = self.upper
         if extra is not None and extra.limits:
             upper = _Rows()
@@ -327,8 +330,8 @@ class _Relaxation:
             A_eq=kept(self.equal) if self.equal.limits else None,
             b_eq=np.asarray(self.equal.limits) if self.equal.limits else None,
             bounds=list(zip([0.0] * columns, self.limits, strict=True))[first_column:],
-            method="highs-ipm",
-            options={"time_limit": max(time_limit_s, 0.01)} if time_limit_s is not None else None,
+            method=method,
+            options={"time_limit": time_limit_s} if time_limit_s is not None else None,
         )
         if result.status != 0:
             return None
@@ -851,9 +854,15 @@ def _session_relaxation(
     def left() -> float | None:
         return None if give_up_at is None else give_up_at - time.perf_counter()
 
+    # HiGHS' interior point method may run seconds past its time limit when it stops near it
+    # (its crossover); the dual simplex keeps to the limit, so it solves a timed relaxation.
+    method = "highs-ipm" if give_up_at is None else "highs-ds"
+
     # In units of the larger weight, so HiGHS sees numbers of the size of the priorities.
     scale = max(weights.coverage, weights.attendance) or 1.0
-    value = lp.solve((weights.coverage * visits + weights.attendance * seats) / scale, left())
+    value = lp.solve(
+        (weights.coverage * visits + weights.attendance * seats) / scale, left(), method=method
+    )
     if value is None:
         return None
     combined = min(
@@ -862,10 +871,10 @@ def _session_relaxation(
     # Seats alone: the visits left out (every visit column at 0 is a plan of the relaxation).
     if should_stop is not None and should_stop():
         return None
-    weighted = lp.solve(seats, left(), first_column=lp.first_session_column)
+    weighted = lp.solve(seats, left(), first_column=lp.first_session_column, method=method)
     counted = np.zeros(len(lp.limits))
     counted[lp.seat_columns] = 1.0
-    count = lp.solve(counted, left(), first_column=lp.first_session_column)
+    count = lp.solve(counted, left(), first_column=lp.first_session_column, method=method)
     if weighted is None or count is None:
         return None
     return combined, weighted, count
