@@ -578,7 +578,7 @@ def _add_sessions(
             either[group_of[volunteer_id]].add(volunteer_id)
         for volunteer_id in dict.fromkeys([*option.leads, *option.helpers]):
             window_spans[(volunteer_id, day)].extend(option.spans)
-        least = group_floors(_venue_key(option.venue.id), day, either_members(either))
+        least = group_floors(_venue_key(option.venue.id), day, _members_of(either))
         crew = [(held, -float(service.leads))]
         helping: list[tuple[int, float]] = []
         for group in sorted(either):
@@ -641,7 +641,7 @@ def _add_sessions(
             upper.add([(column, 1.0) for column in columns], 1.0)
 
 
-def either_members(either: dict[str, set[str]]) -> list[str]:
+def _members_of(either: dict[str, set[str]]) -> list[str]:
     """Every volunteer of these groups."""
     return [volunteer_id for group in sorted(either) for volunteer_id in sorted(either[group])]
 
