@@ -34,7 +34,7 @@ AUTO_EXACT_MAX_VOLUNTEERS = 15
 
 AUTO_CHOICES = ("cpsat", "ruin")
 """The solvers `auto` picks between."""
-RUIN_TIME_SHARE = 0.3
+RUIN_TIME_SHARE = 0.2
 """At the exact size, the share of the time left (after reading the week) ruin and recreate gets
 before the exact model."""
 

@@ -229,6 +229,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         if parameters.redundant_constraints
         else Strengthening()
     )
+    timeline: dict[str, float] = {"built": round(request.elapsed_s(), 3)}
     hint = "none"
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
@@ -239,6 +240,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         if parameters.complete_hint:
             hint = complete_hint(week, left(), seed)
     hint_complete = hint == "complete"
+    timeline["hinted"] = round(request.elapsed_s(), 3)
     hinted = hinted_values(week) if hint_complete else {}
     phases: dict[str, str] = {}
     by_warm_start: list[str] = []
@@ -271,6 +273,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         timed_out |= status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
         week.model.add(week.mandatory >= floor)
     mandatory_total = week.fixed_mandatory + floor
+    timeline["mandatory"] = round(request.elapsed_s(), 3)
 
     # Phase 1: weighted coverage, stopped once it meets the relaxation's bound (at once when the
     # complete hint meets it).
@@ -283,6 +286,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             time_limit_s=max(0.1, RELAXATION_TIME_SHARE * left()),
             mandatory_at_least=mandatory_total,
         )
+    timeline["relaxation"] = round(request.elapsed_s(), 3)
     fixed_value = weighted_coverage(facts, week.fixed_visits)
     if relaxed is not None and parameters.coverage_cut:
         add_coverage_cut(week, facts, relaxed)
@@ -326,6 +330,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         coverage_floor = round(first.objective_value) if found else 0
         visits = extract_visits(problem, week, first, facts) if found else None
     bound_met_s = request.elapsed_s() if coverage_met else None
+    timeline["coverage"] = round(request.elapsed_s(), 3)
     if visits is not None:
         request.report(
             "search", visits, facts, solver="cpsat", default_limit_s=limit, bound=relaxed
@@ -387,6 +392,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "warm_start_kept": warm_kept,
             "hint": hint,
             "proven_by_warm_start": by_warm_start,
+            "timeline_s": timeline,
             **strengthened.statistics(),
             "effective_time_limit_s": limit,
             **memory,
