@@ -3,7 +3,8 @@
 `choose_solver` is the one statement of the rule; the plan says what it chose and why in
 `plan.solver.statistics["auto"]` (`chosen`, `reason`), which is what the command line prints.
 
-At the exact size `ruin` runs first for `ruin_time_share` of the time left (it often meets the
+At the exact size `ruin` runs first for `ruin_time_share` of the time left (at most
+`ruin_max_s`) (it often meets the
 coverage bound in a fraction of a second), then `cpsat` on the same clock with the ruin plan as
 its warm start: a complete hint, so the exact model starts from that plan and, where the plan
 already meets the relaxation's bound, skips straight to proving the rest of the objective. The
@@ -36,7 +37,10 @@ AUTO_CHOICES = ("cpsat", "ruin")
 """The solvers `auto` picks between."""
 RUIN_TIME_SHARE = 0.2
 """At the exact size, the share of the time left (after reading the week) ruin and recreate gets
-before the exact model."""
+before the exact model..."""
+RUIN_MAX_S = 5.0
+"""... and at most this many seconds: on small weeks ruin finds its best plan within a second or
+two or not at all, and the exact model needs the rest (benchmarks/README.md, proofs)."""
 
 
 def _checked_parameters(solver: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class AutoParameters(BaseModel):
         lt=1,
         description="share of the time left ruin gets before the exact model",
     )
+    ruin_max_s: float = Field(default=RUIN_MAX_S, gt=0, description="and at most this many seconds")
     cpsat: dict[str, Any] = Field(
         default_factory=dict, description="CpSatParameters for when auto picks cpsat"
     )
@@ -224,7 +229,8 @@ def _ruin_then_exact(
     ruin_request = replace(
         request,
         parameters=ruin_settings,
-        time_limit_s=elapsed_s + parameters.ruin_time_share * max(0.0, limit_s - elapsed_s),
+        time_limit_s=elapsed_s
+        + min(parameters.ruin_max_s, parameters.ruin_time_share * max(0.0, limit_s - elapsed_s)),
         progress=forward if caller else None,
     )
     ruin_plan = get_solver("ruin").solve(ruin_request)

@@ -88,9 +88,11 @@ def cp_solver(
     return solver
 
 
-def phase_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
+def phase_solver(
+    seed: int, time_limit_s: float, parameters: CpSatParameters, *, objective: bool = False
+) -> cp_model.CpSolver:
     """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging,
-    linearization and probing."""
+    linearization and probing (`objective`: phase 2's)."""
     solver = cp_solver(
         seed,
         time_limit_s,
@@ -98,7 +100,9 @@ def phase_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) ->
         log_progress=parameters.log_progress,
         linearization_level=parameters.linearization_level,
     )
-    solver.parameters.cp_model_probing_level = parameters.probing_level
+    solver.parameters.cp_model_probing_level = (
+        parameters.objective_probing_level if objective else parameters.probing_level
+    )
     return solver
 
 
@@ -296,12 +300,12 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     )
     cp_bound = None
     visits: list[Visit] | None
-    if (
-        hint_complete
-        and warm_start is not None
-        and hinted_mandatory >= floor
-        and meets_bound(hinted_value, relaxed)
-    ):
+    proven_start = (
+        usable_visits(request, warm_start)
+        if hint_complete and hinted_mandatory >= floor and meets_bound(hinted_value, relaxed)
+        else None
+    )
+    if proven_start is not None:
         phases["coverage"] = PROVEN
         by_warm_start.append("coverage")
         hint_values(week, hinted)
@@ -311,7 +315,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             * hinted.get(option.present.index, 0)
             for option in week.options.values()
         )
-        visits = list(warm_start.visits)
+        visits = proven_start
         first: cp_model.CpSolver | None = None
     else:
         target = _CoverageTarget(week, facts, fixed_value, relaxed)
@@ -347,7 +351,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         polishing = coverage_met and parameters.polish_time_s < budget
         if coverage_met:
             budget = min(budget, parameters.polish_time_s)
-        second = phase_solver(seed + 1, budget, parameters)
+        second = phase_solver(seed + 1, budget, parameters, objective=True)
         with request.watch(second.stop_search):
             status_two = second.solve(week.model)
         phases["objective"] = second.status_name(status_two)
