@@ -54,7 +54,7 @@ SIZES: dict[str, BenchmarkSize] = {
 PROTOCOL_SIZES = ("small", "medium", "large", "xlarge")
 PROTOCOL_SEEDS = (0, 1, 2)
 PROTOCOL_SOLVERS = ("greedy", "auto")
-ALLOWED_SOLVERS = ("greedy", "cpsat", "lns", "auto")
+ALLOWED_SOLVERS = ("greedy", "cpsat", "lns", "ruin", "auto")
 SOLVER_SEED = 0
 """Every run uses this solver seed; the benchmark seed is the generator's seed."""
 
@@ -84,6 +84,13 @@ class RunResult:
     gap_pct: float | None = None
     travel_km: float | None = None
     continuity_pct: float | None = None
+    familiar_kept_pct: float | None = None
+    """Share of recipients with a preferred or standing volunteer who get a visit by one
+    (`rules.continuity.continuity_shares`)."""
+    familiar_ceiling_pct: float | None = None
+    """... who could: a familiar volunteer could make one of their visits on their own."""
+    familiar_of_ceiling_pct: float | None = None
+    """Recipients kept with a familiar volunteer per hundred who could be."""
     load_gini: float | None = None
     wall_time_s: float | None = None
     """Seconds spent in `matcher.solve` (travel matrices, solver, checker, metrics)."""
@@ -135,6 +142,9 @@ def run_one(
     try:
         import matcher
         from benchmarks.generator import generate_community
+        from matcher.rules import need_facts
+        from matcher.rules.continuity import continuity_shares
+        from matcher.travel import TravelModel
 
         problem = generate_community(
             recipients=size.recipients,
@@ -157,6 +167,11 @@ def run_one(
         result.gap_pct = None if plan.solver.gap is None else plan.solver.gap * 100
         result.travel_km = metrics.travel_distance_m / 1000
         result.continuity_pct = metrics.continuity_pct
+        travel = TravelModel(problem)
+        shares = continuity_shares(problem, travel, need_facts(problem, travel), plan.visits)
+        result.familiar_kept_pct = shares.kept_pct
+        result.familiar_ceiling_pct = shares.ceiling_pct
+        result.familiar_of_ceiling_pct = shares.of_ceiling_pct
         result.load_gini = metrics.load_gini
         result.violations = len(report.violations)
         if report.sessions is not None:
@@ -289,6 +304,9 @@ TABLE_HEADERS = (
     "gap to bound %",
     "travel km",
     "continuity %",
+    "familiar kept %",
+    "familiar ceiling %",
+    "kept / ceiling %",
     "load Gini",
     "wall time s",
     "peak memory MiB",
@@ -329,6 +347,9 @@ def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
                 _mean_and_worst(_present(ok, "gap_pct"), max, 2),
                 _mean_and_worst(_present(ok, "travel_km"), max, 1),
                 _mean_and_worst(_present(ok, "continuity_pct"), min, 1),
+                _mean_and_worst(_present(ok, "familiar_kept_pct"), min, 1),
+                _mean_and_worst(_present(ok, "familiar_ceiling_pct"), min, 1),
+                _mean_and_worst(_present(ok, "familiar_of_ceiling_pct"), min, 1),
                 _mean_and_worst(_present(ok, "load_gini"), max, 3),
                 _mean_and_worst(_present(ok, "wall_time_s"), max, 2),
                 _mean_and_worst(_present(ok, "peak_memory_mib"), max, 0),

@@ -439,6 +439,7 @@ def _command_what_if(arguments: argparse.Namespace) -> int:
         time_limit_s=arguments.time_limit_s,
         seed=arguments.seed,
         language=arguments.language,
+        total_time_limit_s=arguments.total_time_limit_s,
     )
     if arguments.json:
         sys.stdout.write(TypeAdapter(list[WhatIf]).dump_json(items, indent=2).decode() + "\n")
@@ -785,6 +786,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         dest="time_limit_s",
         help=TIME_LIMIT_HELP,
+    )
+    what_if_parser.add_argument(
+        "--total-time-limit-s",
+        type=_time_limit_s,
+        default=None,
+        dest="total_time_limit_s",
+        help="seconds for all the re-solves together, shared evenly by the unchanged week and "
+        "each change (default: no total; each re-solve takes --time-limit-s)",
     )
     what_if_parser.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     what_if_parser.add_argument(

@@ -47,13 +47,10 @@ from matcher.rules import (
     intersect,
     need_facts,
     outings_by_day,
-    qualification_failures,
-    reachable_starts,
     shared_starts,
 )
-from matcher.rules.qualification import Unqualified
+from matcher.rules.continuity import RULE_ORDER, alone_ruled_out_by
 from matcher.rules.volunteer_week import (
-    alone_problems,
     can_carry,
     insertions,
     visits_allowed,
@@ -66,23 +63,6 @@ DEFAULT_HISTORY_WEEKS = 4
 
 EPSILON = 1e-6
 """Minutes (and metres) of rounding allowed, as in the checker."""
-
-RULE_ORDER = (
-    "recipient_kind",
-    "skill",
-    "verified",
-    "background_check",
-    "excluded_volunteer",
-    "capacity",
-    "max_visits_per_day",
-    "max_minutes_per_week",
-    "volunteer_window",
-    "trip_distance",
-    "outing_distance",
-    "travel_time",
-)
-"""The hard rules (docs/rules.md codes) that can rule a volunteer out of a need before any
-visit is planned, in the order they are judged."""
 
 RULE_SENTENCES = {
     "skill": "lacks a required skill",
@@ -98,15 +78,6 @@ RULE_SENTENCES = {
     "travel_time": "cannot get there and back home within one of their outings",
     "recipient_kind": "may not serve this kind of recipient with this service",
 }
-
-_QUALIFICATION_CODES: dict[Unqualified, str] = {
-    "recipient_kind": "recipient_kind",
-    "skills": "skill",
-    "verified": "verified",
-    "background_check": "background_check",
-    "excluded": "excluded_volunteer",
-}
-"""`rules.qualification` failures by their docs/rules.md codes."""
 
 
 def _person(name: str, identifier: str) -> str:
@@ -339,43 +310,11 @@ class _Week:
 
     def ruled_out_by(self, need: Need, volunteer: Volunteer) -> str | None:
         """The first hard rule (of `RULE_ORDER`) that rules the volunteer out of every visit of
-        the need before anything is planned, or None when nothing does: qualification
-        (`rules.qualification`), the load, visits a day and weekly minutes they allow, a time
-        they share with it, and getting there and back within an outing (`rules.facts`,
-        `rules.volunteer_week.alone_problems`)."""
-        facts = self.facts[need.id]
-        failures = {
-            _QUALIFICATION_CODES[failure]
-            for failure in qualification_failures(facts.service, facts.recipient, volunteer)
-        }
-        if not can_carry(volunteer, need.load):
-            failures.add("capacity")
-        if not visits_allowed(volunteer, 0):
-            failures.add("max_visits_per_day")
-        cap = volunteer.max_minutes_per_week
-        if cap is not None and cap < facts.duration:
-            failures.add("max_minutes_per_week")
-        first = next((rule for rule in RULE_ORDER if rule in failures), None)
-        if first is not None:
-            return first
-        shared = self.shared_starts(need, volunteer)
-        if not shared:
-            return "volunteer_window"
-        problems = alone_problems(self.travel, volunteer, facts.place)
-        for problem_code, rule in (
-            ("trip_distance", "trip_distance"),
-            ("outing_distance", "outing_distance"),
-            ("unreachable", "travel_time"),
-        ):
-            if problem_code in problems:
-                return rule
-        outings = self.outings[volunteer.id]
-        if not any(
-            reachable_starts(self.travel, facts, volunteer, day, outings.get(day, []))
-            for day in shared
-        ):
-            return "travel_time"
-        return None
+        the need before anything is planned, or None when nothing does
+        (`rules.continuity.alone_ruled_out_by`)."""
+        return alone_ruled_out_by(
+            self.travel, self.facts[need.id], volunteer, self.outings[volunteer.id]
+        )
 
     def competing_visits(self, need: Need, volunteer: Volunteer) -> list[_PlannedVisit]:
         """The volunteer's visits that took the time a visit of the need could have used: all

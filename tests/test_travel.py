@@ -157,3 +157,37 @@ def test_start_location_differs_from_home() -> None:
     elder = travel.recipient_place["r"]
     assert travel.distance(travel.start_place["staff"], elder) == pytest.approx(200)
     assert travel.distance(elder, travel.home_place["staff"]) == pytest.approx(100)
+
+
+def test_a_matrix_with_places_nobody_is_at_reads_only_the_places_in_use() -> None:
+    """Rows and columns of unused places are left out, and the used ones keep their entries in
+    place-index order (the travel model converts only the rows it needs)."""
+    problem = problem_with(
+        [{"id": "r", "location": {"place": "c"}}],
+        [{"id": "v", "home": {"place": "a"}, "speed_m_per_min": 50}],
+        {
+            "method": "matrix",
+            "matrix": {
+                "places": ["a", "unused", "c", "also-unused"],
+                "distance_m": [
+                    [0, 1, 300, 2],
+                    [3, 0, 4, 5],
+                    [700, 6, 0, 7],
+                    [8, 9, 10, 0],
+                ],
+                "travel_min": [
+                    [0, 1, 11, 2],
+                    [3, 0, 4, 5],
+                    [13, 6, 0, 7],
+                    [8, 9, 10, 0],
+                ],
+            },
+        },
+    )
+    travel = TravelModel(problem)
+    home, elder = travel.home_place["v"], travel.recipient_place["r"]
+    assert travel.distance_m.shape[0] == len(travel.locations) == 2
+    assert travel.distance(home, elder) == 300
+    assert travel.distance(elder, home) == 700
+    assert travel.travel_min("v", home, elder) == 11
+    assert travel.travel_min("v", elder, home) == 13

@@ -368,6 +368,7 @@ def what_if(
     seed: int = 0,
     travel: TravelModel | None = None,
     language: str | None = None,
+    total_time_limit_s: float | None = None,
 ) -> list[WhatIf]:
     """Single changes that would plan more of the visits the plan leaves out, best first.
 
@@ -390,9 +391,15 @@ def what_if(
         seed: each re-solve's seed.
         travel: the problem's travel model, to reuse its matrices (built when not given).
         language: of the descriptions, `en` or `zh`; default the policy's.
+        total_time_limit_s: all the re-solves together in seconds (None: no total): the total
+            is shared evenly by the unchanged week and the `limit` changes (each re-solve gets
+            at most its share, and at most `time_limit_s`), so a portal's request has a
+            predictable run time however many changes it asks for.
     """
     if limit < 0:
         raise ValueError("limit must not be negative")
+    if total_time_limit_s is not None and not total_time_limit_s > 0:
+        raise ValueError("total_time_limit_s must be a positive number of seconds")
     model = travel if travel is not None else TravelModel(problem)
     explanations = explain_unassigned(problem, plan, model, language="en")
     if not explanations or limit == 0:
@@ -408,6 +415,9 @@ def what_if(
         ],
         limit,
     )
+    if total_time_limit_s is not None:
+        share_s = total_time_limit_s / (len(chosen) + 1)
+        time_limit_s = share_s if time_limit_s is None else min(time_limit_s, share_s)
     baseline = planned_counts(
         solve(problem, solver=solver, time_limit_s=time_limit_s, seed=seed).visits
     )

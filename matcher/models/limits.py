@@ -163,7 +163,7 @@ def limit_issues(data: Any, limits: InputLimits = DEFAULT_LIMITS) -> list[Issue]
             if len(value) > most:
                 issues.append((path, f"{len(value):,} {what}{_over(most, name)}"))
                 continue
-            if all(type(item) in _PLAIN_SCALARS for item in value):
+            if _PLAIN_SCALARS.issuperset(map(type, value)):
                 continue  # numbers, booleans and nulls have no limit here (a matrix row)
             child_key = key if key in ID_KEYS or key in ("distance_m", "travel_min") else None
             for index, item in reversed(list(enumerate(value))):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import cached_property
@@ -623,8 +624,18 @@ class Problem(InputModel):
     def allowed_windows(self, need: Need) -> list[TimeWindow]:
         """When a visit of this need may take place: the need's windows while the recipient is
         at home (each list empty means no restriction from that side)."""
-        recipient = self.recipient_of_need[need.id]
-        return intersect_windows(need.windows, recipient.home_windows, self.day_length_min)
+        known = self.allowed_windows_by_need.get(need.id)
+        if known is None or known[0] is not need:
+            recipient = self.recipient_of_need[need.id]
+            windows = intersect_windows(need.windows, recipient.home_windows, self.day_length_min)
+            known = self.allowed_windows_by_need[need.id] = (need, windows)
+        return list(known[1])
+
+    @cached_property
+    def allowed_windows_by_need(self) -> dict[str, tuple[Need, list[TimeWindow]]]:
+        """`allowed_windows` worked out once per need (keyed by id, with the need it was worked
+        out for: a variant of the need under the same id is worked out afresh)."""
+        return {}
 
     def date_of(self, day: Weekday) -> dt.date:
         """The calendar date of a weekday within the planned week."""
@@ -717,19 +728,55 @@ def whole_week(day_length_min: int = MINUTES_PER_DAY) -> list[TimeWindow]:
 def intersect_windows(
     first: list[TimeWindow], second: list[TimeWindow], day_length_min: int = MINUTES_PER_DAY
 ) -> list[TimeWindow]:
-    """The times inside both lists of windows; an empty list stands for the whole week."""
+    """The times inside both lists of windows, as the windows a visit may lie inside (a visit
+    lies inside one window of each list, so inside one of their intersections); an empty list
+    stands for the whole week. A window inside another is left out: whatever fits inside it fits
+    inside the other, which is kept. Sorted by day and start."""
     left = first or whole_week(day_length_min)
     right = second or whole_week(day_length_min)
+    left_by_day, right_by_day = _spans_by_day(left), _spans_by_day(right)
     result: list[TimeWindow] = []
-    for a in left:
-        for b in right:
-            if a.day != b.day:
-                continue
-            start, end = max(a.start, b.start), min(a.end, b.end)
-            if end > start:
-                result.append(TimeWindow(day=a.day, start=start, end=end))
-    result.sort(key=lambda window: (window.day_index, window.start))
+    for day in WEEKDAYS:
+        if day in left_by_day and day in right_by_day:
+            spans = _overlaps(left_by_day[day], right_by_day[day])
+            result += [TimeWindow(day=day, start=start, end=end) for start, end in spans]
     return result
+
+
+def _spans_by_day(windows: list[TimeWindow]) -> dict[str, list[tuple[int, int]]]:
+    """Each day's windows as (start, end) minutes, none inside another (`_maximal`)."""
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for window in windows:
+        spans[window.day].append((window.start, window.end))
+    return {day: _maximal(day_spans) for day, day_spans in spans.items()}
+
+
+def _maximal(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans not inside another, sorted by start; their starts and their ends both rise."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans), key=lambda span: (span[0], -span[1])):
+        if not kept or end > kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+def _overlaps(left: list[tuple[int, int]], right: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The maximal non-empty intersections of two `_maximal` span lists. In such a list the ends
+    rise with the starts, so of the right spans meeting a left one, only three kinds can give a
+    maximal intersection: the last one starting no later (it reaches furthest), those inside
+    it (each is its own intersection), and the first one reaching past its end."""
+    starts = [span[0] for span in right]
+    found: list[tuple[int, int]] = []
+    for start, end in left:
+        index = bisect_right(starts, start)
+        if index and right[index - 1][1] > start:
+            found.append((start, min(end, right[index - 1][1])))
+        while index < len(right) and right[index][1] < end:
+            found.append(right[index])
+            index += 1
+        if index < len(right) and right[index][0] < end:
+            found.append((right[index][0], end))
+    return _maximal(found)
 
 
 __all__ = [

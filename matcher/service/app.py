@@ -656,7 +656,8 @@ def _add_routes(app: FastAPI, config: ServiceConfig) -> None:
 
     @app.post("/v1/what-if", response_model=WhatIfs, responses=_errors(), tags=["questions"])
     def what_if(body: WhatIfRequest, tenant: TenantOf) -> WhatIfs:
-        """Which single change would plan the most high-priority visits left out."""
+        """Which single change would plan the most high-priority visits left out. All the
+        re-solves together take at most the server's synchronous time limit, shared evenly."""
         items = matcher.what_if(
             body.problem,
             body.plan,
@@ -665,6 +666,7 @@ def _add_routes(app: FastAPI, config: ServiceConfig) -> None:
             time_limit_s=sync_limit(body.time_limit_s, body.solver),
             seed=body.seed,
             language=body.language,
+            total_time_limit_s=config.max_sync_time_limit_s,
         )
         return WhatIfs(changes=items)
 

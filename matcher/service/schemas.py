@@ -185,7 +185,9 @@ class Explained(StrictModel):
 
 
 class WhatIfRequest(PlanRequest):
-    """Which single change would plan the most of what is left out."""
+    """Which single change would plan the most of what is left out. The week is re-solved once
+    unchanged and once per change, each within `time_limit_s`; all of them together within the
+    server's synchronous time limit, shared evenly."""
 
     solver: SolverName = "greedy"
     limit: int = Field(default=12, ge=1, le=50, description="changes to try")

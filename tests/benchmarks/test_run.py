@@ -165,3 +165,27 @@ def test_a_run_with_sessions_fills_the_seat_columns() -> None:
     plain = run_one(SIZES["tiny"], 0, "greedy", 2.0)
     (row,) = summary_rows([plain])
     assert dict(zip(TABLE_HEADERS, row, strict=True))["seat gap %"] == "-"
+
+
+def test_continuity_is_printed_beside_its_ceiling() -> None:
+    """The recipients kept with a familiar volunteer, the share who could be, and the ratio:
+    measured on a real run, aggregated as mean (lowest)."""
+    result = run_one(SIZES["tiny"], seed=0, solver="greedy", time_limit_s=2.0)
+    assert result.status == "ok", result.error
+    assert result.familiar_ceiling_pct is not None and result.familiar_kept_pct is not None
+    assert 0 <= result.familiar_kept_pct <= 100 and 0 <= result.familiar_ceiling_pct <= 100
+    results = [
+        _result(
+            0, 90.0, familiar_kept_pct=40.0, familiar_ceiling_pct=80.0, familiar_of_ceiling_pct=50.0
+        ),
+        _result(
+            1, 90.0, familiar_kept_pct=60.0, familiar_ceiling_pct=90.0, familiar_of_ceiling_pct=66.7
+        ),
+    ]
+    (row,) = summary_rows(results)
+    cells = dict(zip(TABLE_HEADERS, row, strict=True))
+    headers = list(TABLE_HEADERS)
+    assert headers.index("familiar kept %") == headers.index("continuity %") + 1
+    assert cells["familiar kept %"] == "50.0 (40.0)"
+    assert cells["familiar ceiling %"] == "85.0 (80.0)"
+    assert cells["kept / ceiling %"] == "58.4 (50.0)"

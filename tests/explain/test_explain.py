@@ -607,3 +607,28 @@ def test_every_visit_explain_says_would_fit_is_one_the_checker_accepts() -> None
                 checked(problem, Plan(visits=number_occurrences([*kept, added])))
                 fitted += 1
     assert fitted > 0
+
+
+def test_what_if_shares_a_total_time_limit_evenly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a total, the unchanged week and each change get an even share of it (never more
+    than each re-solve's own limit), so the whole answer stays within the total."""
+    import matcher.explain.whatif as whatif_module
+
+    problem = haircut_week()
+    plan = solved(problem)
+    limits: list[float | None] = []
+    real_solve = whatif_module.solve
+
+    def recording_solve(*args: Any, **kwargs: Any) -> Plan:
+        limits.append(kwargs.get("time_limit_s"))
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(whatif_module, "solve", recording_solve)
+    with_total = what_if(problem, plan, limit=3, total_time_limit_s=2.0)
+    assert len(limits) == 4 and all(limit == pytest.approx(0.5) for limit in limits)
+    assert with_total and with_total[0].visits_gained == 3
+    limits.clear()
+    what_if(problem, plan, limit=3, time_limit_s=0.2, total_time_limit_s=2.0)
+    assert limits == [0.2] * 4
+    with pytest.raises(ValueError, match="total_time_limit_s"):
+        what_if(problem, plan, limit=3, total_time_limit_s=0.0)

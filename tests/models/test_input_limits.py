@@ -189,3 +189,47 @@ def test_a_long_text_among_numbers_is_still_reported() -> None:
     assert limit_issues({"rows": [[1.0, 2, None, True]]}, limits) == []
     issues = limit_issues({"rows": [[1.0, "x" * 11, 3.0]]}, limits)
     assert [path for path, _ in issues] == [("rows", 0, 1)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, -0.0, 1e-7, 12345678901234567890123], "b": "\\u00e9\\ud83d\\ude00"}',
+        '{"x": NaN, "y": Infinity, "z": -Infinity}',
+        '{"big": 1e400, "dup": 1, "dup": 2}',
+        "[" * 500 + "]" * 500,
+    ],
+)
+def test_the_fast_reader_gives_what_the_standard_reader_gives(text: str) -> None:
+    """Strict JSON goes through orjson, anything else through the standard reader: the value
+    (NaN compared as NaN) is the standard reader's either way."""
+    from matcher.io import parse_json
+
+    limits = InputLimits(max_depth=5000)
+    assert json.dumps(parse_json(text, "t.json", limits)) == json.dumps(json.loads(text))
+
+
+def test_every_example_reads_the_same_through_the_fast_reader() -> None:
+    from matcher.io import parse_json
+
+    for path in sorted(EXAMPLES.glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        assert parse_json(text, path) == json.loads(text), path.name
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, 2,]}', '{"a": 1', "[1, 2] x"])
+def test_broken_json_is_reported_with_line_and_column(text: str) -> None:
+    from matcher.io import parse_json
+
+    with pytest.raises(InputError, match=r"not valid JSON at line 1, column \d+"):
+        parse_json(text, "t.json")
+
+
+def test_a_matrix_nested_too_deep_is_refused_by_the_fast_reader_with_its_line() -> None:
+    """Shallow enough for orjson, deeper than the limit: the same message as the standard
+    path, with the path, line and column."""
+    from matcher.io import parse_json
+
+    text = '{"travel": {"matrix": {"distance_m": [[0, [[[1]]]]]}}}'
+    with pytest.raises(InputError, match=r"travel\.matrix\.distance_m\.0\.1.*max_depth.*line 1"):
+        parse_json(text, "t.json", InputLimits(max_depth=6))

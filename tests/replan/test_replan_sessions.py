@@ -41,7 +41,9 @@ def test_an_ill_lead_is_replaced() -> None:
     assert plan.sessions is not None
     lead = plan.sessions[0].leads[0]
     result = replan(
-        problem, plan, [{"kind": "volunteer_unavailable", "volunteer": lead, "days": ["mon", "tue"]}]
+        problem,
+        plan,
+        [{"kind": "volunteer_unavailable", "volunteer": lead, "days": ["mon", "tue"]}],
     )
     new = checked(result.problem, result.plan)
     assert new.sessions is not None and new.sessions[0].leads != [lead]

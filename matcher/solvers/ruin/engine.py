@@ -5,8 +5,11 @@ cached insertions (`InsertionCache`, told to keep every need's insertions up to 
 what moves as one: a visit (a team visit with all its volunteers), or both visits of a linked
 pair. Taking a unit out is refused when the outings it leaves would break a rule
 (`WeekState.removable`); putting occurrences back is greedy's regret rule over a queue, with
-blinks (a feasible insertion skipped at random, SISR's recreate). Every change is journalled so
-that a rejected move is undone exactly, in reverse order.
+blinks (a feasible insertion skipped at random, SISR's recreate), an occurrence told which
+volunteer to prefer taking that volunteer's cheapest insertion where there is one. Every change
+is journalled so that a rejected move is undone exactly, in reverse order. The engine keeps the
+running coverage, mandatory occurrences and continuity: the objective's continuity term
+(`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's `familiarity`).
 
 Nothing here re-checks the plan: each insertion keeps every rule by construction (greedy's own
 tests), each removal by `removable`; the checker judges the best plan in `assemble_plan`.
@@ -77,6 +80,12 @@ class Engine:
             partner = self._linked_visit(self.of_need[key[0]][key])
             if partner is not None:
                 self.fixed.add((partner.need, partner.day, partner.start))
+        self.familiarity = self.setup.familiarity
+        self.familiar_visits = [0] * len(problem.recipients)
+        """Each recipient's visits with a familiar volunteer on them (preferred or standing)."""
+        self.continuity = 0.0
+        for placed in self.state.placed:
+            self._count_familiar(placed, 1)
         self.coverage = sum(self.needs[p.need].priority for p in self.state.placed)
         self.mandatory = sum(1 for p in self.state.placed if self.needs[p.need].mandatory)
         self.missing = [0] * len(self.needs)
@@ -90,6 +99,22 @@ class Engine:
             self.state.remaining[need] = 0
 
     # ---------------------------------------------------------------- lookups
+
+    def familiar_points(self, placed: Placed) -> float:
+        """The objective's continuity points of one visit: per volunteer on it who is familiar
+        to the recipient (`Setup.familiarity`)."""
+        familiar = self.familiarity[self.needs[placed.need].recipient_index]
+        if not familiar:
+            return 0.0
+        index = self.setup.volunteer_index
+        return sum(familiar.get(index[volunteer], 0.0) for volunteer in placed.volunteers)
+
+    def _count_familiar(self, placed: Placed, sign: int) -> None:
+        """Add (sign 1) or take away (-1) the visit's continuity points and familiar visit."""
+        points = self.familiar_points(placed)
+        if points > 0:
+            self.continuity += sign * points
+            self.familiar_visits[self.needs[placed.need].recipient_index] += sign
 
     def movable(self) -> list[Placed]:
         """The visits that may be taken out, in the order they were placed."""
@@ -174,6 +199,7 @@ class Engine:
         self._touched(info, placed.day, [slot[0] for slot in slots])
         self.coverage -= info.priority
         self.mandatory -= info.mandatory
+        self._count_familiar(placed, -1)
 
     def _refresh_volunteers(self, info: NeedInfo) -> None:
         """The need's volunteers so far, from its visits (greedy's same-volunteer bonus)."""
@@ -203,11 +229,20 @@ class Engine:
 
     # -------------------------------------------------------------- recreate
 
-    def recreate(self, queue: list[int], move: Move, blink_rate: float, window: int) -> None:
+    def recreate(
+        self,
+        queue: list[int],
+        move: Move,
+        blink_rate: float,
+        window: int,
+        prefer: dict[int, int] | None = None,
+    ) -> None:
         """Put back one occurrence of each need in `queue` (leaders or needs on their own, in
         that order) where it costs least, by greedy's regret rule over the first `window`
         pending ones; a feasible insertion is skipped with probability `blink_rate`; an
-        occurrence no insertion takes stays out."""
+        occurrence no insertion takes stays out. A need in `prefer` takes the cheapest insertion
+        with that volunteer on it where there is one, before the others compete."""
+        preferred = prefer or {}
         state, planner = self.state, self.planner
         for need in queue:
             self._want(need, 1)
@@ -219,7 +254,7 @@ class Engine:
             for position, need in enumerate(pending[:window]):
                 if self.needs[need].mandatory != mandatory:
                     break
-                option, regret = self._weigh(need, blink_rate)
+                option, regret = self._weigh(need, blink_rate, preferred.get(need, -1))
                 if option is None:
                     hopeless = position
                     break
@@ -238,6 +273,7 @@ class Engine:
                 self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
                 self.coverage += info.priority
                 self.mandatory += info.mandatory
+                self._count_familiar(placed, 1)
                 move.inserted.append(placed)
             self.missing[need] -= 1
 
@@ -248,14 +284,23 @@ class Engine:
         if info.partner >= 0:
             self.state.remaining[info.partner] += change
 
-    def _weigh(self, need: int, blink_rate: float) -> tuple[Option | None, float]:
-        """The need's chosen insertion (the cheapest not blinked) and its regret."""
+    def _weigh(
+        self, need: int, blink_rate: float, volunteer: int = -1
+    ) -> tuple[Option | None, float]:
+        """The need's chosen insertion (the cheapest not blinked) and its regret; with a
+        `volunteer` to prefer, the cheapest with them on it, at no regret to wait (infinite)."""
         planner = self.planner
         cache = planner.cache
         step = planner.parameters.candidate_volunteers
         if cache.wanted[need] == 0:
             cache.wanted[need] = step
             cache.activate(need, step)
+        if volunteer >= 0:
+            candidates = self.needs[need].candidates
+            reach = candidates.index(volunteer) + 1 if volunteer in candidates else 0
+            if reach > cache.wanted[need]:
+                cache.wanted[need] = reach
+                cache.activate(need, reach)
         scored = planner.scored_options(need)
         while not scored:
             cache.wanted[need] += step
@@ -265,6 +310,10 @@ class Engine:
         if not scored:
             return None, 0.0
         scored.sort(key=lambda entry: (entry[0], entry[1]))
+        if volunteer >= 0:
+            for entry in scored:
+                if volunteer in entry[2].volunteers:
+                    return entry[2], float("inf")
         chosen = 0
         if blink_rate > 0:
             while chosen < len(scored) - 1 and self.rng.random() < blink_rate:
@@ -304,5 +353,6 @@ class Engine:
         self._touched(info, placed.day, [slot[0] for slot in removed.slots])
         self.coverage += info.priority
         self.mandatory += info.mandatory
+        self._count_familiar(restored, 1)
         if info.leader < 0:
             self.missing[info.index] -= 1

@@ -10,25 +10,44 @@ one) and refuses a unit whose outings would break a rule without it. Sizes are i
 - `volunteer_day`: every visit of one volunteer's day;
 - `recipient`: every visit of one recipient across the week;
 - `unplanned`: around a left-out occurrence of high priority, the visits of the volunteer-days
-  that could take it, nearest it first (the occurrence itself is put back first).
+  that could take it, nearest it first (the occurrence itself is put back first);
+- `familiar`: a recipient without a visit by a volunteer they know (preferred or standing) and
+  one such volunteer who is among their need's candidates: the need's visits and that
+  volunteer's visits on the days they could make it, nearest the need's windows first; the need
+  is put back first, preferring that volunteer (a swap of volunteers where one is possible).
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
 from matcher.solvers.greedy.state import Placed
 from matcher.solvers.ruin.engine import Engine
 
-OPERATORS = ("strings", "related", "random", "volunteer_day", "recipient", "unplanned")
+OPERATORS = ("strings", "related", "random", "volunteer_day", "recipient", "unplanned", "familiar")
 """Every ruin operator, in the order a run cycles through their weights."""
 MINUTES_A_WEEK = 7 * 24 * 60
 UNPLANNED_SHORTLIST = 10
 """The left-out occurrence is drawn among this many of the most important."""
 UNPLANNED_CANDIDATES = 8
 """... and its nearest this many candidate volunteers' days are ruined."""
+
+FAMILIAR_FREED = 4
+"""`familiar` takes out at most this many of the familiar volunteer's visits: a swap needs few,
+and a large ruin around one recipient is seldom kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ruin:
+    """What one operator takes out: the seed visits, the need put back first (-1: none) and
+    the volunteer that need prefers (-1: none)."""
+
+    seeds: list[Placed]
+    target: int = -1
+    prefer: int = -1
 
 
 class Ruins:
@@ -40,28 +59,78 @@ class Ruins:
         self.max_string = max_string
         self.distance = engine.setup.travel.distance_m
         self.needs = engine.needs
+        self.familiar_pairs = [
+            (info.index, volunteer)
+            for info in self.needs
+            if info.leader < 0 and info.partner < 0 and not info.unplannable
+            for volunteer in info.candidates
+            if engine.familiarity[info.recipient_index].get(volunteer, 0.0) > 0
+        ]
+        """(need, volunteer) of every need on its own and each candidate familiar to its
+        recipient: what `familiar` can aim at."""
 
-    def ruin(self, operator: str, size: int) -> tuple[list[Placed], int]:
-        """The seed visits the operator takes out (at most about `size`), and the left-out need
-        it aims at (-1: none)."""
+    def ruin(self, operator: str, size: int) -> Ruin:
+        """The seed visits the operator takes out (at most about `size`), the need it aims at
+        and the volunteer that need prefers; `familiar` with nothing to aim at ruins at
+        random."""
         movable = self.engine.movable()
         if operator == "unplanned":
-            return self._unplanned(movable, size)
+            seeds, target = self._unplanned(movable, size)
+            return Ruin(seeds, target)
+        if operator == "familiar":
+            found = self._familiar(movable, size)
+            if found is not None:
+                return found
+            operator = "random"
         if not movable:
-            return [], -1
+            return Ruin([])
         if operator == "random":
-            return self.rng.sample(movable, min(size, len(movable))), -1
+            return Ruin(self.rng.sample(movable, min(size, len(movable))))
         if operator == "related":
-            return self._related(movable, size), -1
+            return Ruin(self._related(movable, size))
         if operator == "strings":
-            return self._strings(movable, size), -1
+            return Ruin(self._strings(movable, size))
         if operator == "volunteer_day":
             seed = self.rng.choice(movable)
             volunteer = seed.volunteers[0]
-            return [p for p in movable if p.day == seed.day and volunteer in p.volunteers], -1
+            return Ruin([p for p in movable if p.day == seed.day and volunteer in p.volunteers])
         seed = self.rng.choice(movable)
         recipient = self.needs[seed.need].recipient_index
-        return [p for p in movable if self.needs[p.need].recipient_index == recipient], -1
+        return Ruin([p for p in movable if self.needs[p.need].recipient_index == recipient])
+
+    def _familiar(self, movable: list[Placed], size: int) -> Ruin | None:
+        """A need of a recipient with no visit by a volunteer they know, and one such candidate:
+        the need's visits and the candidate's on the days they could make it, nearest its
+        windows first; None when every recipient who could be is visited by one."""
+        engine = self.engine
+        open_pairs = [
+            pair
+            for pair in self.familiar_pairs
+            if engine.familiar_visits[self.needs[pair[0]].recipient_index] == 0
+        ]
+        if not open_pairs:
+            return None
+        need, volunteer = self.rng.choice(open_pairs)
+        info = self.needs[need]
+        volunteer_id = engine.setup.helpers[volunteer].volunteer.id
+        days = set(info.candidate_days[volunteer])
+        own = [p for p in movable if p.need == need]
+
+        def apart(placed: Placed) -> int:
+            """Minutes from the visit's start to the nearest of the need's windows that day."""
+            return min(
+                (
+                    max(0, start - placed.start, placed.start - end)
+                    for start, end in info.allowed[placed.day]
+                ),
+                default=MINUTES_A_WEEK,
+            )
+
+        theirs = sorted(
+            (p for p in movable if p.day in days and volunteer_id in p.volunteers),
+            key=lambda placed: (apart(placed), placed.day, placed.start),
+        )
+        return Ruin(own + theirs[: min(size, FAMILIAR_FREED)], need, volunteer)
 
     def _relatedness(self, seed: Placed, movable: list[Placed]) -> np.ndarray:
         """How unrelated each visit is to the seed: distance over the largest, plus the minutes

@@ -5,9 +5,12 @@ iteration takes a part of the plan out (`operators`: SISR strings, related visit
 volunteer-day, a recipient's week, the visits around a left-out important occurrence, random)
 and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
 volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
-(`engine`). Team visits and linked pairs move as one. The change is judged incrementally (no
-re-check): plans rank by mandatory occurrences, then weighted coverage, then a small travel term;
-a worse plan is kept with the annealing probability, a rejected move is undone exactly.
+(`engine`); the `familiar` ruin puts a recipient's need back with a volunteer they know. Team
+visits and linked pairs move as one. The change is judged incrementally (no re-check): plans
+rank lexicographically by mandatory occurrences, weighted coverage, continuity (the objective's
+`continuity_points` of preferred and standing volunteers) and travel; the annealing's value
+weighs continuity and travel points alike, well below coverage; a worse plan is kept with the
+annealing probability, a rejected move is undone exactly.
 
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
@@ -92,19 +95,28 @@ class RuinParameters(BaseModel):
     compute_bound: bool = Field(
         default=True, description="compute the coverage relaxation bound (in a second thread)"
     )
+    continuity_share: float = Field(
+        default=TRAVEL_WEIGHT,
+        ge=0,
+        description="share of the continuity points (policy.weights) in the annealing's value",
+    )
 
 
-Rank = tuple[int, float, float]
-"""(mandatory occurrences, weighted coverage, minus the week's walk in metres)."""
+Rank = tuple[int, float, float, float]
+"""(mandatory occurrences, weighted coverage, continuity points, minus the week's walk in
+metres)."""
 
 
 def _better(first: Rank, second: Rank) -> bool:
-    """Whether a plan ranked `first` comes before one ranked `second`."""
+    """Whether a plan ranked `first` comes before one ranked `second`: lexicographically, with
+    coverage before continuity before travel."""
     if first[0] != second[0]:
         return first[0] > second[0]
     if abs(first[1] - second[1]) > 1e-9:
         return first[1] > second[1]
-    return first[2] > second[2] + 1e-6
+    if abs(first[2] - second[2]) > 1e-9:
+        return first[2] > second[2]
+    return first[3] > second[3] + 1e-6
 
 
 class RuinSearch:
@@ -164,13 +176,20 @@ class RuinSearch:
 
     def rank(self) -> Rank:
         engine = self.engine
-        return (engine.mandatory, engine.coverage, -engine.state.distance_m)
+        return (engine.mandatory, engine.coverage, engine.continuity, -engine.state.distance_m)
 
     def value(self) -> float:
-        """The annealing's value: mandatory occurrences first, coverage, a little travel."""
+        """The annealing's value: mandatory occurrences first, coverage, then the objective's
+        continuity and travel points, both scaled down alike (`continuity_share`,
+        `TRAVEL_WEIGHT`)."""
         engine = self.engine
         travel = self.weights.travel_per_km * engine.state.distance_m / 1000.0
-        return self.mandatory_weight * engine.mandatory + engine.coverage - TRAVEL_WEIGHT * travel
+        return (
+            self.mandatory_weight * engine.mandatory
+            + engine.coverage
+            + self.parameters.continuity_share * engine.continuity
+            - TRAVEL_WEIGHT * travel
+        )
 
     def temperature(self, progress: float) -> float:
         """Geometric cooling from the start to the end temperature over the run."""
@@ -190,7 +209,8 @@ class RuinSearch:
         size = rng.randint(
             parameters.min_removed, max(parameters.min_removed, parameters.max_removed)
         )
-        seeds, target = self.ruins.ruin(operator, size)
+        ruin = self.ruins.ruin(operator, size)
+        seeds, target = ruin.seeds, ruin.target
         move = Move([], [])
         queue: list[int] = []
         seen: set[int] = set()
@@ -237,7 +257,8 @@ class RuinSearch:
             everything.remove(target)
             everything.insert(0, target)
             everything.sort(key=lambda need: not needs[need].mandatory)
-        engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window)
+        prefer = {target: ruin.prefer} if ruin.prefer >= 0 else None
+        engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window, prefer)
         return move
 
     # --------------------------------------------------------------- loop
