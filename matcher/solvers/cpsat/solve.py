@@ -61,6 +61,11 @@ FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 RELAXATION_TIME_SHARE = 0.2
 """Share of the time left given to the linear relaxation (milliseconds on the weeks `cpsat`
 is meant for)."""
+STRENGTHEN_MAX_VARIABLES = 100_000
+"""Models with more variables get no implied constraints and no hint completion (a small week
+has about 10,000; the bundled community example over a million)."""
+STRENGTHEN_MIN_LEFT_SHARE = 0.5
+"""... nor do models built with less than this share of the time limit left."""
 PROVEN = "OPTIMAL"
 """A phase's status when the complete hint already meets its bound: proven without a solve
 (`statistics["proven_by_warm_start"]` names the phase)."""
@@ -228,20 +233,26 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
                 "greedy plan kept" if greedy is not None else "warm start kept"
             )
         return outcome
+    variables = len(week.model.proto.variables)
+    small = variables <= STRENGTHEN_MAX_VARIABLES and left() > STRENGTHEN_MIN_LEFT_SHARE * limit
+    """The extras (implied constraints, hint completion) pay on small models only: on a
+    community-sized week they cost more than the time the build leaves."""
     strengthened = (
         strengthen(week, problem, travel, symmetry=parameters.symmetry_breaking)
-        if parameters.redundant_constraints
+        if parameters.redundant_constraints and small
         else Strengthening()
     )
     timeline: dict[str, float] = {"built": round(request.elapsed_s(), 3)}
     hint = "none"
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
-        ordered = strengthened.in_order(list(warm_start.visits), hinted_values(week))
-        if ordered is not warm_start.visits:
-            hint_from_visits(week, ordered)
+        if strengthened.ordered_groups:
+            given = list(warm_start.visits)
+            ordered = strengthened.in_order(given, hinted_values(week))
+            if ordered is not given:
+                hint_from_visits(week, ordered)
         hint = "partial"
-        if parameters.complete_hint:
+        if parameters.complete_hint and small:
             hint = complete_hint(week, left(), seed)
     hint_complete = hint == "complete"
     timeline["hinted"] = round(request.elapsed_s(), 3)
