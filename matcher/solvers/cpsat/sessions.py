@@ -705,26 +705,6 @@ def number_sessions(sessions: Sequence[Session]) -> list[Session]:
     return result
 
 
-def complete_hint(week: WeekModel, seed: int, time_limit_s: float, workers: int) -> str:
-    """Make the warm start's hint a whole solution: solve once with every hinted variable fixed
-    to its hint (the weekly loads and fairness terms, which no hint names, follow) and hint
-    that solution. The larger model with sessions otherwise often spends its first phase
-    completing the hint and ends UNKNOWN. The CP-SAT status of that solve (the hint is kept as
-    it was unless it is OPTIMAL or FEASIBLE)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    solver.parameters.fix_variables_to_their_hinted_value = True
-    solver.parameters.stop_after_first_solution = True
-    status = solver.solve(week.model)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        from matcher.solvers.cpsat.hints import hint_from_solution
-
-        hint_from_solution(week, solver)
-    return str(solver.status_name(status))
-
-
 def seats_of(session: Session | None) -> list[str]:
     """The attendees of a session (none when there is no session)."""
     return [] if session is None else [seat.recipient for seat in session.attendees]
@@ -895,7 +875,6 @@ __all__ = [
     "SeatOption",
     "SessionPart",
     "SessionScope",
-    "complete_hint",
     "escort_key",
     "extract_sessions",
     "greedy_with_sessions",

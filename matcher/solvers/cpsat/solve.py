@@ -43,7 +43,14 @@ from matcher.solvers.base import (
     weighted_coverage,
 )
 from matcher.solvers.bounds import coverage_upper_bound, requested_coverage
-from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
+from matcher.solvers.cpsat.hints import (
+    complete_hint,
+    extract_visits,
+    hint_from_solution,
+    hint_from_visits,
+    hint_values,
+    hinted_values,
+)
 from matcher.solvers.cpsat.model import (
     COVERAGE_SCALE,
     BuildTimeout,
@@ -54,13 +61,13 @@ from matcher.solvers.cpsat.model import (
 from matcher.solvers.cpsat.parameters import CpSatParameters
 from matcher.solvers.cpsat.sessions import (
     SessionScope,
-    complete_hint,
     extract_sessions,
     greedy_with_sessions,
     hint_sessions,
     sessions_around,
     usable_sessions,
 )
+from matcher.solvers.cpsat.strengthen import Strengthening, add_coverage_cut, strengthen
 from matcher.solvers.greedy import GreedyStart, greedy_start
 from matcher.solvers.greedy.sessions import plan_rank
 from matcher.travel import TravelModel
@@ -69,10 +76,18 @@ FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 RELAXATION_TIME_SHARE = 0.2
 """Share of the time left given to the linear relaxation (milliseconds on the weeks `cpsat`
 is meant for)."""
+STRENGTHEN_MAX_VARIABLES = 100_000
+"""Models with more variables get no implied constraints and no hint completion (a small week
+has about 10,000; the bundled community example over a million)."""
+STRENGTHEN_MIN_LEFT_SHARE = 0.5
+"""... nor do models built with less than this share of the time limit left."""
+PROVEN = "OPTIMAL"
+"""A phase's status when the complete hint already meets its bound: proven without a solve
+(`statistics["proven_by_warm_start"]` names the phase)."""
 FINISH_RESERVE_SHARE = 0.1
 HINT_COMPLETION_SHARE = 0.1
 """Share of the time left for completing the warm start's hint with sessions
-(`sessions.complete_hint`), done only when a solve's loading fits in it."""
+(`hints.complete_hint`), done only when a solve's loading fits in it."""
 SOLVE_LOAD_S_PER_VARIABLE = 4e-6
 """Seconds CP-SAT takes to load and presolve a model, per variable, whatever its time limit:
 about 3 s for the bundled community's 737,000 variables (measured at load 3 on 2 cores)."""
@@ -103,16 +118,22 @@ def cp_solver(
     return solver
 
 
-def phase_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
-    """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging and
-    linearization."""
-    return cp_solver(
+def phase_solver(
+    seed: int, time_limit_s: float, parameters: CpSatParameters, *, objective: bool = False
+) -> cp_model.CpSolver:
+    """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging,
+    linearization and probing (`objective`: phase 2's)."""
+    solver = cp_solver(
         seed,
         time_limit_s,
         parameters.workers,
         log_progress=parameters.log_progress,
         linearization_level=parameters.linearization_level,
     )
+    solver.parameters.cp_model_probing_level = (
+        parameters.objective_probing_level if objective else parameters.probing_level
+    )
+    return solver
 
 
 class _CoverageTarget(cp_model.CpSolverSolutionCallback):
@@ -247,20 +268,61 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
                 "why": "the model was not built: " + str(error),
             }
         return outcome
-    phases: dict[str, str] = {}
+    variables = len(week.model.proto.variables)
+    small = variables <= STRENGTHEN_MAX_VARIABLES and left() > STRENGTHEN_MIN_LEFT_SHARE * limit
+    """The extras (implied constraints, hint completion) pay on small models only: on a
+    community-sized week they cost more than the time the build leaves."""
+    with_seats = week.sessions is not None
+    strengthened = (
+        strengthen(week, problem, travel, symmetry=parameters.symmetry_breaking)
+        # Not with sessions: their stops are not visits in the outing minutes, and volunteers
+        # alike in their visits may differ as leads.
+        if parameters.redundant_constraints and small and not with_seats
+        else Strengthening()
+    )
+    timeline: dict[str, float] = {"built": round(request.elapsed_s(), 3)}
+    hint = "none"
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
-        hint_sessions(week, warm_start.visits, warm_sessions)
-        budget_s = HINT_COMPLETION_SHARE * left()
-        if week.sessions is not None and (
-            SOLVE_LOAD_S_PER_VARIABLE * len(week.model.proto.variables) <= budget_s
-        ):
-            phases["hint"] = complete_hint(week, seed, budget_s, parameters.workers)
+        if with_seats:
+            hint_sessions(week, warm_start.visits, warm_sessions)
+        if strengthened.ordered_groups:
+            given = list(warm_start.visits)
+            ordered = strengthened.in_order(given, hinted_values(week))
+            if ordered is not given:
+                hint_from_visits(week, ordered)
+        hint = "partial"
+        if with_seats:
+            # The larger model with sessions otherwise often spends its first phase completing
+            # the hint; done when a solve's loading fits in its share of the time left.
+            budget_s = HINT_COMPLETION_SHARE * left()
+            if SOLVE_LOAD_S_PER_VARIABLE * variables <= budget_s:
+                hint = complete_hint(week, budget_s, seed)
+        elif parameters.complete_hint and small:
+            hint = complete_hint(week, left(), seed)
+    hint_complete = hint == "complete"
+    timeline["hinted"] = round(request.elapsed_s(), 3)
+    # The warm start proves a phase on coverage alone: not with seats in the objective.
+    hinted = hinted_values(week) if hint_complete and not with_seats else {}
+    phases: dict[str, str] = {}
+    by_warm_start: list[str] = []
     timed_out = False
 
     # Phase 0: as many mandatory occurrences as possible, then never fewer.
     floor, mandatory_proven = 0, True
-    if week.mandatory_possible > 0:
+    hinted_mandatory = sum(
+        hinted.get(option.present.index, 0) for option in week.options.values() if option.mandatory
+    )
+    if (
+        week.mandatory_possible > 0
+        and hint_complete
+        and hinted_mandatory >= week.mandatory_possible
+    ):
+        floor = hinted_mandatory
+        phases["mandatory"] = PROVEN
+        by_warm_start.append("mandatory")
+        week.model.add(week.mandatory >= floor)
+    elif week.mandatory_possible > 0:
         week.model.maximize(week.mandatory)
         solver = phase_solver(seed, parameters.mandatory_time_share * left(), parameters)
         with request.watch(solver.stop_search):
@@ -273,8 +335,10 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         timed_out |= status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
         week.model.add(week.mandatory >= floor)
     mandatory_total = week.fixed_mandatory + floor
+    timeline["mandatory"] = round(request.elapsed_s(), 3)
 
-    # Phase 1: weighted coverage, stopped once it meets the relaxation's bound.
+    # Phase 1: weighted coverage, stopped once it meets the relaxation's bound (at once when the
+    # complete hint meets it).
     relaxed = None
     if parameters.relaxation_bound and not request.stop_requested():
         relaxed = coverage_upper_bound(
@@ -284,28 +348,62 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             time_limit_s=max(0.1, RELAXATION_TIME_SHARE * left()),
             mandatory_at_least=mandatory_total,
         )
+    timeline["relaxation"] = round(request.elapsed_s(), 3)
     fixed_value = weighted_coverage(facts, week.fixed_visits)
-    with_seats = week.sessions is not None
+    if relaxed is not None and parameters.coverage_cut:
+        add_coverage_cut(week, facts, relaxed)
+    hinted_value = fixed_value + sum(
+        facts[option.need].priority * hinted.get(option.present.index, 0)
+        for option in week.options.values()
+    )
     # With sessions in the model, phase 1 maximises coverage and seats together: stopping once
     # coverage alone meets its bound would leave seats unplanned.
-    target = _CoverageTarget(week, facts, fixed_value, None if with_seats else relaxed)
     primary = cp_model.LinearExpr.sum([week.coverage, week.seats]) if with_seats else week.coverage
-    week.model.maximize(primary)
-    first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
-    with request.watch(first.stop_search):
-        status_one = first.solve(week.model, target)
-    phases["coverage"] = first.status_name(status_one)
-    found = status_one in FOUND
-    coverage_met = status_one == cp_model.OPTIMAL or target.met
-    timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
     cp_bound = None
-    if found and not pruned:
-        cp_bound = (
-            fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
+    visits: list[Visit] | None
+    proven_start = (
+        usable_visits(request, warm_start)
+        if hint_complete
+        and not with_seats
+        and hinted_mandatory >= floor
+        and meets_bound(hinted_value, relaxed)
+        else None
+    )
+    if proven_start is not None:
+        phases["coverage"] = PROVEN
+        by_warm_start.append("coverage")
+        hint_values(week, hinted)
+        found = coverage_met = True
+        coverage_floor = sum(
+            round(COVERAGE_SCALE * facts[option.need].priority)
+            * hinted.get(option.present.index, 0)
+            for option in week.options.values()
         )
+        visits = proven_start
+        first: cp_model.CpSolver | None = None
+    else:
+        target = _CoverageTarget(week, facts, fixed_value, None if with_seats else relaxed)
+        week.model.maximize(primary)
+        first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
+        with request.watch(first.stop_search):
+            status_one = first.solve(week.model, target)
+        phases["coverage"] = first.status_name(status_one)
+        found = status_one in FOUND
+        coverage_met = status_one == cp_model.OPTIMAL or target.met
+        timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+        if found and not pruned:
+            cp_bound = (
+                fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
+            )
+        coverage_floor = round(first.objective_value) if found else 0
+        visits = extract_visits(problem, week, first, facts) if found else None
     bound_met_s = request.elapsed_s() if coverage_met else None
-    visits = extract_visits(problem, week, first, facts) if found else None
-    sessions = extract_sessions(week.sessions, first) if found and week.sessions else None
+    sessions = (
+        extract_sessions(week.sessions, first)
+        if found and week.sessions is not None and first is not None
+        else None
+    )
+    timeline["coverage"] = round(request.elapsed_s(), 3)
     if visits is not None:
         request.report(
             "search", visits, facts, solver="cpsat", default_limit_s=limit, bound=relaxed
@@ -314,14 +412,15 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     # Phase 2: keep that coverage, optimise the whole objective from phase 1's solution.
     stopping = request.stop_requested()
     if found and not stopping and not (coverage_met and parameters.polish_time_s <= 0):
-        hint_from_solution(week, first)
-        week.model.add(primary >= round(first.objective_value))
+        if first is not None:
+            hint_from_solution(week, first)
+        week.model.add(primary >= coverage_floor)
         week.model.maximize(week.objective)
         budget = left()
         polishing = coverage_met and parameters.polish_time_s < budget
         if coverage_met:
             budget = min(budget, parameters.polish_time_s)
-        second = phase_solver(seed + 1, budget, parameters)
+        second = phase_solver(seed + 1, budget, parameters, objective=True)
         with request.watch(second.stop_search):
             status_two = second.solve(week.model)
         phases["objective"] = second.status_name(status_two)
@@ -379,6 +478,10 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "coverage_bound_relaxation": relaxed,
             "bound_met_s": None if bound_met_s is None else round(bound_met_s, 3),
             "warm_start_kept": warm_kept,
+            "hint": hint,
+            "proven_by_warm_start": by_warm_start,
+            "timeline_s": timeline,
+            **strengthened.statistics(),
             "effective_time_limit_s": limit,
             **memory,
             **({"sessions": session_statistics} if session_statistics else {}),
