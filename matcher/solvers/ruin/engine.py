@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from matcher.models import WEEKDAYS
 from matcher.rules.pinned import pinned_keys
+from matcher.solvers.greedy.cache import Journal
 from matcher.solvers.greedy.insertion import Option
 from matcher.solvers.greedy.planner import GreedyPlanner
 from matcher.solvers.greedy.setup import NeedInfo
@@ -47,6 +48,8 @@ class Move:
 
     removed: list[Removed]
     inserted: list[Placed]
+    journal: Journal | None = None
+    """The cache's journal of the move, to give back its cached insertions on undo."""
 
 
 class Engine:
@@ -118,6 +121,8 @@ class Engine:
 
     def movable(self) -> list[Placed]:
         """The visits that may be taken out, in the order they were placed."""
+        if not self.fixed:
+            return list(self.state.placed)
         return [p for p in self.state.placed if (p.need, p.day, p.start) not in self.fixed]
 
     def _linked_visit(self, placed: Placed) -> Placed | None:
@@ -211,21 +216,8 @@ class Engine:
         }
 
     def _touched(self, info: NeedInfo, day: int, volunteers: list[int]) -> None:
-        """Mark stale every cached insertion that watches these volunteers' day and week, or
-        the recipient's day."""
-        self.cache.touched(
-            info,
-            Option(
-                day=day,
-                start=0,
-                volunteers=tuple(volunteers),
-                outings=(),
-                positions=(),
-                added_minutes=(),
-                cost=0.0,
-                tie=(),
-            ),
-        )
+        """Tell the cache that these volunteers' day and the recipient's day changed."""
+        self.cache.touch(info, day, volunteers)
 
     # -------------------------------------------------------------- recreate
 
@@ -325,9 +317,14 @@ class Engine:
 
     # ------------------------------------------------------------------ undo
 
+    def begin_move(self) -> Move:
+        """A new move, with the cache keeping its journal (the previous move's is dropped)."""
+        return Move([], [], self.cache.begin())
+
     def undo(self, move: Move) -> None:
         """Put the week back as it was before the move: its insertions out, latest first, then
-        its removed visits back where they were, latest first."""
+        its removed visits back where they were, latest first; then, if it is the latest move
+        begun, the cached insertions it changed (`InsertionCache.rollback`)."""
         for placed in reversed(move.inserted):
             info = self.needs[placed.need]
             slots = self.slots_of(placed)
@@ -337,6 +334,8 @@ class Engine:
                 self.missing[info.index] += 1
         for removed in reversed(move.removed):
             self._put_back(removed)
+        if move.journal is not None and move.journal is self.cache.journal:
+            self.cache.rollback(move.journal)
 
     def _put_back(self, removed: Removed) -> None:
         """Insert a removed visit exactly where it was."""

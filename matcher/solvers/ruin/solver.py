@@ -211,7 +211,7 @@ class RuinSearch:
         )
         ruin = self.ruins.ruin(operator, size)
         seeds, target = ruin.seeds, ruin.target
-        move = Move([], [])
+        move = engine.begin_move()
         queue: list[int] = []
         seen: set[int] = set()
         freed: set[tuple[int, int]] = set()
