@@ -235,7 +235,6 @@ class Engine:
         occurrence no insertion takes stays out. A need in `prefer` takes the cheapest insertion
         with that volunteer on it where there is one, before the others compete."""
         preferred = prefer or {}
-        state, planner = self.state, self.planner
         for need in queue:
             self._want(need, 1)
         pending = list(queue)
@@ -257,17 +256,27 @@ class Engine:
                 continue
             assert choice is not None
             _, position, option = choice
-            need = pending.pop(position)
-            before = len(state.placed)
-            planner._commit(need, option)
-            for placed in state.placed[before:]:
-                info = self.needs[placed.need]
-                self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
-                self.coverage += info.priority
-                self.mandatory += info.mandatory
-                self._count_familiar(placed, 1)
-                move.inserted.append(placed)
-            self.missing[need] -= 1
+            self.place(pending.pop(position), option, move)
+
+    def insert_at(self, need: int, option: Option, move: Move) -> None:
+        """Put one more occurrence of the need, one the plan leaves out, at this insertion."""
+        self._want(need, 1)
+        self.place(need, option, move)
+
+    def place(self, need: int, option: Option, move: Move) -> None:
+        """Commit one occurrence of the need (its pair's both visits) at the option, counted
+        pending (`state.remaining`), and keep the running counts."""
+        state = self.state
+        before = len(state.placed)
+        self.planner._commit(need, option)
+        for placed in state.placed[before:]:
+            info = self.needs[placed.need]
+            self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
+            self.coverage += info.priority
+            self.mandatory += info.mandatory
+            self._count_familiar(placed, 1)
+            move.inserted.append(placed)
+        self.missing[need] -= 1
 
     def _want(self, need: int, change: int) -> None:
         """Count one more (or one fewer) occurrence of the need, and its partner's, as pending."""
