@@ -24,6 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matcher.models import Plan, Problem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Where `python -m benchmarks.run --one` is started, so the child imports this checkout."""
@@ -102,10 +106,21 @@ class RunResult:
     """The community has group sessions (`--sessions`)."""
     seats_wished: int | None = None
     seats_planned: int | None = None
+    seat_bound: int | None = None
+    """An upper bound on the seats (`bounds.session_upper_bounds`, computed after the solve)."""
     seat_gap_pct: float | None = None
-    """Priority-weighted seats against their upper bound (`seat_bound.seat_upper_bound`)."""
+    """Priority-weighted seats against their upper bound (the least of the relaxation's and
+    `seat_bound.seat_upper_bound`'s)."""
+    points_gap_pct: float | None = None
+    """The plan's points for visits and seats together (`bounds.combined_points`) against the
+    bound of the one relaxation of both."""
+    bound_relaxed: bool | None = None
+    """The relaxation finished within the size's time limit (else the plain bounds)."""
+    bound_time_s: float | None = None
+    """Seconds the bounds took after the solve (not in `wall_time_s`)."""
     session_share_pct: float | None = None
-    """Share of volunteer minutes on site that went to sessions and escorts."""
+    """Share of volunteer minutes on site that went to sessions and escorts (the rest went to
+    home visits)."""
 
     def to_json(self) -> str:
         """The result as one line of JSON."""
@@ -178,17 +193,42 @@ def run_one(
             result.seats_wished = report.sessions.seats_wished
             result.seats_planned = report.sessions.seats_planned
             result.session_share_pct = report.sessions.session_share_pct
-            seat_statistics = plan.solver.statistics.get("sessions", {})
-            gap = seat_statistics.get("weighted_seat_gap")
-            result.seat_gap_pct = None if gap is None else 100 * gap
+            result.peak_memory_mib = own_peak_memory_mib()
+            _session_bounds(result, problem, plan, time_limit_s)
         if report.violations:
             result.status = "error"
             result.error = "; ".join(violation.message for violation in report.violations[:5])
     except Exception:
         result.status = "error"
         result.error = traceback.format_exc()
-    result.peak_memory_mib = own_peak_memory_mib()
+    if result.peak_memory_mib is None:
+        result.peak_memory_mib = own_peak_memory_mib()
     return result
+
+
+def _session_bounds(result: RunResult, problem: Problem, plan: Plan, time_limit_s: float) -> None:
+    """The seat bound, the seat gap and the points gap of the plan, from the relaxation of
+    visits and seats together computed once more after the solve (the same bound for every
+    solver of a size and seed, whatever the solve left it: `session_upper_bounds` with the
+    size's time limit)."""
+    from matcher.solvers.bounds import combined_points, session_upper_bounds
+    from matcher.travel import TravelModel
+
+    began = time.perf_counter()
+    bounds = session_upper_bounds(problem, TravelModel(problem), time_limit_s=time_limit_s)
+    result.bound_time_s = time.perf_counter() - began
+    seats = [seat for session in plan.sessions or [] for seat in session.attendees]
+    weighted = sum(problem.wish_priority(problem.wish_by_id[seat.wish]) for seat in seats)
+    points = combined_points(problem, plan.solver.objective or 0.0, weighted)
+    result.seat_bound = max(bounds.seats, len(seats))
+    result.seat_gap_pct = 100 * _gap(bounds.weighted_seats, weighted)
+    result.points_gap_pct = 100 * _gap(bounds.combined, points)
+    result.bound_relaxed = bounds.relaxed
+
+
+def _gap(bound: float, value: float) -> float:
+    """How far the value may be from its bound, as a share of it (0 when it meets it)."""
+    return max(0.0, (bound - value) / bound) if bound > 0 else 0.0
 
 
 def run_in_subprocess(
@@ -312,8 +352,10 @@ TABLE_HEADERS = (
     "peak memory MiB",
     "violations",
     "seats planned / wished",
+    "seat bound",
     "seat gap %",
-    "session minutes %",
+    "points gap %",
+    "minutes sessions / visits %",
 )
 
 
@@ -321,6 +363,25 @@ def _seats_cell(results: Sequence[RunResult]) -> str:
     """'seats planned / wished', means over the runs with sessions; '-' without."""
     planned, wished = _present(results, "seats_planned"), _present(results, "seats_wished")
     return f"{_count(_mean(planned))} / {_count(_mean(wished))}" if planned else "-"
+
+
+def _bound_cell(results: Sequence[RunResult]) -> str:
+    """The mean seat bound, marked `*` when the relaxation ran out of time in some run (the
+    plain bounds were used there)."""
+    bounds = _present(results, "seat_bound")
+    if not bounds:
+        return "-"
+    plain = any(result.bound_relaxed is False for result in results)
+    return _count(_mean(bounds)) + ("*" if plain else "")
+
+
+def _minutes_cell(results: Sequence[RunResult]) -> str:
+    """'sessions / visits': the mean shares of volunteer minutes on site; '-' without."""
+    shares = _present(results, "session_share_pct")
+    if not shares:
+        return "-"
+    share = _mean(shares)
+    return f"{share:.1f} / {100 - share:.1f}"
 
 
 def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
@@ -355,8 +416,10 @@ def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
                 _mean_and_worst(_present(ok, "peak_memory_mib"), max, 0),
                 f"{sum(violations):.0f}" if violations else "-",
                 _seats_cell(ok),
+                _bound_cell(ok),
                 _mean_and_worst(_present(ok, "seat_gap_pct"), max, 2),
-                _mean_and_worst(_present(ok, "session_share_pct"), min, 1),
+                _mean_and_worst(_present(ok, "points_gap_pct"), max, 2),
+                _minutes_cell(ok),
             ]
         )
     return rows

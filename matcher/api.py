@@ -69,7 +69,8 @@ def solve(
         problem: a `Problem`, or its JSON form as a mapping (validated, every problem at once).
         solver: `greedy` (fast constructive), `cpsat` (exact model, proven bound), `lns`
             (large-neighbourhood search for community-sized weeks), `routing` (OR-Tools vehicle
-            routing with an exact timing pass) or `auto` (exact when small, LNS otherwise;
+            routing with an exact timing pass) or `auto` (exact when small, warm-started from
+            `ruin`; `ruin` otherwise;
             `plan.solver.statistics["auto"]` says which and why), or the name of a solver
             registered with `matcher.solvers.base.register`.
         time_limit_s: seconds for the whole solve, positive and finite; None: the solver's

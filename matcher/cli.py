@@ -239,6 +239,10 @@ def _command_solve(arguments: argparse.Namespace) -> int:
     chosen = plan.solver.statistics.get("auto")
     if isinstance(chosen, dict) and "chosen" in chosen:
         print(f"auto chose {chosen['chosen']}: {chosen.get('reason', '')}")
+        if "found_by" in chosen:
+            print(
+                f"auto: the plan was found by {chosen['found_by']} (cpsat warm-started from ruin)"
+            )
     for warning in plan.warnings:
         print(f"warning: {warning}")
     print(f"plan written to {arguments.output}")

@@ -23,6 +23,10 @@ escort) becomes a stop in a volunteer's outing next to their home visits.
 - A session is held only with at least `min_attendees` and at most `seats_at` attendees (the
   smaller of the service's maximum and the venue's capacity); one wish has at most its
   `sessions_per_week` seats, on different days; a venue holds one session at a time.
+- The solvers hold at most `sessions_per_week` sessions of a group service a week
+  (`most_sessions_a_week`): what it wants is also what they plan, no more.
+- Starts as sets of whole minutes: `session_starts` (a session of the service fits the venue's
+  and the service's windows), `seat_starts` (the attendee's span lies inside their home windows).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from matcher.models import (
     Visit,
     Volunteer,
 )
-from matcher.rules.intervals import Interval, Intervals, intersect, normalise
+from matcher.rules.intervals import Interval, Intervals, intersect, normalise, start_set
 from matcher.rules.outings import (
     EPSILON,
     Stop,
@@ -195,6 +199,39 @@ def inside(windows: Intervals, start: float, end: float) -> bool:
 def overlaps(busy: Iterable[Interval], start: float, end: float) -> bool:
     """Whether [start, end] overlaps any busy interval (touching is fine)."""
     return any(start < high - EPSILON and low < end - EPSILON for low, high in busy)
+
+
+def most_sessions_a_week(service: GroupService) -> int:
+    """The most sessions of the service the solvers hold in a week: the `sessions_per_week` it
+    wants (greedy, the diagnosis and the bounds all stop there)."""
+    return service.sessions_per_week
+
+
+def session_starts(problem: Problem, service: GroupService, venue: Venue) -> dict[int, Intervals]:
+    """Every whole-minute start of a session of the service at the venue, per weekday index:
+    the session lies inside `session_windows` (`slot_starts` are the ones the solvers try)."""
+    found: dict[int, Intervals] = {}
+    for day, spans in session_windows(problem, service, venue).items():
+        starts = start_set(spans, service.duration_min)
+        if starts:
+            found[day] = starts
+    return found
+
+
+def seat_starts(
+    problem: Problem, recipient: Recipient, distance_m: float, duration_min: int
+) -> dict[int, Intervals]:
+    """Every whole-minute start of a session of `duration_min` at `distance_m` from the
+    recipient's home at which they can sit in it, per weekday index: their span away
+    (`attendee_span`, the walk rounded outward to whole minutes) lies inside their home windows
+    (`attendee_windows`). Their own home visits and other seats are not looked at."""
+    walking = math.ceil(walk_min(problem, distance_m) - EPSILON)
+    found: dict[int, Intervals] = {}
+    for day, spans in attendee_windows(problem, recipient).items():
+        starts = start_set(spans, duration_min, walking, walking)
+        if starts:
+            found[day] = starts
+    return found
 
 
 def slot_starts(windows: Intervals, duration_min: int) -> list[int]:
@@ -406,11 +443,14 @@ __all__ = [
     "inside",
     "lead_failures",
     "most_attendees_with",
+    "most_sessions_a_week",
     "overlaps",
+    "seat_starts",
     "seats_at",
     "serves_children",
     "session_duties",
     "session_duty",
+    "session_starts",
     "session_windows",
     "slot_starts",
     "visit_duties",

@@ -11,6 +11,7 @@ objective asks for.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from matcher.rules.sessions import day_distance_m, session_duties, visit_duties
 
 if TYPE_CHECKING:
     from matcher.solvers.base import Progress, SearchOutcome, SolveRequest
+    from matcher.solvers.bounds import SessionBounds
     from matcher.travel import TravelModel
 
 SESSION_SHARE_OF_LIMIT = 0.15
@@ -81,39 +83,120 @@ def prepare_sessions(
     return search, greedy
 
 
+UNLIMITED_BOUND_S = 10.0
+"""Seconds the relaxation of visits and seats gets when the solve has no time limit (so that a
+huge week never waits long for it; past them the plain bounds are reported)."""
+LEAST_BOUND_S = 0.1
+"""Below this much time left before the plan's deadline, the relaxation is not tried."""
+
+
+def _plan_deadline(request: SolveRequest) -> float | None:
+    """When the search and the session pass must be done (`time.perf_counter()`): the time
+    limit less what assembling the plan keeps back; None without a limit."""
+    from matcher.solvers.base import finishing_reserve_s
+
+    limit = request.time_limit_s
+    if limit is None:
+        return None
+    return request.started_at + limit - finishing_reserve_s(request.problem, limit)
+
+
 def sessions_of_search(
     request: SolveRequest, outcome: SearchOutcome, greedy: SearchOutcome | None = None
 ) -> list[Session] | None:
     """The sessions of the plan: those the search planned, else the better of the greedy
     session planner's around the search's visits and `greedy`'s plan with sessions; None when
-    the problem has no group service. The search's statistics gain the seats planned, their
-    upper bound (`seat_bound.seat_upper_bound`) and the gap."""
+    the problem has no group service. The search's statistics gain the seats planned and the
+    plan's combined points (`bounds.combined_points`), with their upper bounds
+    (`session_bounds`) and the gaps (`session_statistics`)."""
     problem = request.problem
     if not problem.has_sessions:
         return None
     sessions = _sessions(request, outcome, greedy)
+    outcome.statistics.setdefault("sessions", {}).update(
+        session_statistics(problem, outcome.visits, sessions, session_bounds(request, outcome))
+    )
+    return sessions
+
+
+def session_bounds(request: SolveRequest, outcome: SearchOutcome) -> SessionBounds:
+    """The bounds of the relaxation of visits and seats together (`bounds.session_upper_bounds`)
+    in the time left before the plan's deadline (`UNLIMITED_BOUND_S` without a time limit);
+    with less than `LEAST_BOUND_S` left, or when it runs out of time, the plain ones: the
+    search's bound on coverage (every requested visit without one) and `seat_upper_bound`,
+    added up. Computed after the search, never beside it: a second thread would slow the
+    search down on a busy machine."""
+    from matcher.solvers.bounds import SessionBounds, combined_points, session_upper_bounds
     from matcher.solvers.seat_bound import seat_upper_bound
 
-    bound, weighted_bound = seat_upper_bound(problem, request.travel)
+    problem = request.problem
+    deadline = _plan_deadline(request)
+    left = UNLIMITED_BOUND_S if deadline is None else deadline - time.perf_counter()
+    if left >= LEAST_BOUND_S and not request.stop_requested():
+        found = session_upper_bounds(
+            problem,
+            request.travel,
+            outcome.facts,
+            time_limit_s=left,
+            should_stop=request.stop_requested,
+        )
+        if found.relaxed:
+            return found
+    count, weighted = seat_upper_bound(problem, request.travel)
+    coverage = outcome.bound
+    if coverage is None:
+        coverage = sum(
+            problem.priority_of(need) * need.visits_per_week
+            for recipient in problem.recipients
+            for need in recipient.needs
+        )
+    return SessionBounds(
+        combined=combined_points(problem, coverage, weighted),
+        weighted_seats=weighted,
+        seats=count,
+        seats_from="count",
+        relaxed=False,
+    )
+
+
+def _gap(bound: float, value: float) -> float:
+    """How far the value may be from its bound, as a share of the bound."""
+    return max(0.0, (bound - value) / bound) if bound > 0 else 0.0
+
+
+def session_statistics(
+    problem: Problem, visits: Sequence[Visit], sessions: Sequence[Session], bounds: SessionBounds
+) -> dict[str, Any]:
+    """The seats planned and their bounds (`seat_bound`, `weighted_seat_bound`: the least of
+    the relaxation's and `seat_upper_bound`'s, `seat_bound_from` says which), and the plan's
+    combined points (visits and seats, `bounds.combined_points`) with their bound from the one
+    relaxation of both (`combined_bound_relaxed`: False when it did not finish in time and the
+    two separate bounds were added up), each with its gap."""
+    from matcher.solvers.bounds import combined_points
+
     seats = sum(len(session.attendees) for session in sessions)
     weighted = sum(
         problem.wish_priority(problem.wish_by_id[seat.wish])
         for session in sessions
         for seat in session.attendees
     )
-    statistics = outcome.statistics.setdefault("sessions", {})
-    statistics.update(
-        {
-            "seats": seats,
-            "seat_bound": bound,
-            "weighted_seats": weighted,
-            "weighted_seat_bound": weighted_bound,
-            "weighted_seat_gap": (weighted_bound - weighted) / weighted_bound
-            if weighted_bound > 0
-            else 0.0,
-        }
-    )
-    return sessions
+    need_by_id = problem.need_by_id
+    coverage = sum(problem.priority_of(need_by_id[visit.need]) for visit in visits)
+    combined = combined_points(problem, coverage, weighted)
+    weighted_bound = max(bounds.weighted_seats, weighted)
+    combined_bound = max(bounds.combined, combined)
+    return {
+        "seats": seats,
+        "seat_bound": max(bounds.seats, seats),
+        "seat_bound_from": bounds.seats_from,
+        "weighted_seats": weighted,
+        "weighted_seat_bound": weighted_bound,
+        "weighted_seat_gap": _gap(weighted_bound, weighted),
+        "combined": combined,
+        "combined_bound": combined_bound,
+        "combined_gap": _gap(combined_bound, combined),
+        "combined_bound_relaxed": bounds.relaxed,
+    }
 
 
 def _sessions(
@@ -251,7 +334,9 @@ __all__ = [
     "SessionsNotSupported",
     "prepare_sessions",
     "refuse_sessions",
+    "session_bounds",
     "session_plan_fields",
+    "session_statistics",
     "session_terms",
     "sessions_of_search",
     "unseated_wishes",

@@ -159,12 +159,34 @@ def test_a_run_with_sessions_fills_the_seat_columns() -> None:
     assert 0 < result.seats_planned <= result.seats_wished
     assert result.seat_gap_pct is not None and result.seat_gap_pct >= 0
     assert result.session_share_pct is not None and result.session_share_pct > 0
+    assert result.seat_bound is not None and result.seats_planned <= result.seat_bound
+    assert result.points_gap_pct is not None and 0 <= result.points_gap_pct <= 100
+    assert result.bound_relaxed is True
     (row,) = summary_rows([result])
     cells = dict(zip(TABLE_HEADERS, row, strict=True))
     assert cells["seats planned / wished"] == f"{result.seats_planned} / {result.seats_wished}"
+    assert cells["seat bound"] == str(result.seat_bound)
+    share = result.session_share_pct
+    assert cells["minutes sessions / visits %"] == f"{share:.1f} / {100 - share:.1f}"
     plain = run_one(SIZES["tiny"], 0, "greedy", 2.0)
     (row,) = summary_rows([plain])
-    assert dict(zip(TABLE_HEADERS, row, strict=True))["seat gap %"] == "-"
+    for title in ("seat bound", "seat gap %", "points gap %", "minutes sessions / visits %"):
+        assert dict(zip(TABLE_HEADERS, row, strict=True))[title] == "-"
+
+
+def test_a_bound_that_ran_out_of_time_is_marked() -> None:
+    ran_out = RunResult(
+        size="small",
+        seed=0,
+        solver="greedy",
+        time_limit_s=1.0,
+        seat_bound=30,
+        bound_relaxed=False,
+        seats_planned=20,
+        seats_wished=32,
+    )
+    (row,) = summary_rows([ran_out])
+    assert dict(zip(TABLE_HEADERS, row, strict=True))["seat bound"] == "30*"
 
 
 def test_continuity_is_printed_beside_its_ceiling() -> None:

@@ -1,5 +1,11 @@
-"""Between plans and the model: hint a plan to CP-SAT, hint one solution to the next phase, read
-the visits of a solution."""
+"""Between plans and the model: hint a plan to CP-SAT, complete the hint, hint one solution to the
+next phase, read the visits of a solution.
+
+A hint CP-SAT can use at once must be complete (every variable) and feasible: then it is the
+search's first solution ("complete_hint" in CP-SAT's log), before presolve's cost. A plan fixes
+the decisions (presence, starts, teams, outings, legs); `complete_hint` finds the rest (weekly
+minutes, fairness excess, lateness) by solving the model with those decisions fixed.
+"""
 
 from __future__ import annotations
 
@@ -51,15 +57,57 @@ def hint_from_visits(week: WeekModel, visits: list[Visit]) -> None:
             model.add_hint(literal, (origin, destination) in used)
 
 
+HINT_COMPLETION_MAX_S = 5.0
+"""At most this long to complete a hint (milliseconds on the weeks `cpsat` is meant for)."""
+
+
+def hinted_values(week: WeekModel) -> dict[int, int]:
+    """Variable index -> hinted value, of the model's current hint."""
+    hint = week.model.proto.solution_hint
+    return dict(zip(hint.vars, hint.values, strict=True))
+
+
+def complete_hint(week: WeekModel, time_limit_s: float, seed: int = 0) -> str:
+    """Extend the model's hint to every variable: the hinted variables fixed, the others found
+    by CP-SAT. `complete` (the hint is now a whole feasible solution), `infeasible` (the hinted
+    decisions break the model, e.g. a plan the pruned model cannot represent: the hint is left as
+    it was) or `unknown` (not found within the time)."""
+    values = hinted_values(week)
+    if not values:
+        return "unknown"
+    fixed = week.model.clone()
+    fixed.clear_hints()  # type: ignore[no-untyped-call]
+    fixed.clear_objective()  # type: ignore[no-untyped-call]
+    for index, value in values.items():
+        domain = fixed.proto.variables[index].domain
+        domain.clear()
+        domain.extend([value, value])
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, min(HINT_COMPLETION_MAX_S, time_limit_s))
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.stop_after_first_solution = True
+    status = solver.solve(fixed)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        hint_from_solution(week, solver)
+        return "complete"
+    return "infeasible" if status == cp_model.INFEASIBLE else "unknown"
+
+
 def hint_from_solution(week: WeekModel, solver: cp_model.CpSolver) -> None:
     """Hint every variable with its value in the solver's last solution (the next phase starts
     from it)."""
     values = list(solver.response_proto.solution)
+    hint_values(week, dict(enumerate(values)))
+
+
+def hint_values(week: WeekModel, values: dict[int, int]) -> None:
+    """Hint these values (by variable index), in place of the model's hint."""
     model = week.model
     model.clear_hints()  # type: ignore[no-untyped-call]
     hint = model.proto.solution_hint
-    hint.vars.extend(range(len(values)))
-    hint.values.extend(values)
+    hint.vars.extend(list(values))
+    hint.values.extend(list(values.values()))
 
 
 def extract_visits(

@@ -37,7 +37,14 @@ from matcher.solvers.base import (
     weighted_coverage,
 )
 from matcher.solvers.bounds import coverage_upper_bound, requested_coverage
-from matcher.solvers.cpsat.hints import extract_visits, hint_from_solution, hint_from_visits
+from matcher.solvers.cpsat.hints import (
+    complete_hint,
+    extract_visits,
+    hint_from_solution,
+    hint_from_visits,
+    hint_values,
+    hinted_values,
+)
 from matcher.solvers.cpsat.model import (
     COVERAGE_SCALE,
     BuildTimeout,
@@ -46,6 +53,7 @@ from matcher.solvers.cpsat.model import (
     build_week_model,
 )
 from matcher.solvers.cpsat.parameters import CpSatParameters
+from matcher.solvers.cpsat.strengthen import Strengthening, add_coverage_cut, strengthen
 from matcher.solvers.greedy import GreedyStart, greedy_start
 from matcher.travel import TravelModel
 
@@ -53,6 +61,14 @@ FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 RELAXATION_TIME_SHARE = 0.2
 """Share of the time left given to the linear relaxation (milliseconds on the weeks `cpsat`
 is meant for)."""
+STRENGTHEN_MAX_VARIABLES = 100_000
+"""Models with more variables get no implied constraints and no hint completion (a small week
+has about 10,000; the bundled community example over a million)."""
+STRENGTHEN_MIN_LEFT_SHARE = 0.5
+"""... nor do models built with less than this share of the time limit left."""
+PROVEN = "OPTIMAL"
+"""A phase's status when the complete hint already meets its bound: proven without a solve
+(`statistics["proven_by_warm_start"]` names the phase)."""
 FINISH_RESERVE_SHARE = 0.1
 """Share of the time limit kept back, when building the model, for the bound and the plan."""
 
@@ -77,16 +93,22 @@ def cp_solver(
     return solver
 
 
-def phase_solver(seed: int, time_limit_s: float, parameters: CpSatParameters) -> cp_model.CpSolver:
-    """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging and
-    linearization."""
-    return cp_solver(
+def phase_solver(
+    seed: int, time_limit_s: float, parameters: CpSatParameters, *, objective: bool = False
+) -> cp_model.CpSolver:
+    """A CP-SAT solver for one phase of `cpsat`: the parameters' workers, logging,
+    linearization and probing (`objective`: phase 2's)."""
+    solver = cp_solver(
         seed,
         time_limit_s,
         parameters.workers,
         log_progress=parameters.log_progress,
         linearization_level=parameters.linearization_level,
     )
+    solver.parameters.cp_model_probing_level = (
+        parameters.objective_probing_level if objective else parameters.probing_level
+    )
+    return solver
 
 
 class _CoverageTarget(cp_model.CpSolverSolutionCallback):
@@ -211,14 +233,49 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
                 "greedy plan kept" if greedy is not None else "warm start kept"
             )
         return outcome
+    variables = len(week.model.proto.variables)
+    small = variables <= STRENGTHEN_MAX_VARIABLES and left() > STRENGTHEN_MIN_LEFT_SHARE * limit
+    """The extras (implied constraints, hint completion) pay on small models only: on a
+    community-sized week they cost more than the time the build leaves."""
+    strengthened = (
+        strengthen(week, problem, travel, symmetry=parameters.symmetry_breaking)
+        if parameters.redundant_constraints and small
+        else Strengthening()
+    )
+    timeline: dict[str, float] = {"built": round(request.elapsed_s(), 3)}
+    hint = "none"
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
+        if strengthened.ordered_groups:
+            given = list(warm_start.visits)
+            ordered = strengthened.in_order(given, hinted_values(week))
+            if ordered is not given:
+                hint_from_visits(week, ordered)
+        hint = "partial"
+        if parameters.complete_hint and small:
+            hint = complete_hint(week, left(), seed)
+    hint_complete = hint == "complete"
+    timeline["hinted"] = round(request.elapsed_s(), 3)
+    hinted = hinted_values(week) if hint_complete else {}
     phases: dict[str, str] = {}
+    by_warm_start: list[str] = []
     timed_out = False
 
     # Phase 0: as many mandatory occurrences as possible, then never fewer.
     floor, mandatory_proven = 0, True
-    if week.mandatory_possible > 0:
+    hinted_mandatory = sum(
+        hinted.get(option.present.index, 0) for option in week.options.values() if option.mandatory
+    )
+    if (
+        week.mandatory_possible > 0
+        and hint_complete
+        and hinted_mandatory >= week.mandatory_possible
+    ):
+        floor = hinted_mandatory
+        phases["mandatory"] = PROVEN
+        by_warm_start.append("mandatory")
+        week.model.add(week.mandatory >= floor)
+    elif week.mandatory_possible > 0:
         week.model.maximize(week.mandatory)
         solver = phase_solver(seed, parameters.mandatory_time_share * left(), parameters)
         with request.watch(solver.stop_search):
@@ -231,8 +288,10 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         timed_out |= status in (cp_model.FEASIBLE, cp_model.UNKNOWN)
         week.model.add(week.mandatory >= floor)
     mandatory_total = week.fixed_mandatory + floor
+    timeline["mandatory"] = round(request.elapsed_s(), 3)
 
-    # Phase 1: weighted coverage, stopped once it meets the relaxation's bound.
+    # Phase 1: weighted coverage, stopped once it meets the relaxation's bound (at once when the
+    # complete hint meets it).
     relaxed = None
     if parameters.relaxation_bound and not request.stop_requested():
         relaxed = coverage_upper_bound(
@@ -242,23 +301,51 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             time_limit_s=max(0.1, RELAXATION_TIME_SHARE * left()),
             mandatory_at_least=mandatory_total,
         )
+    timeline["relaxation"] = round(request.elapsed_s(), 3)
     fixed_value = weighted_coverage(facts, week.fixed_visits)
-    target = _CoverageTarget(week, facts, fixed_value, relaxed)
-    week.model.maximize(week.coverage)
-    first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
-    with request.watch(first.stop_search):
-        status_one = first.solve(week.model, target)
-    phases["coverage"] = first.status_name(status_one)
-    found = status_one in FOUND
-    coverage_met = status_one == cp_model.OPTIMAL or target.met
-    timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+    if relaxed is not None and parameters.coverage_cut:
+        add_coverage_cut(week, facts, relaxed)
+    hinted_value = fixed_value + sum(
+        facts[option.need].priority * hinted.get(option.present.index, 0)
+        for option in week.options.values()
+    )
     cp_bound = None
-    if found and not pruned:
-        cp_bound = (
-            fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
+    visits: list[Visit] | None
+    proven_start = (
+        usable_visits(request, warm_start)
+        if hint_complete and hinted_mandatory >= floor and meets_bound(hinted_value, relaxed)
+        else None
+    )
+    if proven_start is not None:
+        phases["coverage"] = PROVEN
+        by_warm_start.append("coverage")
+        hint_values(week, hinted)
+        found = coverage_met = True
+        coverage_floor = sum(
+            round(COVERAGE_SCALE * facts[option.need].priority)
+            * hinted.get(option.present.index, 0)
+            for option in week.options.values()
         )
+        visits = proven_start
+        first: cp_model.CpSolver | None = None
+    else:
+        target = _CoverageTarget(week, facts, fixed_value, relaxed)
+        week.model.maximize(week.coverage)
+        first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
+        with request.watch(first.stop_search):
+            status_one = first.solve(week.model, target)
+        phases["coverage"] = first.status_name(status_one)
+        found = status_one in FOUND
+        coverage_met = status_one == cp_model.OPTIMAL or target.met
+        timed_out |= not coverage_met and status_one in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+        if found and not pruned:
+            cp_bound = (
+                fixed_value + first.best_objective_bound / COVERAGE_SCALE + week.coverage_rounding
+            )
+        coverage_floor = round(first.objective_value) if found else 0
+        visits = extract_visits(problem, week, first, facts) if found else None
     bound_met_s = request.elapsed_s() if coverage_met else None
-    visits = extract_visits(problem, week, first, facts) if found else None
+    timeline["coverage"] = round(request.elapsed_s(), 3)
     if visits is not None:
         request.report(
             "search", visits, facts, solver="cpsat", default_limit_s=limit, bound=relaxed
@@ -267,14 +354,15 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     # Phase 2: keep that coverage, optimise the whole objective from phase 1's solution.
     stopping = request.stop_requested()
     if found and not stopping and not (coverage_met and parameters.polish_time_s <= 0):
-        hint_from_solution(week, first)
-        week.model.add(week.coverage >= round(first.objective_value))
+        if first is not None:
+            hint_from_solution(week, first)
+        week.model.add(week.coverage >= coverage_floor)
         week.model.maximize(week.objective)
         budget = left()
         polishing = coverage_met and parameters.polish_time_s < budget
         if coverage_met:
             budget = min(budget, parameters.polish_time_s)
-        second = phase_solver(seed + 1, budget, parameters)
+        second = phase_solver(seed + 1, budget, parameters, objective=True)
         with request.watch(second.stop_search):
             status_two = second.solve(week.model)
         phases["objective"] = second.status_name(status_two)
@@ -317,6 +405,10 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             "coverage_bound_relaxation": relaxed,
             "bound_met_s": None if bound_met_s is None else round(bound_met_s, 3),
             "warm_start_kept": warm_kept,
+            "hint": hint,
+            "proven_by_warm_start": by_warm_start,
+            "timeline_s": timeline,
+            **strengthened.statistics(),
             "effective_time_limit_s": limit,
             **memory,
         },
