@@ -7,9 +7,11 @@ pair. Taking a unit out is refused when the outings it leaves would break a rule
 (`WeekState.removable`); putting occurrences back is greedy's regret rule over a queue, with
 blinks (a feasible insertion skipped at random, SISR's recreate), an occurrence told which
 volunteer to prefer taking that volunteer's cheapest insertion where there is one. Every change
-is journalled so that a rejected move is undone exactly, in reverse order. The engine keeps the
-running coverage, mandatory occurrences and continuity: the objective's continuity term
-(`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's `familiarity`).
+is journalled so that a rejected move is undone exactly, in reverse order, and the cache's
+journal of the move (`InsertionCache.begin`) then gives back the cached insertions it changed.
+The engine keeps the running coverage, mandatory occurrences and continuity: the objective's
+continuity term (`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's
+`familiarity`).
 
 Nothing here re-checks the plan: each insertion keeps every rule by construction (greedy's own
 tests), each removal by `removable`; the checker judges the best plan in `assemble_plan`.
