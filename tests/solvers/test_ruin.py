@@ -52,9 +52,9 @@ def overlap_min(first: Need, second: Need) -> int:
 
 @cache
 def linked_week() -> Problem:
-    """A generated week in which, for every recipient with two single-volunteer needs
-    of as many visits a week, those two are linked (simultaneous or 30 to 120 minutes apart) where their windows overlap an hour,
-    beside the generator's team visits."""
+    """A generated week in which, for every recipient with two single-volunteer needs of as
+    many visits a week, those two are linked (simultaneous or 30 to 120 minutes apart) where
+    their windows overlap an hour, beside the generator's team visits."""
     problem = generate_community(recipients=40, volunteers=14, buildings=1, seed=1)
     teams = {service.id for service in problem.services if service.team_size > 1}
     dependencies = []
