@@ -2,7 +2,11 @@
 
 Start from the greedy plan. Repeatedly free part of the plan — one day, a cluster of buildings, a
 skill group, or the volunteers around the uncovered needs (mandatory ones first, then by
-priority) — and re-optimise that part with CP-SAT while everything else stays as it is. Keep the
+priority) — and re-optimise that part with CP-SAT while everything else stays as it is. With
+group services the search starts from greedy's plan with sessions and plans them itself: two more
+neighbourhoods free a venue-day or a group service (its sessions, and the days of their staff
+with those volunteers' visits) and the model (`matcher.solvers.cpsat.sessions`) chooses the
+sessions there again; the other neighbourhoods keep the sessions fixed. Keep the
 best plan and record progress: the best weighted coverage and the bound over time. The bound is
 the linear relaxation of `matcher.solvers.bounds`, computed in a second thread.
 
@@ -24,14 +28,16 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.models import WEEKDAYS, Plan, Problem, Visit
+from matcher.models import WEEKDAYS, Plan, Problem, Session, Visit
 from matcher.rules import NeedFacts, need_facts, outings_by_day, planned_counts
 from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_keys, pinned_visits
+from matcher.rules.sessions import candidate_venues, lead_failures
 from matcher.solvers.base import (
     SearchOutcome,
     SearchSolver,
@@ -52,7 +58,15 @@ from matcher.solvers.cpsat import (
     hint_from_visits,
 )
 from matcher.solvers.cpsat.lateness import LatenessCache
+from matcher.solvers.cpsat.sessions import (
+    SessionScope,
+    extract_sessions,
+    greedy_with_sessions,
+    hint_sessions,
+)
+from matcher.solvers.greedy.sessions import plan_sessions
 from matcher.solvers.objective import objective_breakdown
+from matcher.solvers.session_plan import session_terms
 from matcher.travel import TravelModel
 
 STALE_ITERATIONS_AFTER_FULL_COVERAGE = 12
@@ -61,6 +75,14 @@ STALE_ITERATIONS_AFTER_FULL_COVERAGE = 12
 three rounds of the neighbourhood kinds), or after `polish_time_s`, whichever comes first."""
 
 NEIGHBOURHOODS = ("uncovered", "day", "cluster", "skill")
+SESSION_NEIGHBOURHOODS = ("venue_day", "group_service")
+HELD_VENUE_DAY_SHARE = 0.7
+"""How often a venue-day neighbourhood frees a venue-day that holds sessions (else any
+venue-day, where a session may be started)."""
+"""With group services, these join the round: free a venue-day (its sessions, and the days of
+their staff with those volunteers' visits) or a group service (all its sessions, the same way),
+and let the model choose the sessions again among every candidate of that venue-day or service
+(`matcher.solvers.cpsat.sessions`)."""
 
 
 class LnsParameters(BaseModel):
@@ -104,11 +126,19 @@ class LnsParameters(BaseModel):
 
 
 def plan_score(
-    problem: Problem, travel: TravelModel, facts: dict[str, NeedFacts], visits: list[Visit]
+    problem: Problem,
+    travel: TravelModel,
+    facts: dict[str, NeedFacts],
+    visits: list[Visit],
+    sessions: Sequence[Session] | None = None,
 ) -> float:
-    """The policy objective of a set of visits, fairness left to the sub-models."""
+    """The policy objective of a set of visits (and sessions: `session_plan.session_terms`),
+    fairness left to the sub-models."""
     terms = objective_breakdown(problem, travel, facts, visits)
-    return terms["total"] - terms["fairness"]
+    score = terms["total"] - terms["fairness"]
+    if sessions is not None:
+        score += sum(session_terms(problem, travel, visits, sessions).values())
+    return score
 
 
 class _Neighbourhoods:
@@ -191,6 +221,60 @@ class _Neighbourhoods:
             }
         return result
 
+    def choose_sessions(
+        self, kind: str, sessions: Sequence[Session]
+    ) -> tuple[set[tuple[str, int]], SessionScope]:
+        """A session neighbourhood (`SESSION_NEIGHBOURHOODS`): the volunteer-days it frees (the
+        staff and escorts of the sessions it frees, then volunteers who could lead there, up
+        to the neighbourhood's size) and the scope of the model's sessions."""
+        problem = self.problem
+        if kind == "venue_day":
+            held = sorted({(s.venue, WEEKDAYS.index(s.day)) for s in sessions})
+            if not held and not problem.venues:
+                return set(), SessionScope(fixed=tuple(sessions))
+            if held and (self.rng.random() < HELD_VENUE_DAY_SHARE or not problem.venues):
+                venue_day = self.rng.choice(held)
+            else:
+                venue_day = (self.rng.choice(problem.venues).id, self.rng.randrange(7))
+            freed = [s for s in sessions if (s.venue, WEEKDAYS.index(s.day)) == venue_day]
+            scope_days: frozenset[tuple[str, int]] | None = frozenset([venue_day])
+            scope_services: frozenset[str] | None = None
+            services = [
+                service
+                for service in problem.group_services
+                if venue_day[0] in {v.id for v in candidate_venues(problem, service)}
+            ]
+            days = [venue_day[1]]
+        else:
+            service = self.rng.choice(problem.group_services)
+            freed = [s for s in sessions if s.group_service == service.id]
+            scope_days, scope_services = None, frozenset([service.id])
+            services = [service]
+            days = list(range(7))
+        staff = {
+            (volunteer, WEEKDAYS.index(session.day))
+            for session in freed
+            for volunteer in [
+                *session.leads,
+                *session.helpers,
+                *(seat.escort for seat in session.attendees if seat.escort),
+            ]
+        }
+        could_lead = sorted(
+            (volunteer.id, day)
+            for volunteer in problem.volunteers
+            for day in days
+            if day in self.available_days.get(volunteer.id, [])
+            and any(not lead_failures(s, volunteer, children=False) for s in services)
+        )
+        room = max(0, self.size - len(staff))
+        extra = self.rng.sample(could_lead, min(room, len(could_lead)))
+        kept = tuple(s for s in sessions if s not in freed)
+        scope = SessionScope(
+            venue_days=scope_days, services=scope_services, fixed=kept, keep=tuple(freed)
+        )
+        return staff | set(extra), scope
+
     def choose(self, kind: str, visits: list[Visit]) -> set[tuple[str, int]]:
         uncovered = self._open_needs(visits)
         if kind == "uncovered" and uncovered:
@@ -261,10 +345,15 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
     needs = {need_id: need.need for need_id, need in facts.items()}
     warm_start = request.warm_start
     greedy_stopped: bool | None = None
+    with_sessions = problem.has_sessions
     if warm_start is None:
         from matcher.solvers.greedy import greedy_start
 
-        greedy = greedy_start(request, facts, limit, solver="lns")
+        greedy = (
+            greedy_with_sessions(request, limit)
+            if with_sessions
+            else greedy_start(request, facts, limit, solver="lns")
+        )
         warm_start, greedy_stopped = greedy.plan, greedy.stopped
     warm_start_note = "kept"
     usable = usable_visits(request, warm_start)
@@ -273,7 +362,17 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
     else:
         best = pinned_visits(problem, facts)
         warm_start_note = "broke a rule: the search started from the pinned visits"
-    best_rank = (mandatory_planned(needs, best), plan_score(problem, travel, facts, best))
+    best_sessions: list[Session] | None = None
+    if with_sessions:
+        best_sessions = (
+            list(warm_start.sessions)
+            if usable is not None and warm_start.sessions is not None
+            else plan_sessions(problem, travel, best, deadline, request.stop_requested)[0]
+        )
+    best_rank = (
+        mandatory_planned(needs, best),
+        plan_score(problem, travel, facts, best, best_sessions),
+    )
     bound: float | None = None
     pending_bound = (
         BackgroundBound(
@@ -351,9 +450,18 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
         ):
             stop_reason = "stale"
             break
-        kind = NEIGHBOURHOODS[iteration % len(NEIGHBOURHOODS)]
+        kinds = NEIGHBOURHOODS + SESSION_NEIGHBOURHOODS if with_sessions else NEIGHBOURHOODS
+        kind = kinds[iteration % len(kinds)]
         iteration += 1
-        free_pairs = neighbourhoods.choose(kind, best)
+        scope: SessionScope | None = None
+        if best_sessions is not None and kind in SESSION_NEIGHBOURHOODS:
+            free_pairs, scope = neighbourhoods.choose_sessions(kind, best_sessions)
+        else:
+            free_pairs = neighbourhoods.choose(kind, best)
+            if best_sessions is not None:
+                scope = SessionScope(
+                    venue_days=frozenset(), services=frozenset(), fixed=tuple(best_sessions)
+                )
         if not free_pairs:
             continue
         stays = [
@@ -379,8 +487,11 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             include_fairness=False,
             lateness_cache=lateness_cache,
             outings=outings,
+            sessions=scope,
         )
         hint_from_visits(week, best)
+        if best_sessions is not None:
+            hint_sessions(week, best, best_sessions)
         last_build_s = time.perf_counter() - build_started
         remaining = min(
             deadline - finish_reserve - time.perf_counter(), polish_deadline - time.perf_counter()
@@ -403,9 +514,15 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
         if solver is None:
             continue
         candidate = extract_visits(problem, week, solver, facts)
-        rank = (mandatory_planned(needs, candidate), plan_score(problem, travel, facts, candidate))
+        candidate_sessions = (
+            extract_sessions(week.sessions, solver) if week.sessions is not None else best_sessions
+        )
+        rank = (
+            mandatory_planned(needs, candidate),
+            plan_score(problem, travel, facts, candidate, candidate_sessions),
+        )
         if ranks_above(rank, best_rank, tolerance=1e-6):
-            best, best_rank = candidate, rank
+            best, best_rank, best_sessions = candidate, rank, candidate_sessions
             improved += 1
             last_improvement = iteration
             progress.append(
@@ -444,7 +561,13 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             **mandatory_counts(needs, best),
             "progress": progress,
             "effective_time_limit_s": limit,
+            **(
+                {"sessions": {"planner": "lns", "neighbourhoods": list(SESSION_NEIGHBOURHOODS)}}
+                if with_sessions
+                else {}
+            ),
         },
+        sessions=best_sessions,
     )
 
 
@@ -486,6 +609,7 @@ class LnsSolver(SearchSolver[LnsParameters]):
 
     name = "lns"
     parameters_type = LnsParameters
+    plans_sessions = True
 
     def search(self, request: SolveRequest, parameters: LnsParameters) -> SearchOutcome:
         """The large-neighbourhood search (`search_lns`)."""

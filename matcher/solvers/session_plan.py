@@ -1,9 +1,11 @@
 """Group sessions in the plan every solver returns: which solver plans them, the unseated wishes
 with their reasons, and the session terms of the objective.
 
-Every search solver plans the home visits; the sessions are then planned into the week those
-visits leave free by the greedy session planner (`matcher.solvers.greedy.sessions`), unless the
-solver declines group services (`routing`: a clear error, never a plan that ignores them). A
+`greedy`, `cpsat` (in its model: `matcher.solvers.cpsat.sessions`) and `lns` plan the sessions
+themselves (`SearchSolver.plans_sessions`). For every other search solver the sessions are
+planned into the week its visits leave free by the greedy session planner
+(`matcher.solvers.greedy.sessions`), unless the solver declines group services (`routing`: a
+clear error, never a plan that ignores them). A
 home visit outweighs a seat under the default weights, so visits first is also the order the
 objective asks for.
 """

@@ -4,6 +4,8 @@
   (options per need-day, assignment, gaps, dependencies, recipient overlaps, routing arcs per
   outing, weekly minutes, objective terms); it also serves the large-neighbourhood search, which
   fixes some visits and frees only some volunteer-days.
+- `sessions`: group sessions in the model: candidate sessions as optional intervals with
+  lead, helper, seat and escort literals, their hints and their extraction.
 - `lateness`: the lateness rule as linear pieces of a visit's start.
 - `hints`: a plan as a hint, one phase's solution as the next one's, a solution as visits.
 - `solve`: the phases (mandatory visits, coverage, the whole objective) and `CpSatSolver`.

@@ -9,8 +9,10 @@ merged where they touch) is a circuit from the start place through its visits an
 Every fact comes from `matcher.rules`: who qualifies and when a visit may start (`NeedFacts`,
 `shared_starts`, `reachable_starts`), the outings, the gap between days (`far_enough`,
 `too_close`), lateness (`NeedFacts.lateness`), the hourly cost, the walk of a fixed outing. The
-steps, in order (`_WeekBuilder.build`): options per need-day, assignment, gaps, dependencies,
-recipient overlaps, routing arcs per outing, weekly minutes, objective terms.
+steps, in order (`_WeekBuilder.build`): options per need-day, group sessions (when asked:
+`matcher.solvers.cpsat.sessions`, whose staff and escort stops join the outings' circuits and
+whose seats join the recipients' days), assignment, gaps, dependencies, recipient overlaps,
+routing arcs per outing, weekly minutes, objective terms.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -46,6 +48,9 @@ from matcher.rules import (
 from matcher.rules.intervals import ceil_minutes
 from matcher.solvers.cpsat.lateness import LatenessCache, add_lateness, lateness_pieces
 from matcher.travel import TravelModel
+
+if TYPE_CHECKING:
+    from matcher.solvers.cpsat.sessions import SessionPart, SessionScope
 
 SCALE = 100
 """Objective points are multiplied by this and rounded, because CP-SAT needs integers."""
@@ -94,6 +99,8 @@ class _Stop:
     presence: cp_model.IntVar | None
     """None for a fixed visit: always there."""
     starts: Intervals
+    extra_m: float = 0.0
+    """Metres walked within the stop (an escort's walk to the venue and back)."""
 
 
 @dataclass
@@ -124,6 +131,12 @@ class WeekModel:
     """(need, day, volunteer, outing index) -> the volunteer makes the visit in that outing,
     where the visit could fall in more than one."""
     serves: dict[tuple[str, str], cp_model.IntVar] = field(default_factory=dict)
+    sessions: SessionPart | None = None
+    """The group sessions the model decides (`matcher.solvers.cpsat.sessions`); None: the
+    model plans home visits only."""
+    seats: cp_model.LinearExprT = 0
+    """The seats' worth in thousandths of a visit of priority 1 (`COVERAGE_SCALE`), for the
+    phase that maximises coverage and seats together; 0 without sessions."""
 
 
 class BuildTimeout(RuntimeError):
@@ -150,14 +163,18 @@ BYTES_PER_CANDIDATE = 4096
 """Memory of one (visit, volunteer) candidate: its literal, start constraints and terms."""
 
 
-def estimated_memory_mib(options: dict[Key, Option]) -> float:
+def estimated_memory_mib(
+    options: dict[Key, Option], other_stops: dict[tuple[str, int], int] | None = None
+) -> float:
     """The memory the model of these options will take, in MiB: each volunteer-day with n
-    candidate visits has up to n * n + 2 n arcs (`BYTES_PER_ARC`), and every candidate its own
-    variables (`BYTES_PER_CANDIDATE`)."""
+    candidate visits (and `other_stops`: session and escort stops) has up to n * n + 2 n arcs
+    (`BYTES_PER_ARC`), and every candidate its own variables (`BYTES_PER_CANDIDATE`)."""
     per_day: dict[tuple[str, int], int] = defaultdict(int)
     for option in options.values():
         for volunteer_id in option.starts:
             per_day[(volunteer_id, option.day)] += 1
+    for pair, count in (other_stops or {}).items():
+        per_day[pair] += count
     arcs = sum(count * count + 2 * count for count in per_day.values())
     candidates = sum(per_day.values())
     return (arcs * BYTES_PER_ARC + candidates * BYTES_PER_CANDIDATE) / 2**20
@@ -192,6 +209,7 @@ def build_week_model(
     outings: dict[str, dict[int, Intervals]] | None = None,
     max_memory_mib: float | None = None,
     stop: Callable[[], bool] | None = None,
+    sessions: SessionScope | None = None,
 ) -> WeekModel:
     """Build the model.
 
@@ -218,6 +236,8 @@ def build_week_model(
             allocated; None: no budget.
         stop: the caller's request to stop (`SolveRequest.stop_requested`): asked with the
             clock, it gives up the build the same way.
+        sessions: which group sessions the model decides and which stay fixed
+            (`matcher.solvers.cpsat.sessions.SessionScope`); None: home visits only.
     """
     builder = _WeekBuilder(
         problem,
@@ -235,6 +255,7 @@ def build_week_model(
         outings=outings,
         max_memory_mib=max_memory_mib,
         stop=stop,
+        sessions=sessions,
     )
     return builder.build()
 
@@ -260,8 +281,11 @@ class _WeekBuilder:
         outings: dict[str, dict[int, Intervals]] | None = None,
         max_memory_mib: float | None = None,
         stop: Callable[[], bool] | None = None,
+        sessions: SessionScope | None = None,
     ) -> None:
         self.deadline = deadline
+        self.session_scope = sessions
+        self.sessions: SessionPart | None = None
         self.stop = stop
         self.max_memory_mib = max_memory_mib
         self.problem = problem
@@ -302,6 +326,7 @@ class _WeekBuilder:
     def build(self) -> WeekModel:
         for step in (
             self.add_options,
+            self.add_sessions,
             self.add_assignment,
             self.add_gaps,
             self.add_dependencies,
@@ -311,7 +336,7 @@ class _WeekBuilder:
         ):
             step()
             self.check_time()
-            if step == self.add_options:
+            if step == self.add_sessions:
                 self.check_memory()
         return self.objective_terms()
 
@@ -319,7 +344,8 @@ class _WeekBuilder:
         """Refuse a model whose estimated memory is over the budget (`ModelTooLarge`)."""
         if self.max_memory_mib is None:
             return
-        estimate = estimated_memory_mib(self.options)
+        other = self.sessions.stop_counts() if self.sessions is not None else None
+        estimate = estimated_memory_mib(self.options, other)
         if estimate > self.max_memory_mib:
             raise ModelTooLarge(estimate, self.max_memory_mib)
 
@@ -393,6 +419,19 @@ class _WeekBuilder:
                 )
                 self.options[(need_id, day)] = option
                 self.options_by_need[need_id].append(option)
+
+    # --- step 1b: group sessions ---------------------------------------------------------
+
+    def add_sessions(self) -> None:
+        """Candidate sessions with their staff, seats and escorts, and the rules among them
+        (`matcher.solvers.cpsat.sessions`); their stops join the volunteers' outings and their
+        seats the attendees' days in the later steps."""
+        if self.session_scope is None or not self.problem.has_sessions:
+            return
+        from matcher.solvers.cpsat.sessions import SessionPart
+
+        self.sessions = SessionPart(self, self.session_scope)
+        self.sessions.build()
 
     # --- step 2: assignment --------------------------------------------------------------
 
@@ -479,7 +518,8 @@ class _WeekBuilder:
     # --- step 5: one visit at a time at a recipient's ------------------------------------
 
     def add_recipient_overlaps(self) -> None:
-        """A recipient receives one visit at a time (linked visits excepted: they may overlap)."""
+        """A recipient receives one visit at a time (linked visits excepted: they may overlap),
+        and is never visited while away at a session (nor in two sessions at once)."""
         linked = {(link.first, link.second) for link in self.problem.dependencies}
         linked |= {(second, first) for first, second in linked}
         by_recipient_day: dict[tuple[str, int], list[tuple[str, cp_model.IntervalVar]]] = (
@@ -498,6 +538,10 @@ class _WeekBuilder:
                     ),
                 )
             )
+        if self.sessions is not None:
+            # Seats (labelled apart from every need, so never linked) and fixed seats' spans.
+            for (recipient, day), seats in self.sessions.seat_intervals.items():
+                by_recipient_day[(recipient, day)].extend(seats)
         for (recipient, day), intervals in by_recipient_day.items():
             for visit in self.fixed.by_recipient_day.get((recipient, day), []):
                 intervals.append(
@@ -528,13 +572,16 @@ class _WeekBuilder:
         for option in self.options.values():
             for volunteer_id in option.assigned:
                 options_by_pair[(volunteer_id, option.day)].append(option)
+        session_stops = self.sessions.stops if self.sessions is not None else {}
+        fixed_session_stops = self.sessions.fixed_stops if self.sessions is not None else {}
         pairs = set(options_by_pair) | set(self.fixed.by_volunteer_day)
+        pairs |= set(session_stops) | set(fixed_session_stops)
         for volunteer_id, day in sorted(pairs):
             self.check_time()
             fixed_here = self.fixed.volunteer_day(volunteer_id, day)
-            if (
-                not self.pair_is_free(volunteer_id, day)
-                or (volunteer_id, day) not in options_by_pair
+            if not self.pair_is_free(volunteer_id, day) or (
+                (volunteer_id, day) not in options_by_pair
+                and (volunteer_id, day) not in session_stops
             ):
                 self.fixed_load[volunteer_id] += self.fixed_day_minutes(
                     volunteer_id, day, fixed_here
@@ -562,13 +609,17 @@ class _WeekBuilder:
                 )
                 for visit in fixed_here
             )
+            stops.extend(session_stops.get((volunteer_id, day), []))
+            stops.extend(fixed_session_stops.get((volunteer_id, day), []))
             self.route_day(volunteer_id, day, stops)
 
     def fixed_day_minutes(self, volunteer_id: str, day: int, visits: list[Visit]) -> float:
         """Visit and travel minutes of a fixed day: each outing walked from the start place
-        through its visits and home."""
+        through its visits (and fixed session stops) and home."""
         volunteer = self.problem.volunteer_by_id[volunteer_id]
         outings = self.outings[volunteer_id].get(day, [])
+        if self.sessions is not None and (volunteer_id, day) in self.sessions.fixed_stops:
+            return self.sessions.fixed_day_minutes(volunteer_id, day, visits)
         by_outing: dict[int | None, list[Visit]] = defaultdict(list)
         for visit in visits:
             by_outing[outing_index(outings, visit.start, visit.end)].append(visit)
@@ -678,6 +729,13 @@ class _WeekBuilder:
             if inside is not self.true:
                 circuit.append((number, number, inside.Not()))
             model.add_implication(inside, idle.Not())
+            if stop.extra_m > 0:
+                walked.append((inside, stop.extra_m))
+                points = round(
+                    self.weights_scale * self.weights.travel_per_km * stop.extra_m / 1000.0
+                )
+                if points:
+                    self.travel_costs.append((inside, points))
             for origin, target, before, after in (
                 (0, number, ceil_minutes(float(travel_min[0, number])), 0),
                 (number, home, 0, ceil_minutes(float(travel_min[number, home]))),
@@ -710,7 +768,7 @@ class _WeekBuilder:
             first, second = stops[first_index][0], stops[second_index][0]
             gap_min = int(gaps[first_index, second_index])
             arc = add_arc(int(first_index) + 1, int(second_index) + 1, first.key, second.key)
-            if first.presence is not None or second.presence is not None:
+            if not (isinstance(first.start, int) and isinstance(second.start, int)):
                 model.add(second.start >= first.start + gap_min).only_enforce_if(arc)
         model.add_circuit(circuit)
         self.arcs[key] = arcs
@@ -773,6 +831,10 @@ class _WeekBuilder:
         if self.include_fairness:
             points_terms.extend(self.fairness_terms())
         points_terms.extend(self.lateness_terms())
+        seat_terms: list[tuple[Any, int]] = []
+        if self.sessions is not None:
+            points_terms.extend(self.sessions.objective_terms())
+            seat_terms = self.sessions.seat_terms()
         mandatory_options = [option for option in self.options.values() if option.mandatory]
         possible = 0
         for need_id, need_options in self.options_by_need.items():
@@ -804,6 +866,8 @@ class _WeekBuilder:
             idle=self.idle,
             in_outing=self.in_outing,
             serves=self.serves,
+            sessions=self.sessions,
+            seats=weighted(seat_terms) if seat_terms else 0,
         )
 
     def one_helper_terms(self) -> list[tuple[Any, int]]:

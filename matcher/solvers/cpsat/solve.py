@@ -11,6 +11,12 @@ and proves a bound on it; it stops as soon as its coverage meets the linear rela
 and optimises the whole policy objective (continuity, travel, staff cost, fairness, lateness);
 once coverage is proven it has at most `polish_time_s`.
 
+With group services the model plans the sessions too (`matcher.solvers.cpsat.sessions`): phase
+1 then maximises coverage and seats together (a seat counts `attendance / coverage` of a visit
+of the same priority, the points `greedy.sessions.plan_rank` ranks plans by) and does not stop
+early on coverage alone, phase 2 adds the session terms, and the warm start is greedy's plan
+with sessions. CP-SAT's bound on phase 1 then bounds coverage plus seats, so still coverage.
+
 The bound reported bounds the weighted coverage of every plan that plans at least as many
 mandatory occurrences as phase 0 found (and keeps the pinned visits): every plan this solver may
 return does.
@@ -22,7 +28,7 @@ import time
 
 from ortools.sat.python import cp_model
 
-from matcher.models import Plan, Problem, Visit
+from matcher.models import Plan, Problem, Session, Visit
 from matcher.rules import NeedFacts, need_facts
 from matcher.rules.mandatory import mandatory_counts, mandatory_planned, ranks_above
 from matcher.rules.pinned import pinned_visits
@@ -53,8 +59,17 @@ from matcher.solvers.cpsat.model import (
     build_week_model,
 )
 from matcher.solvers.cpsat.parameters import CpSatParameters
+from matcher.solvers.cpsat.sessions import (
+    SessionScope,
+    extract_sessions,
+    greedy_with_sessions,
+    hint_sessions,
+    sessions_around,
+    usable_sessions,
+)
 from matcher.solvers.cpsat.strengthen import Strengthening, add_coverage_cut, strengthen
 from matcher.solvers.greedy import GreedyStart, greedy_start
+from matcher.solvers.greedy.sessions import plan_rank
 from matcher.travel import TravelModel
 
 FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -70,6 +85,16 @@ PROVEN = "OPTIMAL"
 """A phase's status when the complete hint already meets its bound: proven without a solve
 (`statistics["proven_by_warm_start"]` names the phase)."""
 FINISH_RESERVE_SHARE = 0.1
+HINT_COMPLETION_SHARE = 0.1
+"""Share of the time left for completing the warm start's hint with sessions
+(`hints.complete_hint`), done only when a solve's loading fits in it."""
+SOLVE_LOAD_S_PER_VARIABLE = 4e-6
+"""Seconds CP-SAT takes to load and presolve a model, per variable, whatever its time limit:
+about 3 s for the bundled community's 737,000 variables (measured at load 3 on 2 cores)."""
+SEARCH_NEEDS_S_PER_VARIABLE = 16e-6
+"""Seconds hinting a model (about 8 µs a variable in Python) and two of its solves take, per
+variable: a model with sessions built with less time than this left is not searched (the warm
+start with its sessions comes back), so the limit holds."""
 """Share of the time limit kept back, when building the model, for the bound and the plan."""
 
 
@@ -203,26 +228,29 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     warm_start = request.warm_start
     greedy: GreedyStart | None = None
     if warm_start is None and parameters.warm_start:
-        greedy = greedy_start(request, facts, limit, solver="cpsat")
+        if problem.has_sessions:
+            greedy = greedy_with_sessions(request, limit)
+        else:
+            greedy = greedy_start(request, facts, limit, solver="cpsat")
         warm_start = greedy.plan
+    warm_sessions = list(warm_start.sessions or []) if warm_start is not None else []
+    scope = SessionScope(keep=tuple(warm_sessions)) if problem.has_sessions else None
     pruned = parameters.prune_by_reach
     budget_mib = request.memory_budget_mib(parameters.max_memory_mib)
     memory: dict[str, object] = {"memory_budget_mib": budget_mib}
+    build_deadline = deadline - FINISH_RESERVE_SHARE * limit
     try:
         if greedy is not None and greedy.stopped:
             raise BuildTimeout("greedy took the whole time limit")
-        try:
-            week = _build(
-                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
-            )
-        except ModelTooLarge as error:
-            memory["model_estimate_mib"] = round(error.estimate_mib)
-            if pruned:
-                raise
-            pruned = True
-            memory["pruned_for_memory"] = True
-            week = _build(
-                request, facts, pinned, pruned, parameters, deadline - FINISH_RESERVE_SHARE * limit
+        week, pruned, scope = _build_within_budget(
+            request, facts, pinned, pruned, scope, parameters, build_deadline, memory
+        )
+        variables = len(week.model.proto.variables)
+        if week.sessions is not None and left() < SEARCH_NEEDS_S_PER_VARIABLE * variables:
+            memory["model_variables"] = variables
+            raise BuildTimeout(
+                "the model with sessions was built too late to be hinted and searched within "
+                "the time limit"
             )
     except BuildTimeout as error:
         outcome = _unbuilt(request, facts, warm_start, greedy, pinned, parameters, limit)
@@ -232,31 +260,50 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             outcome.statistics["search"] = f"{error}: " + (
                 "greedy plan kept" if greedy is not None else "warm start kept"
             )
+        if problem.has_sessions:
+            outcome.sessions = usable_sessions(request, warm_start, outcome.visits)
+            outcome.statistics["sessions"] = {
+                "planner": "greedy",
+                "in_model": False,
+                "why": "the model was not built: " + str(error),
+            }
         return outcome
     variables = len(week.model.proto.variables)
     small = variables <= STRENGTHEN_MAX_VARIABLES and left() > STRENGTHEN_MIN_LEFT_SHARE * limit
     """The extras (implied constraints, hint completion) pay on small models only: on a
     community-sized week they cost more than the time the build leaves."""
+    with_seats = week.sessions is not None
     strengthened = (
         strengthen(week, problem, travel, symmetry=parameters.symmetry_breaking)
-        if parameters.redundant_constraints and small
+        # Not with sessions: their stops are not visits in the outing minutes, and volunteers
+        # alike in their visits may differ as leads.
+        if parameters.redundant_constraints and small and not with_seats
         else Strengthening()
     )
     timeline: dict[str, float] = {"built": round(request.elapsed_s(), 3)}
     hint = "none"
     if warm_start is not None:
         hint_from_visits(week, warm_start.visits)
+        if with_seats:
+            hint_sessions(week, warm_start.visits, warm_sessions)
         if strengthened.ordered_groups:
             given = list(warm_start.visits)
             ordered = strengthened.in_order(given, hinted_values(week))
             if ordered is not given:
                 hint_from_visits(week, ordered)
         hint = "partial"
-        if parameters.complete_hint and small:
+        if with_seats:
+            # The larger model with sessions otherwise often spends its first phase completing
+            # the hint; done when a solve's loading fits in its share of the time left.
+            budget_s = HINT_COMPLETION_SHARE * left()
+            if SOLVE_LOAD_S_PER_VARIABLE * variables <= budget_s:
+                hint = complete_hint(week, budget_s, seed)
+        elif parameters.complete_hint and small:
             hint = complete_hint(week, left(), seed)
     hint_complete = hint == "complete"
     timeline["hinted"] = round(request.elapsed_s(), 3)
-    hinted = hinted_values(week) if hint_complete else {}
+    # The warm start proves a phase on coverage alone: not with seats in the objective.
+    hinted = hinted_values(week) if hint_complete and not with_seats else {}
     phases: dict[str, str] = {}
     by_warm_start: list[str] = []
     timed_out = False
@@ -309,11 +356,17 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         facts[option.need].priority * hinted.get(option.present.index, 0)
         for option in week.options.values()
     )
+    # With sessions in the model, phase 1 maximises coverage and seats together: stopping once
+    # coverage alone meets its bound would leave seats unplanned.
+    primary = cp_model.LinearExpr.sum([week.coverage, week.seats]) if with_seats else week.coverage
     cp_bound = None
     visits: list[Visit] | None
     proven_start = (
         usable_visits(request, warm_start)
-        if hint_complete and hinted_mandatory >= floor and meets_bound(hinted_value, relaxed)
+        if hint_complete
+        and not with_seats
+        and hinted_mandatory >= floor
+        and meets_bound(hinted_value, relaxed)
         else None
     )
     if proven_start is not None:
@@ -329,8 +382,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         visits = proven_start
         first: cp_model.CpSolver | None = None
     else:
-        target = _CoverageTarget(week, facts, fixed_value, relaxed)
-        week.model.maximize(week.coverage)
+        target = _CoverageTarget(week, facts, fixed_value, None if with_seats else relaxed)
+        week.model.maximize(primary)
         first = phase_solver(seed, parameters.coverage_time_share * left(), parameters)
         with request.watch(first.stop_search):
             status_one = first.solve(week.model, target)
@@ -345,6 +398,11 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         coverage_floor = round(first.objective_value) if found else 0
         visits = extract_visits(problem, week, first, facts) if found else None
     bound_met_s = request.elapsed_s() if coverage_met else None
+    sessions = (
+        extract_sessions(week.sessions, first)
+        if found and week.sessions is not None and first is not None
+        else None
+    )
     timeline["coverage"] = round(request.elapsed_s(), 3)
     if visits is not None:
         request.report(
@@ -356,7 +414,7 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
     if found and not stopping and not (coverage_met and parameters.polish_time_s <= 0):
         if first is not None:
             hint_from_solution(week, first)
-        week.model.add(week.coverage >= coverage_floor)
+        week.model.add(primary >= coverage_floor)
         week.model.maximize(week.objective)
         budget = left()
         polishing = coverage_met and parameters.polish_time_s < budget
@@ -368,6 +426,8 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         phases["objective"] = second.status_name(status_two)
         if status_two in FOUND:
             visits = extract_visits(problem, week, second, facts)
+            if week.sessions is not None:
+                sessions = extract_sessions(week.sessions, second)
         timed_out |= status_two != cp_model.OPTIMAL and not polishing
 
     warm_kept = False
@@ -375,23 +435,36 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
         not (mandatory_proven and coverage_met)
         and warm_start is not None
         and ranks_above(
-            (
-                mandatory_planned(needs, warm_start.visits),
-                weighted_coverage(facts, warm_start.visits),
-            ),
-            (mandatory_planned(needs, visits), weighted_coverage(facts, visits)),
+            _rank(problem, facts, warm_start.visits, warm_sessions, with_seats),
+            _rank(problem, facts, visits, sessions or [], with_seats),
         )
     ):
         fallback = usable_visits(request, warm_start)
         if fallback is not None:
             visits, warm_kept = fallback, True
+            sessions = warm_sessions if with_seats else None
         elif visits is None:
             visits = list(pinned)
+            sessions = [] if with_seats else None
     bounds = [value for value in (cp_bound, relaxed) if value is not None]
     bound = min(bounds) if bounds else None
     optimal = (
         not warm_kept and mandatory_proven and coverage_met and phases.get("objective") == "OPTIMAL"
     )
+    session_statistics: dict[str, object] = {}
+    if problem.has_sessions:
+        if week.sessions is not None:
+            session_statistics = {
+                "planner": "cpsat",
+                "in_model": True,
+                "kept": "warm start" if warm_kept else "model",
+                **week.sessions.statistics(),
+            }
+        else:
+            visits, sessions, session_statistics = sessions_around(
+                request, visits, warm_start, facts, deadline
+            )
+            session_statistics["why"] = "the model with sessions was over the memory budget"
     return SearchOutcome(
         visits=visits,
         status="OPTIMAL" if optimal else "TIME_LIMIT" if timed_out else "FEASIBLE",
@@ -411,8 +484,63 @@ def search_cpsat(request: SolveRequest, parameters: CpSatParameters) -> SearchOu
             **strengthened.statistics(),
             "effective_time_limit_s": limit,
             **memory,
+            **({"sessions": session_statistics} if session_statistics else {}),
         },
+        sessions=sessions,
     )
+
+
+def _rank(
+    problem: Problem,
+    facts: dict[str, NeedFacts],
+    visits: list[Visit],
+    sessions: list[Session],
+    with_seats: bool,
+) -> tuple[int, float]:
+    """How a plan ranks for the fallback to the warm start: mandatory visits, then weighted
+    coverage, or with sessions in the model coverage and attendance points together
+    (`greedy.sessions.plan_rank`, what greedy keeps its better plan by)."""
+    if with_seats:
+        return plan_rank(problem, facts, visits, sessions)
+    needs = {need_id: need.need for need_id, need in facts.items()}
+    return mandatory_planned(needs, visits), weighted_coverage(facts, visits)
+
+
+def _build_within_budget(
+    request: SolveRequest,
+    facts: dict[str, NeedFacts],
+    pinned: list[Visit],
+    pruned: bool,
+    scope: SessionScope | None,
+    parameters: CpSatParameters,
+    deadline: float,
+    memory: dict[str, object],
+) -> tuple[WeekModel, bool, SessionScope | None]:
+    """The model within the memory budget: as asked, else pruned by reach, else (with group
+    sessions) pruned without the sessions, which are then planned around its visits; what it
+    took is noted in `memory`. Raises `ModelTooLarge` when nothing fits, `BuildTimeout` when
+    the deadline passes."""
+    attempts: list[tuple[bool, SessionScope | None]] = [(pruned, scope)]
+    if not pruned:
+        attempts.append((True, scope))
+    if scope is not None:
+        attempts.append((True, None))
+    for number, (prune, session_scope) in enumerate(attempts):
+        if prune and not pruned:
+            memory["pruned_for_memory"] = True
+        if scope is not None and session_scope is None:
+            memory["sessions_left_out_for_memory"] = True
+        try:
+            return (
+                _build(request, facts, pinned, prune, parameters, deadline, session_scope),
+                prune,
+                session_scope,
+            )
+        except ModelTooLarge as error:
+            memory["model_estimate_mib"] = round(error.estimate_mib)
+            if number == len(attempts) - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _build(
@@ -422,6 +550,7 @@ def _build(
     prune_by_reach: bool,
     parameters: CpSatParameters,
     deadline: float,
+    sessions: SessionScope | None = None,
 ) -> WeekModel:
     """The week's model within the deadline and the memory budget."""
     return build_week_model(
@@ -433,6 +562,7 @@ def _build(
         deadline=deadline,
         max_memory_mib=request.memory_budget_mib(parameters.max_memory_mib),
         stop=request.stop_requested,
+        sessions=sessions,
     )
 
 
@@ -476,6 +606,7 @@ class CpSatSolver(SearchSolver[CpSatParameters]):
 
     name = "cpsat"
     parameters_type = CpSatParameters
+    plans_sessions = True
 
     def search(self, request: SolveRequest, parameters: CpSatParameters) -> SearchOutcome:
         """The phases (`search_cpsat`)."""
