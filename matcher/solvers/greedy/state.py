@@ -13,6 +13,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from matcher.rules import outing_index
 from matcher.rules.intervals import Interval
 from matcher.solvers.greedy.setup import EPS, NeedInfo, Setup
@@ -68,6 +70,10 @@ class WeekState:
         self.days: list[list[Day | None]] = [[None] * 7 for _ in setup.helpers]
         self.load = [0.0] * len(setup.helpers)
         """Each volunteer's minutes over the week: visits and every leg of every outing."""
+        self.day_visits = np.zeros((len(setup.helpers), 7), dtype=np.int64)
+        self.day_carried = np.zeros((len(setup.helpers), 7), dtype=float)
+        """Each volunteer-day's visits and load (`Day.visits`, `Day.carried`), as arrays: the
+        cached insertions rule out full days at once."""
         self.busy: dict[tuple[int, int], list[Interval]] = {}
         self.linked_times: dict[tuple[int, int], list[Interval]] = {}
         """Times of the visits of linked needs, by (need index, day): a visit may overlap its
@@ -121,6 +127,8 @@ class WeekState:
         trip.places.insert(position, place)
         state.visits += 1
         state.carried += load
+        self.day_visits[volunteer, day] += 1
+        self.day_carried[volunteer, day] += load
         self._walk(volunteer, trip)
 
     def _walk(self, volunteer: int, trip: Outing) -> None:
@@ -180,6 +188,8 @@ class WeekState:
         del trip.starts[position], trip.ends[position], trip.places[position]
         state.visits -= 1
         state.carried -= load
+        self.day_visits[volunteer, day] -= 1
+        self.day_carried[volunteer, day] -= load
         self._walk(volunteer, trip)
 
     def unrecord(self, placed: Placed) -> None:

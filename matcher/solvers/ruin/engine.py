@@ -7,9 +7,11 @@ pair. Taking a unit out is refused when the outings it leaves would break a rule
 (`WeekState.removable`); putting occurrences back is greedy's regret rule over a queue, with
 blinks (a feasible insertion skipped at random, SISR's recreate), an occurrence told which
 volunteer to prefer taking that volunteer's cheapest insertion where there is one. Every change
-is journalled so that a rejected move is undone exactly, in reverse order. The engine keeps the
-running coverage, mandatory occurrences and continuity: the objective's continuity term
-(`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's `familiarity`).
+is journalled so that a rejected move is undone exactly, in reverse order, and the cache's
+journal of the move (`InsertionCache.begin`) then gives back the cached insertions it changed.
+The engine keeps the running coverage, mandatory occurrences and continuity: the objective's
+continuity term (`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's
+`familiarity`).
 
 Nothing here re-checks the plan: each insertion keeps every rule by construction (greedy's own
 tests), each removal by `removable`; the checker judges the best plan in `assemble_plan`.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from matcher.models import WEEKDAYS
 from matcher.rules.pinned import pinned_keys
+from matcher.solvers.greedy.cache import Journal
 from matcher.solvers.greedy.insertion import Option
 from matcher.solvers.greedy.planner import GreedyPlanner
 from matcher.solvers.greedy.setup import NeedInfo
@@ -47,6 +50,8 @@ class Move:
 
     removed: list[Removed]
     inserted: list[Placed]
+    journal: Journal | None = None
+    """The cache's journal of the move, to give back its cached insertions on undo."""
 
 
 class Engine:
@@ -118,6 +123,8 @@ class Engine:
 
     def movable(self) -> list[Placed]:
         """The visits that may be taken out, in the order they were placed."""
+        if not self.fixed:
+            return list(self.state.placed)
         return [p for p in self.state.placed if (p.need, p.day, p.start) not in self.fixed]
 
     def _linked_visit(self, placed: Placed) -> Placed | None:
@@ -211,21 +218,8 @@ class Engine:
         }
 
     def _touched(self, info: NeedInfo, day: int, volunteers: list[int]) -> None:
-        """Mark stale every cached insertion that watches these volunteers' day and week, or
-        the recipient's day."""
-        self.cache.touched(
-            info,
-            Option(
-                day=day,
-                start=0,
-                volunteers=tuple(volunteers),
-                outings=(),
-                positions=(),
-                added_minutes=(),
-                cost=0.0,
-                tie=(),
-            ),
-        )
+        """Tell the cache that these volunteers' day and the recipient's day changed."""
+        self.cache.touch(info, day, volunteers)
 
     # -------------------------------------------------------------- recreate
 
@@ -243,7 +237,6 @@ class Engine:
         occurrence no insertion takes stays out. A need in `prefer` takes the cheapest insertion
         with that volunteer on it where there is one, before the others compete."""
         preferred = prefer or {}
-        state, planner = self.state, self.planner
         for need in queue:
             self._want(need, 1)
         pending = list(queue)
@@ -265,17 +258,27 @@ class Engine:
                 continue
             assert choice is not None
             _, position, option = choice
-            need = pending.pop(position)
-            before = len(state.placed)
-            planner._commit(need, option)
-            for placed in state.placed[before:]:
-                info = self.needs[placed.need]
-                self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
-                self.coverage += info.priority
-                self.mandatory += info.mandatory
-                self._count_familiar(placed, 1)
-                move.inserted.append(placed)
-            self.missing[need] -= 1
+            self.place(pending.pop(position), option, move)
+
+    def insert_at(self, need: int, option: Option, move: Move) -> None:
+        """Put one more occurrence of the need, one the plan leaves out, at this insertion."""
+        self._want(need, 1)
+        self.place(need, option, move)
+
+    def place(self, need: int, option: Option, move: Move) -> None:
+        """Commit one occurrence of the need (its pair's both visits) at the option, counted
+        pending (`state.remaining`), and keep the running counts."""
+        state = self.state
+        before = len(state.placed)
+        self.planner._commit(need, option)
+        for placed in state.placed[before:]:
+            info = self.needs[placed.need]
+            self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
+            self.coverage += info.priority
+            self.mandatory += info.mandatory
+            self._count_familiar(placed, 1)
+            move.inserted.append(placed)
+        self.missing[need] -= 1
 
     def _want(self, need: int, change: int) -> None:
         """Count one more (or one fewer) occurrence of the need, and its partner's, as pending."""
@@ -325,9 +328,14 @@ class Engine:
 
     # ------------------------------------------------------------------ undo
 
+    def begin_move(self) -> Move:
+        """A new move, with the cache keeping its journal (the previous move's is dropped)."""
+        return Move([], [], self.cache.begin())
+
     def undo(self, move: Move) -> None:
         """Put the week back as it was before the move: its insertions out, latest first, then
-        its removed visits back where they were, latest first."""
+        its removed visits back where they were, latest first; then, if it is the latest move
+        begun, the cached insertions it changed (`InsertionCache.rollback`)."""
         for placed in reversed(move.inserted):
             info = self.needs[placed.need]
             slots = self.slots_of(placed)
@@ -337,6 +345,8 @@ class Engine:
                 self.missing[info.index] += 1
         for removed in reversed(move.removed):
             self._put_back(removed)
+        if move.journal is not None and move.journal is self.cache.journal:
+            self.cache.rollback(move.journal)
 
     def _put_back(self, removed: Removed) -> None:
         """Insert a removed visit exactly where it was."""

@@ -11,6 +11,9 @@ one) and refuses a unit whose outings would break a rule without it. Sizes are i
 - `recipient`: every visit of one recipient across the week;
 - `unplanned`: around a left-out occurrence of high priority, the visits of the volunteer-days
   that could take it, nearest it first (the occurrence itself is put back first);
+- `shift`: a need of several visits a week that is short of them, with every visit it has (so
+  its days can move and keep their gap) and the visits of its candidates on its other days,
+  nearest it first; all its occurrences are put back first, together;
 - `familiar`: a recipient without a visit by a volunteer they know (preferred or standing) and
   one such volunteer who is among their need's candidates: the need's visits and that
   volunteer's visits on the days they could make it, nearest the need's windows first; the need
@@ -27,7 +30,16 @@ import numpy as np
 from matcher.solvers.greedy.state import Placed
 from matcher.solvers.ruin.engine import Engine
 
-OPERATORS = ("strings", "related", "random", "volunteer_day", "recipient", "unplanned", "familiar")
+OPERATORS = (
+    "strings",
+    "related",
+    "random",
+    "volunteer_day",
+    "recipient",
+    "unplanned",
+    "familiar",
+    "shift",
+)
 """Every ruin operator, in the order a run cycles through their weights."""
 MINUTES_A_WEEK = 7 * 24 * 60
 UNPLANNED_SHORTLIST = 10
@@ -48,6 +60,8 @@ class Ruin:
     seeds: list[Placed]
     target: int = -1
     prefer: int = -1
+    together: bool = False
+    """Put every occurrence of the target back first, not only the first one."""
 
 
 class Ruins:
@@ -74,14 +88,19 @@ class Ruins:
         and the volunteer that need prefers; `familiar` with nothing to aim at ruins at
         random."""
         movable = self.engine.movable()
-        if operator == "unplanned":
-            seeds, target = self._unplanned(movable, size)
-            return Ruin(seeds, target)
         if operator == "familiar":
             found = self._familiar(movable, size)
             if found is not None:
                 return found
             operator = "random"
+        if operator == "shift":
+            found = self._shift(movable, size)
+            if found is not None:
+                return found
+            operator = "unplanned"
+        if operator == "unplanned":
+            seeds, target = self._unplanned(movable, size)
+            return Ruin(seeds, target)
         if not movable:
             return Ruin([])
         if operator == "random":
@@ -131,6 +150,44 @@ class Ruins:
             key=lambda placed: (apart(placed), placed.day, placed.start),
         )
         return Ruin(own + theirs[: min(size, FAMILIAR_FREED)], need, volunteer)
+
+    def _shift(self, movable: list[Placed], size: int) -> Ruin | None:
+        """One of the most important needs of several visits a week that has some but not all
+        of them: its visits, and the visits of its nearest candidates on the candidate days it
+        does not use, nearest it first; None when no need is short so."""
+        engine = self.engine
+        short = [
+            info
+            for info in self.needs
+            if engine.missing[info.index] > 0
+            and info.need.visits_per_week > 1
+            and engine.of_need[info.index]
+        ]
+        if not short:
+            return None
+        short.sort(key=lambda info: (not info.mandatory, -info.priority, info.tie))
+        target = self.rng.choice(short[:UNPLANNED_SHORTLIST])
+        own = [p for p in movable if p.need == target.index]
+        if not own:
+            return None
+        taken = {p.day for p in own}
+        volunteer_ids = {
+            engine.setup.helpers[volunteer].volunteer.id: volunteer
+            for volunteer in target.candidates[:UNPLANNED_CANDIDATES]
+        }
+        near = [
+            p
+            for p in movable
+            if p.need != target.index
+            and p.day not in taken
+            and p.volunteers[0] in volunteer_ids
+            and p.day in target.candidate_days[volunteer_ids[p.volunteers[0]]]
+        ]
+        if near:
+            places = np.fromiter((self.needs[p.need].place for p in near), dtype=int)
+            distances = np.nan_to_num(self.distance[target.place, places], nan=np.inf)
+            near = [near[index] for index in np.argsort(distances, kind="stable")[:size].tolist()]
+        return Ruin(own + near, target.index, together=True)
 
     def _relatedness(self, seed: Placed, movable: list[Placed]) -> np.ndarray:
         """How unrelated each visit is to the seed: distance over the largest, plus the minutes

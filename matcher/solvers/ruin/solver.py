@@ -2,7 +2,8 @@
 
 Start from the greedy plan, kept in greedy's week state with its cached insertions. Each
 iteration takes a part of the plan out (`operators`: SISR strings, related visits, a
-volunteer-day, a recipient's week, the visits around a left-out important occurrence, random)
+volunteer-day, a recipient's week, the visits around a left-out important occurrence, a need of
+several visits a week moved between days, random; in turn, or drawn by adaptive weights)
 and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
 volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
 (`engine`); the `familiar` ruin puts a recipient's need back with a volunteer they know. Team
@@ -10,7 +11,9 @@ visits and linked pairs move as one. The change is judged incrementally (no re-c
 rank lexicographically by mandatory occurrences, weighted coverage, continuity (the objective's
 `continuity_points` of preferred and standing volunteers) and travel; the annealing's value
 weighs continuity and travel points alike, well below coverage; a worse plan is kept with the
-annealing probability, a rejected move is undone exactly.
+annealing probability, a rejected move is undone exactly (the cached insertions it changed given
+back from its journal). The statistics say, per operator, its steps, those kept, the new best
+plans and the coverage they gained.
 
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
@@ -53,6 +56,12 @@ REPORT_EVERY_S = 0.5
 """Improvements are reported to `progress` at most this often (a report builds the visits)."""
 TRAVEL_WEIGHT = 0.01
 """Share of the travel points (`travel_per_km`) in the annealing's value: coverage comes first."""
+SEGMENT = 100
+"""Iterations between two updates of the adaptive operator weights."""
+SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 3.0, 1.0, 0.3
+"""What a step earns its operator: a new best plan, a better current plan, a worse one kept."""
+MIN_OPERATOR_WEIGHT = 0.1
+"""No operator's weight falls below this share of the mean: each keeps being tried."""
 
 
 class RuinParameters(BaseModel):
@@ -94,6 +103,14 @@ class RuinParameters(BaseModel):
     )
     compute_bound: bool = Field(
         default=True, description="compute the coverage relaxation bound (in a second thread)"
+    )
+    adaptive_operators: bool = Field(
+        default=False,
+        description="draw ruin operators by weights that follow their recent success "
+        "(adaptive large neighbourhood search) rather than in turn",
+    )
+    weight_reaction: float = Field(
+        default=0.2, gt=0, le=1, description="how fast the operator weights follow success"
     )
     continuity_share: float = Field(
         default=TRAVEL_WEIGHT,
@@ -158,6 +175,13 @@ class RuinSearch:
             info.priority * info.need.visits_per_week for info in self.planner.needs
         )
         self.left_out_by_slot = self._left_out_index()
+        self.operator_weights = [1.0] * len(OPERATORS)
+        self.operator_scores = [0.0] * len(OPERATORS)
+        self.operator_uses = [0] * len(OPERATORS)
+        self.operator_counts = {name: [0, 0, 0, 0.0] for name in OPERATORS}
+        """Per operator: steps, steps kept, new best plans, and the weighted coverage those
+        gained."""
+        self.last_operator = 0
 
     def _left_out_index(self) -> dict[tuple[int, int], list[int]]:
         """For each (volunteer, day), the needs (leaders or on their own) it could serve among
@@ -202,16 +226,19 @@ class RuinSearch:
 
     # ------------------------------------------------------------ one step
 
-    def step(self, iteration: int) -> Move:
-        """Ruin part of the week and recreate it; the move made."""
+    def step(self, iteration: int, operator: str | None = None) -> Move:
+        """Ruin part of the week and recreate it (with the iteration's operator, or the one
+        given); the move made."""
         parameters, engine, rng = self.parameters, self.engine, self.rng
-        operator = OPERATORS[iteration % len(OPERATORS)]
+        if operator is None:
+            operator = self._operator(iteration)
+        self.last_operator = OPERATORS.index(operator)
         size = rng.randint(
             parameters.min_removed, max(parameters.min_removed, parameters.max_removed)
         )
         ruin = self.ruins.ruin(operator, size)
         seeds, target = ruin.seeds, ruin.target
-        move = Move([], [])
+        move = engine.begin_move()
         queue: list[int] = []
         seen: set[int] = set()
         freed: set[tuple[int, int]] = set()
@@ -254,12 +281,39 @@ class RuinSearch:
                 )
             )
         if target >= 0 and target in everything:
-            everything.remove(target)
-            everything.insert(0, target)
+            if ruin.together:
+                first = [need for need in everything if need == target]
+                everything = first + [need for need in everything if need != target]
+            else:
+                everything.remove(target)
+                everything.insert(0, target)
             everything.sort(key=lambda need: not needs[need].mandatory)
         prefer = {target: ruin.prefer} if ruin.prefer >= 0 else None
         engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window, prefer)
         return move
+
+    def _operator(self, iteration: int) -> str:
+        """The iteration's ruin operator: in turn, or drawn by the adaptive weights."""
+        if not self.parameters.adaptive_operators:
+            return OPERATORS[iteration % len(OPERATORS)]
+        return self.rng.choices(OPERATORS, weights=self.operator_weights)[0]
+
+    def _score(self, iteration: int, score: float) -> None:
+        """Credit the last step's operator; every `SEGMENT` iterations move each weight toward
+        its operator's mean score, no lower than `MIN_OPERATOR_WEIGHT` of the mean weight."""
+        self.operator_scores[self.last_operator] += score
+        self.operator_uses[self.last_operator] += 1
+        if iteration % SEGMENT:
+            return
+        reaction = self.parameters.weight_reaction
+        for index, uses in enumerate(self.operator_uses):
+            if uses:
+                mean = self.operator_scores[index] / uses
+                self.operator_weights[index] += reaction * (mean - self.operator_weights[index])
+        floor = MIN_OPERATOR_WEIGHT * sum(self.operator_weights) / len(self.operator_weights)
+        self.operator_weights = [max(floor, weight) for weight in self.operator_weights]
+        self.operator_scores = [0.0] * len(OPERATORS)
+        self.operator_uses = [0] * len(OPERATORS)
 
     # --------------------------------------------------------------- loop
 
@@ -330,16 +384,25 @@ class RuinSearch:
             value = self.value()
             temperature = self.temperature(progress)
             change = value - current
+            counts = self.operator_counts[OPERATORS[self.last_operator]]
+            counts[0] += 1
             if change >= -1e-9 or (
                 temperature > 0 and self.rng.random() < math.exp(change / temperature)
             ):
                 current = value
                 accepted += 1
+                counts[1] += 1
             else:
                 self.engine.undo(move)
+                self._score(iteration, 0.0)
                 continue
             rank = self.rank()
-            if _better(rank, best_rank):
+            if not _better(rank, best_rank):
+                self._score(iteration, SCORE_BETTER if change > 1e-9 else SCORE_ACCEPTED)
+            else:
+                self._score(iteration, SCORE_BEST)
+                counts[2] += 1
+                counts[3] += rank[1] - best_rank[1]
                 best, best_rank = self.snapshot(), rank
                 improvements += 1
                 last_improvement = iteration
@@ -377,6 +440,21 @@ class RuinSearch:
                 "stop_reason": stop_reason,
                 "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
                 "kept": kept,
+                "operators": {
+                    name: {
+                        "steps": int(steps),
+                        "kept": int(kept_steps),
+                        "best": int(best_steps),
+                        "coverage_gained": round(gained, 6),
+                    }
+                    for name, (steps, kept_steps, best_steps, gained) in (
+                        self.operator_counts.items()
+                    )
+                },
+                "operator_weights": {
+                    name: round(weight, 3)
+                    for name, weight in zip(OPERATORS, self.operator_weights, strict=True)
+                },
                 "greedy_weighted_coverage": weighted_coverage(self.facts, self.greedy_visits),
                 "greedy_stopped_by_time_limit": self.planner.stopped,
                 **mandatory_counts(needs, visits),
