@@ -37,6 +37,7 @@ SESSION_RULE_CODES: tuple[str, ...] = (
     "venue_kind",
     "venue_closed",
     "venue_double_booked",
+    "sessions_per_week",
     "session_capacity",
     "session_minimum",
     "session_lead",
@@ -148,6 +149,7 @@ class SessionChecker:
             seen_ids.add(session.id)
             self.check_session(session)
         self.check_venues()
+        self.check_sessions_per_week()
         self.check_seats()
 
     # --- one session ---------------------------------------------------------------------
@@ -448,6 +450,21 @@ class SessionChecker:
                             f"({_times(second.start, second.end)}) at once on {day}.",
                             day=day,
                         )
+
+    def check_sessions_per_week(self) -> None:
+        """A group service holds at most the sessions a week it wants."""
+        held: dict[str, list[Session]] = defaultdict(list)
+        for session in self.valid:
+            held[session.group_service].append(session)
+        for service_id, sessions in sorted(held.items()):
+            most = self.problem.group_service_by_id[service_id].sessions_per_week
+            if len(sessions) > most:
+                names = ", ".join(f"'{session.id}'" for session in sessions)
+                self.report(
+                    "sessions_per_week",
+                    f"Group service '{service_id}' holds {len(sessions)} sessions this week "
+                    f"({names}); it wants at most {most}.",
+                )
 
     def check_seats(self) -> None:
         """A seat occurrence once; a wish seated at most once a day; an attendee's seats do

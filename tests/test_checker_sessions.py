@@ -148,6 +148,16 @@ def class_below_its_minimum() -> tuple[Problem, Plan, Plan]:
     return community(), plan_of(lonely, chess_session()), CORRECT
 
 
+def class_held_twice_though_wanted_once() -> tuple[Problem, Plan, Plan]:
+    data = problem_data()
+    data["group_services"][0]["min_attendees"] = 1
+    early = class_session(
+        start=minutes("09:00"), end=minutes("10:00"), attendees=seats("ann", "bo")
+    )
+    second = class_session(id="class-2", attendees=seats("cy"))
+    return Problem.model_validate(data), plan_of(early, second, chess_session()), CORRECT
+
+
 def chess_player_leads_the_class() -> tuple[Problem, Plan, Plan]:
     broken = class_session(leads=["tom"], start=minutes("09:30"), end=minutes("10:30"))
     mended = class_session(leads=["teacher"], start=minutes("09:30"), end=minutes("10:30"))
@@ -233,6 +243,7 @@ SESSION_BREAKERS: list[tuple[str, Case]] = [
     ("venue_kind", class_on_the_bench),
     ("venue_closed", class_after_the_room_closes),
     ("venue_double_booked", two_sessions_in_the_room_at_once),
+    ("sessions_per_week", class_held_twice_though_wanted_once),
     ("session_capacity", class_larger_than_its_maximum),
     ("session_minimum", class_below_its_minimum),
     ("session_lead", chess_player_leads_the_class),
