@@ -11,7 +11,7 @@ proposal is one more session a coordinator could add by hand, then check.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from pydantic import BaseModel, ConfigDict
 
@@ -50,6 +50,9 @@ class SeatSuggestion(BaseModel):
     lead: str
     wishes: list[str]
     message: str
+    sessions_per_week: int
+    """The sessions of the service the week then holds; above the service's own
+    `sessions_per_week` (the most a plan may hold), that is raised to hold this one too."""
 
 
 def seat_suggestions(
@@ -88,6 +91,7 @@ def seat_suggestions(
         if item.wish not in waiting[item.group_service]:
             waiting[item.group_service].append(item.wish)
 
+    held = Counter(session.group_service for session in sessions)
     found: list[tuple[int, str, int, int, SeatSuggestion]] = []
     for service_id, wishes in waiting.items():
         service = problem.group_service_by_id.get(service_id)
@@ -130,6 +134,7 @@ def seat_suggestions(
                     if lead is None:
                         continue
                     suggestion = SeatSuggestion(
+                        sessions_per_week=held[service_id] + 1,
                         group_service=service_id,
                         venue=venue.id,
                         day=WEEKDAYS[day],

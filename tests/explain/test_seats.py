@@ -14,7 +14,7 @@ from matcher.explain import explain_unseated
 from matcher.explain.seat_whatif import seat_suggestions
 from matcher.models import Seat, Session
 from matcher.io import load_problem
-from tests.helpers import DATA, checked
+from tests.helpers import DATA, checked, rules_of
 from tests.sessions_data import attendee, group_service, session_problem
 
 SESSIONS = DATA / "sessions"
@@ -90,7 +90,11 @@ def test_what_if_proposes_another_session_for_the_wishes_left_out() -> None:
         attendees=[Seat(recipient="cy", wish="cy-class", occurrence=1)],
     )
     with_extra = plan.model_copy(update={"sessions": [*(plan.sessions or []), extra]})
-    assert matcher.check_plan(problem, with_extra).ok
+    assert suggestion.sessions_per_week == 2
+    assert rules_of(matcher.check_plan(problem, with_extra)) == {"sessions_per_week"}
+    (service,) = problem.group_services
+    raised = problem.variant(group_services=[service.model_copy(update={"sessions_per_week": 2})])
+    assert matcher.check_plan(raised, with_extra).ok
     (chinese,) = seat_suggestions(problem, plan, language="zh")
     assert "teacher可以带领" in chinese.message
 
