@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,8 +20,8 @@ pytest.importorskip("fastapi")
 
 import contextlib
 
-from matcher.service.keys import add_key
-from matcher.service.storage import FINISHED, SqliteStorage
+from benchmarks.service_server import add_tenant, free_port
+from matcher.service.storage import FINISHED
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STARTUP_S = 60.0
@@ -35,23 +34,6 @@ def example(name: str) -> dict[str, Any]:
     """A bundled example problem as JSON."""
     data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     return data
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def add_tenant(data_dir: Path, tenant: str) -> str:
-    """A new tenant's API key in the data directory."""
-    storage = SqliteStorage(data_dir)
-    try:
-        return add_key(storage, tenant).key
-    finally:
-        storage.close()
 
 
 class Server:
