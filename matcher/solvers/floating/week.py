@@ -241,11 +241,7 @@ def stop_windows(
                 high = min(high, due + math.floor(lateness_cap_min + EPS))
             if high < low:
                 continue
-            if (
-                pieces
-                and pieces[-1].due_min == due
-                and pieces[-1].latest_min + 1 == low
-            ):
+            if pieces and pieces[-1].due_min == due and pieces[-1].latest_min + 1 == low:
                 pieces[-1] = Window(pieces[-1].earliest_min, due, high)
             else:
                 pieces.append(Window(low, due, high))
@@ -280,7 +276,7 @@ class _DayBuilder:
 
     def _optional_needs(self) -> dict[int, int]:
         """Per recipient index, the left-out need (the most points) that may go on this day."""
-        setup, week, day = self.setup, self.week, self.day
+        setup, week = self.setup, self.week
         best: dict[int, tuple[float, int]] = {}
         for info in setup.needs:
             if week.missing[info.index] <= 0 or not self._may_add(info):
@@ -301,9 +297,7 @@ class _DayBuilder:
         if not info.allowed[self.day]:
             return False
         taken = self.week.need_days[info.index]
-        return far_enough(self.day, taken, info.need.min_gap_days) and bool(
-            self.eligible(info, -1)
-        )
+        return far_enough(self.day, taken, info.need.min_gap_days) and bool(self.eligible(info, -1))
 
     def eligible(self, info: NeedInfo, current: int) -> list[int]:
         """The volunteers who may make a visit of the need this day: greedy's candidates for
@@ -372,7 +366,9 @@ class _DayBuilder:
         for volunteer in volunteers:
             for item in self.items.get(volunteer, []):
                 if item.extra_m:
-                    found = outing_index(list(helpers[volunteer].outings[day]), item.start, item.end)
+                    found = outing_index(
+                        list(helpers[volunteer].outings[day]), item.start, item.end
+                    )
                     assert found is not None
                     extra_by_outing[(volunteer, found)] += item.extra_m
         for volunteer in volunteers:
@@ -409,14 +405,12 @@ class _DayBuilder:
         stops: list[Stop] = []
         origins: list[_Origin] = []
         routes: list[list[int]] = [[] for _ in vehicles]
-        placement_stop: dict[int, int] = {}
-        """The floating stop of each placement (fixed ones get one per member)."""
         moving = 0
         for volunteer in volunteers:
             for item in self.items.get(volunteer, []):
-                number = outing_index(list(helpers[volunteer].outings[day]), item.start, item.end)
-                assert number is not None
-                vehicle = outings_of[volunteer][number]
+                found = outing_index(list(helpers[volunteer].outings[day]), item.start, item.end)
+                assert found is not None
+                vehicle = outings_of[volunteer][found]
                 place = local(item.place)
                 if item.placement >= 0 and self._floats(item.placement):
                     need = self.week.placements[item.placement][0]
@@ -433,7 +427,6 @@ class _DayBuilder:
                         load=item.load,
                         vehicles=allowed | {vehicle},
                     )
-                    placement_stop[item.placement] = len(stops)
                     origins.append(_Origin("float", item.placement, need))
                     moving += 1
                 else:
@@ -596,9 +589,7 @@ def polish_week(
             statistics["iterations"] += result.iterations
             if result.cost < result.initial_cost - 1e-9:
                 statistics["added"] += _apply(week, model, result.routes, result.starts)
-                added.update(
-                    origin.need for origin in model.origins if origin.kind == "optional"
-                )
+                added.update(origin.need for origin in model.origins if origin.kind == "optional")
     statistics["seconds"] = round(time.monotonic() - began, 3)
     kept = _accept(setup, list(placements), week.placements, statistics)
     return WeekPolish(week.placements if kept else list(placements), kept, statistics)
