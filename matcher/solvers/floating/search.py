@@ -1,11 +1,51 @@
-"""The search over one day's floating routes (first version: returns the incoming routes)."""
+"""Ruin and recreate with simulated annealing over one day's floating routes.
+
+The search is SISR (Christiaens and Vanden Berghe, "Slack induction by string removals"):
+each iteration removes strings of consecutive stops from routes near a random seed stop, puts
+the removed stops back one by one at their cheapest feasible position (skipping a position now
+and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing.
+Optional stops (prize > 0) go back only where their prize exceeds their cost; a move that
+cannot put every required stop back is rejected.
+
+An insertion is checked in O(1) per position, for all positions of all routes at once with
+numpy: each route keeps the earliest start of every stop (forward) and the latest start that
+keeps the rest of the route feasible (backward, Savelsbergh), so a stop fits between two others
+when it can start in one of its windows after the first and the second is still reached by its
+latest start. The latest start of a stop with several windows is the latest minute of the union
+that the rest allows, which is exact because starting earlier never hurts a route. Lateness
+after the inserted stop is the only cost that depends on the times downstream: where it can
+change (soft windows and a lateness weight), the candidates are re-scheduled in Python in order
+of their lower bound until none can beat the best.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from matcher.solvers.floating.model import DayRoutes, cost, feasible, schedule
+import numpy as np
+
+from matcher.solvers.floating.model import TOLERANCE, DayRoutes, Stop, cost, feasible, schedule
+
+INFEASIBLE = -np.inf
+"""The latest arrival at a padding position: nothing fits there."""
+
+MEAN_REMOVED = 10.0
+"""SISR's c-bar: the mean number of stops a ruin removes."""
+MAX_STRING = 10
+"""SISR's L-max: the longest string removed from one route."""
+SPLIT_RATE = 0.5
+"""Share of ruins of one route that keep a middle part of the string (split string)."""
+BLINK_RATE = 0.01
+"""Share of feasible positions a recreate skips at random."""
+START_TEMPERATURE_SHARE = 0.1
+FINAL_TEMPERATURE_SHARE = 0.002
+"""Annealing temperatures as shares of the incoming solution's mean leg cost."""
+ORDER_WEIGHTS = (4, 4, 2, 1)
+"""SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +69,351 @@ class SearchResult:
     improvements: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """One route's schedule: stops, earliest starts, latest starts, totals and cost."""
+
+    stops: tuple[int, ...]
+    starts: tuple[int, ...]
+    latest: tuple[int, ...]
+    distance_m: float
+    work_min: float
+    load: int
+    cost: float
+
+
+def _latest_in(windows: Sequence[tuple[int, int, int]], bound: int) -> int | None:
+    """The latest start at or before bound inside one of the (earliest, due, latest) windows."""
+    for earliest, _, latest in reversed(windows):
+        if earliest <= bound:
+            return min(latest, bound)
+    return None
+
+
+class _Engine:
+    """The day's data as arrays, the current routes and their insertion positions."""
+
+    def __init__(self, day: DayRoutes) -> None:
+        self.day = day
+        self.distance = np.ascontiguousarray(day.distance_m, dtype=np.float64)
+        self.travel = np.ascontiguousarray(day.travel_min, dtype=np.float64)
+        self.distance_to = np.ascontiguousarray(self.distance.T)
+        self.travel_to = np.ascontiguousarray(self.travel.T)
+        self.weights = day.weights
+        stops = day.stops
+        self.place = [stop.place for stop in stops]
+        self.duration = [stop.duration_min for stop in stops]
+        self.load = [stop.load for stop in stops]
+        self.prize = [stop.prize for stop in stops]
+        self.windows = [self._effective_windows(stop) for stop in stops]
+        self.soft = self.weights.per_late_min > 0 and any(
+            due < latest for windows in self.windows for _, due, latest in windows
+        )
+        vehicles = day.vehicles
+        count = len(vehicles)
+        self.vehicle_count = count
+        self.group_of = np.array([vehicle.group for vehicle in vehicles], dtype=np.int64)
+        self.max_leg = np.array(
+            [math.inf if v.max_leg_m is None else v.max_leg_m for v in vehicles]
+        )[:, None]
+        self.max_route = np.array(
+            [math.inf if v.max_route_m is None else v.max_route_m for v in vehicles]
+        )
+        groups = day.groups
+        self.capacity = np.array([math.inf if g.capacity is None else g.capacity for g in groups])
+        self.max_stops = np.array(
+            [math.inf if g.max_stops is None else g.max_stops for g in groups]
+        )
+        self.max_work = np.array(
+            [math.inf if g.max_work_min is None else g.max_work_min for g in groups]
+        )
+        self.limit_groups = bool(
+            np.isfinite(self.capacity).any()
+            or np.isfinite(self.max_stops).any()
+            or np.isfinite(self.max_work).any()
+        )
+        self.limit_legs = bool(np.isfinite(self.max_leg).any())
+        self.limit_routes = bool(np.isfinite(self.max_route).any())
+        self.eligible = [self._eligible(stop) for stop in stops]
+        self.width = 8
+        self.routes: list[_Route] = []
+        self._allocate(self.width)
+        self.group_load = np.zeros(len(groups))
+        self.group_stops = np.zeros(len(groups))
+        self.group_work = np.zeros(len(groups))
+
+    def _effective_windows(self, stop: Stop) -> tuple[tuple[int, int, int], ...]:
+        """(earliest, due, latest) windows; a fixed stop's one minute, with its lateness."""
+        if stop.fixed is not None:
+            minute = stop.fixed[1]
+            due = minute
+            for window in stop.windows:
+                if window.earliest_min <= minute <= window.latest_min:
+                    due = min(minute, window.due_min)
+                    break
+            return ((minute, due, minute),)
+        return tuple((w.earliest_min, w.due_min, w.latest_min) for w in stop.windows)
+
+    def _eligible(self, stop: Stop) -> np.ndarray:
+        """The vehicles that may take the stop, as a column of booleans."""
+        allowed = np.ones(self.vehicle_count, dtype=bool)
+        if stop.vehicles:
+            allowed[:] = False
+            allowed[[v for v in stop.vehicles if 0 <= v < self.vehicle_count]] = True
+        if stop.fixed is not None:
+            fixed = stop.fixed[0]
+            allowed[:] = False
+            if 0 <= fixed < self.vehicle_count:
+                allowed[fixed] = True
+        return allowed
+
+    def _allocate(self, width: int) -> None:
+        """Position arrays [vehicle, position]: position i inserts before the route's stop i."""
+        shape = (self.vehicle_count, width)
+        self.width = width
+        self.prev_place = np.zeros(shape, dtype=np.int64)
+        self.next_place = np.zeros(shape, dtype=np.int64)
+        self.prev_end = np.zeros(shape)
+        self.next_bound = np.full(shape, INFEASIBLE)
+        self.base_distance = np.zeros(shape)
+        self.base_travel = np.zeros(shape)
+        self.route_distance = np.zeros(self.vehicle_count)
+
+    # ----- one route -------------------------------------------------------------------------
+
+    def evaluate(self, vehicle: int, stops: Sequence[int]) -> _Route | None:
+        """The route's schedule and totals, or None when it breaks a rule of its own."""
+        outing = self.day.vehicles[vehicle]
+        if not stops:
+            return _Route((), (), (), 0.0, 0.0, 0, 0.0)
+        distance, travel, place_of = self.distance, self.travel, self.place
+        max_leg = self.max_leg[vehicle, 0]
+        place = outing.start_place
+        ready = float(outing.opens_min)
+        starts: list[int] = []
+        metres = minutes = late = prize = 0.0
+        load = 0
+        for index in stops:
+            here = place_of[index]
+            leg = distance[place, here]
+            if leg > max_leg + TOLERANCE:
+                return None
+            metres += leg
+            minutes += travel[place, here] + self.duration[index]
+            arrival = math.ceil(ready + travel[place, here] - TOLERANCE)
+            for earliest, due, latest in self.windows[index]:
+                if arrival <= latest:
+                    start = max(earliest, arrival)
+                    late += max(0, start - due)
+                    break
+            else:
+                return None
+            starts.append(start)
+            load += self.load[index]
+            prize += self.prize[index]
+            place = here
+            ready = float(start + self.duration[index])
+        leg = distance[place, outing.end_place]
+        if leg > max_leg + TOLERANCE:
+            return None
+        metres += leg
+        minutes += travel[place, outing.end_place]
+        if ready + travel[place, outing.end_place] > outing.closes_min + TOLERANCE:
+            return None
+        if metres > self.max_route[vehicle] + TOLERANCE:
+            return None
+        latest_starts = [0] * len(stops)
+        bound = outing.closes_min - travel[place, outing.end_place]
+        for position in range(len(stops) - 1, -1, -1):
+            index = stops[position]
+            at_latest = _latest_in(
+                self.windows[index], math.floor(bound - self.duration[index] + TOLERANCE)
+            )
+            if at_latest is None:
+                return None
+            latest_starts[position] = at_latest
+            if position:
+                bound = at_latest - travel[place_of[stops[position - 1]], place_of[index]]
+        weights = self.weights
+        total = (
+            weights.per_m * metres
+            + weights.per_work_min * minutes
+            + weights.per_late_min * late
+            - prize
+        )
+        return _Route(
+            tuple(stops), tuple(starts), tuple(latest_starts), metres, minutes, load, total
+        )
+
+    def install(self, vehicle: int, route: _Route) -> None:
+        """Make the route current: its positions and its group's totals."""
+        if vehicle < len(self.routes):
+            old = self.routes[vehicle]
+            self.routes[vehicle] = route
+        else:
+            old = _Route((), (), (), 0.0, 0.0, 0, 0.0)
+            self.routes.append(route)
+        group = self.group_of[vehicle]
+        self.group_load[group] += route.load - old.load
+        self.group_stops[group] += len(route.stops) - len(old.stops)
+        self.group_work[group] += route.work_min - old.work_min
+        self.route_distance[vehicle] = route.distance_m
+        count = len(route.stops)
+        if count + 1 > self.width:
+            self._grow(max(2 * self.width, count + 1))
+            return
+        outing = self.day.vehicles[vehicle]
+        places = [self.place[index] for index in route.stops]
+        self.prev_place[vehicle, : count + 1] = [outing.start_place, *places]
+        self.next_place[vehicle, : count + 1] = [*places, outing.end_place]
+        ends = [
+            start + self.duration[index]
+            for start, index in zip(route.starts, route.stops, strict=True)
+        ]
+        self.prev_end[vehicle, : count + 1] = [outing.opens_min, *ends]
+        self.next_bound[vehicle, : count + 1] = [*route.latest, outing.closes_min]
+        self.next_bound[vehicle, count + 1 :] = INFEASIBLE
+        if count:
+            prev = self.prev_place[vehicle, : count + 1]
+            following = self.next_place[vehicle, : count + 1]
+            self.base_distance[vehicle, : count + 1] = self.distance[prev, following]
+            self.base_travel[vehicle, : count + 1] = self.travel[prev, following]
+        else:
+            self.base_distance[vehicle, 0] = 0.0
+            self.base_travel[vehicle, 0] = 0.0
+
+    def _grow(self, width: int) -> None:
+        """Wider position arrays, every route re-installed."""
+        routes = self.routes
+        self._allocate(width)
+        self.routes = []
+        self.group_load[:] = 0
+        self.group_stops[:] = 0
+        self.group_work[:] = 0
+        for vehicle, route in enumerate(routes):
+            self.install(vehicle, route)
+
+    # ----- inserting one stop ----------------------------------------------------------------
+
+    def best_insertion(
+        self, index: int, blinks: np.ndarray | None
+    ) -> tuple[float, int, int] | None:
+        """The cheapest feasible (cost increase, vehicle, position) for the stop, or None."""
+        place = self.place[index]
+        duration = self.duration[index]
+        travel_in = self.travel_to[place][self.prev_place]
+        arrival = np.ceil(self.prev_end + travel_in - TOLERANCE)
+        windows = self.windows[index]
+        if len(windows) == 1:
+            earliest, due, latest = windows[0]
+            start = np.maximum(arrival, earliest)
+            ok = arrival <= latest
+            late = np.maximum(start - due, 0.0) if due < latest else None
+        else:
+            start = np.full(arrival.shape, np.inf)
+            late_at = np.zeros(arrival.shape)
+            for earliest, due, latest in reversed(windows):
+                reach = arrival <= latest
+                start = np.where(reach, np.maximum(arrival, earliest), start)
+                late_at = np.where(reach, np.maximum(start - due, 0.0), late_at)
+            ok = np.isfinite(start)
+            late = late_at
+        travel_out = self.travel[place][self.next_place]
+        ok &= start + (duration - TOLERANCE) + travel_out <= self.next_bound
+        ok &= self.eligible[index][:, None]
+        distance_in = self.distance_to[place][self.prev_place]
+        distance_out = self.distance[place][self.next_place]
+        added_distance = distance_in + distance_out - self.base_distance
+        added_travel = travel_in + travel_out - self.base_travel
+        if self.limit_legs:
+            ok &= (distance_in <= self.max_leg + TOLERANCE) & (
+                distance_out <= self.max_leg + TOLERANCE
+            )
+        if self.limit_routes:
+            ok &= (
+                self.route_distance[:, None] + added_distance <= self.max_route[:, None] + TOLERANCE
+            )
+        if self.limit_groups:
+            group = self.group_of
+            fits = (self.group_load[group] + self.load[index] <= self.capacity[group]) & (
+                self.group_stops[group] + 1 <= self.max_stops[group]
+            )
+            ok &= fits[:, None]
+            ok &= (
+                added_travel + (self.group_work[group] + duration)[:, None]
+                <= self.max_work[group][:, None] + TOLERANCE
+            )
+        if blinks is not None:
+            ok &= blinks
+        if not ok.any():
+            return None
+        weights = self.weights
+        delta = weights.per_m * added_distance + weights.per_work_min * (added_travel + duration)
+        if late is not None and weights.per_late_min:
+            delta = delta + weights.per_late_min * late
+        delta = np.where(ok, delta, np.inf)
+        if not self.soft:
+            flat = int(np.argmin(delta))
+            vehicle, position = divmod(flat, self.width)
+            return float(delta[vehicle, position]) - self.prize[index], vehicle, position
+        return self._best_with_lateness(index, delta, start)
+
+    def _best_with_lateness(
+        self, index: int, delta: np.ndarray, start: np.ndarray
+    ) -> tuple[float, int, int] | None:
+        """Add the lateness the insertion pushes downstream, best lower bound first."""
+        order = np.argsort(delta, axis=None)
+        best: tuple[float, int, int] | None = None
+        for flat in order:
+            vehicle, position = divmod(int(flat), self.width)
+            bound = float(delta[vehicle, position])
+            if not math.isfinite(bound) or (best is not None and bound >= best[0]):
+                break
+            exact = bound + self.weights.per_late_min * self._pushed_lateness(
+                index, vehicle, position, int(start[vehicle, position])
+            )
+            if best is None or exact < best[0]:
+                best = (exact, vehicle, position)
+        if best is None:
+            return None
+        return best[0] - self.prize[index], best[1], best[2]
+
+    def _pushed_lateness(self, index: int, vehicle: int, position: int, start: int) -> float:
+        """Extra lateness of the stops after the position when the stop starts there."""
+        route = self.routes[vehicle]
+        extra = 0.0
+        place = self.place[index]
+        ready = float(start + self.duration[index])
+        for at in range(position, len(route.stops)):
+            following = route.stops[at]
+            here = self.place[following]
+            arrival = math.ceil(ready + self.travel[place, here] - TOLERANCE)
+            old = route.starts[at]
+            if arrival <= old:
+                break
+            for earliest, due, latest in self.windows[following]:
+                if arrival <= latest:
+                    new = max(earliest, arrival)
+                    extra += max(0, new - due) - max(0, old - due)
+                    break
+            place = here
+            ready = float(new + self.duration[following])
+        return extra
+
+    def insert(self, index: int, vehicle: int, position: int) -> None:
+        """Put the stop into the route at the position (checked by best_insertion)."""
+        stops = list(self.routes[vehicle].stops)
+        stops.insert(position, index)
+        route = self.evaluate(vehicle, stops)
+        if route is None:
+            raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
+        self.install(vehicle, route)
+
+    def total(self) -> float:
+        """The current cost (routes minus the prizes they collect)."""
+        return sum(route.cost for route in self.routes)
+
+
 def _result(
     day: DayRoutes, routes: list[list[int]], initial: float, iterations: int, improvements: int
 ) -> SearchResult:
@@ -48,9 +433,186 @@ def _result(
     )
 
 
-def construct(day: DayRoutes) -> list[list[int]]:
-    """Routes built from day.routes by cheapest insertion of the stops not yet routed."""
-    return [list(route) for route in day.routes]
+def _load(engine: _Engine, routes: Sequence[Sequence[int]]) -> None:
+    """Install routes given as stop lists (they must be feasible on their own)."""
+    for vehicle in range(engine.vehicle_count):
+        stops = routes[vehicle] if vehicle < len(routes) else []
+        route = engine.evaluate(vehicle, stops)
+        if route is None:
+            raise ValueError(f"vehicle {vehicle}: route {list(stops)} cannot be scheduled")
+        engine.install(vehicle, route)
+
+
+def construct(day: DayRoutes, seed: int = 0) -> list[list[int]]:
+    """day.routes with every stop not yet routed put in by cheapest feasible insertion.
+
+    Required stops go first, farthest from the start places first; optional stops go in where
+    their prize exceeds their cost. A stop that fits nowhere stays out (feasible() says so)."""
+    engine = _Engine(day)
+    _load(engine, day.routes)
+    routed = {index for route in day.routes for index in route}
+    far = _depot_distance(engine)
+    waiting = [index for index in range(len(day.stops)) if index not in routed]
+    waiting.sort(key=lambda index: (not day.stops[index].required, -far[index]))
+    for index in waiting:
+        found = engine.best_insertion(index, None)
+        if found is None:
+            continue
+        if not day.stops[index].required and found[0] >= 0:
+            continue
+        engine.insert(index, found[1], found[2])
+    return [list(route.stops) for route in engine.routes]
+
+
+def _depot_distance(engine: _Engine) -> list[float]:
+    """Each stop's distance from the nearest start place (SISR's far and close orders)."""
+    starts = sorted({vehicle.start_place for vehicle in engine.day.vehicles})
+    if not starts:
+        return [0.0] * len(engine.place)
+    column = engine.distance[starts].min(axis=0)
+    return [float(column[place]) for place in engine.place]
+
+
+class _Search:
+    """SISR's ruin and recreate with annealing on one engine."""
+
+    def __init__(self, engine: _Engine, limits: SearchLimits) -> None:
+        self.engine = engine
+        self.rng = random.Random(limits.seed)
+        self.blink_rng = np.random.default_rng(limits.seed)
+        day = engine.day
+        self.movable = [
+            index
+            for index, stop in enumerate(day.stops)
+            if stop.fixed is None and (stop.required or stop.prize > 0)
+        ]
+        places = np.array(engine.place, dtype=np.int64)
+        near = engine.distance[places][:, places]
+        self.neighbours = np.argsort(near, axis=1, kind="stable").tolist()
+        self.far = _depot_distance(engine)
+        self.fixed = [stop.fixed is not None for stop in day.stops]
+        self.required = [stop.required for stop in day.stops]
+        self.where: dict[int, int] = {}
+        self.refresh_where()
+
+    def refresh_where(self) -> None:
+        """Which vehicle holds each routed stop."""
+        self.where = {
+            index: vehicle
+            for vehicle, route in enumerate(self.engine.routes)
+            for index in route.stops
+        }
+
+    def ruin(self, changed: dict[int, _Route]) -> list[int]:
+        """Remove strings of stops from routes near a random seed stop (SISR)."""
+        engine, rng = self.engine, self.rng
+        routed = [index for index in self.movable if index in self.where]
+        if not routed:
+            return []
+        lengths = [len(route.stops) for route in engine.routes if route.stops]
+        string_max = min(MAX_STRING, sum(lengths) / len(lengths))
+        strings_max = 4 * MEAN_REMOVED / (1 + string_max) - 1
+        strings = int(rng.uniform(1, strings_max + 1))
+        seed = rng.choice(routed)
+        removed: list[int] = []
+        ruined: set[int] = set()
+        for index in self.neighbours[seed]:
+            if len(ruined) >= strings:
+                break
+            vehicle = self.where.get(index)
+            if vehicle is None or vehicle in ruined:
+                continue
+            route = engine.routes[vehicle]
+            size = len(route.stops)
+            length = int(rng.uniform(1, min(size, string_max) + 1))
+            ruined.add(vehicle)
+            taken = self._string(route.stops, route.stops.index(index), length)
+            taken = [stop for stop in taken if not self.fixed[stop]]
+            if not taken:
+                continue
+            keep = [stop for stop in route.stops if stop not in taken]
+            new = engine.evaluate(vehicle, keep)
+            if new is None:
+                continue
+            changed.setdefault(vehicle, route)
+            engine.install(vehicle, new)
+            for stop in taken:
+                del self.where[stop]
+            removed.extend(taken)
+        return removed
+
+    def _string(self, stops: tuple[int, ...], at: int, length: int) -> list[int]:
+        """A string of the length holding position at, or a split string keeping its middle."""
+        rng = self.rng
+        size = len(stops)
+        if length >= 2 and length < size and rng.random() < SPLIT_RATE:
+            kept = 1
+            while length + kept < size and rng.random() < 0.5:
+                kept += 1
+            span = length + kept
+            first = rng.randint(max(0, at - span + 1), min(at, size - span))
+            middle = rng.randint(first + 1, first + span - kept - 1) if span - kept > 1 else first
+            window = list(stops[first : first + span])
+            cut = middle - first
+            del window[cut : cut + kept]
+            return window
+        first = rng.randint(max(0, at - length + 1), min(at, size - length))
+        return list(stops[first : first + length])
+
+    def recreate(self, removed: list[int], changed: dict[int, _Route]) -> bool:
+        """Insert the removed stops back in one of SISR's orders; False if a required one fails."""
+        engine, rng = self.engine, self.rng
+        order = rng.choices(range(4), weights=ORDER_WEIGHTS)[0]
+        if order == 0:
+            rng.shuffle(removed)
+        elif order == 1:
+            removed.sort(key=lambda index: -engine.load[index])
+        elif order == 2:
+            removed.sort(key=lambda index: -self.far[index])
+        else:
+            removed.sort(key=lambda index: self.far[index])
+        shape = (engine.vehicle_count, engine.width)
+        for index in removed:
+            if engine.width != shape[1]:
+                shape = (engine.vehicle_count, engine.width)
+            blinks = self.blink_rng.random(shape) >= BLINK_RATE
+            found = engine.best_insertion(index, blinks)
+            if found is None and blinks is not None:
+                found = engine.best_insertion(index, None)
+            if found is None:
+                if self.required[index]:
+                    return False
+                continue
+            gain, vehicle, position = found
+            if not self.required[index] and gain >= 0:
+                continue
+            changed.setdefault(vehicle, engine.routes[vehicle])
+            engine.insert(index, vehicle, position)
+            self.where[index] = vehicle
+        return True
+
+    def undo(self, changed: dict[int, _Route]) -> None:
+        """Put the changed routes back as they were."""
+        for vehicle, route in changed.items():
+            self.engine.install(vehicle, route)
+        self.refresh_where()
+
+    def optional_out(self, removed: list[int]) -> list[int]:
+        """Unrouted optional stops near the removed ones: they get a chance to go in."""
+        chosen: list[int] = []
+        seen = set(removed)
+        for index in removed[:3]:
+            for other in self.neighbours[index][:10]:
+                if (
+                    other not in self.where
+                    and other not in seen
+                    and not self.required[other]
+                    and not self.fixed[other]
+                    and self.engine.prize[other] > 0
+                ):
+                    chosen.append(other)
+                    seen.add(other)
+        return chosen
 
 
 def improve(
@@ -62,4 +624,50 @@ def improve(
     if problems:
         raise ValueError("the incoming routes are infeasible: " + "; ".join(problems))
     initial = cost(day, day.routes)
-    return _result(day, day.routes, initial, 0, 0)
+    began = time.monotonic()
+    engine = _Engine(day)
+    _load(engine, day.routes)
+    search = _Search(engine, limits)
+    current = engine.total()
+    best_cost = current
+    best_routes = [list(route.stops) for route in engine.routes]
+    legs = sum(len(route.stops) + 1 for route in engine.routes if route.stops)
+    spent = sum(
+        route.cost + sum(engine.prize[index] for index in route.stops) for route in engine.routes
+    )
+    leg_cost = spent / legs if legs and spent > 0 else 1.0
+    hot = max(leg_cost * START_TEMPERATURE_SHARE, 1e-6)
+    cold = max(leg_cost * FINAL_TEMPERATURE_SHARE, 1e-9)
+    iterations = improvements = 0
+    span = max(limits.deadline - began, 1e-9)
+    while True:
+        if limits.iterations is not None and iterations >= limits.iterations:
+            break
+        now = time.monotonic()
+        if now >= limits.deadline or (stop is not None and stop()):
+            break
+        if limits.iterations is not None:
+            progress = iterations / limits.iterations
+        else:
+            progress = (now - began) / span
+        temperature = hot * (cold / hot) ** min(progress, 1.0)
+        iterations += 1
+        changed: dict[int, _Route] = {}
+        removed = search.ruin(changed)
+        removed.extend(search.optional_out(removed))
+        if not removed or not search.recreate(removed, changed):
+            search.undo(changed)
+            continue
+        candidate = engine.total()
+        threshold = current - temperature * math.log(1.0 - search.rng.random())
+        if candidate < threshold:
+            current = candidate
+            if candidate < best_cost - 1e-9:
+                best_cost = candidate
+                best_routes = [list(route.stops) for route in engine.routes]
+                improvements += 1
+        else:
+            search.undo(changed)
+    if improvements and not feasible(day, best_routes) and cost(day, best_routes) < initial:
+        return _result(day, best_routes, initial, iterations, improvements)
+    return _result(day, [list(route) for route in day.routes], initial, iterations, 0)
