@@ -13,7 +13,7 @@ minutes; an explicit matrix makes one), `day_routes` builds:
 - a floating stop per visit made by one volunteer whose recipient has no other visit that day:
   its windows that day (a soft window late up to `max_lateness_min`, due at its last on-time
   start), the volunteers who qualify and could reach it that day (greedy's candidates), and
-  none who would give up continuity points the visit has;
+  none who would give up continuity points the visit has or cost more an hour on site;
 - a fixed stop for everything else: team visits (in each member's route), linked visits,
   pinned visits, every visit of a recipient with several that day, group-session stops;
 - an optional stop (prize: the objective's coverage points less the dearest eligible
@@ -302,15 +302,19 @@ class _DayBuilder:
     def eligible(self, info: NeedInfo, current: int) -> list[int]:
         """The volunteers who may make a visit of the need this day: greedy's candidates for
         it (qualified, able to reach it that day), none with fewer continuity points for the
-        recipient than the current volunteer has."""
+        recipient nor a dearer hour on site than the current volunteer (the engine weighs
+        neither)."""
         familiarity = self.setup.familiarity[info.recipient_index]
+        helpers = self.setup.helpers
         floor = familiarity.get(current, 0.0) if current >= 0 else -math.inf
+        dearest = helpers[current].cost_per_hour if current >= 0 else math.inf
         found = [
             volunteer
             for volunteer in info.candidates
             if self.day in info.candidate_days[volunteer]
             and volunteer not in self.unexpressible
             and familiarity.get(volunteer, 0.0) >= floor - EPS
+            and helpers[volunteer].cost_per_hour <= dearest + EPS
         ]
         if current >= 0 and current not in found:
             found.append(current)
