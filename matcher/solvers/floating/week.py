@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -564,7 +564,14 @@ def polish_week(
     weights = setup.weights
     cap = _largest_lateness(setup, placements) if weights.max_lateness_per_min > 0 else None
     shares = [1 + sum(1 for placed in placements if placed[1] == day) for day in range(7)]
-    statistics: dict[str, Any] = {"models": 0, "skipped": 0, "iterations": 0, "added": 0}
+    statistics: dict[str, Any] = {
+        "models": 0,
+        "skipped": 0,
+        "iterations": 0,
+        "floating": 0,
+        "offered": 0,
+        "added": 0,
+    }
     for day in range(7):
         if stop is not None and stop():
             break
@@ -590,6 +597,9 @@ def polish_week(
             )
             result = improve(model.routes, limits, stop)
             statistics["models"] += 1
+            kinds = Counter(origin.kind for origin in model.origins)
+            statistics["floating"] += kinds["float"]
+            statistics["offered"] += kinds["optional"]
             statistics["iterations"] += result.iterations
             if result.cost < result.initial_cost - 1e-9:
                 statistics["added"] += _apply(week, model, result.routes, result.starts)
