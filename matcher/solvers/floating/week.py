@@ -333,6 +333,15 @@ class _DayBuilder:
     def speed_class(self, volunteer: int) -> float:
         return 0.0 if self.setup.times is not None else self.setup.helpers[volunteer].speed
 
+    def class_size(self, speed: float) -> int:
+        """How much the volunteers of this speed have to route this day: their visits, and one
+        more (the left-out occurrences are shared by all)."""
+        return 1 + sum(
+            len(items)
+            for volunteer, items in self.items.items()
+            if volunteer not in self.unexpressible and self.speed_class(volunteer) == speed
+        )
+
     def classes(self) -> list[float]:
         """The travel speeds of the volunteers out this day, slowest first."""
         return sorted(
@@ -527,10 +536,12 @@ def _largest_lateness(setup: Setup, placements: Sequence[Placement]) -> float:
     )
 
 
-def _apply(week: _Week, model: DayModel, routes: list[list[int]], starts: list[list[int]]) -> int:
-    """Write the day's routes back into the week; the number of occurrences added."""
+def _apply(
+    week: _Week, model: DayModel, routes: list[list[int]], starts: list[list[int]]
+) -> set[int]:
+    """Write the day's routes back into the week; the needs of the occurrences added."""
     helpers = week.setup.helpers
-    added = 0
+    added: set[int] = set()
     for vehicle, (route, times) in enumerate(zip(routes, starts, strict=True)):
         volunteer_id = helpers[model.vehicle_volunteers[vehicle]].volunteer.id
         for stop, start in zip(route, times, strict=True):
@@ -539,7 +550,7 @@ def _apply(week: _Week, model: DayModel, routes: list[list[int]], starts: list[l
                 week.place(origin.placement, (origin.need, model.day, start, (volunteer_id,)))
             elif origin.kind == "optional":
                 week.place(len(week.placements), (origin.need, model.day, start, (volunteer_id,)))
-                added += 1
+                added.add(origin.need)
     week.refresh_minutes(model.day, set(model.vehicle_volunteers))
     return added
 
@@ -582,6 +593,7 @@ def polish_week(
         builder = _DayBuilder(week, day, cap)
         added: set[int] = set()
         classes = builder.classes()
+        sizes = [builder.class_size(speed) for speed in classes]
         for position, speed in enumerate(classes):
             model = builder.build(speed, added)
             if model is None:
@@ -590,10 +602,11 @@ def polish_week(
                 statistics["skipped"] += 1
                 continue
             now = time.monotonic()
+            share = sizes[position] / max(1, sum(sizes[position:]))
             limits = SearchLimits(
-                deadline=now + max(0.0, day_deadline - now) / (len(classes) - position),
+                deadline=now + max(0.0, day_deadline - now) * share,
                 iterations=iterations,
-                seed=seed * 7 + day,
+                seed=(seed * 7 + day) * 16 + position,
             )
             result = improve(model.routes, limits, stop)
             statistics["models"] += 1
@@ -602,8 +615,9 @@ def polish_week(
             statistics["offered"] += kinds["optional"]
             statistics["iterations"] += result.iterations
             if result.cost < result.initial_cost - 1e-9:
-                statistics["added"] += _apply(week, model, result.routes, result.starts)
-                added.update(origin.need for origin in model.origins if origin.kind == "optional")
+                inserted = _apply(week, model, result.routes, result.starts)
+                statistics["added"] += len(inserted)
+                added |= inserted
     statistics["seconds"] = round(time.monotonic() - began, 3)
     kept = _accept(setup, list(placements), week.placements, statistics)
     return WeekPolish(week.placements if kept else list(placements), kept, statistics)

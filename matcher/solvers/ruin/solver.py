@@ -15,6 +15,13 @@ annealing probability, a rejected move is undone exactly (the cached insertions 
 back from its journal). The statistics say, per operator, its steps, those kept, the new best
 plans and the coverage they gained.
 
+The search keeps `polish_share` of the time limit back (or, once it stops early, stalled or at
+the bound, takes `polish_time_s`, within the limit): its best plan then goes a day at a time
+through the floating-routes engine (`matcher.solvers.floating.week`), where visit times float,
+so travel and lateness on routes with windows fall where fixed-time insertion cannot move them;
+the polished plan is kept only when it ranks no lower and the checker accepts it. With
+`iterations` the engine makes `polish_iterations` steps a day's routes (repeatable runs).
+
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
 less than greedy. Deterministic for a seed and an `iterations` budget (the time limit may stop a
@@ -67,7 +74,7 @@ POLISH_SHARE = 0.25
 """Share of the time limit the floating-routes engine gets at the end (`floating.week`): the
 ruin search fixes visit times, the engine lets them float, so travel on routes with windows
 falls there; coverage is won mostly by the search before."""
-POLISH_ITERATIONS = 2000
+POLISH_ITERATIONS = 100
 """The engine's iterations per day's routes in a run with an iteration budget."""
 
 

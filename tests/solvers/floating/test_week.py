@@ -186,7 +186,7 @@ def test_routes_written_back_are_the_visits_the_checker_accepts() -> None:
     route = [by_need["na"], by_need["nc"], by_need["nb"]]
     starts = schedule(model.routes, 0, route)
     assert starts == [minutes("09:05"), minutes("09:40"), minutes("10:15")]
-    assert _apply(week, model, [route], [starts]) == 1
+    assert _apply(week, model, [route], [starts]) == {model.origins[by_need["nc"]].need}
     plan = plan_of(setup, week.placements)
     assert check_plan(setup.problem, plan).ok
     assert {visit.need: visit.start for visit in plan.visits} == {
