@@ -532,7 +532,7 @@ class RuinSearch:
             fixed=self.planner.fixed,
             stop=request.stop_requested,
         )
-        return result.placements, result.statistics
+        return result.placements, {"budget_s": round(budget, 3), **result.statistics}
 
     def _final(self, best: list[tuple[int, int, int, tuple[str, ...]]]) -> tuple[list[Visit], str]:
         """The best plan found, or greedy's where that ranks above it by mandatory occurrences,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import matcher
 from matcher.checker import check_plan
 from matcher.generator import generate_community
 from matcher.models import WEEKDAYS, Plan, Problem
@@ -37,7 +38,7 @@ from matcher.solvers.greedy.setup import GreedyParameters, Setup
 from matcher.solvers.ruin import RuinParameters
 from matcher.solvers.ruin.solver import RuinSearch
 from matcher.travel import TravelModel
-from tests.helpers import WEEK, minutes, window
+from tests.helpers import WEEK, checked, minutes, window
 
 ITERATIONS = 3000
 """The engine's iterations per day's routes in these tests (repeatable runs)."""
@@ -392,7 +393,7 @@ def ruin_week(problem: Problem, iterations: int = 200) -> tuple[Setup, list[Plac
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_polished_generated_weeks_pass_the_checker_and_rank_no_lower(seed: int) -> None:
     setup, before = ruin_week(generated(45, seed), iterations=100)
-    result = polish_week(setup, before, 30.0, seed=seed, iterations=500)
+    result = polish_week(setup, before, 30.0, seed=seed, iterations=150)
     assert broken(setup, result.placements) == []
     first, second = (
         _rank(setup, _visits(setup, before)),
@@ -425,8 +426,8 @@ def test_every_days_incoming_routes_are_feasible_in_the_model() -> None:
 
 def test_deterministic_for_a_seed_and_an_iteration_budget() -> None:
     setup, before = ruin_week(generated(45, 1), iterations=50)
-    first = polish_week(setup, before, 60.0, seed=2, iterations=300)
-    second = polish_week(setup, before, 60.0, seed=2, iterations=300)
+    first = polish_week(setup, before, 60.0, seed=2, iterations=100)
+    second = polish_week(setup, before, 60.0, seed=2, iterations=100)
     assert first.placements == second.placements
 
 
@@ -435,3 +436,51 @@ def test_no_time_returns_the_plan_unchanged() -> None:
     result = polish_week(setup, before, 0.0)
     assert result.placements == before and not result.kept
     assert result.statistics["models"] == 0
+
+
+# ------------------------------------------------------------------ the hook in ruin
+
+
+def test_ruin_polishes_its_best_plan_and_never_ranks_lower_for_it() -> None:
+    """The same seed and iterations with and without the polish: the same search, then the
+    polished plan, checked, ranking no lower by coverage and the policy objective."""
+    problem = generated(60, 4)
+    plans = {
+        share: checked(
+            problem,
+            matcher.solve(
+                problem,
+                solver="ruin",
+                time_limit_s=60,
+                parameters={"iterations": 150, "polish_share": share, "compute_bound": False},
+            ),
+        )
+        for share in (0.0, 0.25)
+    }
+    without, polished_plan = plans[0.0], plans[0.25]
+    assert without.solver.statistics["polish"] == {"kept": "no time"}
+    polish = polished_plan.solver.statistics["polish"]
+    assert polish["models"] > 0 and polish["kept"] in ("polished", "unchanged", "worse")
+    assert polished_plan.solver.objective >= without.solver.objective - 1e-9
+    assert policy(polished_plan) >= policy(without) - 1e-6
+    if polish["kept"] == "polished":
+        assert policy(polished_plan) > policy(without)
+
+
+def policy(plan: Plan) -> float:
+    """The plan's policy objective without fairness (what `ruin` and `lns` rank by)."""
+    terms = plan.solver.objective_breakdown
+    return terms["total"] - terms["fairness"]
+
+
+def test_polish_time_s_gives_the_engine_the_rest_of_the_limit_once_coverage_is_complete() -> None:
+    """Every visit is planned at once (the bound is met): with `polish_time_s` the engine
+    polishes until the limit, without it for its share."""
+    problem = crafted()
+    timed = matcher.solve(problem, solver="ruin", time_limit_s=4, parameters={"polish_time_s": 4})
+    short = matcher.solve(problem, solver="ruin", time_limit_s=4)
+    checked(problem, timed)
+    assert timed.solver.statistics["stop_reason"] == "bound met"
+    assert (
+        timed.solver.statistics["polish"]["seconds"] > short.solver.statistics["polish"]["seconds"]
+    )
