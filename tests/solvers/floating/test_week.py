@@ -20,7 +20,7 @@ from matcher.checker import check_plan
 from matcher.generator import generate_community
 from matcher.models import WEEKDAYS, Plan, Problem
 from matcher.rules import need_facts, number_occurrences
-from matcher.solvers.base import SolveRequest
+from matcher.solvers.base import SolveRequest, finishing_reserve_s
 from matcher.solvers.floating import feasible, schedule
 from matcher.solvers.floating.week import (
     Placement,
@@ -474,13 +474,13 @@ def policy(plan: Plan) -> float:
 
 
 def test_polish_time_s_gives_the_engine_the_rest_of_the_limit_once_coverage_is_complete() -> None:
-    """Every visit is planned at once (the bound is met): with `polish_time_s` the engine
-    polishes until the limit, without it for its share."""
+    """Every visit is planned at once (the bound is met): with `polish_time_s` the engine gets
+    the rest of the limit, without it its share."""
     problem = crafted()
     timed = matcher.solve(problem, solver="ruin", time_limit_s=4, parameters={"polish_time_s": 4})
     short = matcher.solve(problem, solver="ruin", time_limit_s=4)
     checked(problem, timed)
     assert timed.solver.statistics["stop_reason"] == "bound met"
-    assert (
-        timed.solver.statistics["polish"]["seconds"] > short.solver.statistics["polish"]["seconds"]
-    )
+    limit = 4 - finishing_reserve_s(problem, 4)
+    assert timed.solver.statistics["polish"]["budget_s"] > 0.5 * limit
+    assert short.solver.statistics["polish"]["budget_s"] == pytest.approx(0.25 * 4, abs=1e-3)
