@@ -90,6 +90,22 @@ def _latest_in(windows: Sequence[tuple[int, int, int]], bound: int) -> int | Non
     return None
 
 
+def _start_in(windows: Sequence[tuple[int, int, int]], arrival: int) -> int:
+    """The earliest start at or after a whole-minute arrival (the window must exist)."""
+    for earliest, _, latest in windows:
+        if arrival <= latest:
+            return max(earliest, arrival)
+    raise AssertionError(f"no window takes an arrival at {arrival}")
+
+
+def _late_at(windows: Sequence[tuple[int, int, int]], start: int) -> int:
+    """Minutes past the due time of the window holding the start."""
+    for earliest, due, latest in windows:
+        if earliest <= start <= latest:
+            return max(0, start - due)
+    return 0
+
+
 class _Engine:
     """The day's data as arrays, the current routes and their insertion positions."""
 
@@ -109,6 +125,12 @@ class _Engine:
         self.soft = self.weights.per_late_min > 0 and any(
             due < latest for windows in self.windows for _, due, latest in windows
         )
+        self.late_only_grows = not any(
+            len(windows) > 1 and any(due < latest for _, due, latest in windows)
+            for windows in self.windows
+        )
+        """Pushing a stop later never lowers its lateness (no soft window after another one),
+        so the lateness pushed downstream is never negative."""
         vehicles = day.vehicles
         count = len(vehicles)
         self.vehicle_count = count
@@ -298,7 +320,25 @@ class _Engine:
     def best_insertion(
         self, index: int, blinks: np.ndarray | None
     ) -> tuple[float, int, int] | None:
-        """The cheapest feasible (cost increase, vehicle, position) for the stop, or None."""
+        """The cheapest feasible (cost increase, vehicle, position) for the stop, or None.
+
+        The cost increase is net of the stop's prize; blinks (True: may use) skip positions."""
+        found = self.insertion_costs(index, blinks)
+        if found is None:
+            return None
+        delta, start = found
+        if not self.soft:
+            flat = int(np.argmin(delta))
+            vehicle, position = divmod(flat, self.width)
+            return float(delta[vehicle, position]) - self.prize[index], vehicle, position
+        return self._best_with_lateness(index, delta, start)
+
+    def insertion_costs(
+        self, index: int, blinks: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per [vehicle, position]: the cost increase of inserting the stop there (infinite
+        where it breaks a rule; before its prize and the lateness pushed downstream) and its
+        start; None when it fits nowhere."""
         place = self.place[index]
         duration = self.duration[index]
         travel_in = self.travel_to[place][self.prev_place]
@@ -351,12 +391,7 @@ class _Engine:
         delta = weights.per_m * added_distance + weights.per_work_min * (added_travel + duration)
         if late is not None and weights.per_late_min:
             delta = delta + weights.per_late_min * late
-        delta = np.where(ok, delta, np.inf)
-        if not self.soft:
-            flat = int(np.argmin(delta))
-            vehicle, position = divmod(flat, self.width)
-            return float(delta[vehicle, position]) - self.prize[index], vehicle, position
-        return self._best_with_lateness(index, delta, start)
+        return np.where(ok, delta, np.inf), start
 
     def _best_with_lateness(
         self, index: int, delta: np.ndarray, start: np.ndarray
@@ -367,9 +402,11 @@ class _Engine:
         for flat in order:
             vehicle, position = divmod(int(flat), self.width)
             bound = float(delta[vehicle, position])
-            if not math.isfinite(bound) or (best is not None and bound >= best[0]):
+            if not math.isfinite(bound):
                 break
-            exact = bound + self.weights.per_late_min * self._pushed_lateness(
+            if best is not None and bound >= best[0] and self.late_only_grows:
+                break
+            exact = bound + self.weights.per_late_min * self.pushed_lateness(
                 index, vehicle, position, int(start[vehicle, position])
             )
             if best is None or exact < best[0]:
@@ -378,7 +415,7 @@ class _Engine:
             return None
         return best[0] - self.prize[index], best[1], best[2]
 
-    def _pushed_lateness(self, index: int, vehicle: int, position: int, start: int) -> float:
+    def pushed_lateness(self, index: int, vehicle: int, position: int, start: int) -> float:
         """Extra lateness of the stops after the position when the stop starts there."""
         route = self.routes[vehicle]
         extra = 0.0
@@ -391,11 +428,9 @@ class _Engine:
             old = route.starts[at]
             if arrival <= old:
                 break
-            for earliest, due, latest in self.windows[following]:
-                if arrival <= latest:
-                    new = max(earliest, arrival)
-                    extra += max(0, new - due) - max(0, old - due)
-                    break
+            windows = self.windows[following]
+            new = _start_in(windows, arrival)
+            extra += _late_at(windows, new) - _late_at(windows, old)
             place = here
             ready = float(new + self.duration[following])
         return extra
