@@ -79,6 +79,8 @@ class _Route:
     distance_m: float
     work_min: float
     load: int
+    late_min: float
+    prize: float
     cost: float
 
 
@@ -115,6 +117,8 @@ class _Engine:
         self.travel = np.ascontiguousarray(day.travel_min, dtype=np.float64)
         self.distance_to = np.ascontiguousarray(self.distance.T)
         self.travel_to = np.ascontiguousarray(self.travel.T)
+        self.distance_rows: list[list[float]] = self.distance.tolist()
+        self.travel_rows: list[list[float]] = self.travel.tolist()
         self.weights = day.weights
         stops = day.stops
         self.place = [stop.place for stop in stops]
@@ -141,6 +145,7 @@ class _Engine:
         self.max_route = np.array(
             [math.inf if v.max_route_m is None else v.max_route_m for v in vehicles]
         )
+        self.max_route_list: list[float] = self.max_route.tolist()
         groups = day.groups
         self.capacity = np.array([math.inf if g.capacity is None else g.capacity for g in groups])
         self.max_stops = np.array(
@@ -154,6 +159,8 @@ class _Engine:
             or np.isfinite(self.max_stops).any()
             or np.isfinite(self.max_work).any()
         )
+        self.limit_work = bool(np.isfinite(self.max_work).any())
+        self.need_travel = self.limit_work or self.weights.per_work_min != 0
         self.limit_legs = bool(np.isfinite(self.max_leg).any())
         self.limit_routes = bool(np.isfinite(self.max_route).any())
         self.eligible = [self._eligible(stop) for stop in stops]
@@ -196,6 +203,7 @@ class _Engine:
         self.prev_place = np.zeros(shape, dtype=np.int64)
         self.next_place = np.zeros(shape, dtype=np.int64)
         self.prev_end = np.zeros(shape)
+        self.prev_end_early = np.zeros(shape)
         self.next_bound = np.full(shape, INFEASIBLE)
         self.base_distance = np.zeros(shape)
         self.base_travel = np.zeros(shape)
@@ -207,9 +215,9 @@ class _Engine:
         """The route's schedule and totals, or None when it breaks a rule of its own."""
         outing = self.day.vehicles[vehicle]
         if not stops:
-            return _Route((), (), (), 0.0, 0.0, 0, 0.0)
-        distance, travel, place_of = self.distance, self.travel, self.place
-        max_leg = self.max_leg[vehicle, 0]
+            return _Route((), (), (), 0.0, 0.0, 0, 0.0, 0.0, 0.0)
+        distance, travel, place_of = self.distance_rows, self.travel_rows, self.place
+        max_leg = float(self.max_leg[vehicle, 0])
         place = outing.start_place
         ready = float(outing.opens_min)
         starts: list[int] = []
@@ -217,12 +225,12 @@ class _Engine:
         load = 0
         for index in stops:
             here = place_of[index]
-            leg = distance[place, here]
+            leg = distance[place][here]
             if leg > max_leg + TOLERANCE:
                 return None
             metres += leg
-            minutes += travel[place, here] + self.duration[index]
-            arrival = math.ceil(ready + travel[place, here] - TOLERANCE)
+            minutes += travel[place][here] + self.duration[index]
+            arrival = math.ceil(ready + travel[place][here] - TOLERANCE)
             for earliest, due, latest in self.windows[index]:
                 if arrival <= latest:
                     start = max(earliest, arrival)
@@ -235,17 +243,17 @@ class _Engine:
             prize += self.prize[index]
             place = here
             ready = float(start + self.duration[index])
-        leg = distance[place, outing.end_place]
+        leg = distance[place][outing.end_place]
         if leg > max_leg + TOLERANCE:
             return None
         metres += leg
-        minutes += travel[place, outing.end_place]
-        if ready + travel[place, outing.end_place] > outing.closes_min + TOLERANCE:
+        minutes += travel[place][outing.end_place]
+        if ready + travel[place][outing.end_place] > outing.closes_min + TOLERANCE:
             return None
-        if metres > self.max_route[vehicle] + TOLERANCE:
+        if metres > self.max_route_list[vehicle] + TOLERANCE:
             return None
         latest_starts = [0] * len(stops)
-        bound = outing.closes_min - travel[place, outing.end_place]
+        bound = outing.closes_min - travel[place][outing.end_place]
         for position in range(len(stops) - 1, -1, -1):
             index = stops[position]
             at_latest = _latest_in(
@@ -255,7 +263,7 @@ class _Engine:
                 return None
             latest_starts[position] = at_latest
             if position:
-                bound = at_latest - travel[place_of[stops[position - 1]], place_of[index]]
+                bound = at_latest - travel[place_of[stops[position - 1]]][place_of[index]]
         weights = self.weights
         total = (
             weights.per_m * metres
@@ -264,7 +272,15 @@ class _Engine:
             - prize
         )
         return _Route(
-            tuple(stops), tuple(starts), tuple(latest_starts), metres, minutes, load, total
+            tuple(stops),
+            tuple(starts),
+            tuple(latest_starts),
+            metres,
+            minutes,
+            load,
+            late,
+            prize,
+            total,
         )
 
     def install(self, vehicle: int, route: _Route) -> None:
@@ -273,7 +289,7 @@ class _Engine:
             old = self.routes[vehicle]
             self.routes[vehicle] = route
         else:
-            old = _Route((), (), (), 0.0, 0.0, 0, 0.0)
+            old = _Route((), (), (), 0.0, 0.0, 0, 0.0, 0.0, 0.0)
             self.routes.append(route)
         group = self.group_of[vehicle]
         self.group_load[group] += route.load - old.load
@@ -293,6 +309,7 @@ class _Engine:
             for start, index in zip(route.starts, route.stops, strict=True)
         ]
         self.prev_end[vehicle, : count + 1] = [outing.opens_min, *ends]
+        self.prev_end_early[vehicle, : count + 1] = self.prev_end[vehicle, : count + 1] - TOLERANCE
         self.next_bound[vehicle, : count + 1] = [*route.latest, outing.closes_min]
         self.next_bound[vehicle, count + 1 :] = INFEASIBLE
         if count:
@@ -342,7 +359,7 @@ class _Engine:
         place = self.place[index]
         duration = self.duration[index]
         travel_in = self.travel_to[place][self.prev_place]
-        arrival = np.ceil(self.prev_end + travel_in - TOLERANCE)
+        arrival = np.ceil(travel_in + self.prev_end_early)
         windows = self.windows[index]
         if len(windows) == 1:
             earliest, due, latest = windows[0]
@@ -359,12 +376,18 @@ class _Engine:
             ok = np.isfinite(start)
             late = late_at
         travel_out = self.travel[place][self.next_place]
-        ok &= start + (duration - TOLERANCE) + travel_out <= self.next_bound
-        ok &= self.eligible[index][:, None]
+        ok &= start + travel_out <= self.next_bound - (duration - TOLERANCE)
+        allowed = self.eligible[index]
+        if self.limit_groups:
+            fits = (self.group_load + self.load[index] <= self.capacity) & (
+                self.group_stops < self.max_stops
+            )
+            allowed = allowed & fits[self.group_of]
+        ok &= allowed[:, None]
         distance_in = self.distance_to[place][self.prev_place]
         distance_out = self.distance[place][self.next_place]
         added_distance = distance_in + distance_out - self.base_distance
-        added_travel = travel_in + travel_out - self.base_travel
+        added_travel = travel_in + travel_out - self.base_travel if self.need_travel else None
         if self.limit_legs:
             ok &= (distance_in <= self.max_leg + TOLERANCE) & (
                 distance_out <= self.max_leg + TOLERANCE
@@ -373,22 +396,17 @@ class _Engine:
             ok &= (
                 self.route_distance[:, None] + added_distance <= self.max_route[:, None] + TOLERANCE
             )
-        if self.limit_groups:
-            group = self.group_of
-            fits = (self.group_load[group] + self.load[index] <= self.capacity[group]) & (
-                self.group_stops[group] + 1 <= self.max_stops[group]
-            )
-            ok &= fits[:, None]
-            ok &= (
-                added_travel + (self.group_work[group] + duration)[:, None]
-                <= self.max_work[group][:, None] + TOLERANCE
-            )
+        if added_travel is not None and self.limit_work:
+            spare = self.max_work - self.group_work + (TOLERANCE - duration)
+            ok &= added_travel <= spare[self.group_of][:, None]
         if blinks is not None:
             ok &= blinks
         if not ok.any():
             return None
         weights = self.weights
-        delta = weights.per_m * added_distance + weights.per_work_min * (added_travel + duration)
+        delta = added_distance if weights.per_m == 1.0 else weights.per_m * added_distance
+        if added_travel is not None and weights.per_work_min:
+            delta = delta + weights.per_work_min * (added_travel + duration)
         if late is not None and weights.per_late_min:
             delta = delta + weights.per_late_min * late
         return np.where(ok, delta, np.inf), start
@@ -424,25 +442,121 @@ class _Engine:
         for at in range(position, len(route.stops)):
             following = route.stops[at]
             here = self.place[following]
-            arrival = math.ceil(ready + self.travel[place, here] - TOLERANCE)
+            arrival = math.ceil(ready + self.travel_rows[place][here] - TOLERANCE)
             old = route.starts[at]
-            if arrival <= old:
-                break
             windows = self.windows[following]
             new = _start_in(windows, arrival)
+            if new == old:
+                break
             extra += _late_at(windows, new) - _late_at(windows, old)
             place = here
             ready = float(new + self.duration[following])
         return extra
 
     def insert(self, index: int, vehicle: int, position: int) -> None:
-        """Put the stop into the route at the position (checked by best_insertion)."""
-        stops = list(self.routes[vehicle].stops)
+        """Put the stop into the route at the position (checked by best_insertion).
+
+        Incremental: the starts after the stop change only until one keeps its start, the
+        latest starts before it only until one keeps its latest start."""
+        old = self.routes[vehicle]
+        if not old.stops:
+            fresh = self.evaluate(vehicle, [index])
+            if fresh is None:
+                raise AssertionError(f"stop {index} does not fit vehicle {vehicle}")
+            self.install(vehicle, fresh)
+            return
+        outing = self.day.vehicles[vehicle]
+        travel, place_of, duration = self.travel_rows, self.place, self.duration
+        stops = list(old.stops)
         stops.insert(position, index)
-        route = self.evaluate(vehicle, stops)
-        if route is None:
+        starts = list(old.starts)
+        here = place_of[index]
+        if position:
+            before = stops[position - 1]
+            ready = float(starts[position - 1] + duration[before])
+            previous = place_of[before]
+        else:
+            ready = float(outing.opens_min)
+            previous = outing.start_place
+        windows = self.windows[index]
+        start = _start_in(windows, math.ceil(ready + travel[previous][here] - TOLERANCE))
+        late = old.late_min + _late_at(windows, start)
+        starts.insert(position, start)
+        place = here
+        ready = float(start + duration[index])
+        for at in range(position + 1, len(stops)):
+            following = stops[at]
+            there = place_of[following]
+            arrival = math.ceil(ready + travel[place][there] - TOLERANCE)
+            was = starts[at]
+            windows = self.windows[following]
+            new = _start_in(windows, arrival)
+            if new == was:
+                break
+            late += _late_at(windows, new) - _late_at(windows, was)
+            starts[at] = new
+            place = there
+            ready = float(new + duration[following])
+        latest = list(old.latest)
+        if position < len(old.stops):
+            bound = latest[position] - travel[here][place_of[stops[position + 1]]]
+        else:
+            bound = outing.closes_min - travel[here][outing.end_place]
+        mine = _latest_in(self.windows[index], math.floor(bound - duration[index] + TOLERANCE))
+        if mine is None:
             raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
-        self.install(vehicle, route)
+        latest.insert(position, mine)
+        for at in range(position - 1, -1, -1):
+            current = stops[at]
+            bound = latest[at + 1] - travel[place_of[current]][place_of[stops[at + 1]]]
+            value = _latest_in(
+                self.windows[current], math.floor(bound - duration[current] + TOLERANCE)
+            )
+            if value is None:
+                raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
+            if value == latest[at]:
+                break
+            latest[at] = value
+        start_place = outing.start_place if position == 0 else place_of[stops[position - 1]]
+        end_place = (
+            outing.end_place if position == len(old.stops) else place_of[stops[position + 1]]
+        )
+        distances = self.distance_rows
+        metres = (
+            old.distance_m
+            + distances[start_place][here]
+            + distances[here][end_place]
+            - distances[start_place][end_place]
+        )
+        minutes = (
+            old.work_min
+            + travel[start_place][here]
+            + travel[here][end_place]
+            - travel[start_place][end_place]
+            + duration[index]
+        )
+        prize = old.prize + self.prize[index]
+        weights = self.weights
+        total = (
+            weights.per_m * metres
+            + weights.per_work_min * minutes
+            + weights.per_late_min * late
+            - prize
+        )
+        self.install(
+            vehicle,
+            _Route(
+                tuple(stops),
+                tuple(starts),
+                tuple(latest),
+                metres,
+                minutes,
+                old.load + self.load[index],
+                late,
+                prize,
+                total,
+            ),
+        )
 
     def total(self) -> float:
         """The current cost (routes minus the prizes they collect)."""

@@ -184,6 +184,12 @@ def test_every_removal_and_reinsertion_keeps_the_engine_exact() -> None:
                     engine.insert(index, found[1], found[2])
                     routes = [list(route.stops) for route in engine.routes]
                     assert rule_breaks(day, routes) == []
+                    incremental = engine.routes[found[1]]
+                    full = engine.evaluate(found[1], incremental.stops)
+                    assert full is not None
+                    assert (incremental.starts, incremental.latest) == (full.starts, full.latest)
+                    assert incremental.cost == pytest.approx(full.cost, abs=1e-6)
+                    assert incremental.work_min == pytest.approx(full.work_min, abs=1e-6)
 
 
 def test_improve_never_returns_worse_or_infeasible_and_repeats() -> None:
