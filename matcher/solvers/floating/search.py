@@ -202,7 +202,6 @@ class _Engine:
         self.width = width
         self.prev_place = np.zeros(shape, dtype=np.int64)
         self.next_place = np.zeros(shape, dtype=np.int64)
-        self.prev_end = np.zeros(shape)
         self.prev_end_early = np.zeros(shape)
         self.next_bound = np.full(shape, INFEASIBLE)
         self.base_distance = np.zeros(shape)
@@ -301,22 +300,27 @@ class _Engine:
             self._grow(max(2 * self.width, count + 1))
             return
         outing = self.day.vehicles[vehicle]
+        size = count + 1
         places = [self.place[index] for index in route.stops]
-        self.prev_place[vehicle, : count + 1] = [outing.start_place, *places]
-        self.next_place[vehicle, : count + 1] = [*places, outing.end_place]
-        ends = [
-            start + self.duration[index]
-            for start, index in zip(route.starts, route.stops, strict=True)
+        self.prev_place[vehicle, :size] = [outing.start_place, *places]
+        self.next_place[vehicle, :size] = [*places, outing.end_place]
+        duration = self.duration
+        self.prev_end_early[vehicle, :size] = [
+            outing.opens_min - TOLERANCE,
+            *(
+                start + duration[index] - TOLERANCE
+                for start, index in zip(route.starts, route.stops, strict=True)
+            ),
         ]
-        self.prev_end[vehicle, : count + 1] = [outing.opens_min, *ends]
-        self.prev_end_early[vehicle, : count + 1] = self.prev_end[vehicle, : count + 1] - TOLERANCE
-        self.next_bound[vehicle, : count + 1] = [*route.latest, outing.closes_min]
-        self.next_bound[vehicle, count + 1 :] = INFEASIBLE
+        self.next_bound[vehicle, :size] = [*route.latest, outing.closes_min]
+        if len(old.stops) > count:
+            self.next_bound[vehicle, size : len(old.stops) + 1] = INFEASIBLE
         if count:
-            prev = self.prev_place[vehicle, : count + 1]
-            following = self.next_place[vehicle, : count + 1]
-            self.base_distance[vehicle, : count + 1] = self.distance[prev, following]
-            self.base_travel[vehicle, : count + 1] = self.travel[prev, following]
+            prev = self.prev_place[vehicle, :size]
+            following = self.next_place[vehicle, :size]
+            self.base_distance[vehicle, :size] = self.distance[prev, following]
+            if self.need_travel:
+                self.base_travel[vehicle, :size] = self.travel[prev, following]
         else:
             self.base_distance[vehicle, 0] = 0.0
             self.base_travel[vehicle, 0] = 0.0
