@@ -44,6 +44,8 @@ BLINK_RATE = 0.01
 START_TEMPERATURE_SHARE = 0.1
 FINAL_TEMPERATURE_SHARE = 0.002
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
+RANDOM_OPTIONAL = 2
+"""Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -645,6 +647,10 @@ class _Search:
         self.far = _depot_distance(engine)
         self.fixed = [stop.fixed is not None for stop in day.stops]
         self.required = [stop.required for stop in day.stops]
+        self.optional = [
+            not stop.required and stop.fixed is None and stop.prize > 0 for stop in day.stops
+        ]
+        self.optional_pool = [index for index, wanted in enumerate(self.optional) if wanted]
         self.where: dict[int, int] = {}
         self.refresh_where()
 
@@ -751,20 +757,20 @@ class _Search:
         self.refresh_where()
 
     def optional_out(self, removed: list[int]) -> list[int]:
-        """Unrouted optional stops near the removed ones: they get a chance to go in."""
+        """Unrouted optional stops near the removed ones, and a few at random: they get a
+        chance to go in."""
         chosen: list[int] = []
         seen = set(removed)
         for index in removed[:3]:
             for other in self.neighbours[index][:10]:
-                if (
-                    other not in self.where
-                    and other not in seen
-                    and not self.required[other]
-                    and not self.fixed[other]
-                    and self.engine.prize[other] > 0
-                ):
+                if other not in self.where and other not in seen and self.optional[other]:
                     chosen.append(other)
                     seen.add(other)
+        pool = [index for index in self.optional_pool if index not in self.where]
+        for index in self.rng.sample(pool, min(RANDOM_OPTIONAL, len(pool))):
+            if index not in seen:
+                chosen.append(index)
+                seen.add(index)
         return chosen
 
 
@@ -793,7 +799,7 @@ def improve(
     cold = max(leg_cost * FINAL_TEMPERATURE_SHARE, 1e-9)
     iterations = improvements = 0
     span = max(limits.deadline - began, 1e-9)
-    while True:
+    while search.movable:
         if limits.iterations is not None and iterations >= limits.iterations:
             break
         now = time.monotonic()

@@ -256,6 +256,18 @@ def test_optional_stops_go_in_when_their_prize_pays() -> None:
     assert 6 in routed and 7 not in routed
 
 
+def test_optional_stops_get_in_from_empty_routes() -> None:
+    day = two_sides_day()
+    day.stops = [
+        Stop(stop.place, stop.duration_min, stop.windows, prize=20000.0, required=False)
+        for stop in day.stops
+    ]
+    day.routes = [[], []]
+    result = improve(day, SearchLimits(deadline=time.monotonic() + 60, iterations=200))
+    assert sorted(index for route in result.routes for index in route) == list(range(6))
+    assert feasible(day, result.routes) == []
+
+
 def test_construct_routes_every_stop_that_fits() -> None:
     day = two_sides_day()
     day.routes = [[], []]
