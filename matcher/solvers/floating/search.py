@@ -309,10 +309,10 @@ class _Engine:
         duration = self.duration
         self.prev_end_early[vehicle, :size] = [
             outing.opens_min - TOLERANCE,
-            *(
+            *[
                 start + duration[index] - TOLERANCE
                 for start, index in zip(route.starts, route.stops, strict=True)
-            ),
+            ],
         ]
         self.next_bound[vehicle, :size] = [*route.latest, outing.closes_min]
         if len(old.stops) > count:
@@ -345,7 +345,8 @@ class _Engine:
     ) -> tuple[float, int, int] | None:
         """The cheapest feasible (cost increase, vehicle, position) for the stop, or None.
 
-        The cost increase is net of the stop's prize; blinks (True: may use) skip positions."""
+        The cost increase is net of the stop's prize; blinks (flat indexes into [vehicle,
+        position]) are positions skipped."""
         found = self.insertion_costs(index, blinks)
         if found is None:
             return None
@@ -406,7 +407,7 @@ class _Engine:
             spare = self.max_work - self.group_work + (TOLERANCE - duration)
             ok &= added_travel <= spare[self.group_of][:, None]
         if blinks is not None:
-            ok &= blinks
+            ok.ravel()[blinks] = False
         if not ok.any():
             return None
         weights = self.weights
@@ -490,6 +491,7 @@ class _Engine:
         starts.insert(position, start)
         place = here
         ready = float(start + duration[index])
+        last_start = position
         for at in range(position + 1, len(stops)):
             following = stops[at]
             there = place_of[following]
@@ -501,6 +503,7 @@ class _Engine:
                 break
             late += _late_at(windows, new) - _late_at(windows, was)
             starts[at] = new
+            last_start = at
             place = there
             ready = float(new + duration[following])
         latest = list(old.latest)
@@ -512,6 +515,7 @@ class _Engine:
         if mine is None:
             raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
         latest.insert(position, mine)
+        first_latest = position
         for at in range(position - 1, -1, -1):
             current = stops[at]
             bound = latest[at + 1] - travel[place_of[current]][place_of[stops[at + 1]]]
@@ -523,6 +527,7 @@ class _Engine:
             if value == latest[at]:
                 break
             latest[at] = value
+            first_latest = at
         start_place = outing.start_place if position == 0 else place_of[stops[position - 1]]
         end_place = (
             outing.end_place if position == len(old.stops) else place_of[stops[position + 1]]
@@ -549,20 +554,61 @@ class _Engine:
             + weights.per_late_min * late
             - prize
         )
-        self.install(
-            vehicle,
-            _Route(
-                tuple(stops),
-                tuple(starts),
-                tuple(latest),
-                metres,
-                minutes,
-                old.load + self.load[index],
-                late,
-                prize,
-                total,
-            ),
+        route = _Route(
+            tuple(stops),
+            tuple(starts),
+            tuple(latest),
+            metres,
+            minutes,
+            old.load + self.load[index],
+            late,
+            prize,
+            total,
         )
+        if len(stops) + 1 > self.width:
+            self.install(vehicle, route)
+        else:
+            self._install_insertion(vehicle, route, position, first_latest, last_start)
+
+    def _install_insertion(
+        self, vehicle: int, route: _Route, position: int, first_latest: int, last_start: int
+    ) -> None:
+        """install() after one insertion: shift the row's positions after it, write what changed
+        (latest starts from first_latest to the stop, ends from the stop to last_start)."""
+        old = self.routes[vehicle]
+        self.routes[vehicle] = route
+        group = self.group_of[vehicle]
+        self.group_load[group] += route.load - old.load
+        self.group_stops[group] += 1
+        self.group_work[group] += route.work_min - old.work_min
+        self.route_distance[vehicle] = route.distance_m
+        count = len(old.stops)
+        at = position
+        here = self.place[route.stops[at]]
+        prev_place = self.prev_place[vehicle]
+        next_place = self.next_place[vehicle]
+        prev_place[at + 2 : count + 2] = prev_place[at + 1 : count + 1]
+        prev_place[at + 1] = here
+        next_place[at + 1 : count + 2] = next_place[at : count + 1]
+        next_place[at] = here
+        ends = self.prev_end_early[vehicle]
+        ends[at + 2 : count + 2] = ends[at + 1 : count + 1]
+        duration = self.duration
+        ends[at + 1 : last_start + 2] = [
+            route.starts[k] + duration[route.stops[k]] - TOLERANCE
+            for k in range(at, last_start + 1)
+        ]
+        bounds = self.next_bound[vehicle]
+        bounds[at + 1 : count + 2] = bounds[at : count + 1]
+        bounds[first_latest : at + 1] = route.latest[first_latest : at + 1]
+        before, after = int(prev_place[at]), int(next_place[at + 1])
+        for row, matrix in (
+            (self.base_distance[vehicle], self.distance_rows),
+            (self.base_travel[vehicle], self.travel_rows),
+        ):
+            row[at + 2 : count + 2] = row[at + 1 : count + 1]
+            row[at] = matrix[before][here]
+            row[at + 1] = matrix[here][after]
 
     def total(self) -> float:
         """The current cost (routes minus the prizes they collect)."""
@@ -730,11 +776,10 @@ class _Search:
             removed.sort(key=lambda index: -self.far[index])
         else:
             removed.sort(key=lambda index: self.far[index])
-        shape = (engine.vehicle_count, engine.width)
         for index in removed:
-            if engine.width != shape[1]:
-                shape = (engine.vehicle_count, engine.width)
-            blinks = self.blink_rng.random(shape) >= BLINK_RATE
+            size = engine.vehicle_count * engine.width
+            skipped = int(self.blink_rng.binomial(size, BLINK_RATE))
+            blinks = self.blink_rng.integers(0, size, skipped) if skipped else None
             found = engine.best_insertion(index, blinks)
             if found is None and blinks is not None:
                 found = engine.best_insertion(index, None)

@@ -159,6 +159,20 @@ def test_every_insertion_agrees_with_the_reference(soft: bool) -> None:
     assert checked > 2000 and fits > 200
 
 
+def assert_same_positions(engine: _Engine, day: DayRoutes, routes: list[list[int]]) -> None:
+    """The engine's position arrays are those of a fresh engine on the same routes."""
+    fresh = _Engine(day)
+    _load(fresh, routes)
+    for vehicle, route in enumerate(routes):
+        used = slice(0, len(route) + 1)
+        for name in ("prev_place", "next_place", "prev_end_early", "next_bound", "base_distance"):
+            mine = getattr(engine, name)[vehicle, used]
+            assert mine == pytest.approx(getattr(fresh, name)[vehicle, used]), name
+        assert (engine.next_bound[vehicle, len(route) + 1 :] == -np.inf).all()
+    assert engine.group_load == pytest.approx(fresh.group_load)
+    assert engine.group_work == pytest.approx(fresh.group_work)
+
+
 def test_every_removal_and_reinsertion_keeps_the_engine_exact() -> None:
     for seed in range(15):
         day = random_day(seed, soft=seed % 2 == 1)
@@ -190,6 +204,7 @@ def test_every_removal_and_reinsertion_keeps_the_engine_exact() -> None:
                     assert (incremental.starts, incremental.latest) == (full.starts, full.latest)
                     assert incremental.cost == pytest.approx(full.cost, abs=1e-6)
                     assert incremental.work_min == pytest.approx(full.work_min, abs=1e-6)
+                    assert_same_positions(engine, day, routes)
 
 
 def test_improve_never_returns_worse_or_infeasible_and_repeats() -> None:
