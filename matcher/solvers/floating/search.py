@@ -41,8 +41,8 @@ SPLIT_RATE = 0.5
 """Share of ruins of one route that keep a middle part of the string (split string)."""
 BLINK_RATE = 0.01
 """Share of feasible positions a recreate skips at random."""
-START_TEMPERATURE_SHARE = 0.1
-FINAL_TEMPERATURE_SHARE = 0.002
+START_TEMPERATURE_SHARE = 10.0
+FINAL_TEMPERATURE_SHARE = 0.1
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
 RANDOM_OPTIONAL = 2
 """Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
@@ -644,7 +644,7 @@ def _load(engine: _Engine, routes: Sequence[Sequence[int]]) -> None:
         engine.install(vehicle, route)
 
 
-def construct(day: DayRoutes, seed: int = 0) -> list[list[int]]:
+def construct(day: DayRoutes) -> list[list[int]]:
     """day.routes with every stop not yet routed put in by cheapest feasible insertion.
 
     Required stops go first, farthest from the start places first; optional stops go in where
