@@ -46,6 +46,10 @@ FINAL_TEMPERATURE_SHARE = 0.1
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
 RANDOM_OPTIONAL = 2
 """Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
+RANDOM_RUIN_SHARE = 0.05
+RELATED_RUIN_SHARE = 0.05
+"""Shares of ruins that remove random stops, or stops related to a seed (place and time);
+the rest are SISR's strings."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -709,11 +713,68 @@ class _Search:
         }
 
     def ruin(self, changed: dict[int, _Route]) -> list[int]:
-        """Remove strings of stops from routes near a random seed stop (SISR)."""
-        engine, rng = self.engine, self.rng
+        """Remove stops: SISR's strings mostly, now and then random or related ones."""
         routed = [index for index in self.movable if index in self.where]
         if not routed:
             return []
+        draw = self.rng.random()
+        if draw < RANDOM_RUIN_SHARE:
+            return self._ruin_random(routed, changed)
+        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE:
+            return self._ruin_related(routed, changed)
+        return self._ruin_strings(routed, changed)
+
+    def _count(self, routed: list[int]) -> int:
+        """How many stops a random or related ruin takes: about MEAN_REMOVED."""
+        return min(len(routed), max(1, round(self.rng.uniform(0.5, 1.5) * MEAN_REMOVED)))
+
+    def _ruin_random(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove stops chosen at random."""
+        return self._take(self.rng.sample(routed, self._count(routed)), changed)
+
+    def _ruin_related(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove a random stop and the stops most related to it: near in place and in time
+        (Shaw), each measured against its mean over the routed stops."""
+        engine = self.engine
+        start_of = {
+            index: start
+            for route in engine.routes
+            for index, start in zip(route.stops, route.starts, strict=True)
+        }
+        seed = self.rng.choice(routed)
+        place = engine.place[seed]
+        row = engine.distance_rows[place]
+        far = [row[engine.place[index]] for index in routed]
+        late = [abs(start_of[index] - start_of[seed]) for index in routed]
+        far_scale = max(sum(far) / len(far), 1e-9)
+        late_scale = max(sum(late) / len(late), 1e-9)
+        ranked = sorted(range(len(routed)), key=lambda k: far[k] / far_scale + late[k] / late_scale)
+        return self._take([routed[k] for k in ranked[: self._count(routed)]], changed)
+
+    def _take(self, chosen: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove the chosen stops route by route; a route they would break keeps them."""
+        engine = self.engine
+        by_vehicle: dict[int, set[int]] = {}
+        for index in chosen:
+            by_vehicle.setdefault(self.where[index], set()).add(index)
+        removed: list[int] = []
+        for vehicle in sorted(by_vehicle):
+            taken = by_vehicle[vehicle]
+            route = engine.routes[vehicle]
+            new = engine.evaluate(vehicle, [stop for stop in route.stops if stop not in taken])
+            if new is None:
+                continue
+            changed.setdefault(vehicle, route)
+            engine.install(vehicle, new)
+            for stop in route.stops:
+                if stop in taken:
+                    del self.where[stop]
+                    removed.append(stop)
+        return removed
+
+    def _ruin_strings(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove strings of stops from routes near a random seed stop (SISR)."""
+        engine, rng = self.engine, self.rng
         lengths = [len(route.stops) for route in engine.routes if route.stops]
         string_max = min(MAX_STRING, sum(lengths) / len(lengths))
         strings_max = 4 * MEAN_REMOVED / (1 + string_max) - 1
