@@ -20,7 +20,15 @@ from matcher.solvers.floating.model import (
     feasible,
     schedule,
 )
-from matcher.solvers.floating.search import SearchLimits, _Engine, _load, construct, improve
+from matcher.solvers.floating.search import (
+    SearchLimits,
+    _Engine,
+    _load,
+    _Route,
+    _Search,
+    construct,
+    improve,
+)
 
 
 def random_windows(rng: random.Random, soft: bool) -> tuple[Window, ...]:
@@ -303,3 +311,27 @@ def test_infeasible_incoming_routes_are_refused() -> None:
     day.routes = [[0, 1], [3, 4, 5]]
     with pytest.raises(ValueError, match="required stop 2 is not routed"):
         improve(day, SearchLimits(deadline=time.monotonic() + 1))
+
+
+def test_a_removal_that_would_break_a_leg_limit_is_refused() -> None:
+    # places on a line 0, 4 km, 8 km; legs at most 5 km: 0 -> 8 km without the middle breaks it
+    xy = np.array([[0.0, 0.0], [4000, 0], [8000, 0]])
+    distance = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    anytime = (Window(0, 600, 600),)
+    day = DayRoutes(
+        stops=[Stop(1, 5, anytime), Stop(2, 5, anytime)],
+        vehicles=[Vehicle(0, 1, 0, 600, 0, max_leg_m=5000.0)],
+        groups=[Group()],
+        distance_m=distance,
+        travel_min=distance / 100.0,
+        weights=Weights(),
+        routes=[[0, 1]],
+    )
+    engine = _Engine(day)
+    _load(engine, day.routes)
+    search = _Search(engine, SearchLimits(deadline=0.0))
+    changed: dict[int, _Route] = {}
+    assert search._take([0], changed) == []
+    assert engine.routes[0].stops == (0, 1) and not changed
+    assert search._take([1], changed) == [1]
+    assert engine.routes[0].stops == (0,)
