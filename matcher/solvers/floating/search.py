@@ -1,11 +1,16 @@
 """Ruin and recreate with simulated annealing over one day's floating routes.
 
 The search is SISR (Christiaens and Vanden Berghe, "Slack induction by string removals"):
-each iteration removes strings of consecutive stops from routes near a random seed stop, puts
+each iteration removes strings of consecutive stops from routes near a random seed stop (now
+and then random stops, stops related in place and time, or a whole short route instead), puts
 the removed stops back one by one at their cheapest feasible position (skipping a position now
-and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing.
-Optional stops (prize > 0) go back only where their prize exceeds their cost; a move that
-cannot put every required stop back is rejected.
+and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing, the
+temperature falling geometrically from 10 to 0.1 times the incoming mean leg cost over the
+iteration budget (or the time). Fixed stops are never removed; a removal that would break a
+rule of its route (a leg limit, travel that breaks the triangle inequality) is not made.
+Optional stops (prize > 0) go back only where their prize exceeds their cost increase, and a
+few unrouted ones are offered to every recreate; a move that cannot put every required stop
+back is rejected.
 
 An insertion is checked in O(1) per position, for all positions of all routes at once with
 numpy: each route keeps the earliest start of every stop (forward) and the latest start that
@@ -48,8 +53,9 @@ RANDOM_OPTIONAL = 2
 """Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
 RANDOM_RUIN_SHARE = 0.05
 RELATED_RUIN_SHARE = 0.05
-"""Shares of ruins that remove random stops, or stops related to a seed (place and time);
-the rest are SISR's strings."""
+ROUTE_RUIN_SHARE = 0.03
+"""Shares of ruins that remove random stops, stops related to a seed (place and time), or a
+whole route; the rest are SISR's strings."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -722,6 +728,8 @@ class _Search:
             return self._ruin_random(routed, changed)
         if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE:
             return self._ruin_related(routed, changed)
+        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE + ROUTE_RUIN_SHARE:
+            return self._ruin_route(changed)
         return self._ruin_strings(routed, changed)
 
     def _count(self, routed: list[int]) -> int:
@@ -750,6 +758,15 @@ class _Search:
         late_scale = max(sum(late) / len(late), 1e-9)
         ranked = sorted(range(len(routed)), key=lambda k: far[k] / far_scale + late[k] / late_scale)
         return self._take([routed[k] for k in ranked[: self._count(routed)]], changed)
+
+    def _ruin_route(self, changed: dict[int, _Route]) -> list[int]:
+        """Empty the shorter of two random routes: the way to fewer, fuller routes."""
+        engine = self.engine
+        used = [vehicle for vehicle, route in enumerate(engine.routes) if route.stops]
+        pair = [self.rng.choice(used), self.rng.choice(used)]
+        vehicle = min(pair, key=lambda v: len(engine.routes[v].stops))
+        stops = [index for index in engine.routes[vehicle].stops if not self.fixed[index]]
+        return self._take(stops, changed)
 
     def _take(self, chosen: list[int], changed: dict[int, _Route]) -> list[int]:
         """Remove the chosen stops route by route; a route they would break keeps them."""
