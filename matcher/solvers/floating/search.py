@@ -56,6 +56,10 @@ RELATED_RUIN_SHARE = 0.05
 ROUTE_RUIN_SHARE = 0.03
 """Shares of ruins that remove random stops, stops related to a seed (place and time), or a
 whole route; the rest are SISR's strings."""
+TWO_OPT_SHARE = 0.0
+"""Share of iterations that exchange two routes' tails (2-opt*) instead of ruin and recreate."""
+TWO_OPT_NEIGHBOURS = 10
+"""How many of the seed's nearest stops are looked at for the second route of a 2-opt*."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -620,6 +624,14 @@ class _Engine:
             row[at] = matrix[before][here]
             row[at + 1] = matrix[here][after]
 
+    def groups_within_limits(self, group: int) -> bool:
+        """The group's stops, load and work within its limits."""
+        return bool(
+            self.group_load[group] <= self.capacity[group]
+            and self.group_stops[group] <= self.max_stops[group]
+            and self.group_work[group] <= self.max_work[group] + TOLERANCE
+        )
+
     def total(self) -> float:
         """The current cost (routes minus the prizes they collect)."""
         return sum(route.cost for route in self.routes)
@@ -873,6 +885,90 @@ class _Search:
             self.where[index] = vehicle
         return True
 
+    def two_opt_star(self, changed: dict[int, _Route]) -> bool:
+        """Exchange the tails of a random stop's route and a nearby route at the best pair of
+        cut points (2-opt*); False when no exchange fits (nothing changed then, or the caller
+        undoes it). Candidates are screened in numpy by the junction legs' times, eligibility
+        and loads; the chosen one is scheduled exactly (its rules, its cost, lateness
+        included) before it counts."""
+        engine, rng = self.engine, self.rng
+        routed = [index for index in self.movable if index in self.where]
+        if not routed:
+            return False
+        seed = rng.choice(routed)
+        first = self.where[seed]
+        second = None
+        for other in self.neighbours[seed][1 : 1 + TWO_OPT_NEIGHBOURS]:
+            vehicle = self.where.get(other)
+            if vehicle is not None and vehicle != first:
+                second = vehicle
+                break
+        if second is None:
+            return False
+        a, b = engine.routes[first], engine.routes[second]
+        size_a, size_b = len(a.stops), len(b.stops)
+        prev_a = engine.prev_place[first, : size_a + 1]
+        prev_b = engine.prev_place[second, : size_b + 1]
+        next_a = engine.next_place[first, : size_a + 1]
+        next_b = engine.next_place[second, : size_b + 1]
+        # [i, j]: the first keeps its stops before i and takes the second's from j on
+        ok = (
+            engine.prev_end_early[first, : size_a + 1, None] + engine.travel[prev_a][:, next_b]
+            <= engine.next_bound[second, None, : size_b + 1]
+        )
+        ok &= (
+            engine.prev_end_early[second, : size_b + 1, None] + engine.travel[prev_b][:, next_a]
+            <= engine.next_bound[first, None, : size_a + 1]
+        ).T
+        ok &= self._tail_allowed(b.stops, first)[None, :]
+        ok &= self._tail_allowed(a.stops, second)[:, None]
+        group_a, group_b = engine.group_of[first], engine.group_of[second]
+        if group_a != group_b and engine.limit_groups:
+            loads_a = np.cumsum([0, *(engine.load[index] for index in a.stops)])
+            loads_b = np.cumsum([0, *(engine.load[index] for index in b.stops)])
+            room_a = engine.capacity[group_a] - (engine.group_load[group_a] - a.load)
+            room_b = engine.capacity[group_b] - (engine.group_load[group_b] - b.load)
+            ok &= loads_a[:, None] + (b.load - loads_b)[None, :] <= room_a
+            ok &= loads_b[None, :] + (a.load - loads_a)[:, None] <= room_b
+            count_a = engine.max_stops[group_a] - (engine.group_stops[group_a] - size_a)
+            count_b = engine.max_stops[group_b] - (engine.group_stops[group_b] - size_b)
+            cuts_a = np.arange(size_a + 1)[:, None]
+            cuts_b = np.arange(size_b + 1)[None, :]
+            ok &= cuts_a + (size_b - cuts_b) <= count_a
+            ok &= cuts_b + (size_a - cuts_a) <= count_b
+        for i, j in ((size_a, size_b), (0, 0), (0, size_b), (size_a, 0)):
+            ok[i, j] = False
+        if not ok.any():
+            return False
+        delta = (
+            engine.distance[prev_a][:, next_b]
+            + engine.distance[prev_b][:, next_a].T
+            - engine.base_distance[first, : size_a + 1, None]
+            - engine.base_distance[second, None, : size_b + 1]
+        )
+        delta = np.where(ok, delta, np.inf)
+        i, j = divmod(int(np.argmin(delta)), size_b + 1)
+        new_a = engine.evaluate(first, [*a.stops[:i], *b.stops[j:]])
+        new_b = engine.evaluate(second, [*b.stops[:j], *a.stops[i:]])
+        if new_a is None or new_b is None:
+            return False
+        changed.setdefault(first, a)
+        changed.setdefault(second, b)
+        engine.install(first, new_a)
+        engine.install(second, new_b)
+        for index in new_a.stops:
+            self.where[index] = first
+        for index in new_b.stops:
+            self.where[index] = second
+        return engine.groups_within_limits(group_a) and engine.groups_within_limits(group_b)
+
+    def _tail_allowed(self, stops: tuple[int, ...], vehicle: int) -> np.ndarray:
+        """[k]: every stop from position k on may go to the vehicle (k = len: none left)."""
+        allowed = [bool(self.engine.eligible[index][vehicle]) for index in stops]
+        tails = np.ones(len(stops) + 1, dtype=bool)
+        tails[:-1] = np.logical_and.accumulate(allowed[::-1])[::-1] if allowed else []
+        return tails
+
     def undo(self, changed: dict[int, _Route]) -> None:
         """Put the changed routes back as they were."""
         for vehicle, route in changed.items():
@@ -935,11 +1031,16 @@ def improve(
         temperature = hot * (cold / hot) ** min(progress, 1.0)
         iterations += 1
         changed: dict[int, _Route] = {}
-        removed = search.ruin(changed)
-        removed.extend(search.optional_out(removed))
-        if not removed or not search.recreate(removed, changed):
-            search.undo(changed)
-            continue
+        if search.rng.random() < TWO_OPT_SHARE:
+            if not search.two_opt_star(changed):
+                search.undo(changed)
+                continue
+        else:
+            removed = search.ruin(changed)
+            removed.extend(search.optional_out(removed))
+            if not removed or not search.recreate(removed, changed):
+                search.undo(changed)
+                continue
         candidate = engine.total()
         threshold = current - temperature * math.log(1.0 - search.rng.random())
         if candidate < threshold:

@@ -335,3 +335,26 @@ def test_a_removal_that_would_break_a_leg_limit_is_refused() -> None:
     assert engine.routes[0].stops == (0, 1) and not changed
     assert search._take([1], changed) == [1]
     assert engine.routes[0].stops == (0,)
+
+
+def test_two_opt_star_exchanges_keep_every_rule_and_the_cost_exact() -> None:
+    applied = 0
+    for seed in range(30):
+        day = random_day(seed, soft=seed % 2 == 1)
+        engine = _Engine(day)
+        _load(engine, day.routes)
+        search = _Search(engine, SearchLimits(deadline=0.0, seed=seed))
+        for _ in range(20):
+            changed: dict[int, _Route] = {}
+            before = [list(route.stops) for route in engine.routes]
+            if not search.two_opt_star(changed):
+                search.undo(changed)
+                assert [list(route.stops) for route in engine.routes] == before
+                continue
+            routes = [list(route.stops) for route in engine.routes]
+            assert rule_breaks(day, routes) == []
+            assert sorted(i for r in routes for i in r) == sorted(i for r in before for i in r)
+            assert engine.total() == pytest.approx(cost(day, routes), abs=1e-6)
+            assert search.where == {i: v for v, r in enumerate(routes) for i in r}
+            applied += 1
+    assert applied > 30
