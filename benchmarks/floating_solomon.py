@@ -82,7 +82,7 @@ def run(name: str, seconds: float, seed: int, best: dict[str, tuple[int, float]]
     instance = solomon.load_instance(FOLDER / f"{name}.txt")
     day = day_of(instance)
     began = time.monotonic()
-    day.routes = construct(day, seed=seed)
+    day.routes = construct(day)
     problems = feasible(day, day.routes)
     if problems:
         print(f"{name}: construction leaves {len(problems)} problems: {problems[0]}")

@@ -1,11 +1,16 @@
 """Ruin and recreate with simulated annealing over one day's floating routes.
 
 The search is SISR (Christiaens and Vanden Berghe, "Slack induction by string removals"):
-each iteration removes strings of consecutive stops from routes near a random seed stop, puts
+each iteration removes strings of consecutive stops from routes near a random seed stop (now
+and then random stops, stops related in place and time, or a whole short route instead), puts
 the removed stops back one by one at their cheapest feasible position (skipping a position now
-and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing.
-Optional stops (prize > 0) go back only where their prize exceeds their cost; a move that
-cannot put every required stop back is rejected.
+and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing, the
+temperature falling geometrically from 10 to 0.1 times the incoming mean leg cost over the
+iteration budget (or the time). Fixed stops are never removed; a removal that would break a
+rule of its route (a leg limit, travel that breaks the triangle inequality) is not made.
+Optional stops (prize > 0) go back only where their prize exceeds their cost increase, and a
+few unrouted ones are offered to every recreate; a move that cannot put every required stop
+back is rejected.
 
 An insertion is checked in O(1) per position, for all positions of all routes at once with
 numpy: each route keeps the earliest start of every stop (forward) and the latest start that
@@ -41,9 +46,20 @@ SPLIT_RATE = 0.5
 """Share of ruins of one route that keep a middle part of the string (split string)."""
 BLINK_RATE = 0.01
 """Share of feasible positions a recreate skips at random."""
-START_TEMPERATURE_SHARE = 0.1
-FINAL_TEMPERATURE_SHARE = 0.002
+START_TEMPERATURE_SHARE = 10.0
+FINAL_TEMPERATURE_SHARE = 0.1
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
+RANDOM_OPTIONAL = 2
+"""Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
+RANDOM_RUIN_SHARE = 0.05
+RELATED_RUIN_SHARE = 0.05
+ROUTE_RUIN_SHARE = 0.03
+"""Shares of ruins that remove random stops, stops related to a seed (place and time), or a
+whole route; the rest are SISR's strings."""
+TWO_OPT_SHARE = 0.0
+"""Share of iterations that exchange two routes' tails (2-opt*) instead of ruin and recreate."""
+TWO_OPT_NEIGHBOURS = 10
+"""How many of the seed's nearest stops are looked at for the second route of a 2-opt*."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -79,6 +95,8 @@ class _Route:
     distance_m: float
     work_min: float
     load: int
+    late_min: float
+    prize: float
     cost: float
 
 
@@ -90,6 +108,22 @@ def _latest_in(windows: Sequence[tuple[int, int, int]], bound: int) -> int | Non
     return None
 
 
+def _start_in(windows: Sequence[tuple[int, int, int]], arrival: int) -> int:
+    """The earliest start at or after a whole-minute arrival (the window must exist)."""
+    for earliest, _, latest in windows:
+        if arrival <= latest:
+            return max(earliest, arrival)
+    raise AssertionError(f"no window takes an arrival at {arrival}")
+
+
+def _late_at(windows: Sequence[tuple[int, int, int]], start: int) -> int:
+    """Minutes past the due time of the window holding the start."""
+    for earliest, due, latest in windows:
+        if earliest <= start <= latest:
+            return max(0, start - due)
+    return 0
+
+
 class _Engine:
     """The day's data as arrays, the current routes and their insertion positions."""
 
@@ -99,6 +133,8 @@ class _Engine:
         self.travel = np.ascontiguousarray(day.travel_min, dtype=np.float64)
         self.distance_to = np.ascontiguousarray(self.distance.T)
         self.travel_to = np.ascontiguousarray(self.travel.T)
+        self.distance_rows: list[list[float]] = self.distance.tolist()
+        self.travel_rows: list[list[float]] = self.travel.tolist()
         self.weights = day.weights
         stops = day.stops
         self.place = [stop.place for stop in stops]
@@ -109,6 +145,12 @@ class _Engine:
         self.soft = self.weights.per_late_min > 0 and any(
             due < latest for windows in self.windows for _, due, latest in windows
         )
+        self.late_only_grows = not any(
+            len(windows) > 1 and any(due < latest for _, due, latest in windows)
+            for windows in self.windows
+        )
+        """Pushing a stop later never lowers its lateness (no soft window after another one),
+        so the lateness pushed downstream is never negative."""
         vehicles = day.vehicles
         count = len(vehicles)
         self.vehicle_count = count
@@ -119,6 +161,7 @@ class _Engine:
         self.max_route = np.array(
             [math.inf if v.max_route_m is None else v.max_route_m for v in vehicles]
         )
+        self.max_route_list: list[float] = self.max_route.tolist()
         groups = day.groups
         self.capacity = np.array([math.inf if g.capacity is None else g.capacity for g in groups])
         self.max_stops = np.array(
@@ -132,6 +175,8 @@ class _Engine:
             or np.isfinite(self.max_stops).any()
             or np.isfinite(self.max_work).any()
         )
+        self.limit_work = bool(np.isfinite(self.max_work).any())
+        self.need_travel = self.limit_work or self.weights.per_work_min != 0
         self.limit_legs = bool(np.isfinite(self.max_leg).any())
         self.limit_routes = bool(np.isfinite(self.max_route).any())
         self.eligible = [self._eligible(stop) for stop in stops]
@@ -173,7 +218,7 @@ class _Engine:
         self.width = width
         self.prev_place = np.zeros(shape, dtype=np.int64)
         self.next_place = np.zeros(shape, dtype=np.int64)
-        self.prev_end = np.zeros(shape)
+        self.prev_end_early = np.zeros(shape)
         self.next_bound = np.full(shape, INFEASIBLE)
         self.base_distance = np.zeros(shape)
         self.base_travel = np.zeros(shape)
@@ -185,9 +230,9 @@ class _Engine:
         """The route's schedule and totals, or None when it breaks a rule of its own."""
         outing = self.day.vehicles[vehicle]
         if not stops:
-            return _Route((), (), (), 0.0, 0.0, 0, 0.0)
-        distance, travel, place_of = self.distance, self.travel, self.place
-        max_leg = self.max_leg[vehicle, 0]
+            return _Route((), (), (), 0.0, 0.0, 0, 0.0, 0.0, 0.0)
+        distance, travel, place_of = self.distance_rows, self.travel_rows, self.place
+        max_leg = float(self.max_leg[vehicle, 0])
         place = outing.start_place
         ready = float(outing.opens_min)
         starts: list[int] = []
@@ -195,12 +240,12 @@ class _Engine:
         load = 0
         for index in stops:
             here = place_of[index]
-            leg = distance[place, here]
+            leg = distance[place][here]
             if leg > max_leg + TOLERANCE:
                 return None
             metres += leg
-            minutes += travel[place, here] + self.duration[index]
-            arrival = math.ceil(ready + travel[place, here] - TOLERANCE)
+            minutes += travel[place][here] + self.duration[index]
+            arrival = math.ceil(ready + travel[place][here] - TOLERANCE)
             for earliest, due, latest in self.windows[index]:
                 if arrival <= latest:
                     start = max(earliest, arrival)
@@ -213,17 +258,17 @@ class _Engine:
             prize += self.prize[index]
             place = here
             ready = float(start + self.duration[index])
-        leg = distance[place, outing.end_place]
+        leg = distance[place][outing.end_place]
         if leg > max_leg + TOLERANCE:
             return None
         metres += leg
-        minutes += travel[place, outing.end_place]
-        if ready + travel[place, outing.end_place] > outing.closes_min + TOLERANCE:
+        minutes += travel[place][outing.end_place]
+        if ready + travel[place][outing.end_place] > outing.closes_min + TOLERANCE:
             return None
-        if metres > self.max_route[vehicle] + TOLERANCE:
+        if metres > self.max_route_list[vehicle] + TOLERANCE:
             return None
         latest_starts = [0] * len(stops)
-        bound = outing.closes_min - travel[place, outing.end_place]
+        bound = outing.closes_min - travel[place][outing.end_place]
         for position in range(len(stops) - 1, -1, -1):
             index = stops[position]
             at_latest = _latest_in(
@@ -233,7 +278,7 @@ class _Engine:
                 return None
             latest_starts[position] = at_latest
             if position:
-                bound = at_latest - travel[place_of[stops[position - 1]], place_of[index]]
+                bound = at_latest - travel[place_of[stops[position - 1]]][place_of[index]]
         weights = self.weights
         total = (
             weights.per_m * metres
@@ -242,7 +287,15 @@ class _Engine:
             - prize
         )
         return _Route(
-            tuple(stops), tuple(starts), tuple(latest_starts), metres, minutes, load, total
+            tuple(stops),
+            tuple(starts),
+            tuple(latest_starts),
+            metres,
+            minutes,
+            load,
+            late,
+            prize,
+            total,
         )
 
     def install(self, vehicle: int, route: _Route) -> None:
@@ -251,7 +304,7 @@ class _Engine:
             old = self.routes[vehicle]
             self.routes[vehicle] = route
         else:
-            old = _Route((), (), (), 0.0, 0.0, 0, 0.0)
+            old = _Route((), (), (), 0.0, 0.0, 0, 0.0, 0.0, 0.0)
             self.routes.append(route)
         group = self.group_of[vehicle]
         self.group_load[group] += route.load - old.load
@@ -263,21 +316,27 @@ class _Engine:
             self._grow(max(2 * self.width, count + 1))
             return
         outing = self.day.vehicles[vehicle]
+        size = count + 1
         places = [self.place[index] for index in route.stops]
-        self.prev_place[vehicle, : count + 1] = [outing.start_place, *places]
-        self.next_place[vehicle, : count + 1] = [*places, outing.end_place]
-        ends = [
-            start + self.duration[index]
-            for start, index in zip(route.starts, route.stops, strict=True)
+        self.prev_place[vehicle, :size] = [outing.start_place, *places]
+        self.next_place[vehicle, :size] = [*places, outing.end_place]
+        duration = self.duration
+        self.prev_end_early[vehicle, :size] = [
+            outing.opens_min - TOLERANCE,
+            *[
+                start + duration[index] - TOLERANCE
+                for start, index in zip(route.starts, route.stops, strict=True)
+            ],
         ]
-        self.prev_end[vehicle, : count + 1] = [outing.opens_min, *ends]
-        self.next_bound[vehicle, : count + 1] = [*route.latest, outing.closes_min]
-        self.next_bound[vehicle, count + 1 :] = INFEASIBLE
+        self.next_bound[vehicle, :size] = [*route.latest, outing.closes_min]
+        if len(old.stops) > count:
+            self.next_bound[vehicle, size : len(old.stops) + 1] = INFEASIBLE
         if count:
-            prev = self.prev_place[vehicle, : count + 1]
-            following = self.next_place[vehicle, : count + 1]
-            self.base_distance[vehicle, : count + 1] = self.distance[prev, following]
-            self.base_travel[vehicle, : count + 1] = self.travel[prev, following]
+            prev = self.prev_place[vehicle, :size]
+            following = self.next_place[vehicle, :size]
+            self.base_distance[vehicle, :size] = self.distance[prev, following]
+            if self.need_travel:
+                self.base_travel[vehicle, :size] = self.travel[prev, following]
         else:
             self.base_distance[vehicle, 0] = 0.0
             self.base_travel[vehicle, 0] = 0.0
@@ -298,11 +357,30 @@ class _Engine:
     def best_insertion(
         self, index: int, blinks: np.ndarray | None
     ) -> tuple[float, int, int] | None:
-        """The cheapest feasible (cost increase, vehicle, position) for the stop, or None."""
+        """The cheapest feasible (cost increase, vehicle, position) for the stop, or None.
+
+        The cost increase is net of the stop's prize; blinks (flat indexes into [vehicle,
+        position]) are positions skipped."""
+        found = self.insertion_costs(index, blinks)
+        if found is None:
+            return None
+        delta, start = found
+        if not self.soft:
+            flat = int(np.argmin(delta))
+            vehicle, position = divmod(flat, self.width)
+            return float(delta[vehicle, position]) - self.prize[index], vehicle, position
+        return self._best_with_lateness(index, delta, start)
+
+    def insertion_costs(
+        self, index: int, blinks: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per [vehicle, position]: the cost increase of inserting the stop there (infinite
+        where it breaks a rule; before its prize and the lateness pushed downstream) and its
+        start; None when it fits nowhere."""
         place = self.place[index]
         duration = self.duration[index]
         travel_in = self.travel_to[place][self.prev_place]
-        arrival = np.ceil(self.prev_end + travel_in - TOLERANCE)
+        arrival = np.ceil(travel_in + self.prev_end_early)
         windows = self.windows[index]
         if len(windows) == 1:
             earliest, due, latest = windows[0]
@@ -319,12 +397,18 @@ class _Engine:
             ok = np.isfinite(start)
             late = late_at
         travel_out = self.travel[place][self.next_place]
-        ok &= start + (duration - TOLERANCE) + travel_out <= self.next_bound
-        ok &= self.eligible[index][:, None]
+        ok &= start + travel_out <= self.next_bound - (duration - TOLERANCE)
+        allowed = self.eligible[index]
+        if self.limit_groups:
+            fits = (self.group_load + self.load[index] <= self.capacity) & (
+                self.group_stops < self.max_stops
+            )
+            allowed = allowed & fits[self.group_of]
+        ok &= allowed[:, None]
         distance_in = self.distance_to[place][self.prev_place]
         distance_out = self.distance[place][self.next_place]
         added_distance = distance_in + distance_out - self.base_distance
-        added_travel = travel_in + travel_out - self.base_travel
+        added_travel = travel_in + travel_out - self.base_travel if self.need_travel else None
         if self.limit_legs:
             ok &= (distance_in <= self.max_leg + TOLERANCE) & (
                 distance_out <= self.max_leg + TOLERANCE
@@ -333,30 +417,20 @@ class _Engine:
             ok &= (
                 self.route_distance[:, None] + added_distance <= self.max_route[:, None] + TOLERANCE
             )
-        if self.limit_groups:
-            group = self.group_of
-            fits = (self.group_load[group] + self.load[index] <= self.capacity[group]) & (
-                self.group_stops[group] + 1 <= self.max_stops[group]
-            )
-            ok &= fits[:, None]
-            ok &= (
-                added_travel + (self.group_work[group] + duration)[:, None]
-                <= self.max_work[group][:, None] + TOLERANCE
-            )
+        if added_travel is not None and self.limit_work:
+            spare = self.max_work - self.group_work + (TOLERANCE - duration)
+            ok &= added_travel <= spare[self.group_of][:, None]
         if blinks is not None:
-            ok &= blinks
+            ok.ravel()[blinks] = False
         if not ok.any():
             return None
         weights = self.weights
-        delta = weights.per_m * added_distance + weights.per_work_min * (added_travel + duration)
+        delta = added_distance if weights.per_m == 1.0 else weights.per_m * added_distance
+        if added_travel is not None and weights.per_work_min:
+            delta = delta + weights.per_work_min * (added_travel + duration)
         if late is not None and weights.per_late_min:
             delta = delta + weights.per_late_min * late
-        delta = np.where(ok, delta, np.inf)
-        if not self.soft:
-            flat = int(np.argmin(delta))
-            vehicle, position = divmod(flat, self.width)
-            return float(delta[vehicle, position]) - self.prize[index], vehicle, position
-        return self._best_with_lateness(index, delta, start)
+        return np.where(ok, delta, np.inf), start
 
     def _best_with_lateness(
         self, index: int, delta: np.ndarray, start: np.ndarray
@@ -367,9 +441,11 @@ class _Engine:
         for flat in order:
             vehicle, position = divmod(int(flat), self.width)
             bound = float(delta[vehicle, position])
-            if not math.isfinite(bound) or (best is not None and bound >= best[0]):
+            if not math.isfinite(bound):
                 break
-            exact = bound + self.weights.per_late_min * self._pushed_lateness(
+            if best is not None and bound >= best[0] and self.late_only_grows:
+                break
+            exact = bound + self.weights.per_late_min * self.pushed_lateness(
                 index, vehicle, position, int(start[vehicle, position])
             )
             if best is None or exact < best[0]:
@@ -378,7 +454,7 @@ class _Engine:
             return None
         return best[0] - self.prize[index], best[1], best[2]
 
-    def _pushed_lateness(self, index: int, vehicle: int, position: int, start: int) -> float:
+    def pushed_lateness(self, index: int, vehicle: int, position: int, start: int) -> float:
         """Extra lateness of the stops after the position when the stop starts there."""
         route = self.routes[vehicle]
         extra = 0.0
@@ -387,27 +463,174 @@ class _Engine:
         for at in range(position, len(route.stops)):
             following = route.stops[at]
             here = self.place[following]
-            arrival = math.ceil(ready + self.travel[place, here] - TOLERANCE)
+            arrival = math.ceil(ready + self.travel_rows[place][here] - TOLERANCE)
             old = route.starts[at]
-            if arrival <= old:
+            windows = self.windows[following]
+            new = _start_in(windows, arrival)
+            if new == old:
                 break
-            for earliest, due, latest in self.windows[following]:
-                if arrival <= latest:
-                    new = max(earliest, arrival)
-                    extra += max(0, new - due) - max(0, old - due)
-                    break
+            extra += _late_at(windows, new) - _late_at(windows, old)
             place = here
             ready = float(new + self.duration[following])
         return extra
 
     def insert(self, index: int, vehicle: int, position: int) -> None:
-        """Put the stop into the route at the position (checked by best_insertion)."""
-        stops = list(self.routes[vehicle].stops)
+        """Put the stop into the route at the position (checked by best_insertion).
+
+        Incremental: the starts after the stop change only until one keeps its start, the
+        latest starts before it only until one keeps its latest start."""
+        old = self.routes[vehicle]
+        if not old.stops:
+            fresh = self.evaluate(vehicle, [index])
+            if fresh is None:
+                raise AssertionError(f"stop {index} does not fit vehicle {vehicle}")
+            self.install(vehicle, fresh)
+            return
+        outing = self.day.vehicles[vehicle]
+        travel, place_of, duration = self.travel_rows, self.place, self.duration
+        stops = list(old.stops)
         stops.insert(position, index)
-        route = self.evaluate(vehicle, stops)
-        if route is None:
+        starts = list(old.starts)
+        here = place_of[index]
+        if position:
+            before = stops[position - 1]
+            ready = float(starts[position - 1] + duration[before])
+            previous = place_of[before]
+        else:
+            ready = float(outing.opens_min)
+            previous = outing.start_place
+        windows = self.windows[index]
+        start = _start_in(windows, math.ceil(ready + travel[previous][here] - TOLERANCE))
+        late = old.late_min + _late_at(windows, start)
+        starts.insert(position, start)
+        place = here
+        ready = float(start + duration[index])
+        last_start = position
+        for at in range(position + 1, len(stops)):
+            following = stops[at]
+            there = place_of[following]
+            arrival = math.ceil(ready + travel[place][there] - TOLERANCE)
+            was = starts[at]
+            windows = self.windows[following]
+            new = _start_in(windows, arrival)
+            if new == was:
+                break
+            late += _late_at(windows, new) - _late_at(windows, was)
+            starts[at] = new
+            last_start = at
+            place = there
+            ready = float(new + duration[following])
+        latest = list(old.latest)
+        if position < len(old.stops):
+            bound = latest[position] - travel[here][place_of[stops[position + 1]]]
+        else:
+            bound = outing.closes_min - travel[here][outing.end_place]
+        mine = _latest_in(self.windows[index], math.floor(bound - duration[index] + TOLERANCE))
+        if mine is None:
             raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
-        self.install(vehicle, route)
+        latest.insert(position, mine)
+        first_latest = position
+        for at in range(position - 1, -1, -1):
+            current = stops[at]
+            bound = latest[at + 1] - travel[place_of[current]][place_of[stops[at + 1]]]
+            value = _latest_in(
+                self.windows[current], math.floor(bound - duration[current] + TOLERANCE)
+            )
+            if value is None:
+                raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
+            if value == latest[at]:
+                break
+            latest[at] = value
+            first_latest = at
+        start_place = outing.start_place if position == 0 else place_of[stops[position - 1]]
+        end_place = (
+            outing.end_place if position == len(old.stops) else place_of[stops[position + 1]]
+        )
+        distances = self.distance_rows
+        metres = (
+            old.distance_m
+            + distances[start_place][here]
+            + distances[here][end_place]
+            - distances[start_place][end_place]
+        )
+        minutes = (
+            old.work_min
+            + travel[start_place][here]
+            + travel[here][end_place]
+            - travel[start_place][end_place]
+            + duration[index]
+        )
+        prize = old.prize + self.prize[index]
+        weights = self.weights
+        total = (
+            weights.per_m * metres
+            + weights.per_work_min * minutes
+            + weights.per_late_min * late
+            - prize
+        )
+        route = _Route(
+            tuple(stops),
+            tuple(starts),
+            tuple(latest),
+            metres,
+            minutes,
+            old.load + self.load[index],
+            late,
+            prize,
+            total,
+        )
+        if len(stops) + 1 > self.width:
+            self.install(vehicle, route)
+        else:
+            self._install_insertion(vehicle, route, position, first_latest, last_start)
+
+    def _install_insertion(
+        self, vehicle: int, route: _Route, position: int, first_latest: int, last_start: int
+    ) -> None:
+        """install() after one insertion: shift the row's positions after it, write what changed
+        (latest starts from first_latest to the stop, ends from the stop to last_start)."""
+        old = self.routes[vehicle]
+        self.routes[vehicle] = route
+        group = self.group_of[vehicle]
+        self.group_load[group] += route.load - old.load
+        self.group_stops[group] += 1
+        self.group_work[group] += route.work_min - old.work_min
+        self.route_distance[vehicle] = route.distance_m
+        count = len(old.stops)
+        at = position
+        here = self.place[route.stops[at]]
+        prev_place = self.prev_place[vehicle]
+        next_place = self.next_place[vehicle]
+        prev_place[at + 2 : count + 2] = prev_place[at + 1 : count + 1]
+        prev_place[at + 1] = here
+        next_place[at + 1 : count + 2] = next_place[at : count + 1]
+        next_place[at] = here
+        ends = self.prev_end_early[vehicle]
+        ends[at + 2 : count + 2] = ends[at + 1 : count + 1]
+        duration = self.duration
+        ends[at + 1 : last_start + 2] = [
+            route.starts[k] + duration[route.stops[k]] - TOLERANCE
+            for k in range(at, last_start + 1)
+        ]
+        bounds = self.next_bound[vehicle]
+        bounds[at + 1 : count + 2] = bounds[at : count + 1]
+        bounds[first_latest : at + 1] = route.latest[first_latest : at + 1]
+        before, after = int(prev_place[at]), int(next_place[at + 1])
+        for row, matrix in (
+            (self.base_distance[vehicle], self.distance_rows),
+            (self.base_travel[vehicle], self.travel_rows),
+        ):
+            row[at + 2 : count + 2] = row[at + 1 : count + 1]
+            row[at] = matrix[before][here]
+            row[at + 1] = matrix[here][after]
+
+    def groups_within_limits(self, group: int) -> bool:
+        """The group's stops, load and work within its limits."""
+        return bool(
+            self.group_load[group] <= self.capacity[group]
+            and self.group_stops[group] <= self.max_stops[group]
+            and self.group_work[group] <= self.max_work[group] + TOLERANCE
+        )
 
     def total(self) -> float:
         """The current cost (routes minus the prizes they collect)."""
@@ -443,7 +666,7 @@ def _load(engine: _Engine, routes: Sequence[Sequence[int]]) -> None:
         engine.install(vehicle, route)
 
 
-def construct(day: DayRoutes, seed: int = 0) -> list[list[int]]:
+def construct(day: DayRoutes) -> list[list[int]]:
     """day.routes with every stop not yet routed put in by cheapest feasible insertion.
 
     Required stops go first, farthest from the start places first; optional stops go in where
@@ -492,6 +715,10 @@ class _Search:
         self.far = _depot_distance(engine)
         self.fixed = [stop.fixed is not None for stop in day.stops]
         self.required = [stop.required for stop in day.stops]
+        self.optional = [
+            not stop.required and stop.fixed is None and stop.prize > 0 for stop in day.stops
+        ]
+        self.optional_pool = [index for index, wanted in enumerate(self.optional) if wanted]
         self.where: dict[int, int] = {}
         self.refresh_where()
 
@@ -504,11 +731,79 @@ class _Search:
         }
 
     def ruin(self, changed: dict[int, _Route]) -> list[int]:
-        """Remove strings of stops from routes near a random seed stop (SISR)."""
-        engine, rng = self.engine, self.rng
+        """Remove stops: SISR's strings mostly, now and then random or related ones."""
         routed = [index for index in self.movable if index in self.where]
         if not routed:
             return []
+        draw = self.rng.random()
+        if draw < RANDOM_RUIN_SHARE:
+            return self._ruin_random(routed, changed)
+        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE:
+            return self._ruin_related(routed, changed)
+        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE + ROUTE_RUIN_SHARE:
+            return self._ruin_route(changed)
+        return self._ruin_strings(routed, changed)
+
+    def _count(self, routed: list[int]) -> int:
+        """How many stops a random or related ruin takes: about MEAN_REMOVED."""
+        return min(len(routed), max(1, round(self.rng.uniform(0.5, 1.5) * MEAN_REMOVED)))
+
+    def _ruin_random(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove stops chosen at random."""
+        return self._take(self.rng.sample(routed, self._count(routed)), changed)
+
+    def _ruin_related(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove a random stop and the stops most related to it: near in place and in time
+        (Shaw), each measured against its mean over the routed stops."""
+        engine = self.engine
+        start_of = {
+            index: start
+            for route in engine.routes
+            for index, start in zip(route.stops, route.starts, strict=True)
+        }
+        seed = self.rng.choice(routed)
+        place = engine.place[seed]
+        row = engine.distance_rows[place]
+        far = [row[engine.place[index]] for index in routed]
+        late = [abs(start_of[index] - start_of[seed]) for index in routed]
+        far_scale = max(sum(far) / len(far), 1e-9)
+        late_scale = max(sum(late) / len(late), 1e-9)
+        ranked = sorted(range(len(routed)), key=lambda k: far[k] / far_scale + late[k] / late_scale)
+        return self._take([routed[k] for k in ranked[: self._count(routed)]], changed)
+
+    def _ruin_route(self, changed: dict[int, _Route]) -> list[int]:
+        """Empty the shorter of two random routes: the way to fewer, fuller routes."""
+        engine = self.engine
+        used = [vehicle for vehicle, route in enumerate(engine.routes) if route.stops]
+        pair = [self.rng.choice(used), self.rng.choice(used)]
+        vehicle = min(pair, key=lambda v: len(engine.routes[v].stops))
+        stops = [index for index in engine.routes[vehicle].stops if not self.fixed[index]]
+        return self._take(stops, changed)
+
+    def _take(self, chosen: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove the chosen stops route by route; a route they would break keeps them."""
+        engine = self.engine
+        by_vehicle: dict[int, set[int]] = {}
+        for index in chosen:
+            by_vehicle.setdefault(self.where[index], set()).add(index)
+        removed: list[int] = []
+        for vehicle in sorted(by_vehicle):
+            taken = by_vehicle[vehicle]
+            route = engine.routes[vehicle]
+            new = engine.evaluate(vehicle, [stop for stop in route.stops if stop not in taken])
+            if new is None:
+                continue
+            changed.setdefault(vehicle, route)
+            engine.install(vehicle, new)
+            for stop in route.stops:
+                if stop in taken:
+                    del self.where[stop]
+                    removed.append(stop)
+        return removed
+
+    def _ruin_strings(self, routed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """Remove strings of stops from routes near a random seed stop (SISR)."""
+        engine, rng = self.engine, self.rng
         lengths = [len(route.stops) for route in engine.routes if route.stops]
         string_max = min(MAX_STRING, sum(lengths) / len(lengths))
         strings_max = 4 * MEAN_REMOVED / (1 + string_max) - 1
@@ -571,11 +866,10 @@ class _Search:
             removed.sort(key=lambda index: -self.far[index])
         else:
             removed.sort(key=lambda index: self.far[index])
-        shape = (engine.vehicle_count, engine.width)
         for index in removed:
-            if engine.width != shape[1]:
-                shape = (engine.vehicle_count, engine.width)
-            blinks = self.blink_rng.random(shape) >= BLINK_RATE
+            size = engine.vehicle_count * engine.width
+            skipped = int(self.blink_rng.binomial(size, BLINK_RATE))
+            blinks = self.blink_rng.integers(0, size, skipped) if skipped else None
             found = engine.best_insertion(index, blinks)
             if found is None and blinks is not None:
                 found = engine.best_insertion(index, None)
@@ -591,6 +885,90 @@ class _Search:
             self.where[index] = vehicle
         return True
 
+    def two_opt_star(self, changed: dict[int, _Route]) -> bool:
+        """Exchange the tails of a random stop's route and a nearby route at the best pair of
+        cut points (2-opt*); False when no exchange fits (nothing changed then, or the caller
+        undoes it). Candidates are screened in numpy by the junction legs' times, eligibility
+        and loads; the chosen one is scheduled exactly (its rules, its cost, lateness
+        included) before it counts."""
+        engine, rng = self.engine, self.rng
+        routed = [index for index in self.movable if index in self.where]
+        if not routed:
+            return False
+        seed = rng.choice(routed)
+        first = self.where[seed]
+        second = None
+        for other in self.neighbours[seed][1 : 1 + TWO_OPT_NEIGHBOURS]:
+            vehicle = self.where.get(other)
+            if vehicle is not None and vehicle != first:
+                second = vehicle
+                break
+        if second is None:
+            return False
+        a, b = engine.routes[first], engine.routes[second]
+        size_a, size_b = len(a.stops), len(b.stops)
+        prev_a = engine.prev_place[first, : size_a + 1]
+        prev_b = engine.prev_place[second, : size_b + 1]
+        next_a = engine.next_place[first, : size_a + 1]
+        next_b = engine.next_place[second, : size_b + 1]
+        # [i, j]: the first keeps its stops before i and takes the second's from j on
+        ok = (
+            engine.prev_end_early[first, : size_a + 1, None] + engine.travel[prev_a][:, next_b]
+            <= engine.next_bound[second, None, : size_b + 1]
+        )
+        ok &= (
+            engine.prev_end_early[second, : size_b + 1, None] + engine.travel[prev_b][:, next_a]
+            <= engine.next_bound[first, None, : size_a + 1]
+        ).T
+        ok &= self._tail_allowed(b.stops, first)[None, :]
+        ok &= self._tail_allowed(a.stops, second)[:, None]
+        group_a, group_b = engine.group_of[first], engine.group_of[second]
+        if group_a != group_b and engine.limit_groups:
+            loads_a = np.cumsum([0, *(engine.load[index] for index in a.stops)])
+            loads_b = np.cumsum([0, *(engine.load[index] for index in b.stops)])
+            room_a = engine.capacity[group_a] - (engine.group_load[group_a] - a.load)
+            room_b = engine.capacity[group_b] - (engine.group_load[group_b] - b.load)
+            ok &= loads_a[:, None] + (b.load - loads_b)[None, :] <= room_a
+            ok &= loads_b[None, :] + (a.load - loads_a)[:, None] <= room_b
+            count_a = engine.max_stops[group_a] - (engine.group_stops[group_a] - size_a)
+            count_b = engine.max_stops[group_b] - (engine.group_stops[group_b] - size_b)
+            cuts_a = np.arange(size_a + 1)[:, None]
+            cuts_b = np.arange(size_b + 1)[None, :]
+            ok &= cuts_a + (size_b - cuts_b) <= count_a
+            ok &= cuts_b + (size_a - cuts_a) <= count_b
+        for i, j in ((size_a, size_b), (0, 0), (0, size_b), (size_a, 0)):
+            ok[i, j] = False
+        if not ok.any():
+            return False
+        delta = (
+            engine.distance[prev_a][:, next_b]
+            + engine.distance[prev_b][:, next_a].T
+            - engine.base_distance[first, : size_a + 1, None]
+            - engine.base_distance[second, None, : size_b + 1]
+        )
+        delta = np.where(ok, delta, np.inf)
+        i, j = divmod(int(np.argmin(delta)), size_b + 1)
+        new_a = engine.evaluate(first, [*a.stops[:i], *b.stops[j:]])
+        new_b = engine.evaluate(second, [*b.stops[:j], *a.stops[i:]])
+        if new_a is None or new_b is None:
+            return False
+        changed.setdefault(first, a)
+        changed.setdefault(second, b)
+        engine.install(first, new_a)
+        engine.install(second, new_b)
+        for index in new_a.stops:
+            self.where[index] = first
+        for index in new_b.stops:
+            self.where[index] = second
+        return engine.groups_within_limits(group_a) and engine.groups_within_limits(group_b)
+
+    def _tail_allowed(self, stops: tuple[int, ...], vehicle: int) -> np.ndarray:
+        """[k]: every stop from position k on may go to the vehicle (k = len: none left)."""
+        allowed = [bool(self.engine.eligible[index][vehicle]) for index in stops]
+        tails = np.ones(len(stops) + 1, dtype=bool)
+        tails[:-1] = np.logical_and.accumulate(allowed[::-1])[::-1] if allowed else []
+        return tails
+
     def undo(self, changed: dict[int, _Route]) -> None:
         """Put the changed routes back as they were."""
         for vehicle, route in changed.items():
@@ -598,20 +976,20 @@ class _Search:
         self.refresh_where()
 
     def optional_out(self, removed: list[int]) -> list[int]:
-        """Unrouted optional stops near the removed ones: they get a chance to go in."""
+        """Unrouted optional stops near the removed ones, and a few at random: they get a
+        chance to go in."""
         chosen: list[int] = []
         seen = set(removed)
         for index in removed[:3]:
             for other in self.neighbours[index][:10]:
-                if (
-                    other not in self.where
-                    and other not in seen
-                    and not self.required[other]
-                    and not self.fixed[other]
-                    and self.engine.prize[other] > 0
-                ):
+                if other not in self.where and other not in seen and self.optional[other]:
                     chosen.append(other)
                     seen.add(other)
+        pool = [index for index in self.optional_pool if index not in self.where]
+        for index in self.rng.sample(pool, min(RANDOM_OPTIONAL, len(pool))):
+            if index not in seen:
+                chosen.append(index)
+                seen.add(index)
         return chosen
 
 
@@ -640,7 +1018,7 @@ def improve(
     cold = max(leg_cost * FINAL_TEMPERATURE_SHARE, 1e-9)
     iterations = improvements = 0
     span = max(limits.deadline - began, 1e-9)
-    while True:
+    while search.movable:
         if limits.iterations is not None and iterations >= limits.iterations:
             break
         now = time.monotonic()
@@ -653,11 +1031,16 @@ def improve(
         temperature = hot * (cold / hot) ** min(progress, 1.0)
         iterations += 1
         changed: dict[int, _Route] = {}
-        removed = search.ruin(changed)
-        removed.extend(search.optional_out(removed))
-        if not removed or not search.recreate(removed, changed):
-            search.undo(changed)
-            continue
+        if search.rng.random() < TWO_OPT_SHARE:
+            if not search.two_opt_star(changed):
+                search.undo(changed)
+                continue
+        else:
+            removed = search.ruin(changed)
+            removed.extend(search.optional_out(removed))
+            if not removed or not search.recreate(removed, changed):
+                search.undo(changed)
+                continue
         candidate = engine.total()
         threshold = current - temperature * math.log(1.0 - search.rng.random())
         if candidate < threshold:
