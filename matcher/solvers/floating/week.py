@@ -64,6 +64,10 @@ from matcher.solvers.greedy.setup import EPS, NeedInfo, Setup
 from matcher.solvers.greedy.state import FixedStop
 from matcher.solvers.objective import objective_breakdown
 
+ACCEPT_S_PER_VISIT = 0.0006
+"""Seconds kept back per visit of the plan, up to a quarter of the time, for judging the polished
+plan at the end (the objective twice and the checker: about 2 s for 3,000 visits here)."""
+
 Placement = tuple[int, int, int, tuple[str, ...]]
 """(need index in `Setup.needs`, weekday index, start minute, volunteer ids)."""
 
@@ -267,6 +271,8 @@ class _DayBuilder:
             )
         }
         self.busy = week.recipient_busy(day)
+        self._day_candidates: dict[int, list[int]] = {}
+        self._dearest: dict[int, float] = {}
         self.optional = self._optional_needs()
         self.frozen_recipients = {
             recipient
@@ -304,31 +310,42 @@ class _DayBuilder:
         it (qualified, able to reach it that day), none with fewer continuity points for the
         recipient nor a dearer hour on site than the current volunteer (the engine weighs
         neither)."""
+        found = self._day_candidates.get(info.index)
+        if found is None:
+            found = [
+                volunteer
+                for volunteer in info.candidates
+                if self.day in info.candidate_days[volunteer]
+                and volunteer not in self.unexpressible
+            ]
+            self._day_candidates[info.index] = found
+        if current < 0:
+            return found
         familiarity = self.setup.familiarity[info.recipient_index]
         helpers = self.setup.helpers
-        floor = familiarity.get(current, 0.0) if current >= 0 else -math.inf
-        dearest = helpers[current].cost_per_hour if current >= 0 else math.inf
-        found = [
+        floor = familiarity.get(current, 0.0)
+        dearest = helpers[current].cost_per_hour
+        kept = [
             volunteer
-            for volunteer in info.candidates
-            if self.day in info.candidate_days[volunteer]
-            and volunteer not in self.unexpressible
-            and familiarity.get(volunteer, 0.0) >= floor - EPS
-            and helpers[volunteer].cost_per_hour <= dearest + EPS
+            for volunteer in found
+            if helpers[volunteer].cost_per_hour <= dearest + EPS
+            and (floor <= 0 or familiarity.get(volunteer, 0.0) >= floor - EPS)
         ]
-        if current >= 0 and current not in found:
-            found.append(current)
-        return found
+        if current not in kept:
+            kept.append(current)
+        return kept
 
     def prize(self, info: NeedInfo) -> float:
         """The objective's points for one more visit of the need: its coverage, less the time
         on site of the dearest volunteer who could make it."""
-        weights = self.setup.weights
-        dearest = max(
-            (self.setup.helpers[volunteer].cost_per_hour for volunteer in info.candidates),
-            default=0.0,
-        )
-        return weights.coverage * info.priority - dearest * info.duration / 60.0
+        dearest = self._dearest.get(info.index)
+        if dearest is None:
+            dearest = max(
+                (self.setup.helpers[volunteer].cost_per_hour for volunteer in info.candidates),
+                default=0.0,
+            )
+            self._dearest[info.index] = dearest
+        return self.setup.weights.coverage * info.priority - dearest * info.duration / 60.0
 
     def speed_class(self, volunteer: int) -> float:
         return 0.0 if self.setup.times is not None else self.setup.helpers[volunteer].speed
@@ -570,7 +587,8 @@ def polish_week(
     repeatable runs); the polished placements when the checker accepts them and they rank no
     lower, else the incoming ones."""
     began = time.monotonic()
-    deadline = began + max(0.0, time_s)
+    reserve = min(0.25 * time_s, ACCEPT_S_PER_VISIT * len(placements))
+    deadline = began + max(0.0, time_s - reserve)
     week = _Week(setup, placements, fixed)
     weights = setup.weights
     cap = _largest_lateness(setup, placements) if weights.max_lateness_per_min > 0 else None
