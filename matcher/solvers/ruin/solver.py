@@ -70,10 +70,11 @@ SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 3.0, 1.0, 0.3
 """What a step earns its operator: a new best plan, a better current plan, a worse one kept."""
 MIN_OPERATOR_WEIGHT = 0.1
 """No operator's weight falls below this share of the mean: each keeps being tried."""
-POLISH_SHARE = 0.25
+POLISH_SHARE = 0.1
 """Share of the time limit the floating-routes engine gets at the end (`floating.week`): the
 ruin search fixes visit times, the engine lets them float, so travel on routes with windows
-falls there; coverage is won mostly by the search before."""
+falls there; coverage is won mostly by the search before (on a 600-recipient week at 60 s a
+quarter for the engine covered less than a tenth: benchmarks/README.md)."""
 POLISH_ITERATIONS = 100
 """The engine's iterations per day's routes in a run with an iteration budget."""
 
