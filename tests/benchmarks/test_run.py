@@ -219,9 +219,7 @@ def test_a_searching_solver_records_its_steps_and_greedy_none() -> None:
     assert searched.iterations is not None and searched.iterations > 0
     built = run_in_subprocess(SIZES["tiny"], seed=0, solver="greedy")
     assert built.iterations is None
-    rows = summary_rows(
-        [_result(0, 90.0, iterations=3000), _result(1, 80.0, iterations=1000)]
-        + [_result(0, 90.0, solver="greedy")]
-    )
+    searches = [_result(0, 90.0, iterations=3000), _result(1, 80.0, iterations=1000)]
+    rows = summary_rows([*searches, _result(0, 90.0, solver="greedy")])
     cells = [dict(zip(TABLE_HEADERS, row, strict=True))["iterations"] for row in rows]
     assert cells == ["2,000 (1,000)", "-"]
