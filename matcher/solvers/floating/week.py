@@ -68,6 +68,11 @@ ACCEPT_S_PER_VISIT = 0.0006
 """Seconds kept back per visit of the plan, up to a quarter of the time, for judging the polished
 plan at the end (the objective twice and the checker: about 2 s for 3,000 visits here)."""
 
+NO_WAY_M = 1e12
+NO_WAY_MIN = 1e9
+"""Where no path joins two places (an infinite distance), these stand for it: longer than any
+day, so no route takes that leg, and finite for the engine's arithmetic."""
+
 Placement = tuple[int, int, int, tuple[str, ...]]
 """(need index in `Setup.needs`, weekday index, start minute, volunteer ids)."""
 
@@ -508,6 +513,8 @@ class _DayBuilder:
         else:
             with np.errstate(invalid="ignore"):
                 minutes = distance / speed
+        distance = np.where(np.isfinite(distance), distance, NO_WAY_M)
+        minutes = np.where(np.isfinite(minutes), minutes, NO_WAY_MIN)
         weights = setup.weights
         return DayModel(
             day=day,
