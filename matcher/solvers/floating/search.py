@@ -5,12 +5,13 @@ each iteration removes strings of consecutive stops from routes near a random se
 and then random stops, stops related in place and time, or a whole short route instead), puts
 the removed stops back one by one at their cheapest feasible position (skipping a position now
 and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing, the
-temperature falling geometrically from 10 to 0.1 times the incoming mean leg cost over the
+temperature falling geometrically from 10 to 0.02 times the incoming mean leg cost over the
 iteration budget (or the time). Fixed stops are never removed; a removal that would break a
 rule of its route (a leg limit, travel that breaks the triangle inequality) is not made.
 Optional stops (prize > 0) go back only where their prize exceeds their cost increase, and a
 few unrouted ones are offered to every recreate; a move that cannot put every required stop
-back is rejected.
+back is rejected. One iteration in ten instead exchanges the tails of two nearby routes at
+their best cut (2-opt*).
 
 An insertion is checked in O(1) per position, for all positions of all routes at once with
 numpy: each route keeps the earliest start of every stop (forward) and the latest start that
@@ -47,7 +48,7 @@ SPLIT_RATE = 0.5
 BLINK_RATE = 0.01
 """Share of feasible positions a recreate skips at random."""
 START_TEMPERATURE_SHARE = 10.0
-FINAL_TEMPERATURE_SHARE = 0.1
+FINAL_TEMPERATURE_SHARE = 0.02
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
 RANDOM_OPTIONAL = 2
 """Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
@@ -56,7 +57,7 @@ RELATED_RUIN_SHARE = 0.05
 ROUTE_RUIN_SHARE = 0.03
 """Shares of ruins that remove random stops, stops related to a seed (place and time), or a
 whole route; the rest are SISR's strings."""
-TWO_OPT_SHARE = 0.0
+TWO_OPT_SHARE = 0.1
 """Share of iterations that exchange two routes' tails (2-opt*) instead of ruin and recreate."""
 TWO_OPT_NEIGHBOURS = 10
 """How many of the seed's nearest stops are looked at for the second route of a 2-opt*."""
