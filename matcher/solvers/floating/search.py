@@ -355,9 +355,7 @@ class _Engine:
 
     # ----- inserting one stop ----------------------------------------------------------------
 
-    def best_insertion(
-        self, index: int, blinks: np.ndarray | None
-    ) -> tuple[float, int, int] | None:
+    def best_insertion(self, index: int, blinks: list[int] | None) -> tuple[float, int, int] | None:
         """The cheapest feasible (cost increase, vehicle, position) for the stop, or None.
 
         The cost increase is net of the stop's prize; blinks (flat indexes into [vehicle,
@@ -367,21 +365,24 @@ class _Engine:
             return None
         delta, start = found
         if not self.soft:
-            flat = int(np.argmin(delta))
-            vehicle, position = divmod(flat, self.width)
+            flat = int(delta.argmin())
+            vehicle, position = divmod(flat, delta.shape[1])
             return float(delta[vehicle, position]) - self.prize[index], vehicle, position
         return self._best_with_lateness(index, delta, start)
 
     def insertion_costs(
-        self, index: int, blinks: np.ndarray | None
+        self, index: int, blinks: list[int] | None
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per [vehicle, position]: the cost increase of inserting the stop there (infinite
-        where it breaks a rule; before its prize and the lateness pushed downstream) and its
-        start; None when it fits nowhere."""
+        """Per [vehicle, position] (up to the longest route): the cost increase of inserting
+        the stop there (infinite where it breaks a rule; before its prize and the lateness
+        pushed downstream) and its start; None when it fits nowhere."""
         place = self.place[index]
         duration = self.duration[index]
-        travel_in = self.travel_to[place][self.prev_place]
-        arrival = np.ceil(travel_in + self.prev_end_early)
+        used = self.used_width()
+        prev_place = self.prev_place[:, :used]
+        next_place = self.next_place[:, :used]
+        travel_in = self.travel_to[place][prev_place]
+        arrival = np.ceil(travel_in + self.prev_end_early[:, :used])
         windows = self.windows[index]
         if len(windows) == 1:
             earliest, due, latest = windows[0]
@@ -397,8 +398,8 @@ class _Engine:
                 late_at = np.where(reach, np.maximum(start - due, 0.0), late_at)
             ok = np.isfinite(start)
             late = late_at
-        travel_out = self.travel[place][self.next_place]
-        ok &= start + travel_out <= self.next_bound - (duration - TOLERANCE)
+        travel_out = self.travel[place][next_place]
+        ok &= start + travel_out <= self.next_bound[:, :used] - (duration - TOLERANCE)
         allowed = self.eligible[index]
         if self.limit_groups:
             fits = (self.group_load + self.load[index] <= self.capacity) & (
@@ -406,10 +407,12 @@ class _Engine:
             )
             allowed = allowed & fits[self.group_of]
         ok &= allowed[:, None]
-        distance_in = self.distance_to[place][self.prev_place]
-        distance_out = self.distance[place][self.next_place]
-        added_distance = distance_in + distance_out - self.base_distance
-        added_travel = travel_in + travel_out - self.base_travel if self.need_travel else None
+        distance_in = self.distance_to[place][prev_place]
+        distance_out = self.distance[place][next_place]
+        added_distance = distance_in + distance_out - self.base_distance[:, :used]
+        added_travel = (
+            travel_in + travel_out - self.base_travel[:, :used] if self.need_travel else None
+        )
         if self.limit_legs:
             ok &= (distance_in <= self.max_leg + TOLERANCE) & (
                 distance_out <= self.max_leg + TOLERANCE
@@ -440,7 +443,7 @@ class _Engine:
         order = np.argsort(delta, axis=None)
         best: tuple[float, int, int] | None = None
         for flat in order:
-            vehicle, position = divmod(int(flat), self.width)
+            vehicle, position = divmod(int(flat), delta.shape[1])
             bound = float(delta[vehicle, position])
             if not math.isfinite(bound):
                 break
@@ -625,6 +628,10 @@ class _Engine:
             row[at] = matrix[before][here]
             row[at + 1] = matrix[here][after]
 
+    def used_width(self) -> int:
+        """Positions in the longest route: the columns an insertion looks at."""
+        return max(len(route.stops) for route in self.routes) + 1
+
     def groups_within_limits(self, group: int) -> bool:
         """The group's stops, load and work within its limits."""
         return bool(
@@ -704,6 +711,7 @@ class _Search:
         self.engine = engine
         self.rng = random.Random(limits.seed)
         self.blink_rng = np.random.default_rng(limits.seed)
+        self.blink_draw = random.Random(limits.seed + 1)
         day = engine.day
         self.movable = [
             index
@@ -868,9 +876,9 @@ class _Search:
         else:
             removed.sort(key=lambda index: self.far[index])
         for index in removed:
-            size = engine.vehicle_count * engine.width
+            size = engine.vehicle_count * engine.used_width()
             skipped = int(self.blink_rng.binomial(size, BLINK_RATE))
-            blinks = self.blink_rng.integers(0, size, skipped) if skipped else None
+            blinks = [self.blink_draw.randrange(size) for _ in range(skipped)] if skipped else None
             found = engine.best_insertion(index, blinks)
             if found is None and blinks is not None:
                 found = engine.best_insertion(index, None)
