@@ -224,6 +224,7 @@ class _Engine:
         self.base_distance = np.zeros(shape)
         self.base_travel = np.zeros(shape)
         self.route_distance = np.zeros(self.vehicle_count)
+        self.lengths = [0] * self.vehicle_count
 
     # ----- one route -------------------------------------------------------------------------
 
@@ -313,6 +314,7 @@ class _Engine:
         self.group_work[group] += route.work_min - old.work_min
         self.route_distance[vehicle] = route.distance_m
         count = len(route.stops)
+        self.lengths[vehicle] = count
         if count + 1 > self.width:
             self._grow(max(2 * self.width, count + 1))
             return
@@ -601,6 +603,7 @@ class _Engine:
         self.group_work[group] += route.work_min - old.work_min
         self.route_distance[vehicle] = route.distance_m
         count = len(old.stops)
+        self.lengths[vehicle] = count + 1
         at = position
         here = self.place[route.stops[at]]
         prev_place = self.prev_place[vehicle]
@@ -630,7 +633,7 @@ class _Engine:
 
     def used_width(self) -> int:
         """Positions in the longest route: the columns an insertion looks at."""
-        return max(len(route.stops) for route in self.routes) + 1
+        return max(self.lengths) + 1
 
     def groups_within_limits(self, group: int) -> bool:
         """The group's stops, load and work within its limits."""
