@@ -5,12 +5,13 @@ each iteration removes strings of consecutive stops from routes near a random se
 and then random stops, stops related in place and time, or a whole short route instead), puts
 the removed stops back one by one at their cheapest feasible position (skipping a position now
 and then: blinks) in one of SISR's orders, and accepts the result by simulated annealing, the
-temperature falling geometrically from 10 to 0.1 times the incoming mean leg cost over the
+temperature falling geometrically from 10 to 0.02 times the incoming mean leg cost over the
 iteration budget (or the time). Fixed stops are never removed; a removal that would break a
 rule of its route (a leg limit, travel that breaks the triangle inequality) is not made.
 Optional stops (prize > 0) go back only where their prize exceeds their cost increase, and a
 few unrouted ones are offered to every recreate; a move that cannot put every required stop
-back is rejected.
+back is rejected. One iteration in ten instead exchanges the tails of two nearby routes at
+their best cut (2-opt*).
 
 An insertion is checked in O(1) per position, for all positions of all routes at once with
 numpy: each route keeps the earliest start of every stop (forward) and the latest start that
@@ -47,7 +48,7 @@ SPLIT_RATE = 0.5
 BLINK_RATE = 0.01
 """Share of feasible positions a recreate skips at random."""
 START_TEMPERATURE_SHARE = 10.0
-FINAL_TEMPERATURE_SHARE = 0.1
+FINAL_TEMPERATURE_SHARE = 0.02
 """Annealing temperatures as shares of the incoming solution's mean leg cost."""
 RANDOM_OPTIONAL = 2
 """Unrouted optional stops offered to each recreate at random, besides those near the ruin."""
@@ -56,7 +57,7 @@ RELATED_RUIN_SHARE = 0.05
 ROUTE_RUIN_SHARE = 0.03
 """Shares of ruins that remove random stops, stops related to a seed (place and time), or a
 whole route; the rest are SISR's strings."""
-TWO_OPT_SHARE = 0.0
+TWO_OPT_SHARE = 0.1
 """Share of iterations that exchange two routes' tails (2-opt*) instead of ruin and recreate."""
 TWO_OPT_NEIGHBOURS = 10
 """How many of the seed's nearest stops are looked at for the second route of a 2-opt*."""
@@ -223,6 +224,7 @@ class _Engine:
         self.base_distance = np.zeros(shape)
         self.base_travel = np.zeros(shape)
         self.route_distance = np.zeros(self.vehicle_count)
+        self.lengths = [0] * self.vehicle_count
 
     # ----- one route -------------------------------------------------------------------------
 
@@ -312,6 +314,7 @@ class _Engine:
         self.group_work[group] += route.work_min - old.work_min
         self.route_distance[vehicle] = route.distance_m
         count = len(route.stops)
+        self.lengths[vehicle] = count
         if count + 1 > self.width:
             self._grow(max(2 * self.width, count + 1))
             return
@@ -354,9 +357,7 @@ class _Engine:
 
     # ----- inserting one stop ----------------------------------------------------------------
 
-    def best_insertion(
-        self, index: int, blinks: np.ndarray | None
-    ) -> tuple[float, int, int] | None:
+    def best_insertion(self, index: int, blinks: list[int] | None) -> tuple[float, int, int] | None:
         """The cheapest feasible (cost increase, vehicle, position) for the stop, or None.
 
         The cost increase is net of the stop's prize; blinks (flat indexes into [vehicle,
@@ -366,21 +367,24 @@ class _Engine:
             return None
         delta, start = found
         if not self.soft:
-            flat = int(np.argmin(delta))
-            vehicle, position = divmod(flat, self.width)
+            flat = int(delta.argmin())
+            vehicle, position = divmod(flat, delta.shape[1])
             return float(delta[vehicle, position]) - self.prize[index], vehicle, position
         return self._best_with_lateness(index, delta, start)
 
     def insertion_costs(
-        self, index: int, blinks: np.ndarray | None
+        self, index: int, blinks: list[int] | None
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per [vehicle, position]: the cost increase of inserting the stop there (infinite
-        where it breaks a rule; before its prize and the lateness pushed downstream) and its
-        start; None when it fits nowhere."""
+        """Per [vehicle, position] (up to the longest route): the cost increase of inserting
+        the stop there (infinite where it breaks a rule; before its prize and the lateness
+        pushed downstream) and its start; None when it fits nowhere."""
         place = self.place[index]
         duration = self.duration[index]
-        travel_in = self.travel_to[place][self.prev_place]
-        arrival = np.ceil(travel_in + self.prev_end_early)
+        used = self.used_width()
+        prev_place = self.prev_place[:, :used]
+        next_place = self.next_place[:, :used]
+        travel_in = self.travel_to[place][prev_place]
+        arrival = np.ceil(travel_in + self.prev_end_early[:, :used])
         windows = self.windows[index]
         if len(windows) == 1:
             earliest, due, latest = windows[0]
@@ -396,8 +400,8 @@ class _Engine:
                 late_at = np.where(reach, np.maximum(start - due, 0.0), late_at)
             ok = np.isfinite(start)
             late = late_at
-        travel_out = self.travel[place][self.next_place]
-        ok &= start + travel_out <= self.next_bound - (duration - TOLERANCE)
+        travel_out = self.travel[place][next_place]
+        ok &= start + travel_out <= self.next_bound[:, :used] - (duration - TOLERANCE)
         allowed = self.eligible[index]
         if self.limit_groups:
             fits = (self.group_load + self.load[index] <= self.capacity) & (
@@ -405,10 +409,12 @@ class _Engine:
             )
             allowed = allowed & fits[self.group_of]
         ok &= allowed[:, None]
-        distance_in = self.distance_to[place][self.prev_place]
-        distance_out = self.distance[place][self.next_place]
-        added_distance = distance_in + distance_out - self.base_distance
-        added_travel = travel_in + travel_out - self.base_travel if self.need_travel else None
+        distance_in = self.distance_to[place][prev_place]
+        distance_out = self.distance[place][next_place]
+        added_distance = distance_in + distance_out - self.base_distance[:, :used]
+        added_travel = (
+            travel_in + travel_out - self.base_travel[:, :used] if self.need_travel else None
+        )
         if self.limit_legs:
             ok &= (distance_in <= self.max_leg + TOLERANCE) & (
                 distance_out <= self.max_leg + TOLERANCE
@@ -439,7 +445,7 @@ class _Engine:
         order = np.argsort(delta, axis=None)
         best: tuple[float, int, int] | None = None
         for flat in order:
-            vehicle, position = divmod(int(flat), self.width)
+            vehicle, position = divmod(int(flat), delta.shape[1])
             bound = float(delta[vehicle, position])
             if not math.isfinite(bound):
                 break
@@ -597,6 +603,7 @@ class _Engine:
         self.group_work[group] += route.work_min - old.work_min
         self.route_distance[vehicle] = route.distance_m
         count = len(old.stops)
+        self.lengths[vehicle] = count + 1
         at = position
         here = self.place[route.stops[at]]
         prev_place = self.prev_place[vehicle]
@@ -623,6 +630,10 @@ class _Engine:
             row[at + 2 : count + 2] = row[at + 1 : count + 1]
             row[at] = matrix[before][here]
             row[at + 1] = matrix[here][after]
+
+    def used_width(self) -> int:
+        """Positions in the longest route: the columns an insertion looks at."""
+        return max(self.lengths) + 1
 
     def groups_within_limits(self, group: int) -> bool:
         """The group's stops, load and work within its limits."""
@@ -703,6 +714,7 @@ class _Search:
         self.engine = engine
         self.rng = random.Random(limits.seed)
         self.blink_rng = np.random.default_rng(limits.seed)
+        self.blink_draw = random.Random(limits.seed + 1)
         day = engine.day
         self.movable = [
             index
@@ -867,9 +879,9 @@ class _Search:
         else:
             removed.sort(key=lambda index: self.far[index])
         for index in removed:
-            size = engine.vehicle_count * engine.width
+            size = engine.vehicle_count * engine.used_width()
             skipped = int(self.blink_rng.binomial(size, BLINK_RATE))
-            blinks = self.blink_rng.integers(0, size, skipped) if skipped else None
+            blinks = [self.blink_draw.randrange(size) for _ in range(skipped)] if skipped else None
             found = engine.best_insertion(index, blinks)
             if found is None and blinks is not None:
                 found = engine.best_insertion(index, None)
