@@ -35,6 +35,7 @@ from matcher.solvers.floating.week import (
 )
 from matcher.solvers.greedy.planner import GreedyPlanner
 from matcher.solvers.greedy.setup import GreedyParameters, Setup
+from matcher.solvers.greedy.state import FixedStop
 from matcher.solvers.ruin import RuinParameters
 from matcher.solvers.ruin.solver import RuinSearch
 from matcher.travel import TravelModel
@@ -484,3 +485,33 @@ def test_polish_time_s_gives_the_engine_the_rest_of_the_limit_once_coverage_is_c
     limit = 4 - finishing_reserve_s(problem, 4)
     assert timed.solver.statistics["polish"]["budget_s"] > 0.5 * limit
     assert short.solver.statistics["polish"]["budget_s"] == pytest.approx(0.1 * 4, abs=1e-3)
+
+
+def test_a_session_stop_is_fixed_and_the_visits_go_around_it() -> None:
+    """v1 leads a session at d's place from 10:00 to 10:30 (a fixed stop of greedy's week): it
+    stays a fixed stop of v1's route, and the polished visits keep clear of it with travel."""
+    problem = crafted(
+        volunteers=[helper("v1", end="12:00")],
+    )
+    travel = TravelModel(problem)
+    session = FixedStop("v1", None, 0, minutes("10:00"), minutes("10:30"), travel.home_place["v1"])
+    planner = GreedyPlanner(
+        problem, travel, need_facts(problem, travel), 0, GreedyParameters(), None, fixed=[session]
+    )
+    planner.run()
+    setup = planner.setup
+    before = placements_of(planner)
+    week = _Week(setup, before, [session])
+    builder = _DayBuilder(week, 0, None)
+    model = builder.build(builder.classes()[0], set())
+    assert model is not None
+    fixed = [
+        stop
+        for stop, origin in zip(model.routes.stops, model.origins, strict=True)
+        if origin.kind == "fixed" and origin.placement < 0
+    ]
+    assert [stop.fixed for stop in fixed] == [(0, minutes("10:00"))]
+    result = polish_week(setup, before, 10.0, iterations=ITERATIONS, fixed=[session])
+    for need, _day, start, _ in result.placements:
+        end = start + setup.needs[need].duration
+        assert end + 5 <= minutes("10:00") or start >= minutes("10:30") + 5
