@@ -222,6 +222,22 @@ def test_the_days_visits_limit_keeps_the_third_visit_out() -> None:
     assert len(after) == 2
 
 
+def test_the_days_capacity_keeps_the_third_visit_out() -> None:
+    """v1 carries 2 a day and every visit takes 1."""
+    problem = crafted(
+        recipients=[
+            person("a", need("na", "09:00", "11:00", 5, load=1)),
+            person("b", need("nb", "09:00", "11:00", 5, load=1)),
+            person("c", need("nc", "09:35", "10:10", 1, load=1)),
+        ],
+        volunteers=[helper("v1", capacity=2)],
+    )
+    planner = greedy(problem)
+    before = placements_of(planner)
+    assert len(before) == 2
+    assert len(polished(planner.setup, before)) == 2
+
+
 def test_the_weeks_minutes_net_of_other_days_keep_the_third_visit_out() -> None:
     """v1 also works on Tuesday (one visit, 40 minutes with travel): 149 minutes a week leave
     Monday 109, short of the 30 + 30 + 30 + 4 x 5 that three visits need."""
