@@ -22,6 +22,12 @@ that the rest allows, which is exact because starting earlier never hurts a rout
 after the inserted stop is the only cost that depends on the times downstream: where it can
 change (soft windows and a lateness weight), the candidates are re-scheduled in Python in order
 of their lower bound until none can beat the best.
+
+Where the time goes (cProfile, Solomon R201/RC101, 100 customers, 25 vehicles): about 30 % in
+the numpy insertion checks (some 25 array operations a stop, 30-60 us), 25 % in putting a stop
+in (the incremental schedule and the shifted position rows), 10 % in re-scheduling the routes a
+ruin shortens, the rest in the loop. That is 600-1,200 iterations a second on the shared 2-core
+machine (load 2.5-3), about ten insertions each.
 """
 
 from __future__ import annotations
