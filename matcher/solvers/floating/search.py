@@ -22,6 +22,12 @@ that the rest allows, which is exact because starting earlier never hurts a rout
 after the inserted stop is the only cost that depends on the times downstream: where it can
 change (soft windows and a lateness weight), the candidates are re-scheduled in Python in order
 of their lower bound until none can beat the best.
+
+Where the time goes (cProfile, Solomon R201/RC101, 100 customers, 25 vehicles): about 30 % in
+the numpy insertion checks (some 25 array operations a stop, 30-60 us), 25 % in putting a stop
+in (the incremental schedule and the shifted position rows), 10 % in re-scheduling the routes a
+ruin shortens, the rest in the loop. That is 600-1,200 iterations a second on the shared 2-core
+machine (load 2.5-3), about ten insertions each.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ TWO_OPT_SHARE = 0.1
 """Share of iterations that exchange two routes' tails (2-opt*) instead of ruin and recreate."""
 TWO_OPT_NEIGHBOURS = 10
 """How many of the seed's nearest stops are looked at for the second route of a 2-opt*."""
+NEIGHBOURS = 100
+"""Each stop's nearest stops kept for SISR's ruin (a day of thousands of stops stays small)."""
 ORDER_WEIGHTS = (4, 4, 2, 1)
 """SISR's orders of the removed stops: random, by load, far from the depot, close to it."""
 
@@ -707,6 +715,19 @@ def _depot_distance(engine: _Engine) -> list[float]:
     return [float(column[place]) for place in engine.place]
 
 
+def _nearest(distance: np.ndarray, count: int) -> list[list[int]]:
+    """Per row, the columns of the count smallest distances, nearest first (itself first)."""
+    size = distance.shape[0]
+    if size <= count:
+        everything: list[list[int]] = np.argsort(distance, axis=1, kind="stable").tolist()
+        return everything
+    near = np.argpartition(distance, count - 1, axis=1)[:, :count]
+    rows = np.arange(size)[:, None]
+    order = np.argsort(distance[rows, near], axis=1, kind="stable")
+    nearest: list[list[int]] = near[rows, order].tolist()
+    return nearest
+
+
 class _Search:
     """SISR's ruin and recreate with annealing on one engine."""
 
@@ -722,8 +743,7 @@ class _Search:
             if stop.fixed is None and (stop.required or stop.prize > 0)
         ]
         places = np.array(engine.place, dtype=np.int64)
-        near = engine.distance[places][:, places]
-        self.neighbours = np.argsort(near, axis=1, kind="stable").tolist()
+        self.neighbours = _nearest(engine.distance[places][:, places], NEIGHBOURS)
         self.far = _depot_distance(engine)
         self.fixed = [stop.fixed is not None for stop in day.stops]
         self.required = [stop.required for stop in day.stops]

@@ -24,6 +24,7 @@ from matcher.solvers.floating.search import (
     SearchLimits,
     _Engine,
     _load,
+    _nearest,
     _Route,
     _Search,
     construct,
@@ -304,6 +305,16 @@ def test_stop_callback_and_deadline_end_the_search() -> None:
     assert result.iterations == 0 and result.routes == day.routes
     past = improve(day, SearchLimits(deadline=time.monotonic() - 1))
     assert past.iterations == 0
+
+
+def test_nearest_stops_are_the_nearest_in_order() -> None:
+    rng = np.random.default_rng(5)
+    distance = rng.random((40, 40))
+    np.fill_diagonal(distance, 0.0)
+    near = _nearest(distance, 7)
+    for row, columns in enumerate(near):
+        assert columns == np.argsort(distance[row], kind="stable")[:7].tolist()
+    assert _nearest(distance, 50) == np.argsort(distance, axis=1, kind="stable").tolist()
 
 
 def test_infeasible_incoming_routes_are_refused() -> None:
