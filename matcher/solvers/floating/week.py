@@ -68,6 +68,12 @@ ACCEPT_S_PER_VISIT = 0.0006
 """Seconds kept back per visit of the plan, up to a quarter of the time, for judging the polished
 plan at the end (the objective twice and the checker: about 2 s for 3,000 visits here)."""
 
+OPTIONAL_PER_VISIT = 0.25
+MIN_OPTIONAL = 20
+"""A day's routes are offered at most this many left-out occurrences per visit of the day (and
+at least `MIN_OPTIONAL`), the most valuable first: the engine tries each at every step, and on a
+1,500-recipient week a thousand a day (most of which fit nowhere) slowed it tenfold."""
+
 NO_WAY_M = 1e12
 NO_WAY_MIN = 1e9
 """Where no path joins two places (an infinite distance), these stand for it: longer than any
@@ -286,7 +292,8 @@ class _DayBuilder:
         }
 
     def _optional_needs(self) -> dict[int, int]:
-        """Per recipient index, the left-out need (the most points) that may go on this day."""
+        """Per recipient index, the left-out need (the most points) that may go on this day;
+        the most valuable few when there are many (`OPTIONAL_PER_VISIT`)."""
         setup, week = self.setup, self.week
         best: dict[int, tuple[float, int]] = {}
         for info in setup.needs:
@@ -298,7 +305,9 @@ class _DayBuilder:
             current = best.get(info.recipient_index)
             if current is None or prize > current[0]:
                 best[info.recipient_index] = (prize, info.index)
-        return {recipient: need for recipient, (_, need) in best.items()}
+        wanted = max(MIN_OPTIONAL, int(OPTIONAL_PER_VISIT * sum(map(len, self.items.values()))))
+        chosen = sorted(best.items(), key=lambda entry: (-entry[1][0], entry[1][1]))[:wanted]
+        return {recipient: need for recipient, (_, need) in chosen}
 
     def _may_add(self, info: NeedInfo) -> bool:
         """Whether one more occurrence of the need may go on this day (days rules), and the
