@@ -21,11 +21,10 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.external import solomon
+from benchmarks.external import default_data_folder, solomon
 from matcher.solvers.floating import (
     DayRoutes,
     Group,
@@ -39,7 +38,8 @@ from matcher.solvers.floating import (
     improve,
 )
 
-FOLDER = Path("/work/shared/benchmarks/solomon")
+FOLDER = default_data_folder() / "solomon"
+"""The Solomon files: `$MATCHER_BENCHMARK_DATA`, else `../shared/benchmarks` by the checkout."""
 TICKS_PER_MINUTE = 10
 
 
