@@ -39,8 +39,8 @@ MAX_CREDITS = 1e9
 """The most time-bank credits a recipient may carry."""
 MAX_COUNT = 1_000_000
 """The largest count of anything a person carries or does (load, capacity, visits a day)."""
-MAX_WEEK_MIN = 7 * 7 * 24 * 60
-"""The most minutes in a week of the longest planning days (seven days of a week each)."""
+MAX_WEEK_MIN = 7 * 40 * 24 * 60
+"""The most minutes in a week of the longest planning days (seven of `MAX_DAY_LENGTH_MIN`)."""
 
 Path = tuple[str | int, ...]
 Issue = tuple[Path, str]

@@ -321,10 +321,11 @@ def test_solomon_best_known_routes_need_tenths_of_a_minute_in_matcher() -> None:
 
 def test_time_scale_is_capped_by_the_longest_matcher_day() -> None:
     c2 = solomon.load_instance(SOLOMON / "C201.txt")
-    assert finest_time_scale(c2.depot.due, 10) == 2
-    with pytest.raises(ValueError, match="time scale of at most 2"):
-        solomon.to_problem(c2, time_scale=10)
-    assert solomon.to_problem(c2, time_scale=2).day_length_min == 2 * c2.depot.due
+    assert finest_time_scale(c2.depot.due, 10) == 10
+    assert finest_time_scale(c2.depot.due, 20) == 16
+    with pytest.raises(ValueError, match="time scale of at most 16"):
+        solomon.to_problem(c2, time_scale=20)
+    assert solomon.to_problem(c2, time_scale=10).day_length_min == 10 * c2.depot.due
 
 
 def test_runner_prints_machine_instances_and_families(capsys: pytest.CaptureFixture[str]) -> None:

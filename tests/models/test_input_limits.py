@@ -233,3 +233,17 @@ def test_a_matrix_nested_too_deep_is_refused_by_the_fast_reader_with_its_line() 
     text = '{"travel": {"matrix": {"distance_m": [[0, [[[1]]]]]}}}'
     with pytest.raises(InputError, match=r"travel\.matrix\.distance_m\.0\.1.*max_depth.*line 1"):
         parse_json(text, "t.json", InputLimits(max_depth=6))
+
+
+def test_the_longest_day_holds_solomon_c2_at_tenths_of_a_minute() -> None:
+    from benchmarks.external import finest_time_scale
+    from matcher.models.common import MAX_DAY_LENGTH_MIN
+    from matcher.models.limits import MAX_WEEK_MIN
+
+    assert MAX_WEEK_MIN == 7 * MAX_DAY_LENGTH_MIN
+    assert finest_time_scale(3390, 10) == 10
+    data = _data()
+    data["day_length_min"] = MAX_DAY_LENGTH_MIN
+    assert Problem.model_validate(data).day_length_min == MAX_DAY_LENGTH_MIN
+    data["day_length_min"] = MAX_DAY_LENGTH_MIN + 1
+    assert "day_length_min" in error_paths(data)

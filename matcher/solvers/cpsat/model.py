@@ -28,6 +28,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher.models import WEEKDAYS, Problem, Visit, offered_shares
+from matcher.models.limits import MAX_WEEK_MIN
 from matcher.rules import (
     Intervals,
     NeedFacts,
@@ -61,8 +62,9 @@ FAIRNESS_SHARE_SCALE = 1000
 HUNDREDTHS = 100
 """Weekly minutes and outing distances are counted in hundredths, each leg rounded up, so the
 model never undercounts what the checker adds up exactly."""
-WEEK_HUNDREDTHS = 2 * 7 * 24 * 60 * HUNDREDTHS
-"""More hundredths of a minute than anyone's week can hold (rounding up included)."""
+WEEK_HUNDREDTHS = 2 * MAX_WEEK_MIN * HUNDREDTHS
+"""More hundredths of a minute than anyone's week can hold (rounding up included): a week of the
+longest planning days, twice."""
 
 Key = tuple[str, int]
 """(need id, weekday index): one possible visit."""
