@@ -9,9 +9,15 @@ blinks (a feasible insertion skipped at random, SISR's recreate), an occurrence 
 volunteer to prefer taking that volunteer's cheapest insertion where there is one. Every change
 is journalled so that a rejected move is undone exactly, in reverse order, and the cache's
 journal of the move (`InsertionCache.begin`) then gives back the cached insertions it changed.
-The engine keeps the running coverage, mandatory occurrences and continuity: the objective's
-continuity term (`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's
-`familiarity`).
+The engine keeps the running coverage, mandatory occurrences and the cost part of the policy
+objective (`matcher.solvers.objective`), term by term in its own points, as visits go in and
+out: continuity (`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's
+`familiarity`), travel (the week's walk, `WeekState.distance_m`, times `travel_per_km`), the
+hourly cost of the volunteers on site, lateness (per late minute) and the largest lateness (a
+count of the visits per minutes late gives it back when the latest visit leaves). Fairness is
+left out: a volunteer's share of the load moves with every other's. It keeps greedy's
+`WeekState.max_lateness` at the true largest lateness, so that insertions are priced against
+the plan as it is.
 
 Nothing here re-checks the plan: each insertion keeps every rule by construction (greedy's own
 tests), each removal by `removable`; the checker judges the best plan in `assemble_plan`.
@@ -88,11 +94,20 @@ class Engine:
         self.familiarity = self.setup.familiarity
         self.familiar_visits = [0] * len(problem.recipients)
         """Each recipient's visits with a familiar volunteer on them (preferred or standing)."""
+        self.weights = self.setup.weights
         self.continuity = 0.0
+        self.coverage = 0.0
+        self.mandatory = 0
+        self.hourly = 0.0
+        """Points of the volunteers' hours on site (`rules.hourly_cost`), positive."""
+        self.late_min = 0.0
+        """Minutes late over every soft-window visit."""
+        self.late_visits: dict[float, int] = {}
+        """How many visits are late by each number of minutes (above 0)."""
+        self.max_late_min = 0.0
         for placed in self.state.placed:
-            self._count_familiar(placed, 1)
-        self.coverage = sum(self.needs[p.need].priority for p in self.state.placed)
-        self.mandatory = sum(1 for p in self.state.placed if self.needs[p.need].mandatory)
+            self._count(placed, 1)
+        self.state.max_lateness = self.max_late_min
         self.missing = [0] * len(self.needs)
         """Occurrences of each need (a leader or a need on its own) the plan leaves out."""
         for info in self.needs:
@@ -114,12 +129,58 @@ class Engine:
         index = self.setup.volunteer_index
         return sum(familiar.get(index[volunteer], 0.0) for volunteer in placed.volunteers)
 
-    def _count_familiar(self, placed: Placed, sign: int) -> None:
-        """Add (sign 1) or take away (-1) the visit's continuity points and familiar visit."""
+    def _count(self, placed: Placed, sign: int) -> None:
+        """Add (sign 1) or take away (-1) the visit's coverage, mandatory occurrence,
+        continuity points and familiar visit, hourly cost and lateness."""
+        info = self.needs[placed.need]
+        self.coverage += sign * info.priority
+        self.mandatory += sign * info.mandatory
         points = self.familiar_points(placed)
         if points > 0:
             self.continuity += sign * points
-            self.familiar_visits[self.needs[placed.need].recipient_index] += sign
+            self.familiar_visits[info.recipient_index] += sign
+        helpers, index = self.setup.helpers, self.setup.volunteer_index
+        hours = info.duration / 60.0
+        for volunteer in placed.volunteers:
+            self.hourly += sign * helpers[index[volunteer]].cost_per_hour * hours
+        late = info.lateness(placed.day, placed.start)
+        if late > 0:
+            self.late_min += sign * late
+            count = self.late_visits.get(late, 0) + sign
+            if count:
+                self.late_visits[late] = count
+            else:
+                del self.late_visits[late]
+            if sign > 0 and late > self.max_late_min:
+                self.max_late_min = late
+            elif sign < 0 and late == self.max_late_min and not count:
+                self.max_late_min = max(self.late_visits, default=0.0)
+            self.state.max_lateness = self.max_late_min
+
+    def cost_terms(self) -> dict[str, float]:
+        """The running terms of the policy objective it keeps, in the objective's points and
+        signs (`objective_breakdown`: costs negative); `cost` is the hourly cost."""
+        weights = self.weights
+        return {
+            "coverage": weights.coverage * self.coverage,
+            "continuity": self.continuity,
+            "travel": -weights.travel_per_km * self.state.distance_m / 1000.0,
+            "cost": -self.hourly,
+            "lateness": -weights.lateness_per_min * self.late_min
+            - weights.max_lateness_per_min * self.max_late_min,
+        }
+
+    def cost_points(self) -> float:
+        """The cost part of the objective (all but coverage and fairness) in its points:
+        continuity minus travel, hourly cost, lateness and largest lateness."""
+        weights = self.weights
+        return (
+            self.continuity
+            - weights.travel_per_km * self.state.distance_m / 1000.0
+            - self.hourly
+            - weights.lateness_per_min * self.late_min
+            - weights.max_lateness_per_min * self.max_late_min
+        )
 
     def movable(self) -> list[Placed]:
         """The visits that may be taken out, in the order they were placed."""
@@ -204,9 +265,7 @@ class Engine:
         del self.of_need[placed.need][(placed.need, placed.day, placed.start)]
         self._refresh_volunteers(info)
         self._touched(info, placed.day, [slot[0] for slot in slots])
-        self.coverage -= info.priority
-        self.mandatory -= info.mandatory
-        self._count_familiar(placed, -1)
+        self._count(placed, -1)
 
     def _refresh_volunteers(self, info: NeedInfo) -> None:
         """The need's volunteers so far, from its visits (greedy's same-volunteer bonus)."""
@@ -272,11 +331,8 @@ class Engine:
         before = len(state.placed)
         self.planner._commit(need, option)
         for placed in state.placed[before:]:
-            info = self.needs[placed.need]
             self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
-            self.coverage += info.priority
-            self.mandatory += info.mandatory
-            self._count_familiar(placed, 1)
+            self._count(placed, 1)
             move.inserted.append(placed)
         self.missing[need] -= 1
 
@@ -361,8 +417,6 @@ class Engine:
         restored = self.state.placed[-1]
         self.of_need[placed.need][(placed.need, placed.day, placed.start)] = restored
         self._touched(info, placed.day, [slot[0] for slot in removed.slots])
-        self.coverage += info.priority
-        self.mandatory += info.mandatory
-        self._count_familiar(restored, 1)
+        self._count(restored, 1)
         if info.leader < 0:
             self.missing[info.index] -= 1
