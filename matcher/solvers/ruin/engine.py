@@ -26,14 +26,14 @@ tests), each removal by `removable`; the checker judges the best plan in `assemb
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matcher.models import WEEKDAYS
 from matcher.rules.pinned import pinned_keys
 from matcher.solvers.greedy.cache import Journal
 from matcher.solvers.greedy.insertion import Option
 from matcher.solvers.greedy.planner import GreedyPlanner
-from matcher.solvers.greedy.setup import NeedInfo
+from matcher.solvers.greedy.setup import EPS, NeedInfo
 from matcher.solvers.greedy.state import Placed
 
 Slot = tuple[int, int, int, int]
@@ -52,12 +52,15 @@ class Removed:
 
 @dataclass(slots=True)
 class Move:
-    """What one ruin-and-recreate step changed, in order: visits taken out, visits put in."""
+    """What one ruin-and-recreate step changed: visits taken out, visits put in, and both in
+    the order they happened (undone in reverse)."""
 
     removed: list[Removed]
     inserted: list[Placed]
     journal: Journal | None = None
     """The cache's journal of the move, to give back its cached insertions on undo."""
+    log: list[Removed | Placed] = field(default_factory=list)
+    """Every removal and insertion of the move, in order."""
 
 
 class Engine:
@@ -80,6 +83,10 @@ class Engine:
         }
         self.of_need: list[dict[Key, Placed]] = [{} for _ in self.needs]
         """Each need's visits in the plan."""
+        self.needs_at: dict[int, list[int]] = {}
+        """The needs visited at each place."""
+        for info in self.needs:
+            self.needs_at.setdefault(info.place, []).append(info.index)
         self.fixed: set[Key] = set()
         """Pinned visits and the linked partners of pinned visits: never taken out."""
         for placed in self.state.placed:
@@ -251,7 +258,9 @@ class Engine:
             located.append((placed, slots))
         for placed, slots in located:
             self._take_out(placed, slots)
-            move.removed.append(Removed(placed, slots))
+            removed = Removed(placed, slots)
+            move.removed.append(removed)
+            move.log.append(removed)
         leader = self.needs[unit[0].need]
         self.missing[leader.index] += 1
         return True
@@ -334,6 +343,7 @@ class Engine:
             self.of_need[placed.need][(placed.need, placed.day, placed.start)] = placed
             self._count(placed, 1)
             move.inserted.append(placed)
+            move.log.append(placed)
         self.missing[need] -= 1
 
     def _want(self, need: int, change: int) -> None:
@@ -382,6 +392,120 @@ class Engine:
         regret = float("inf") if not later else later[0] - scored[chosen][0]
         return option, regret
 
+    # ------------------------------------------------------------ compaction
+
+    def compact(self, routes: set[tuple[int, int]], move: Move) -> int:
+        """Start each late visit on these (volunteer, day) routes as early as its place in the
+        route now allows, in route order (a visit moved earlier lets the next one move too):
+        a visit whose neighbours were taken out keeps its time otherwise, and its lateness.
+        Single visits of one volunteer only (a linked pair or a team keeps its common times);
+        how many visits moved."""
+        moved = 0
+        for volunteer, day in sorted(routes):
+            state = self.state.days[volunteer][day]
+            if state is None:
+                continue
+            volunteer_id = self.setup.helpers[volunteer].volunteer.id
+            for outing_number in range(len(state.outings)):
+                position = 0
+                while position < len(state.outings[outing_number].starts):
+                    moved += self._start_earlier(
+                        volunteer_id, volunteer, day, outing_number, position, move
+                    )
+                    position += 1
+        return moved
+
+    def _start_earlier(
+        self,
+        volunteer_id: str,
+        volunteer: int,
+        day: int,
+        outing_number: int,
+        position: int,
+        move: Move,
+    ) -> int:
+        """Move the visit at this position of the outing to its least late start there, if that
+        is less late; 1 if it moved."""
+        outing = self.state.day(volunteer, day).outings[outing_number]
+        start, place = outing.starts[position], outing.places[position]
+        placed = self._visit_at(volunteer_id, day, start, place)
+        if placed is None or len(placed.volunteers) != 1:
+            return 0
+        info = self.needs[placed.need]
+        if info.partner >= 0 or info.leader >= 0 or not info.need.soft_window:
+            return 0
+        late = info.lateness(day, start)
+        if late <= 0 or (placed.need, day, start) in self.fixed:
+            return 0
+        previous_end = outing.opens if position == 0 else outing.ends[position - 1]
+        if previous_end + outing.leg_minutes[position] > start - 1 + EPS:
+            return 0
+        slots = [(volunteer, day, outing_number, position)]
+        if not self.state.removable(*slots[0]):
+            return 0
+        self._take_out(placed, slots)
+        removed = Removed(placed, slots)
+        move.removed.append(removed)
+        move.log.append(removed)
+        self.missing[info.index] += 1
+        option = self._option_at(info, volunteer, day, outing_number, position)
+        if option is None or info.lateness(day, option.start) >= late:
+            option = Option(
+                day=day,
+                start=start,
+                volunteers=(volunteer,),
+                outings=(outing_number,),
+                positions=(position,),
+                added_minutes=(0.0,),
+                cost=0.0,
+                tie=(day,),
+            )
+        self.insert_at(info.index, option, move)
+        return int(option.start != start)
+
+    def _visit_at(self, volunteer_id: str, day: int, start: int, place: int) -> Placed | None:
+        """The visit in the plan this volunteer starts then at that place, if any."""
+        for need in self.needs_at.get(place, ()):
+            placed = self.of_need[need].get((need, day, start))
+            if placed is not None and volunteer_id in placed.volunteers:
+                return placed
+        return None
+
+    def _option_at(
+        self, info: NeedInfo, volunteer: int, day: int, outing_number: int, position: int
+    ) -> Option | None:
+        """The need's visit at exactly this position of the volunteer's outing, at its least
+        late start there (None if none fits)."""
+        helper = self.setup.helpers[volunteer]
+        outing = self.state.day(volunteer, day).outings[outing_number]
+        count = len(outing.places)
+        previous = helper.start_place if position == 0 else outing.places[position - 1]
+        following = helper.home_place if position == count else outing.places[position]
+        times = self.setup.times
+        if times is not None:
+            minutes_in = float(times[previous, info.place])
+            minutes_out = float(times[info.place, following])
+        else:
+            distance = self.setup.travel.distance_m
+            minutes_in = float(distance[previous, info.place]) / helper.speed
+            minutes_out = float(distance[info.place, following]) / helper.speed
+        insertions = self.planner.insertions
+        starts = insertions.start_intervals(info, day, outing, position, minutes_in, minutes_out)
+        if not starts:
+            return None
+        start = insertions.least_late_start(info, day, starts)
+        return Option(
+            day=day,
+            start=start,
+            volunteers=(volunteer,),
+            outings=(outing_number,),
+            positions=(position,),
+            added_minutes=(0.0,),
+            cost=0.0,
+            tie=(day,),
+            lateness=info.lateness(day, start),
+        )
+
     # ------------------------------------------------------------------ undo
 
     def begin_move(self) -> Move:
@@ -389,18 +513,23 @@ class Engine:
         return Move([], [], self.cache.begin())
 
     def undo(self, move: Move) -> None:
-        """Put the week back as it was before the move: its insertions out, latest first, then
-        its removed visits back where they were, latest first; then, if it is the latest move
-        begun, the cached insertions it changed (`InsertionCache.rollback`)."""
-        for placed in reversed(move.inserted):
-            info = self.needs[placed.need]
+        """Put the week back as it was before the move: each of its changes undone, latest
+        first (an insertion taken out, a removed visit put back where it was: a visit put back
+        is a new record, so an insertion is found by its need, day and start); then, if it is
+        the latest move begun, the cached insertions it changed (`InsertionCache.rollback`).
+        A move built by hand without a log undoes its insertions, then its removals."""
+        log = move.log or [*move.removed, *move.inserted]
+        for change in reversed(log):
+            if isinstance(change, Removed):
+                self._put_back(change)
+                continue
+            info = self.needs[change.need]
+            placed = self.of_need[change.need][(change.need, change.day, change.start)]
             slots = self.slots_of(placed)
             assert slots is not None
             self._take_out(placed, slots)
             if info.leader < 0:
                 self.missing[info.index] += 1
-        for removed in reversed(move.removed):
-            self._put_back(removed)
         if move.journal is not None and move.journal is self.cache.journal:
             self.cache.rollback(move.journal)
 

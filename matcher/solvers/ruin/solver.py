@@ -82,6 +82,18 @@ class RuinParameters(BaseModel):
     min_removed: int = Field(default=3, ge=1, description="fewest visits taken out a step")
     max_removed: int = Field(default=25, ge=1, description="most visits taken out a step")
     max_string: int = Field(default=6, ge=1, description="longest SISR string")
+    max_removed_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="most visits taken out a step, as a share of the visits that may move "
+        "(at least min_removed): a small plan is not ruined whole",
+    )
+    compact: bool = Field(
+        default=True,
+        description="after each step, start the late visits of the routes it took visits out "
+        "of as early as their place allows (`Engine.compact`)",
+    )
     blink_rate: float = Field(
         default=0.05, ge=0, lt=1, description="chance to skip each cheapest insertion"
     )
@@ -269,9 +281,11 @@ class RuinSearch:
         if operator is None:
             operator = self._operator(iteration)
         self.last_operator = OPERATORS.index(operator)
-        size = rng.randint(
-            parameters.min_removed, max(parameters.min_removed, parameters.max_removed)
+        most = min(
+            parameters.max_removed,
+            int(parameters.max_removed_share * len(self.engine.state.placed)),
         )
+        size = rng.randint(parameters.min_removed, max(parameters.min_removed, most))
         ruin = self.ruins.ruin(operator, size)
         seeds, target = ruin.seeds, ruin.target
         move = engine.begin_move()
@@ -326,6 +340,8 @@ class RuinSearch:
             everything.sort(key=lambda need: not needs[need].mandatory)
         prefer = {target: ruin.prefer} if ruin.prefer >= 0 else None
         engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window, prefer)
+        if parameters.compact:
+            engine.compact(freed, move)
         return move
 
     def _operator(self, iteration: int) -> str:
