@@ -424,58 +424,83 @@ class Engine:
         position: int,
         move: Move,
     ) -> int:
-        """Move the visit at this position of the outing to its least late start there, if that
-        is less late; 1 if it moved."""
+        """Move the visit at this position of the outing (with its linked partner, if any) to
+        its least late start there, if that is less late; 1 if it moved."""
         outing = self.state.day(volunteer, day).outings[outing_number]
-        start, place = outing.starts[position], outing.places[position]
-        placed = self._visit_at(volunteer_id, day, start, place)
-        if placed is None or len(placed.volunteers) != 1:
+        placed = self._visit_at(volunteer_id, day, outing.starts[position], outing.places[position])
+        if placed is None:
             return 0
-        info = self.needs[placed.need]
-        if info.partner >= 0 or info.leader >= 0 or not info.need.soft_window:
+        unit = self.unit_of(placed)
+        infos = [self.needs[visit.need] for visit in unit]
+        if any(len(visit.volunteers) != 1 for visit in unit) or (
+            len(unit) == 1 and (infos[0].partner >= 0 or infos[0].leader >= 0)
+        ):
             return 0
-        late = info.lateness(day, start)
-        if late <= 0 or (placed.need, day, start) in self.fixed:
+        late = sum(info.lateness(day, visit.start) for info, visit in zip(infos, unit, strict=True))
+        if late <= 0:
             return 0
+        located = [self.slots_of(visit) for visit in unit]
+        if not any(slots is not None and self._could_start_sooner(slots[0]) for slots in located):
+            return 0
+        starts = [visit.start for visit in unit]
+        if not self.remove_unit(unit, move):
+            return 0
+        slots = [found[0] for found in located if found is not None]
+        intervals = [self._starts_at(info, *slot) for info, slot in zip(infos, slots, strict=True)]
+        chosen = self._least_late(infos, day, intervals)
+        if chosen is None or chosen[0] >= late:
+            chosen = (late, starts)
+        option = Option(
+            day=day,
+            start=chosen[1][0],
+            volunteers=tuple(slot[0] for slot in slots),
+            outings=tuple(slot[2] for slot in slots),
+            positions=tuple(slot[3] for slot in slots),
+            added_minutes=(0.0,) * len(slots),
+            cost=0.0,
+            tie=(day,),
+            second_start=chosen[1][1] if len(slots) == 2 else -1,
+        )
+        self.insert_at(infos[0].index, option, move)
+        return int(chosen[1] != starts)
+
+    def _could_start_sooner(self, slot: Slot) -> bool:
+        """Whether the visit in this slot could start a minute sooner for the travel into it."""
+        volunteer, day, outing_number, position = slot
+        outing = self.state.day(volunteer, day).outings[outing_number]
         previous_end = outing.opens if position == 0 else outing.ends[position - 1]
-        if previous_end + outing.leg_minutes[position] > start - 1 + EPS:
-            return 0
-        slots = [(volunteer, day, outing_number, position)]
-        if not self.state.removable(*slots[0]):
-            return 0
-        self._take_out(placed, slots)
-        removed = Removed(placed, slots)
-        move.removed.append(removed)
-        move.log.append(removed)
-        self.missing[info.index] += 1
-        option = self._option_at(info, volunteer, day, outing_number, position)
-        if option is None or info.lateness(day, option.start) >= late:
-            option = Option(
-                day=day,
-                start=start,
-                volunteers=(volunteer,),
-                outings=(outing_number,),
-                positions=(position,),
-                added_minutes=(0.0,),
-                cost=0.0,
-                tie=(day,),
-            )
-        self.insert_at(info.index, option, move)
-        return int(option.start != start)
+        return previous_end + outing.leg_minutes[position] <= outing.starts[position] - 1 + EPS
 
-    def _visit_at(self, volunteer_id: str, day: int, start: int, place: int) -> Placed | None:
-        """The visit in the plan this volunteer starts then at that place, if any."""
-        for need in self.needs_at.get(place, ()):
-            placed = self.of_need[need].get((need, day, start))
-            if placed is not None and volunteer_id in placed.volunteers:
-                return placed
-        return None
+    def _least_late(
+        self, infos: list[NeedInfo], day: int, intervals: list[list[tuple[int, int]]]
+    ) -> tuple[float, list[int]] | None:
+        """The least late starts of a visit (one need) or a linked pair (leader, partner)
+        within these start intervals (and the pair's gap), and their minutes late; earliest
+        on ties; None if none fit."""
+        if len(infos) == 1:
+            if not intervals[0]:
+                return None
+            start = self.planner.insertions.least_late_start(infos[0], day, intervals[0])
+            return infos[0].lateness(day, start), [start]
+        leader, partner = infos
+        low, high = leader.gap
+        best: tuple[float, list[int]] | None = None
+        for first, last in intervals[0]:
+            for other_first, other_last in intervals[1]:
+                start = max(first, other_first - high)
+                if start > min(last, other_last - low):
+                    continue
+                second = max(other_first, start + low)
+                late = leader.lateness(day, start) + partner.lateness(day, second)
+                if best is None or (late, [start, second]) < best:
+                    best = (late, [start, second])
+        return best
 
-    def _option_at(
+    def _starts_at(
         self, info: NeedInfo, volunteer: int, day: int, outing_number: int, position: int
-    ) -> Option | None:
-        """The need's visit at exactly this position of the volunteer's outing, at its least
-        late start there (None if none fits)."""
+    ) -> list[tuple[int, int]]:
+        """The start intervals of the need's visit at exactly this position of the volunteer's
+        outing (`Insertions.start_intervals`)."""
         helper = self.setup.helpers[volunteer]
         outing = self.state.day(volunteer, day).outings[outing_number]
         count = len(outing.places)
@@ -489,22 +514,17 @@ class Engine:
             distance = self.setup.travel.distance_m
             minutes_in = float(distance[previous, info.place]) / helper.speed
             minutes_out = float(distance[info.place, following]) / helper.speed
-        insertions = self.planner.insertions
-        starts = insertions.start_intervals(info, day, outing, position, minutes_in, minutes_out)
-        if not starts:
-            return None
-        start = insertions.least_late_start(info, day, starts)
-        return Option(
-            day=day,
-            start=start,
-            volunteers=(volunteer,),
-            outings=(outing_number,),
-            positions=(position,),
-            added_minutes=(0.0,),
-            cost=0.0,
-            tie=(day,),
-            lateness=info.lateness(day, start),
+        return self.planner.insertions.start_intervals(
+            info, day, outing, position, minutes_in, minutes_out
         )
+
+    def _visit_at(self, volunteer_id: str, day: int, start: int, place: int) -> Placed | None:
+        """The visit in the plan this volunteer starts then at that place, if any."""
+        for need in self.needs_at.get(place, ()):
+            placed = self.of_need[need].get((need, day, start))
+            if placed is not None and volunteer_id in placed.volunteers:
+                return placed
+        return None
 
     # ------------------------------------------------------------------ undo
 

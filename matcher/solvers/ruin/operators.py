@@ -10,10 +10,12 @@ one) and refuses a unit whose outings would break a rule without it. Sizes are i
 - `volunteer_day`: every visit of one volunteer's day;
 - `recipient`: every visit of one recipient across the week;
 - `unplanned`: around a left-out occurrence of high priority, the visits of the volunteer-days
-  that could take it, nearest it first (the occurrence itself is put back first);
+  that could take it, nearest it first (the occurrence itself is put back first); with every
+  occurrence planned, `late` instead (then `related`);
 - `shift`: a need of several visits a week that is short of them, with every visit it has (so
   its days can move and keep their gap) and the visits of its candidates on its other days,
-  nearest it first; all its occurrences are put back first, together;
+  nearest it first; all its occurrences are put back first, together (with none short,
+  `unplanned` instead);
 - `familiar`: a recipient without a visit by a volunteer they know (preferred or standing) and
   one such volunteer who is among their need's candidates: the need's visits and that
   volunteer's visits on the days they could make it, nearest the need's windows first; the need
@@ -102,14 +104,16 @@ class Ruins:
             if found is not None:
                 return found
             operator = "unplanned"
+        if operator == "unplanned":
+            seeds, target = self._unplanned(movable, size)
+            if target >= 0:
+                return Ruin(seeds, target)
+            operator = "late"
         if operator == "late":
             found = self._late(movable, size)
             if found is not None:
                 return found
             operator = "related"
-        if operator == "unplanned":
-            seeds, target = self._unplanned(movable, size)
-            return Ruin(seeds, target)
         if not movable:
             return Ruin([])
         if operator == "random":
