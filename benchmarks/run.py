@@ -96,6 +96,9 @@ class RunResult:
     familiar_of_ceiling_pct: float | None = None
     """Recipients kept with a familiar volunteer per hundred who could be."""
     load_gini: float | None = None
+    iterations: int | None = None
+    """Search steps the solver reports (`statistics["iterations"]`: ruin and recreate, LNS);
+    none for a solver without steps. With `wall_time_s` it says how far a time-limited run got."""
     wall_time_s: float | None = None
     """Seconds spent in `matcher.solve` (travel matrices, solver, checker, metrics)."""
     peak_memory_mib: float | None = None
@@ -188,6 +191,7 @@ def run_one(
         result.familiar_ceiling_pct = shares.ceiling_pct
         result.familiar_of_ceiling_pct = shares.of_ceiling_pct
         result.load_gini = metrics.load_gini
+        result.iterations = search_iterations(plan.solver.statistics)
         result.violations = len(report.violations)
         if report.sessions is not None:
             result.seats_wished = report.sessions.seats_wished
@@ -204,6 +208,14 @@ def run_one(
     if result.peak_memory_mib is None:
         result.peak_memory_mib = own_peak_memory_mib()
     return result
+
+
+def search_iterations(statistics: dict[str, object]) -> int | None:
+    """The search steps a plan's solver statistics report (`iterations`), or None."""
+    iterations = statistics.get("iterations")
+    if isinstance(iterations, int) and not isinstance(iterations, bool):
+        return iterations
+    return None
 
 
 def _session_bounds(result: RunResult, problem: Problem, plan: Plan, time_limit_s: float) -> None:
@@ -348,6 +360,7 @@ TABLE_HEADERS = (
     "familiar ceiling %",
     "kept / ceiling %",
     "load Gini",
+    "iterations",
     "wall time s",
     "peak memory MiB",
     "violations",
@@ -384,6 +397,14 @@ def _minutes_cell(results: Sequence[RunResult]) -> str:
     return f"{share:.1f} / {100 - share:.1f}"
 
 
+def _iterations_cell(results: Sequence[RunResult]) -> str:
+    """The mean search steps over the runs that report them, and the fewest in parentheses."""
+    steps = _present(results, "iterations")
+    if not steps:
+        return "-"
+    return f"{_mean(steps):,.0f} ({min(steps):,.0f})"
+
+
 def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
     """One row of table cells per size and solver (in the order first seen), aggregated over
     seeds: mean, and the worst seed in parentheses where that is meaningful (lowest coverage,
@@ -412,6 +433,7 @@ def summary_rows(results: Sequence[RunResult]) -> list[list[str]]:
                 _mean_and_worst(_present(ok, "familiar_ceiling_pct"), min, 1),
                 _mean_and_worst(_present(ok, "familiar_of_ceiling_pct"), min, 1),
                 _mean_and_worst(_present(ok, "load_gini"), max, 3),
+                _iterations_cell(ok),
                 _mean_and_worst(_present(ok, "wall_time_s"), max, 2),
                 _mean_and_worst(_present(ok, "peak_memory_mib"), max, 0),
                 f"{sum(violations):.0f}" if violations else "-",

@@ -211,3 +211,15 @@ def test_continuity_is_printed_beside_its_ceiling() -> None:
     assert cells["familiar kept %"] == "50.0 (40.0)"
     assert cells["familiar ceiling %"] == "85.0 (80.0)"
     assert cells["kept / ceiling %"] == "58.4 (50.0)"
+
+
+def test_a_searching_solver_records_its_steps_and_greedy_none() -> None:
+    searched = run_in_subprocess(SIZES["tiny"], seed=0, solver="ruin")
+    assert searched.status == "ok", searched.error
+    assert searched.iterations is not None and searched.iterations > 0
+    built = run_in_subprocess(SIZES["tiny"], seed=0, solver="greedy")
+    assert built.iterations is None
+    searches = [_result(0, 90.0, iterations=3000), _result(1, 80.0, iterations=1000)]
+    rows = summary_rows([*searches, _result(0, 90.0, solver="greedy")])
+    cells = [dict(zip(TABLE_HEADERS, row, strict=True))["iterations"] for row in rows]
+    assert cells == ["2,000 (1,000)", "-"]
