@@ -6,9 +6,12 @@ what moves as one: a visit (a team visit with all its volunteers), or both visit
 pair. Taking a unit out is refused when the outings it leaves would break a rule
 (`WeekState.removable`); putting occurrences back is greedy's regret rule over a queue, with
 blinks (a feasible insertion skipped at random, SISR's recreate), an occurrence told which
-volunteer to prefer taking that volunteer's cheapest insertion where there is one. Every change
-is journalled so that a rejected move is undone exactly, in reverse order, and the cache's
-journal of the move (`InsertionCache.begin`) then gives back the cached insertions it changed.
+volunteer to prefer taking that volunteer's cheapest insertion where there is one. A visit keeps
+its time while its neighbours come and go; `compact` moves the late visits of some routes (and
+their linked partners) to their least late start where they stand. Every change is journalled
+in order (`Move.log`) so that a rejected move is undone exactly, in reverse order, and the
+cache's journal of the move (`InsertionCache.begin`) then gives back the cached insertions it
+changed.
 The engine keeps the running coverage, mandatory occurrences and the cost part of the policy
 objective (`matcher.solvers.objective`), term by term in its own points, as visits go in and
 out: continuity (`PolicyWeights.continuity_points` per familiar volunteer on a visit, greedy's

@@ -3,21 +3,24 @@
 Start from the greedy plan, kept in greedy's week state with its cached insertions. Each
 iteration takes a part of the plan out (`operators`: SISR strings, related visits, a
 volunteer-day, a recipient's week, the visits around a left-out important occurrence, a need of
-several visits a week moved between days, random; in turn, or drawn by adaptive weights)
-and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
-volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
-(`engine`); the `familiar` ruin puts a recipient's need back with a volunteer they know. Team
-visits and linked pairs move as one. The change is judged incrementally (no re-check): plans
-rank lexicographically by mandatory occurrences, weighted coverage, then the cost part of the
-policy objective in its own points (`Engine.cost_points`: continuity minus travel, hourly cost,
-lateness and largest lateness; all of `objective_breakdown` but coverage and fairness), so that
-at equal coverage a plan ranked higher is one the objective ranks higher. The annealing judges
-a step the same way: a change of mandatory occurrences or coverage by the coverage temperature
-(in mean priorities), a step at equal coverage by its change of cost points at the cost
-temperature (in mean cost points per visit of the greedy plan, SISR's geometric schedule); a
-worse plan is kept with the annealing probability, a rejected move is undone exactly (the
-cached insertions it changed given back from its journal). The statistics say, per operator,
-its steps, those kept, the new best plans and the coverage they gained.
+several visits a week moved between days, one of the latest visits, random; in turn, or drawn
+by adaptive weights; at most `max_removed_share` of the plan) and puts the taken-out
+occurrences back, with the left-out occurrences that could use the freed volunteer-days, by
+greedy's regret rule with blinks, in random, priority or hardest-first order (`engine`); the
+`familiar` ruin puts a recipient's need back with a volunteer they know. Then the late visits of
+the routes it took visits out of start as early as their place allows (`Engine.compact`: a visit
+keeps its time when its neighbours leave). Team visits and linked pairs move as one. The change
+is judged incrementally (no re-check): plans rank lexicographically by mandatory occurrences,
+weighted coverage, then the cost part of the policy objective in its own points
+(`Engine.cost_points`: continuity minus travel, hourly cost, lateness and largest lateness; all
+of `objective_breakdown` but coverage and fairness), so that at equal coverage a plan ranked
+higher is one the objective ranks higher. The annealing judges a step the same way: a change of
+mandatory occurrences or coverage by the coverage temperature (in mean priorities), a step at
+equal coverage by its change of cost points at the cost temperature (in mean cost points per
+visit of the greedy plan, SISR's geometric schedule); a worse plan is kept with the annealing
+probability, a rejected move is undone exactly (the cached insertions it changed given back from
+its journal). The statistics say, per operator, its steps, those kept, the new best plans and
+the coverage they gained.
 
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
