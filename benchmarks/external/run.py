@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.external import default_data_folder, finest_time_scale, mankowska, solomon
 from benchmarks.run import format_markdown_table, format_text_table, machine_lines
@@ -89,14 +90,17 @@ class InstanceResult:
         return (self.ours - self.best_known) / self.best_known * 100
 
 
-def cost_parameters(solver: str, time_limit_s: float) -> dict[str, float] | None:
+def cost_parameters(solver: str, time_limit_s: float) -> dict[str, Any] | None:
     """The published sets rank travel cost, not coverage: every visit is usually planned within
     a second, when the solvers' default stop (half a second after coverage meets its bound)
-    would end the search. Here the search keeps improving the cost for the whole limit."""
+    would end the search. Here the search keeps improving the cost for the whole limit (`ruin`:
+    its floating-routes polish takes the rest of the limit once the search stops)."""
     if solver == "routing":
         return {"polish_after_bound_s": time_limit_s}
-    if solver in ("lns", "cpsat"):
+    if solver in ("lns", "cpsat", "ruin"):
         return {"polish_time_s": time_limit_s}
+    if solver == "auto":
+        return {"ruin": {"polish_time_s": time_limit_s}}
     return None
 
 

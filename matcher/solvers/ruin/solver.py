@@ -22,6 +22,13 @@ probability, a rejected move is undone exactly (the cached insertions it changed
 its journal). The statistics say, per operator, its steps, those kept, the new best plans and
 the coverage they gained.
 
+The search keeps `polish_share` of the time limit back (or, once it stops early, stalled or at
+the bound, takes `polish_time_s`, within the limit): its best plan then goes a day at a time
+through the floating-routes engine (`matcher.solvers.floating.week`), where visit times float,
+so travel and lateness on routes with windows fall where fixed-time insertion cannot move them;
+the polished plan is kept only when it ranks no lower and the checker accepts it. With
+`iterations` the engine makes `polish_iterations` steps a day's routes (repeatable runs).
+
 The best plan is handed to `assemble_plan`, whose checker judges it; the greedy plan is returned
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
 less than greedy. Deterministic for a seed and an `iterations` budget (the time limit may stop a
@@ -34,6 +41,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,6 +77,13 @@ SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 3.0, 1.0, 0.3
 """What a step earns its operator: a new best plan, a better current plan, a worse one kept."""
 MIN_OPERATOR_WEIGHT = 0.1
 """No operator's weight falls below this share of the mean: each keeps being tried."""
+POLISH_SHARE = 0.1
+"""Share of the time limit the floating-routes engine gets at the end (`floating.week`): the
+ruin search fixes visit times, the engine lets them float, so travel on routes with windows
+falls there; coverage is won mostly by the search before (on a 600-recipient week at 60 s a
+quarter for the engine covered less than a tenth: benchmarks/README.md)."""
+POLISH_ITERATIONS = 100
+"""The engine's iterations per day's routes in a run with an iteration budget."""
 
 
 class RuinParameters(BaseModel):
@@ -143,6 +158,25 @@ class RuinParameters(BaseModel):
     )
     weight_reaction: float = Field(
         default=0.2, gt=0, le=1, description="how fast the operator weights follow success"
+    )
+    polish_share: float = Field(
+        default=POLISH_SHARE,
+        ge=0,
+        lt=1,
+        description="share of the time limit kept at the end for the floating-routes engine "
+        "(0: no polish)",
+    )
+    polish_time_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="seconds the floating-routes engine may polish once the search has stopped "
+        "(stalled, coverage at the bound, iterations), within the time limit; None: its share",
+    )
+    polish_iterations: int | None = Field(
+        default=POLISH_ITERATIONS,
+        ge=0,
+        description="the engine's iterations per day's routes when `iterations` is given "
+        "(repeatable runs); None: until its time",
     )
 
 
@@ -408,9 +442,10 @@ class RuinSearch:
         last_report = time.perf_counter()
         began = time.perf_counter()
         stop_reason = "time limit"
+        search_deadline = self.deadline - parameters.polish_share * self.limit
         while True:
             now = time.perf_counter()
-            if now >= self.deadline:
+            if now >= search_deadline:
                 break
             if request.stop_requested():
                 stop_reason = "stopped"
@@ -473,8 +508,15 @@ class RuinSearch:
                         default_limit_s=self.limit,
                         bound=bound,
                     )
+        best, polish = self._polish(best, stop_reason)
         if bound is None and pending_bound is not None and not request.stop_requested():
             bound = pending_bound.collect(self.deadline)
+        if polish.get("kept") == "polished":
+            best_rank = (
+                best_rank[0],
+                _plan_rank(self.facts, self.visits_of(best))[1],
+                *best_rank[2:],
+            )
         if bound_met_at is None and meets_bound(best_rank[1], bound):
             bound_met_at = time.perf_counter()
         visits, kept = self._final(best)
@@ -494,6 +536,7 @@ class RuinSearch:
                 "stop_reason": stop_reason,
                 "bound_met_s": None if bound_met_at is None else round(bound_met_at - clock, 3),
                 "kept": kept,
+                "polish": polish,
                 "operators": {
                     name: {
                         "steps": int(steps),
@@ -514,6 +557,37 @@ class RuinSearch:
                 **mandatory_counts(needs, visits),
             },
         )
+
+    def _polish(
+        self, best: list[tuple[int, int, int, tuple[str, ...]]], stop_reason: str
+    ) -> tuple[list[tuple[int, int, int, tuple[str, ...]]], dict[str, Any]]:
+        """The best plan through the floating-routes engine (`floating.week.polish_week`) for
+        its share of the limit, or `polish_time_s` once the search stopped early, within the
+        time limit; the polished plan when it ranks no lower, and what happened."""
+        parameters, request = self.parameters, self.request
+        left = self.deadline - time.perf_counter()
+        budget = parameters.polish_share * self.limit
+        if parameters.polish_time_s is not None and stop_reason != "time limit":
+            budget = max(budget, parameters.polish_time_s)
+        budget = min(budget, left)
+        if (
+            budget <= 0
+            or request.stop_requested()
+            or (parameters.polish_share <= 0 and parameters.polish_time_s is None)
+        ):
+            return best, {"kept": "no time"}
+        from matcher.solvers.floating.week import polish_week
+
+        result = polish_week(
+            self.planner.setup,
+            best,
+            budget,
+            seed=request.seed,
+            iterations=parameters.polish_iterations if parameters.iterations is not None else None,
+            fixed=self.planner.fixed,
+            stop=request.stop_requested,
+        )
+        return result.placements, {"budget_s": round(budget, 3), **result.statistics}
 
     def _final(self, best: list[tuple[int, int, int, tuple[str, ...]]]) -> tuple[list[Visit], str]:
         """The best plan found, or greedy's where that ranks above it by mandatory occurrences,
