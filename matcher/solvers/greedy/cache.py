@@ -88,6 +88,8 @@ class InsertionCache:
         self.clock = 0
         self.day_version = np.zeros((len(setup.helpers), 7), dtype=np.int64)
         self.recipient_version = np.zeros((len(setup.problem.recipients), 7), dtype=np.int64)
+        insertions.day_version = self.day_version
+        insertions.recipient_version = self.recipient_version
         self.max_minutes = np.array([helper.max_minutes for helper in setup.helpers], dtype=float)
         self.max_visits = np.array([helper.max_visits for helper in setup.helpers], dtype=np.int64)
         self.capacity = np.array([helper.capacity for helper in setup.helpers], dtype=float)

@@ -15,6 +15,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from matcher.rules import subtract_busy
 from matcher.rules.intervals import Interval
 from matcher.solvers.greedy.setup import (
@@ -56,6 +58,10 @@ Choice = tuple[int, int, float, int, int, float]
 """(first start, last start, cost without lateness, outing, position, added minutes)."""
 Member = tuple[float, int, int, list[Choice]]
 """(cheapest cost, rank, volunteer, choices) of a possible team member."""
+ChoiceStamp = tuple[int, int, float, bool]
+"""What a volunteer's choices for a need depend on: (volunteer-day version, recipient-day
+version, the volunteer's weekly minutes, whether they already make one of the need's
+visits)."""
 
 
 class Insertions:
@@ -68,6 +74,12 @@ class Insertions:
         self.parameters = setup.parameters
         self._rows: dict[int, tuple[list[float], list[float]]] = {}
         self._time_rows: dict[int, tuple[list[float], list[float]]] = {}
+        self.day_version: np.ndarray | None = None
+        self.recipient_version: np.ndarray | None = None
+        """The versions of volunteer-days and recipient-days (`InsertionCache`), once a cache
+        keeps them: `member_choices` then remembers its answers until what they depend on
+        changes."""
+        self._choices: dict[tuple[int, int, int], tuple[ChoiceStamp, list[Choice]]] = {}
 
     # ------------------------------------------------------------- travel rows
 
@@ -266,7 +278,29 @@ class Insertions:
         return best
 
     def member_choices(self, info: NeedInfo, volunteer: int, day: int) -> list[Choice]:
-        """Ways a volunteer can make a visit together with others (a team, a linked pair)."""
+        """Ways a volunteer can make a visit together with others (a team, a linked pair);
+        remembered while the volunteer's day, the recipient's day, the volunteer's weekly
+        minutes and (for a `same_volunteer` need) whether they make one of its visits stay the
+        same (`ChoiceStamp`): a team's or a pair's insertion is worked out again whenever any of
+        its candidates changes, most of them unchanged."""
+        if self.day_version is None or self.recipient_version is None:
+            return self._member_choices(info, volunteer, day)
+        stamp: ChoiceStamp = (
+            int(self.day_version[volunteer, day]),
+            int(self.recipient_version[info.recipient_index, day]),
+            self.state.load[volunteer],
+            info.need.same_volunteer and volunteer in self.state.need_volunteers[info.index],
+        )
+        key = (info.index, volunteer, day)
+        known = self._choices.get(key)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        choices = self._member_choices(info, volunteer, day)
+        self._choices[key] = (stamp, choices)
+        return choices
+
+    def _member_choices(self, info: NeedInfo, volunteer: int, day: int) -> list[Choice]:
+        """`member_choices` worked out."""
         helper = self.setup.helpers[volunteer]
         state = self.state.day(volunteer, day)
         if not self.has_room(info, helper, state):
@@ -400,49 +434,74 @@ class Insertions:
     ) -> Option | None:
         """The cheapest linked pair on `day`: the leader's visit by one volunteer and its
         partner's by another, starting within the gap; each at its earliest start that allows
-        the other's, lateness included."""
+        the other's, which is its least late (lateness grows with the start within a window).
+
+        Ties go to the earlier start, then the earlier second start, the volunteers' ranks and
+        the order the candidates and their choices come in. The choices are tried cheapest
+        first: lateness only adds, so none whose cost without it passes the best total so far
+        can win, and the search stops there.
+        """
         leaders = self._pair_members(info, day, active)
         followers = self._pair_members(partner, day, partner_active) if leaders else []
+        if not followers:
+            return None
         low, high = info.gap
         weight = self.weights.lateness_per_min
-        best: tuple[float, int, int, tuple[int, int]] | None = None
+        firsts = sorted(
+            (choice[2], number, index, rank, volunteer, choice)
+            for number, (rank, volunteer, choices) in enumerate(leaders)
+            for index, choice in enumerate(choices)
+        )
+        seconds = sorted(
+            (choice[2], number, index, rank, volunteer, choice)
+            for number, (rank, volunteer, choices) in enumerate(followers)
+            for index, choice in enumerate(choices)
+        )
+        cheapest_second = seconds[0][0]
+        best: tuple[float, int, int, tuple[int, int], int, int, int, int] | None = None
         best_option: Option | None = None
-        for rank, volunteer, choices in leaders:
-            for other_rank, other, other_choices in followers:
+        for cost, number, index, rank, volunteer, choice in firsts:
+            if best is not None and cost + cheapest_second > best[0]:
+                break
+            first, last, _, outing, position, added_min = choice
+            for other_cost, other_number, other_index, other_rank, other, other_choice in seconds:
+                if best is not None and cost + other_cost > best[0]:
+                    break
                 if other == volunteer:
                     continue
-                for first, last, cost, outing, position, added_min in choices:
-                    for (
-                        other_first,
-                        other_last,
-                        other_cost,
-                        other_outing,
-                        other_position,
-                        other_min,
-                    ) in other_choices:
-                        start = max(first, other_first - high)
-                        if start > min(last, other_last - low):
-                            continue
-                        second = max(other_first, start + low)
-                        lateness = info.lateness(day, start)
-                        other_lateness = partner.lateness(day, second)
-                        total = cost + other_cost + weight * (lateness + other_lateness)
-                        key = (total, start, second, (rank, other_rank))
-                        if best is not None and key >= best:
-                            continue
-                        best = key
-                        best_option = Option(
-                            day=day,
-                            start=start,
-                            volunteers=(volunteer, other),
-                            outings=(outing, other_outing),
-                            positions=(position, other_position),
-                            added_minutes=(added_min, other_min),
-                            cost=total,
-                            tie=(day,),
-                            lateness=max(lateness, other_lateness),
-                            second_start=second,
-                        )
+                other_first, other_last, _, other_outing, other_position, other_min = other_choice
+                start = max(first, other_first - high)
+                if start > min(last, other_last - low):
+                    continue
+                second = max(other_first, start + low)
+                lateness = info.lateness(day, start)
+                other_lateness = partner.lateness(day, second)
+                total = cost + other_cost + weight * (lateness + other_lateness)
+                key = (
+                    total,
+                    start,
+                    second,
+                    (rank, other_rank),
+                    number,
+                    other_number,
+                    index,
+                    other_index,
+                )
+                if best is not None and key >= best:
+                    continue
+                best = key
+                best_option = Option(
+                    day=day,
+                    start=start,
+                    volunteers=(volunteer, other),
+                    outings=(outing, other_outing),
+                    positions=(position, other_position),
+                    added_minutes=(added_min, other_min),
+                    cost=total,
+                    tie=(day,),
+                    lateness=max(lateness, other_lateness),
+                    second_start=second,
+                )
         return best_option
 
 

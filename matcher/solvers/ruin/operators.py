@@ -10,14 +10,19 @@ one) and refuses a unit whose outings would break a rule without it. Sizes are i
 - `volunteer_day`: every visit of one volunteer's day;
 - `recipient`: every visit of one recipient across the week;
 - `unplanned`: around a left-out occurrence of high priority, the visits of the volunteer-days
-  that could take it, nearest it first (the occurrence itself is put back first);
+  that could take it, nearest it first (the occurrence itself is put back first); with every
+  occurrence planned, `late` instead (then `related`);
 - `shift`: a need of several visits a week that is short of them, with every visit it has (so
   its days can move and keep their gap) and the visits of its candidates on its other days,
-  nearest it first; all its occurrences are put back first, together;
+  nearest it first; all its occurrences are put back first, together (with none short,
+  `unplanned` instead);
 - `familiar`: a recipient without a visit by a volunteer they know (preferred or standing) and
   one such volunteer who is among their need's candidates: the need's visits and that
   volunteer's visits on the days they could make it, nearest the need's windows first; the need
-  is put back first, preferring that volunteer (a swap of volunteers where one is possible).
+  is put back first, preferring that volunteer (a swap of volunteers where one is possible);
+- `late`: one of the latest visits (soft windows), the visits before it on its volunteers'
+  routes and the visits nearest it in place and time; it is put back first, so that it can
+  start sooner (the largest lateness is a term of the objective of its own).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ OPERATORS = (
     "unplanned",
     "familiar",
     "shift",
+    "late",
 )
 """Every ruin operator, in the order a run cycles through their weights."""
 MINUTES_A_WEEK = 7 * 24 * 60
@@ -100,7 +106,14 @@ class Ruins:
             operator = "unplanned"
         if operator == "unplanned":
             seeds, target = self._unplanned(movable, size)
-            return Ruin(seeds, target)
+            if target >= 0:
+                return Ruin(seeds, target)
+            operator = "late"
+        if operator == "late":
+            found = self._late(movable, size)
+            if found is not None:
+                return found
+            operator = "related"
         if not movable:
             return Ruin([])
         if operator == "random":
@@ -188,6 +201,39 @@ class Ruins:
             distances = np.nan_to_num(self.distance[target.place, places], nan=np.inf)
             near = [near[index] for index in np.argsort(distances, kind="stable")[:size].tolist()]
         return Ruin(own + near, target.index, together=True)
+
+    def _late(self, movable: list[Placed], size: int) -> Ruin | None:
+        """One of the latest visits, the visits before it on its volunteers' routes (up to
+        half the size) and the visits most related to it; None when no visit is late."""
+        needs = self.needs
+        late = [
+            (lateness, index)
+            for index, placed in enumerate(movable)
+            if (lateness := needs[placed.need].lateness(placed.day, placed.start)) > 0
+        ]
+        if not late:
+            return None
+        late.sort(key=lambda entry: (-entry[0], entry[1]))
+        seed = movable[self.rng.choice(late[:UNPLANNED_SHORTLIST])[1]]
+        chosen: dict[int, Placed] = {id(seed): seed}
+        before = [
+            placed
+            for placed in movable
+            if placed.day == seed.day
+            and placed.start < seed.start
+            and any(volunteer in seed.volunteers for volunteer in placed.volunteers)
+        ]
+        before.sort(key=lambda placed: -placed.start)
+        for placed in before[: max(1, size // 2)]:
+            chosen[id(placed)] = placed
+        order = np.argsort(self._relatedness(seed, movable), kind="stable").tolist()
+        for index in order:
+            if len(chosen) >= size:
+                break
+            chosen.setdefault(id(movable[index]), movable[index])
+        info = needs[seed.need]
+        target = info.leader if info.leader >= 0 else info.index
+        return Ruin(list(chosen.values()), target)
 
     def _relatedness(self, seed: Placed, movable: list[Placed]) -> np.ndarray:
         """How unrelated each visit is to the seed: distance over the largest, plus the minutes

@@ -3,17 +3,24 @@
 Start from the greedy plan, kept in greedy's week state with its cached insertions. Each
 iteration takes a part of the plan out (`operators`: SISR strings, related visits, a
 volunteer-day, a recipient's week, the visits around a left-out important occurrence, a need of
-several visits a week moved between days, random; in turn, or drawn by adaptive weights)
-and puts the taken-out occurrences back, with the left-out occurrences that could use the freed
-volunteer-days, by greedy's regret rule with blinks, in random, priority or hardest-first order
-(`engine`); the `familiar` ruin puts a recipient's need back with a volunteer they know. Team
-visits and linked pairs move as one. The change is judged incrementally (no re-check): plans
-rank lexicographically by mandatory occurrences, weighted coverage, continuity (the objective's
-`continuity_points` of preferred and standing volunteers) and travel; the annealing's value
-weighs continuity and travel points alike, well below coverage; a worse plan is kept with the
-annealing probability, a rejected move is undone exactly (the cached insertions it changed given
-back from its journal). The statistics say, per operator, its steps, those kept, the new best
-plans and the coverage they gained.
+several visits a week moved between days, one of the latest visits, random; in turn, or drawn
+by adaptive weights; at most `max_removed_share` of the plan) and puts the taken-out
+occurrences back, with the left-out occurrences that could use the freed volunteer-days, by
+greedy's regret rule with blinks, in random, priority or hardest-first order (`engine`); the
+`familiar` ruin puts a recipient's need back with a volunteer they know. Then the late visits of
+the routes it took visits out of start as early as their place allows (`Engine.compact`: a visit
+keeps its time when its neighbours leave). Team visits and linked pairs move as one. The change
+is judged incrementally (no re-check): plans rank lexicographically by mandatory occurrences,
+weighted coverage, then the cost part of the policy objective in its own points
+(`Engine.cost_points`: continuity minus travel, hourly cost, lateness and largest lateness; all
+of `objective_breakdown` but coverage and fairness), so that at equal coverage a plan ranked
+higher is one the objective ranks higher. The annealing judges a step the same way: a change of
+mandatory occurrences or coverage by the coverage temperature (in mean priorities), a step at
+equal coverage by its change of cost points at the cost temperature (in mean cost points per
+visit of the greedy plan, SISR's geometric schedule); a worse plan is kept with the annealing
+probability, a rejected move is undone exactly (the cached insertions it changed given back from
+its journal). The statistics say, per operator, its steps, those kept, the new best plans and
+the coverage they gained.
 
 The search keeps `polish_share` of the time limit back (or, once it stops early, stalled or at
 the bound, takes `polish_time_s`, within the limit): its best plan then goes a day at a time
@@ -62,8 +69,8 @@ ORDERS = ("priority", "random", "hardest")
 """The orders in which taken-out occurrences are put back."""
 REPORT_EVERY_S = 0.5
 """Improvements are reported to `progress` at most this often (a report builds the visits)."""
-TRAVEL_WEIGHT = 0.01
-"""Share of the travel points (`travel_per_km`) in the annealing's value: coverage comes first."""
+COST_TOLERANCE = 1e-6
+"""Cost points below which two plans of equal coverage rank alike (running sums drift)."""
 SEGMENT = 100
 """Iterations between two updates of the adaptive operator weights."""
 SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 3.0, 1.0, 0.3
@@ -93,14 +100,39 @@ class RuinParameters(BaseModel):
     min_removed: int = Field(default=3, ge=1, description="fewest visits taken out a step")
     max_removed: int = Field(default=25, ge=1, description="most visits taken out a step")
     max_string: int = Field(default=6, ge=1, description="longest SISR string")
+    max_removed_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="most visits taken out a step, as a share of the visits that may move "
+        "(at least min_removed): a small plan is not ruined whole",
+    )
+    compact: bool = Field(
+        default=True,
+        description="after each step, start the late visits of the routes it took visits out "
+        "of as early as their place allows (`Engine.compact`)",
+    )
     blink_rate: float = Field(
         default=0.05, ge=0, lt=1, description="chance to skip each cheapest insertion"
     )
     start_temperature: float = Field(
-        default=0.5, ge=0, description="the annealing's first temperature, in mean priorities"
+        default=0.5,
+        ge=0,
+        description="the annealing's first temperature for coverage, in mean priorities",
     )
     end_temperature: float = Field(
-        default=0.005, ge=0, description="its last temperature, in mean priorities"
+        default=0.005, ge=0, description="its last temperature for coverage, in mean priorities"
+    )
+    cost_start_temperature: float = Field(
+        default=0.3,
+        ge=0,
+        description="the annealing's first temperature for the cost points at equal coverage, "
+        "in mean cost points per visit of the greedy plan",
+    )
+    cost_end_temperature: float = Field(
+        default=0.003,
+        ge=0,
+        description="its last temperature for the cost points, in mean cost points per visit",
     )
     extra_left_out: int = Field(
         default=10,
@@ -127,11 +159,6 @@ class RuinParameters(BaseModel):
     weight_reaction: float = Field(
         default=0.2, gt=0, le=1, description="how fast the operator weights follow success"
     )
-    continuity_share: float = Field(
-        default=TRAVEL_WEIGHT,
-        ge=0,
-        description="share of the continuity points (policy.weights) in the annealing's value",
-    )
     polish_share: float = Field(
         default=POLISH_SHARE,
         ge=0,
@@ -153,21 +180,21 @@ class RuinParameters(BaseModel):
     )
 
 
-Rank = tuple[int, float, float, float]
-"""(mandatory occurrences, weighted coverage, continuity points, minus the week's walk in
-metres)."""
+Rank = tuple[int, float, float]
+"""(mandatory occurrences, weighted coverage, cost points: `Engine.cost_points`)."""
+Value = tuple[float, float]
+"""What the annealing weighs: (mandatory occurrences and coverage in priorities, cost
+points)."""
 
 
 def _better(first: Rank, second: Rank) -> bool:
     """Whether a plan ranked `first` comes before one ranked `second`: lexicographically, with
-    coverage before continuity before travel."""
+    mandatory occurrences before coverage before the cost points."""
     if first[0] != second[0]:
         return first[0] > second[0]
     if abs(first[1] - second[1]) > 1e-9:
         return first[1] > second[1]
-    if abs(first[2] - second[2]) > 1e-9:
-        return first[2] > second[2]
-    return first[3] > second[3] + 1e-6
+    return first[2] > second[2] + COST_TOLERANCE
 
 
 class RuinSearch:
@@ -205,6 +232,9 @@ class RuinSearch:
         mean = sum(priorities) / len(priorities)
         self.start_temperature = parameters.start_temperature * mean
         self.end_temperature = max(parameters.end_temperature * mean, 1e-9)
+        per_visit = self._cost_per_visit()
+        self.cost_start_temperature = parameters.cost_start_temperature * per_visit
+        self.cost_end_temperature = max(parameters.cost_end_temperature * per_visit, 1e-9)
         self.mandatory_weight = 1.0 + sum(
             info.priority * info.need.visits_per_week for info in self.planner.needs
         )
@@ -232,31 +262,52 @@ class RuinSearch:
 
     # ------------------------------------------------------------- judging
 
-    def rank(self) -> Rank:
-        engine = self.engine
-        return (engine.mandatory, engine.coverage, engine.continuity, -engine.state.distance_m)
+    def _cost_per_visit(self) -> float:
+        """The mean size of the cost terms per visit of the greedy plan (every term counted
+        positive), the unit of the cost temperature; 1 point when the plan has none."""
+        terms = self.engine.cost_terms()
+        size = sum(abs(value) for name, value in terms.items() if name != "coverage")
+        visits = len(self.engine.state.placed)
+        return size / visits if visits and size > 0 and math.isfinite(size) else 1.0
 
-    def value(self) -> float:
-        """The annealing's value: mandatory occurrences first, coverage, then the objective's
-        continuity and travel points, both scaled down alike (`continuity_share`,
-        `TRAVEL_WEIGHT`)."""
+    def rank(self) -> Rank:
+        """The plan's rank: mandatory occurrences, weighted coverage, cost points."""
         engine = self.engine
-        travel = self.weights.travel_per_km * engine.state.distance_m / 1000.0
+        return (engine.mandatory, engine.coverage, engine.cost_points())
+
+    def value(self) -> Value:
+        """The annealing's value: mandatory occurrences (each above all coverage) and
+        coverage, in priorities; and the cost points."""
+        engine = self.engine
         return (
-            self.mandatory_weight * engine.mandatory
-            + engine.coverage
-            + self.parameters.continuity_share * engine.continuity
-            - TRAVEL_WEIGHT * travel
+            self.mandatory_weight * engine.mandatory + engine.coverage,
+            engine.cost_points(),
         )
 
     def temperature(self, progress: float) -> float:
-        """Geometric cooling from the start to the end temperature over the run."""
-        progress = min(1.0, max(0.0, progress))
-        return float(
-            self.start_temperature * (self.end_temperature / self.start_temperature) ** progress
-            if self.start_temperature > 0
-            else 0.0
-        )
+        """The coverage temperature: geometric cooling from its start to its end over the
+        run."""
+        return _cooled(self.start_temperature, self.end_temperature, progress)
+
+    def cost_temperature(self, progress: float) -> float:
+        """The cost temperature: geometric cooling from its start to its end (SISR)."""
+        return _cooled(self.cost_start_temperature, self.cost_end_temperature, progress)
+
+    def accept(self, current: Value, value: Value, progress: float) -> bool:
+        """Whether the annealing keeps a step from `current` to `value`: one that changes
+        coverage by that change at the coverage temperature, one at equal coverage by its change
+        of cost points at the cost temperature; never worse by chance at temperature 0."""
+        change = value[0] - current[0]
+        if abs(change) > 1e-9:
+            temperature = self.temperature(progress)
+        else:
+            change = value[1] - current[1]
+            if change >= -COST_TOLERANCE:
+                return True
+            temperature = self.cost_temperature(progress)
+        if change >= 0:
+            return True
+        return temperature > 0 and self.rng.random() < math.exp(change / temperature)
 
     # ------------------------------------------------------------ one step
 
@@ -267,9 +318,11 @@ class RuinSearch:
         if operator is None:
             operator = self._operator(iteration)
         self.last_operator = OPERATORS.index(operator)
-        size = rng.randint(
-            parameters.min_removed, max(parameters.min_removed, parameters.max_removed)
+        most = min(
+            parameters.max_removed,
+            int(parameters.max_removed_share * len(self.engine.state.placed)),
         )
+        size = rng.randint(parameters.min_removed, max(parameters.min_removed, most))
         ruin = self.ruins.ruin(operator, size)
         seeds, target = ruin.seeds, ruin.target
         move = engine.begin_move()
@@ -324,6 +377,8 @@ class RuinSearch:
             everything.sort(key=lambda need: not needs[need].mandatory)
         prefer = {target: ruin.prefer} if ruin.prefer >= 0 else None
         engine.recreate(everything, move, parameters.blink_rate, parameters.regret_window, prefer)
+        if parameters.compact:
+            engine.compact(freed, move)
         return move
 
     def _operator(self, iteration: int) -> str:
@@ -417,13 +472,12 @@ class RuinSearch:
             move = self.step(iteration)
             iteration += 1
             value = self.value()
-            temperature = self.temperature(progress)
-            change = value - current
             counts = self.operator_counts[OPERATORS[self.last_operator]]
             counts[0] += 1
-            if change >= -1e-9 or (
-                temperature > 0 and self.rng.random() < math.exp(change / temperature)
-            ):
+            if self.accept(current, value, progress):
+                improved = value[0] > current[0] + 1e-9 or (
+                    abs(value[0] - current[0]) <= 1e-9 and value[1] > current[1] + COST_TOLERANCE
+                )
                 current = value
                 accepted += 1
                 counts[1] += 1
@@ -433,7 +487,7 @@ class RuinSearch:
                 continue
             rank = self.rank()
             if not _better(rank, best_rank):
-                self._score(iteration, SCORE_BETTER if change > 1e-9 else SCORE_ACCEPTED)
+                self._score(iteration, SCORE_BETTER if improved else SCORE_ACCEPTED)
             else:
                 self._score(iteration, SCORE_BEST)
                 counts[2] += 1
@@ -579,3 +633,9 @@ class RuinSolver(SearchSolver[RuinParameters]):
     def search(self, request: SolveRequest, parameters: RuinParameters) -> SearchOutcome:
         """The ruin-and-recreate search (module docstring)."""
         return RuinSearch(request, parameters).run()
+
+
+def _cooled(start: float, end: float, progress: float) -> float:
+    """Geometric cooling from `start` to `end` at `progress` (0 to 1) of the run."""
+    progress = min(1.0, max(0.0, progress))
+    return float(start * (end / start) ** progress if start > 0 else 0.0)
