@@ -18,12 +18,11 @@ from benchmarks.external import default_data_folder, finest_time_scale, mankowsk
 from matcher.generator import generate_community
 from matcher.models import Plan, Problem
 from matcher.rules import need_facts, number_occurrences
-from matcher.solvers.base import SolveRequest
 from matcher.solvers.objective import objective_breakdown
 from matcher.solvers.ruin import RuinParameters
-from matcher.solvers.ruin.solver import RuinSearch, _better
+from matcher.solvers.ruin.solver import _better
 from matcher.travel import TravelModel
-from tests.solvers.test_ruin import linked_week
+from tests.solvers.test_ruin import linked_week, search
 
 RUNNING_TERMS = ("coverage", "continuity", "travel", "cost", "lateness")
 MANKOWSKA = default_data_folder() / "hhcrsp-mankowska"
@@ -59,18 +58,6 @@ def late_week() -> Problem:
 def late_linked_week() -> Problem:
     """The linked week of `test_ruin` (pairs and teams) made late and paid."""
     return late_and_paid(linked_week(), slack_min=90)
-
-
-def search(problem: Problem, seed: int = 0, **settings: object) -> RuinSearch:
-    """A ruin search on the problem, its greedy week built."""
-    request = SolveRequest(
-        problem=problem,
-        travel=TravelModel(problem),
-        parameters=RuinParameters(compute_bound=False, **settings),  # type: ignore[arg-type]
-        seed=seed,
-        time_limit_s=60,
-    )
-    return RuinSearch(request, request.parameters)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("which", ["late_week", "late_linked_week"])
