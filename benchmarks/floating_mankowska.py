@@ -140,7 +140,9 @@ def run(name: str, seconds: float, seed: int, best: dict[str, mankowska.BestKnow
     known_text = "-" if known is None else f"{known.total_cost:.2f}"
     print(
         f"{name:30} start {result.initial_cost:8.2f} cost {official.total:8.2f}"
-        f" best {known_text:>8} gap {gap_text} % iterations {result.iterations:6}"
+        f" best {known_text:>8} gap {gap_text} % (distance {official.distance:.1f}, tardiness"
+        f" {official.total_tardiness:.1f}, largest {official.max_tardiness:.1f})"
+        f" iterations {result.iterations:6}"
         f" ({result.iterations / elapsed:5.0f}/s) violations {len(violations)}",
         flush=True,
     )

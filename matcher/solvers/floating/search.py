@@ -96,14 +96,15 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class _Push:
-    """An insertion timed across routes: the new starts, the links' floors after it, the
-    lateness it adds, the day's largest lateness after it and what that costs more."""
+    """An insertion timed across routes: the new starts (those beyond a stop's forward slack
+    are not followed: nothing there costs more), the lateness it adds, the day's largest
+    lateness after it, what that costs more, and the vehicles whose times change."""
 
     changes: dict[int, int]
-    floors: dict[int, int]
     late_min: float
     largest_late_min: float
     max_late_cost: float
+    touched: set[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,10 +254,15 @@ class _Engine:
         insertion is then timed exactly across routes (`_push`)."""
         self.start_of: dict[int, int] = {}
         self.vehicle_of: dict[int, int] = {}
-        self.floors: dict[int, int] = {}
-        """Per linked stop, the least start its routed partner allows (joint timing)."""
         self.max_late = 0.0
         self._pushed: tuple[int, int, int, _Push] | None = None
+        self.stale_slack = [True] * self.vehicle_count
+        """Routes whose slack must be computed again before it is read (their own times or a
+        partner's changed)."""
+        self.slack = [-1] * len(stops)
+        """Per routed stop without a link and with one window, how much later it may start
+        with no cost and no change to any linked stop downstream (forward slack): a push that
+        stays within it ends there. -1 for the others."""
         self.single_window = [windows[0] if len(windows) == 1 else None for windows in self.windows]
         """Each stop's one (earliest, due, latest) window, None with several: the push's fast
         path."""
@@ -298,6 +304,11 @@ class _Engine:
         self.base_travel = np.zeros(shape)
         self.route_distance = np.zeros(self.vehicle_count)
         self.lengths = [0] * self.vehicle_count
+        self.next_start = np.full(shape, np.inf)
+        """[vehicle, position]: the start of the stop the position inserts before (joint)."""
+        self.late_run = np.zeros(shape)
+        """[vehicle, position]: how many late stops from the one the position inserts before
+        on are reached with no wait between them, so that any delay passes to all of them."""
 
     # ----- one route -------------------------------------------------------------------------
 
@@ -394,6 +405,8 @@ class _Engine:
         if self.joint:
             self._track(vehicle, old, route)
         count = len(route.stops)
+        if self.joint and count + 1 <= self.width:
+            self._late_runs(vehicle, route, len(old.stops))
         self.lengths[vehicle] = count
         if count + 1 > self.width:
             self._grow(max(2 * self.width, count + 1))
@@ -741,23 +754,118 @@ class _Engine:
     # ----- the routes timed together (links, the largest lateness) ----------------------------
 
     def _track(self, vehicle: int, old: _Route, route: _Route) -> None:
-        """Keep each routed stop's vehicle and start (another route may hold it now)."""
-        vehicle_of, start_of = self.vehicle_of, self.start_of
+        """Keep each routed stop's vehicle, start and forward slack (another route may hold it
+        now); the routes of the route's partners get their slack again (it counts on the
+        partners' starts)."""
+        vehicle_of, start_of, slack = self.vehicle_of, self.start_of, self.slack
         for stop in old.stops:
             if vehicle_of.get(stop) == vehicle:
                 del vehicle_of[stop]
                 del start_of[stop]
+                slack[stop] = -1
         for stop, start in zip(route.stops, route.starts, strict=True):
             vehicle_of[stop] = vehicle
             start_of[stop] = start
+        stale = self.stale_slack
+        stale[vehicle] = True
+        if self.links:
+            for stop in route.stops:
+                link = self.partner[stop]
+                if link is not None and link[0] in vehicle_of:
+                    stale[vehicle_of[link[0]]] = True
 
-    def snapshot(self) -> tuple[dict[int, int], float]:
-        """What undoing a step must restore besides the routes."""
-        return dict(self.floors), self.max_late
+    def _late_runs(self, vehicle: int, route: _Route, old_count: int) -> None:
+        """The route's next starts and late runs (the insertion bound's rows)."""
+        count = len(route.stops)
+        self.next_start[vehicle, : count + 1] = [*route.starts, math.inf]
+        if old_count > count:
+            self.next_start[vehicle, count + 1 : old_count + 1] = math.inf
+            self.late_run[vehicle, count + 1 : old_count + 1] = 0.0
+        runs = [0.0] * (count + 1)
+        travel, place_of, duration = self.travel_rows, self.place, self.duration
+        stops, starts = route.stops, route.starts
+        for position in range(count - 1, -1, -1):
+            stop = stops[position]
+            single = self.single_window[stop]
+            late = 1.0 if single is not None and starts[position] >= single[1] else 0.0
+            if position + 1 < count:
+                arrival = math.ceil(
+                    starts[position]
+                    + duration[stop]
+                    + travel[place_of[stop]][place_of[stops[position + 1]]]
+                    - TOLERANCE
+                )
+                if arrival >= starts[position + 1]:
+                    late += runs[position + 1]
+            runs[position] = late
+        self.late_run[vehicle, : count + 1] = runs
 
-    def restore(self, saved: tuple[dict[int, int], float]) -> None:
+    def _fresh_slack(self, vehicle: int) -> list[int]:
+        """The slack list, with the vehicle's route's entries brought up to date."""
+        if self.stale_slack[vehicle]:
+            self.stale_slack[vehicle] = False
+            self._slack_of(vehicle, self.routes[vehicle])
+        return self.slack
+
+    def _slack_of(self, vehicle: int, route: _Route) -> None:
+        """Each stop's forward slack on the route: how much later it may start with no more
+        lateness on the route, no start out of its windows, no outing ending too late, and no
+        partner that must move (backward: the least of its own room and the next stop's slack
+        plus its wait)."""
+        slack = self.slack
+        if not route.stops:
+            return
+        outing = self.day.vehicles[vehicle]
+        travel, place_of, duration = self.travel_rows, self.place, self.duration
+        last = route.stops[-1]
+        after = (
+            outing.closes_min
+            - route.starts[-1]
+            - duration[last]
+            - travel[place_of[last]][outing.end_place]
+        )
+        for position in range(len(route.stops) - 1, -1, -1):
+            stop = route.stops[position]
+            start = route.starts[position]
+            single = self.single_window[stop]
+            if single is None:
+                room = 0.0
+            else:
+                room = float(max(0, min(single[1], single[2]) - start))
+                link = self.partner[stop]
+                if link is not None:
+                    room = min(room, self._link_room(stop, start, link))
+            own = min(room, after)
+            slack[stop] = int(own) if own >= 0 else -1
+            if position:
+                before = route.stops[position - 1]
+                arrival = math.ceil(
+                    route.starts[position - 1]
+                    + duration[before]
+                    + travel[place_of[before]][place_of[stop]]
+                    - TOLERANCE
+                )
+                after = own + (start - arrival)
+
+    def _link_room(self, stop: int, start: int, link: tuple[int, int, int | None, bool]) -> float:
+        """How much later the stop may start before its routed partner must move."""
+        other, low, high, first = link
+        at = self.start_of.get(other)
+        if at is None:
+            return math.inf
+        if first:
+            return float(max(0, at - start - low))
+        if high is None:
+            return math.inf
+        return float(max(0, at + high - start))
+
+    def snapshot(self) -> float:
+        """What undoing a step must restore besides the routes: the largest lateness."""
+        return self.max_late
+
+    def restore(self, saved: float) -> None:
         """Undo to a snapshot (after the routes are re-installed)."""
-        self.floors, self.max_late = dict(saved[0]), saved[1]
+        self.max_late = saved
 
     def resync(self, changed: dict[int, _Route]) -> bool:
         """Time every route together from scratch (after stops left, when starts may fall):
@@ -801,11 +909,6 @@ class _Engine:
                 return False
             changed.setdefault(vehicle, current)
             self.install(vehicle, route)
-        self.floors = {}
-        for first, second, low, high in active:
-            self.floors[second] = start_of[first] + low
-            if high is not None:
-                self.floors[first] = start_of[second] - high
         self.max_late = max(
             (float(_late_at(self.windows[stop], start)) for stop, start in start_of.items()),
             default=0.0,
@@ -843,12 +946,19 @@ class _Engine:
     def _partner_floor(self, index: int) -> int:
         """The least start the stop's routed partner allows it (0 without one)."""
         partner = self.partner[index]
-        if partner is None:
-            return 0
+        return 0 if partner is None else self._floor_from(partner, {})
+
+    def _floor_from(
+        self, partner: tuple[int, int, int | None, bool], changes: dict[int, int]
+    ) -> int:
+        """The least start a stop's link allows it, its partner at its start in changes, else
+        at its current start (0 when the partner is not routed)."""
         other, low, high, first = partner
-        at = self.start_of.get(other)
+        at = changes.get(other)
         if at is None:
-            return 0
+            at = self.start_of.get(other)
+            if at is None:
+                return 0
         if first:
             return 0 if high is None else at - high
         return at + low
@@ -869,9 +979,22 @@ class _Engine:
             _, due, _ = windows[0]
             floor = self._partner_floor(index)
             late = np.maximum(start - due, 0.0)
-            floored = np.maximum(np.maximum(start, floor) - due, 0.0)
+            floored_start = np.maximum(start, floor) if floor else start
+            floored = np.maximum(floored_start - due, 0.0)
             if floor:
                 bound = bound + self.weights.per_late_min * (floored - late)
+            used = bound.shape[1]
+            runs = self.late_run[:, :used]
+            if runs.any():
+                # the stops after the position that are late and do not wait are pushed by all
+                # of the next stop's delay: lateness the insertion adds for sure
+                arrival = np.ceil(
+                    floored_start
+                    + (self.duration[index] - TOLERANCE)
+                    + self.travel[self.place[index]][self.next_place[:, :used]]
+                )
+                delay = np.maximum(arrival - self.next_start[:, :used], 0.0)
+                bound = bound + self.weights.per_late_min * delay * runs
             if self.per_max_late:
                 paid = max(self.max_late, self.max_late_floor)
                 bound = bound + self.per_max_late * np.maximum(floored - paid, 0.0)
@@ -925,7 +1048,6 @@ class _Engine:
         single_window = self.single_window
         paid = max(self.max_late, self.max_late_floor)
         may_stop = self.late_only_grows and math.isfinite(limit)
-        floors = dict(self.floors)
         changes: dict[int, int] = {}
         sequence = list(routes[vehicle].stops)
         sequence.insert(position, index)
@@ -938,8 +1060,6 @@ class _Engine:
             ready, place = float(outing.opens_min), outing.start_place
         arrival = math.ceil(ready + travel[place][place_of[index]] - TOLERANCE)
         floor = self._partner_floor(index)
-        if floor:
-            floors[index] = floor
         start = _start_or_none(windows[index], max(arrival, floor))
         if start is None:
             return None
@@ -947,6 +1067,11 @@ class _Engine:
         late = float(_late_at(windows[index], start))
         largest = max(self.max_late, late)
         work: list[tuple[int, int]] = [(vehicle, position)]
+        touched = {vehicle}
+        # the slack on the partner's route counts on the partner's room, which the stop being
+        # inserted takes: no shortcut there
+        own_link = partner_of[index]
+        partner_vehicle = -1 if own_link is None else vehicle_of.get(own_link[0], -1)
         budget = 8 * (len(start_of) + 2)
 
         def too_dear() -> bool:
@@ -975,7 +1100,6 @@ class _Engine:
                 return True
             else:
                 need = start - high
-            floors[other] = need
             if at >= need:
                 return True
             if other == index:
@@ -1011,13 +1135,23 @@ class _Engine:
                 old = changes.get(following)
                 if old is None:
                     old = start_of[following]
-                if arrival <= old:
+                    if arrival <= old:
+                        break
+                    if (
+                        at_vehicle != partner_vehicle
+                        and arrival - old <= self._fresh_slack(at_vehicle)[following]
+                    ):
+                        touched.add(at_vehicle)
+                        break
+                elif arrival <= old:
                     break
                 if following == index:
                     return None
-                wait = floors.get(following)
-                if wait is not None and wait > arrival:
-                    arrival = wait
+                link = partner_of[following]
+                if link is not None:
+                    wait = self._floor_from(link, changes)
+                    if wait > arrival:
+                        arrival = wait
                 single = single_window[following]
                 if single is not None:
                     earliest, due, latest = single
@@ -1051,7 +1185,7 @@ class _Engine:
             max_late_cost = per_max_late * (
                 max(0.0, largest - floor_min) - max(0.0, self.max_late - floor_min)
             )
-        return _Push(changes, floors, late, largest, max_late_cost)
+        return _Push(changes, late, largest, max_late_cost, touched)
 
     def _insert_joint(self, index: int, vehicle: int, position: int) -> None:
         """Insert the stop and re-time the routes it pushes (the push best_insertion found)."""
@@ -1064,13 +1198,17 @@ class _Engine:
                 raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
             push = found
         self._pushed = None
-        self.floors = push.floors
-        touched = {vehicle} | {self.vehicle_of[stop] for stop in push.changes if stop != index}
+        touched = push.touched | {self.vehicle_of[stop] for stop in push.changes if stop != index}
         for at_vehicle in sorted(touched):
             stops = list(self.routes[at_vehicle].stops)
             if at_vehicle == vehicle:
                 stops.insert(position, index)
-            route = self.evaluate(at_vehicle, stops, self.floors)
+            floors = {
+                stop: self._floor_from(link, push.changes)
+                for stop in stops
+                if (link := self.partner[stop]) is not None
+            }
+            route = self.evaluate(at_vehicle, stops, floors)
             if route is None:
                 raise AssertionError(f"vehicle {at_vehicle} cannot be re-timed after a push")
             self.install(at_vehicle, route)
@@ -1452,9 +1590,7 @@ class _Search:
         tails[:-1] = np.logical_and.accumulate(allowed[::-1])[::-1] if allowed else []
         return tails
 
-    def undo(
-        self, changed: dict[int, _Route], saved: tuple[dict[int, int], float] | None = None
-    ) -> None:
+    def undo(self, changed: dict[int, _Route], saved: float | None = None) -> None:
         """Put the changed routes back as they were (and the joint timing's state)."""
         for vehicle, route in changed.items():
             self.engine.install(vehicle, route)

@@ -189,6 +189,7 @@ def test_every_joint_insertion_agrees_with_the_reference(seed: int) -> None:
         base = engine.total()
         current = [list(route.stops) for route in engine.routes]
         fits = False
+        cheapest = math.inf
         for vehicle in range(engine.vehicle_count):
             for position in range(len(current[vehicle]) + 1):
                 if not math.isfinite(delta[vehicle, position]):
@@ -211,6 +212,7 @@ def test_every_joint_insertion_agrees_with_the_reference(seed: int) -> None:
                     continue
                 assert math.isfinite(reference)
                 fits = True
+                cheapest = min(cheapest, reference - base)
                 screened = engine.weights.per_late_min * _screen_late(
                     engine, index, vehicle, position
                 )
@@ -225,6 +227,8 @@ def test_every_joint_insertion_agrees_with_the_reference(seed: int) -> None:
         assert (best is not None) == fits
         if best is None:
             continue
+        # the bounds that order the exact timings never hide the cheapest position
+        assert best[0] + engine.prize[index] == pytest.approx(cheapest, abs=1e-6)
         engine.insert(index, best[1], best[2])
         _assert_engine_matches_reference(engine, day)
     assert checked > 0
