@@ -1,7 +1,7 @@
 """`floating.week`: the week's days through the floating-routes engine.
 
 A visit that fixed-time insertion cannot fit but floating times can is covered, and the plan
-passes the checker; frozen visits (teams, linked, pinned) keep their times and volunteers; the
+passes the checker; frozen visits (teams, pinned) keep their times and volunteers; the
 day's model carries the rules (eligibility, windows and lateness, volunteer-day and week
 limits); the result never ranks below the incoming plan; polished generated weeks all pass the
 checker.
