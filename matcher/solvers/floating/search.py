@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.solvers.floating.model import TOLERANCE, DayRoutes, Stop, cost, feasible, schedule
+from matcher.solvers.floating.model import TOLERANCE, DayRoutes, Stop, cost, feasible, schedule_day
 
 INFEASIBLE = -np.inf
 """The latest arrival at a padding position: nothing fits there."""
@@ -95,6 +95,18 @@ class SearchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Push:
+    """An insertion timed across routes: the new starts, the links' floors after it, the
+    lateness it adds, the day's largest lateness after it and what that costs more."""
+
+    changes: dict[int, int]
+    floors: dict[int, int]
+    late_min: float
+    largest_late_min: float
+    max_late_cost: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Route:
     """One route's schedule: stops, earliest starts, latest starts, totals and cost."""
 
@@ -123,6 +135,41 @@ def _start_in(windows: Sequence[tuple[int, int, int]], arrival: int) -> int:
         if arrival <= latest:
             return max(earliest, arrival)
     raise AssertionError(f"no window takes an arrival at {arrival}")
+
+
+def _start_or_none(windows: Sequence[tuple[int, int, int]], arrival: int) -> int | None:
+    """The earliest start at or after the arrival inside one of the windows, or None."""
+    for earliest, _, latest in windows:
+        if arrival <= latest:
+            return max(earliest, arrival)
+    return None
+
+
+def _partners(day: DayRoutes) -> list[tuple[int, int, int | None, bool] | None]:
+    """Per stop, its link: (the other stop, least gap, most gap, whether it is the first).
+
+    A stop is in at most one link, both stops required and distinct (ValueError otherwise)."""
+    partner: list[tuple[int, int, int | None, bool] | None] = [None] * len(day.stops)
+    problems: list[str] = []
+    for link in day.links:
+        ends = (link.first, link.second)
+        if link.first == link.second or not all(0 <= end < len(day.stops) for end in ends):
+            problems.append(f"link {link.first}-{link.second}: two distinct known stops needed")
+            continue
+        if any(partner[end] is not None for end in ends):
+            problems.append(f"link {link.first}-{link.second}: a stop is in two links")
+            continue
+        if not all(day.stops[end].required for end in ends):
+            problems.append(f"link {link.first}-{link.second}: linked stops must be required")
+            continue
+        if link.max_gap_min is not None and link.max_gap_min < link.min_gap_min:
+            problems.append(f"link {link.first}-{link.second}: most gap below least gap")
+            continue
+        partner[link.first] = (link.second, link.min_gap_min, link.max_gap_min, True)
+        partner[link.second] = (link.first, link.min_gap_min, link.max_gap_min, False)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return partner
 
 
 def _late_at(windows: Sequence[tuple[int, int, int]], start: int) -> int:
@@ -195,6 +242,24 @@ class _Engine:
         self.group_load = np.zeros(len(groups))
         self.group_stops = np.zeros(len(groups))
         self.group_work = np.zeros(len(groups))
+        self.partner = _partners(day)
+        self.links = [
+            (link.first, link.second, link.min_gap_min, link.max_gap_min) for link in day.links
+        ]
+        self.per_max_late = self.weights.per_max_late_min
+        self.max_late_floor = self.weights.max_late_floor_min
+        self.joint = bool(self.links) or self.per_max_late > 0
+        """The routes are timed together (links) or the day's largest lateness costs: every
+        insertion is then timed exactly across routes (`_push`)."""
+        self.start_of: dict[int, int] = {}
+        self.vehicle_of: dict[int, int] = {}
+        self.floors: dict[int, int] = {}
+        """Per linked stop, the least start its routed partner allows (joint timing)."""
+        self.max_late = 0.0
+        self._pushed: tuple[int, int, int, _Push] | None = None
+        self.single_window = [windows[0] if len(windows) == 1 else None for windows in self.windows]
+        """Each stop's one (earliest, due, latest) window, None with several: the push's fast
+        path."""
 
     def _effective_windows(self, stop: Stop) -> tuple[tuple[int, int, int], ...]:
         """(earliest, due, latest) windows; a fixed stop's one minute, with its lateness."""
@@ -236,8 +301,11 @@ class _Engine:
 
     # ----- one route -------------------------------------------------------------------------
 
-    def evaluate(self, vehicle: int, stops: Sequence[int]) -> _Route | None:
-        """The route's schedule and totals, or None when it breaks a rule of its own."""
+    def evaluate(
+        self, vehicle: int, stops: Sequence[int], floors: dict[int, int] | None = None
+    ) -> _Route | None:
+        """The route's schedule and totals, or None when it breaks a rule of its own; with
+        floors (by stop), no stop starts before its floor (the links' waits)."""
         outing = self.day.vehicles[vehicle]
         if not stops:
             return _Route((), (), (), 0.0, 0.0, 0, 0.0, 0.0, 0.0)
@@ -256,6 +324,8 @@ class _Engine:
             metres += leg
             minutes += travel[place][here] + self.duration[index]
             arrival = math.ceil(ready + travel[place][here] - TOLERANCE)
+            if floors is not None:
+                arrival = max(arrival, floors.get(index, 0))
             for earliest, due, latest in self.windows[index]:
                 if arrival <= latest:
                     start = max(earliest, arrival)
@@ -321,6 +391,8 @@ class _Engine:
         self.group_stops[group] += len(route.stops) - len(old.stops)
         self.group_work[group] += route.work_min - old.work_min
         self.route_distance[vehicle] = route.distance_m
+        if self.joint:
+            self._track(vehicle, old, route)
         count = len(route.stops)
         self.lengths[vehicle] = count
         if count + 1 > self.width:
@@ -374,6 +446,8 @@ class _Engine:
         if found is None:
             return None
         delta, start = found
+        if self.joint:
+            return self._best_joint(index, delta, start)
         if not self.soft:
             flat = int(delta.argmin())
             vehicle, position = divmod(flat, delta.shape[1])
@@ -493,6 +567,9 @@ class _Engine:
 
         Incremental: the starts after the stop change only until one keeps its start, the
         latest starts before it only until one keeps its latest start."""
+        if self.joint:
+            self._insert_joint(index, vehicle, position)
+            return
         old = self.routes[vehicle]
         if not old.stops:
             fresh = self.evaluate(vehicle, [index])
@@ -605,6 +682,8 @@ class _Engine:
         (latest starts from first_latest to the stop, ends from the stop to last_start)."""
         old = self.routes[vehicle]
         self.routes[vehicle] = route
+        if self.joint:
+            self._track(vehicle, old, route)
         group = self.group_of[vehicle]
         self.group_load[group] += route.load - old.load
         self.group_stops[group] += 1
@@ -652,19 +731,358 @@ class _Engine:
         )
 
     def total(self) -> float:
-        """The current cost (routes minus the prizes they collect)."""
-        return sum(route.cost for route in self.routes)
+        """The current cost (routes minus the prizes they collect, and the largest lateness
+        above its floor)."""
+        routes = sum(route.cost for route in self.routes)
+        if self.per_max_late:
+            routes += self.per_max_late * max(0.0, self.max_late - self.max_late_floor)
+        return routes
+
+    # ----- the routes timed together (links, the largest lateness) ----------------------------
+
+    def _track(self, vehicle: int, old: _Route, route: _Route) -> None:
+        """Keep each routed stop's vehicle and start (another route may hold it now)."""
+        vehicle_of, start_of = self.vehicle_of, self.start_of
+        for stop in old.stops:
+            if vehicle_of.get(stop) == vehicle:
+                del vehicle_of[stop]
+                del start_of[stop]
+        for stop, start in zip(route.stops, route.starts, strict=True):
+            vehicle_of[stop] = vehicle
+            start_of[stop] = start
+
+    def snapshot(self) -> tuple[dict[int, int], float]:
+        """What undoing a step must restore besides the routes."""
+        return dict(self.floors), self.max_late
+
+    def restore(self, saved: tuple[dict[int, int], float]) -> None:
+        """Undo to a snapshot (after the routes are re-installed)."""
+        self.floors, self.max_late = dict(saved[0]), saved[1]
+
+    def resync(self, changed: dict[int, _Route]) -> bool:
+        """Time every route together from scratch (after stops left, when starts may fall):
+        rounds of scheduling with the floors, raising the floors the links ask for, as the
+        reference `schedule_day` does; False when it has no end (a cycle of waits) or a route
+        breaks a rule. The routes whose times changed are installed (and noted in changed)."""
+        stops_of = [route.stops for route in self.routes]
+        vehicle_of = {stop: vehicle for vehicle, stops in enumerate(stops_of) for stop in stops}
+        active = [link for link in self.links if link[0] in vehicle_of and link[1] in vehicle_of]
+        floors: dict[int, int] = {}
+        timed: dict[int, list[int]] = {}
+        start_of: dict[int, int] = {}
+        dirty: Sequence[int] = range(self.vehicle_count)
+        for _ in range(len(active) + 2):
+            for vehicle in dirty:
+                starts = self._forward(vehicle, stops_of[vehicle], floors)
+                if starts is None:
+                    return False
+                timed[vehicle] = starts
+                start_of.update(zip(stops_of[vehicle], starts, strict=True))
+            raised: set[int] = set()
+            for first, second, low, high in active:
+                at_first, at_second = start_of[first], start_of[second]
+                if at_second < at_first + low:
+                    floors[second] = at_first + low
+                    raised.add(vehicle_of[second])
+                if high is not None and at_second > at_first + high:
+                    floors[first] = max(floors.get(first, 0), at_second - high)
+                    raised.add(vehicle_of[first])
+            if not raised:
+                break
+            dirty = sorted(raised)
+        else:
+            return False
+        for vehicle, starts in timed.items():
+            current = self.routes[vehicle]
+            if tuple(starts) == current.starts:
+                continue
+            route = self.evaluate(vehicle, stops_of[vehicle], floors)
+            if route is None:
+                return False
+            changed.setdefault(vehicle, current)
+            self.install(vehicle, route)
+        self.floors = {}
+        for first, second, low, high in active:
+            self.floors[second] = start_of[first] + low
+            if high is not None:
+                self.floors[first] = start_of[second] - high
+        self.max_late = max(
+            (float(_late_at(self.windows[stop], start)) for stop, start in start_of.items()),
+            default=0.0,
+        )
+        return True
+
+    def _forward(
+        self, vehicle: int, stops: Sequence[int], floors: dict[int, int]
+    ) -> list[int] | None:
+        """The route's starts with the floors (evaluate's timing alone), or None when a start
+        leaves its windows or the outing ends too late."""
+        if not stops:
+            return []
+        outing = self.day.vehicles[vehicle]
+        travel, place_of, duration = self.travel_rows, self.place, self.duration
+        place = outing.start_place
+        ready = float(outing.opens_min)
+        starts: list[int] = []
+        for index in stops:
+            here = place_of[index]
+            arrival = math.ceil(ready + travel[place][here] - TOLERANCE)
+            floor = floors.get(index)
+            if floor is not None and floor > arrival:
+                arrival = floor
+            start = _start_or_none(self.windows[index], arrival)
+            if start is None:
+                return None
+            starts.append(start)
+            place = here
+            ready = float(start + duration[index])
+        if ready + travel[place][outing.end_place] > outing.closes_min + TOLERANCE:
+            return None
+        return starts
+
+    def _partner_floor(self, index: int) -> int:
+        """The least start the stop's routed partner allows it (0 without one)."""
+        partner = self.partner[index]
+        if partner is None:
+            return 0
+        other, low, high, first = partner
+        at = self.start_of.get(other)
+        if at is None:
+            return 0
+        if first:
+            return 0 if high is None else at - high
+        return at + low
+
+    def _best_joint(
+        self, index: int, delta: np.ndarray, start: np.ndarray
+    ) -> tuple[float, int, int] | None:
+        """The cheapest insertion timed across routes: a lower bound for every position in numpy
+        (the partner's floor, the largest lateness), then exact timings (`_push`), best bound
+        first, until no bound can beat the best."""
+        windows = self.windows[index]
+        partner = self.partner[index]
+        bound = delta
+        if partner is not None and partner[0] in self.vehicle_of:
+            group = self.group_of[self.vehicle_of[partner[0]]]
+            bound = np.where((self.group_of == group)[:, None], np.inf, bound)
+        if len(windows) == 1 and self.late_only_grows:
+            _, due, _ = windows[0]
+            floor = self._partner_floor(index)
+            late = np.maximum(start - due, 0.0)
+            floored = np.maximum(np.maximum(start, floor) - due, 0.0)
+            if floor:
+                bound = bound + self.weights.per_late_min * (floored - late)
+            if self.per_max_late:
+                paid = max(self.max_late, self.max_late_floor)
+                bound = bound + self.per_max_late * np.maximum(floored - paid, 0.0)
+        order = np.argsort(bound, axis=None)
+        width = bound.shape[1]
+        best: tuple[float, int, int, _Push] | None = None
+        flat_bound = bound.ravel()
+        per_late = self.weights.per_late_min
+        for flat in order.tolist():
+            low = float(flat_bound[flat])
+            if not math.isfinite(low):
+                break
+            if best is not None and low >= best[0] and self.late_only_grows:
+                break
+            vehicle, position = divmod(flat, width)
+            screened_late = _late_at(windows, int(start[vehicle, position]))
+            settled = float(delta[vehicle, position]) - per_late * screened_late
+            pushed = self._push(
+                index, vehicle, position, settled, math.inf if best is None else best[0]
+            )
+            if pushed is None:
+                continue
+            exact = settled + per_late * pushed.late_min + pushed.max_late_cost
+            if best is None or exact < best[0]:
+                best = (exact, vehicle, position, pushed)
+        if best is None:
+            return None
+        self._pushed = (index, best[1], best[2], best[3])
+        return best[0] - self.prize[index], best[1], best[2]
+
+    def _push(
+        self,
+        index: int,
+        vehicle: int,
+        position: int,
+        settled: float = 0.0,
+        limit: float = math.inf,
+    ) -> _Push | None:
+        """The stop inserted at the position, and every start it pushes later (along routes,
+        across links), or None when a start leaves its windows, a route ends too late, or the
+        waits go round a cycle back to the stop. Inserting only adds waits, so starts only
+        rise: the propagation stops on each route where a start keeps its value.
+
+        Also None as soon as the insertion's cost (settled, the part that does not depend on
+        the times, plus the lateness so far) reaches limit, where lateness only grows: most
+        candidates of an insertion are given up after a few stops."""
+        routes, windows, duration = self.routes, self.windows, self.duration
+        travel, place_of = self.travel_rows, self.place
+        start_of, vehicle_of, partner_of = self.start_of, self.vehicle_of, self.partner
+        per_late, per_max_late = self.weights.per_late_min, self.per_max_late
+        single_window = self.single_window
+        paid = max(self.max_late, self.max_late_floor)
+        may_stop = self.late_only_grows and math.isfinite(limit)
+        floors = dict(self.floors)
+        changes: dict[int, int] = {}
+        sequence = list(routes[vehicle].stops)
+        sequence.insert(position, index)
+        if position:
+            before = sequence[position - 1]
+            ready = float(start_of[before] + duration[before])
+            place = place_of[before]
+        else:
+            outing = self.day.vehicles[vehicle]
+            ready, place = float(outing.opens_min), outing.start_place
+        arrival = math.ceil(ready + travel[place][place_of[index]] - TOLERANCE)
+        floor = self._partner_floor(index)
+        if floor:
+            floors[index] = floor
+        start = _start_or_none(windows[index], max(arrival, floor))
+        if start is None:
+            return None
+        changes[index] = start
+        late = float(_late_at(windows[index], start))
+        largest = max(self.max_late, late)
+        work: list[tuple[int, int]] = [(vehicle, position)]
+        budget = 8 * (len(start_of) + 2)
+
+        def too_dear() -> bool:
+            """The lateness so far already makes the insertion cost the limit."""
+            total = settled + per_late * late
+            if per_max_late and largest > paid:
+                total += per_max_late * (largest - paid)
+            return total >= limit
+
+        def linked(stop: int, start: int) -> bool:
+            """The partner's wait for the stop's new start; False when it cannot be kept."""
+            nonlocal late, largest
+            partner = partner_of[stop]
+            if partner is None:
+                return True
+            other, low, high, first = partner
+            if other == index and stop != index:
+                at = changes[index]
+            elif other in vehicle_of:
+                at = changes.get(other, start_of[other])
+            else:
+                return True
+            if first:
+                need = start + low
+            elif high is None:
+                return True
+            else:
+                need = start - high
+            floors[other] = need
+            if at >= need:
+                return True
+            if other == index:
+                return False
+            raised = _start_or_none(windows[other], need)
+            if raised is None:
+                return False
+            changes[other] = raised
+            now = _late_at(windows[other], raised)
+            late += now - _late_at(windows[other], at)
+            largest = max(largest, now)
+            other_vehicle = vehicle_of[other]
+            if other_vehicle == vehicle:
+                work.append((vehicle, sequence.index(other)))
+            else:
+                work.append((other_vehicle, routes[other_vehicle].stops.index(other)))
+            return True
+
+        if not linked(index, start) or (may_stop and too_dear()):
+            return None
+        while work:
+            budget -= 1
+            if budget < 0:
+                return None
+            at_vehicle, at = work.pop()
+            stops = sequence if at_vehicle == vehicle else routes[at_vehicle].stops
+            current = stops[at]
+            ready = float(changes[current] + duration[current])
+            place = place_of[current]
+            for following in stops[at + 1 :]:
+                here = place_of[following]
+                arrival = math.ceil(ready + travel[place][here] - TOLERANCE)
+                old = changes.get(following)
+                if old is None:
+                    old = start_of[following]
+                if arrival <= old:
+                    break
+                if following == index:
+                    return None
+                wait = floors.get(following)
+                if wait is not None and wait > arrival:
+                    arrival = wait
+                single = single_window[following]
+                if single is not None:
+                    earliest, due, latest = single
+                    new = arrival if arrival > earliest else earliest
+                    if new > latest:
+                        return None
+                    now = new - due if new > due else 0
+                    late += now - (old - due if old > due else 0)
+                else:
+                    stop_windows = windows[following]
+                    found = _start_or_none(stop_windows, arrival)
+                    if found is None:
+                        return None
+                    new = found
+                    now = _late_at(stop_windows, new)
+                    late += now - _late_at(stop_windows, old)
+                changes[following] = new
+                if now > largest:
+                    largest = now
+                if not linked(following, new) or (may_stop and too_dear()):
+                    return None
+                ready = float(new + duration[following])
+                place = here
+            else:
+                outing = self.day.vehicles[at_vehicle]
+                if ready + travel[place][outing.end_place] > outing.closes_min + TOLERANCE:
+                    return None
+        max_late_cost = 0.0
+        if per_max_late:
+            floor_min = self.max_late_floor
+            max_late_cost = per_max_late * (
+                max(0.0, largest - floor_min) - max(0.0, self.max_late - floor_min)
+            )
+        return _Push(changes, floors, late, largest, max_late_cost)
+
+    def _insert_joint(self, index: int, vehicle: int, position: int) -> None:
+        """Insert the stop and re-time the routes it pushes (the push best_insertion found)."""
+        pushed = self._pushed
+        if pushed is not None and pushed[:3] == (index, vehicle, position):
+            push = pushed[3]
+        else:
+            found = self._push(index, vehicle, position)
+            if found is None:
+                raise AssertionError(f"stop {index} does not fit vehicle {vehicle} at {position}")
+            push = found
+        self._pushed = None
+        self.floors = push.floors
+        touched = {vehicle} | {self.vehicle_of[stop] for stop in push.changes if stop != index}
+        for at_vehicle in sorted(touched):
+            stops = list(self.routes[at_vehicle].stops)
+            if at_vehicle == vehicle:
+                stops.insert(position, index)
+            route = self.evaluate(at_vehicle, stops, self.floors)
+            if route is None:
+                raise AssertionError(f"vehicle {at_vehicle} cannot be re-timed after a push")
+            self.install(at_vehicle, route)
+        self.max_late = push.largest_late_min
 
 
 def _result(
     day: DayRoutes, routes: list[list[int]], initial: float, iterations: int, improvements: int
 ) -> SearchResult:
-    starts = []
-    for vehicle, route in enumerate(routes):
-        times = schedule(day, vehicle, route)
-        if times is None:
-            raise ValueError(f"vehicle {vehicle}: route {route} cannot be scheduled")
-        starts.append(times)
+    starts = schedule_day(day, routes)
+    if starts is None:
+        raise ValueError(f"the routes {routes} cannot be scheduled")
     return SearchResult(
         routes=[list(route) for route in routes],
         starts=starts,
@@ -683,6 +1101,8 @@ def _load(engine: _Engine, routes: Sequence[Sequence[int]]) -> None:
         if route is None:
             raise ValueError(f"vehicle {vehicle}: route {list(stops)} cannot be scheduled")
         engine.install(vehicle, route)
+    if engine.joint and not engine.resync({}):
+        raise ValueError("the routes cannot be timed together under the links")
 
 
 def construct(day: DayRoutes) -> list[list[int]]:
@@ -769,12 +1189,27 @@ class _Search:
             return []
         draw = self.rng.random()
         if draw < RANDOM_RUIN_SHARE:
-            return self._ruin_random(routed, changed)
-        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE:
-            return self._ruin_related(routed, changed)
-        if draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE + ROUTE_RUIN_SHARE:
-            return self._ruin_route(changed)
-        return self._ruin_strings(routed, changed)
+            removed = self._ruin_random(routed, changed)
+        elif draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE:
+            removed = self._ruin_related(routed, changed)
+        elif draw < RANDOM_RUIN_SHARE + RELATED_RUIN_SHARE + ROUTE_RUIN_SHARE:
+            removed = self._ruin_route(changed)
+        else:
+            removed = self._ruin_strings(routed, changed)
+        if self.engine.links:
+            removed.extend(self._partners_of(removed, changed))
+        return removed
+
+    def _partners_of(self, removed: list[int], changed: dict[int, _Route]) -> list[int]:
+        """The routed, movable partners of the removed stops, removed too: a linked pair moves
+        as one unit, so both can find a new time together."""
+        partner_of = self.engine.partner
+        partners = []
+        for index in removed:
+            partner = partner_of[index]
+            if partner is not None and partner[0] in self.where and not self.fixed[partner[0]]:
+                partners.append(partner[0])
+        return self._take(partners, changed) if partners else []
 
     def _count(self, routed: list[int]) -> int:
         """How many stops a random or related ruin takes: about MEAN_REMOVED."""
@@ -992,7 +1427,23 @@ class _Search:
             self.where[index] = first
         for index in new_b.stops:
             self.where[index] = second
+        if engine.joint and not (
+            self._links_apart([*a.stops[i:], *b.stops[j:]]) and engine.resync(changed)
+        ):
+            return False
         return engine.groups_within_limits(group_a) and engine.groups_within_limits(group_b)
+
+    def _links_apart(self, moved: list[int]) -> bool:
+        """The moved stops' partners are on vehicles of other groups."""
+        engine = self.engine
+        for index in moved:
+            partner = engine.partner[index]
+            if partner is None or partner[0] not in self.where:
+                continue
+            mine, theirs = self.where[index], self.where[partner[0]]
+            if engine.group_of[mine] == engine.group_of[theirs]:
+                return False
+        return True
 
     def _tail_allowed(self, stops: tuple[int, ...], vehicle: int) -> np.ndarray:
         """[k]: every stop from position k on may go to the vehicle (k = len: none left)."""
@@ -1001,10 +1452,14 @@ class _Search:
         tails[:-1] = np.logical_and.accumulate(allowed[::-1])[::-1] if allowed else []
         return tails
 
-    def undo(self, changed: dict[int, _Route]) -> None:
-        """Put the changed routes back as they were."""
+    def undo(
+        self, changed: dict[int, _Route], saved: tuple[dict[int, int], float] | None = None
+    ) -> None:
+        """Put the changed routes back as they were (and the joint timing's state)."""
         for vehicle, route in changed.items():
             self.engine.install(vehicle, route)
+        if saved is not None:
+            self.engine.restore(saved)
         self.refresh_where()
 
     def optional_out(self, removed: list[int]) -> list[int]:
@@ -1063,15 +1518,19 @@ def improve(
         temperature = hot * (cold / hot) ** min(progress, 1.0)
         iterations += 1
         changed: dict[int, _Route] = {}
+        saved = engine.snapshot() if engine.joint else None
         if search.rng.random() < TWO_OPT_SHARE:
             if not search.two_opt_star(changed):
-                search.undo(changed)
+                search.undo(changed, saved)
                 continue
         else:
             removed = search.ruin(changed)
+            if engine.joint and not engine.resync(changed):
+                search.undo(changed, saved)
+                continue
             removed.extend(search.optional_out(removed))
             if not removed or not search.recreate(removed, changed):
-                search.undo(changed)
+                search.undo(changed, saved)
                 continue
         candidate = engine.total()
         threshold = current - temperature * math.log(1.0 - search.rng.random())
@@ -1082,7 +1541,7 @@ def improve(
                 best_routes = [list(route.stops) for route in engine.routes]
                 improvements += 1
         else:
-            search.undo(changed)
+            search.undo(changed, saved)
     if improvements and not feasible(day, best_routes) and cost(day, best_routes) < initial:
         return _result(day, best_routes, initial, iterations, improvements)
     return _result(day, [list(route) for route in day.routes], initial, iterations, 0)
