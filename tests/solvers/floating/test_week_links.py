@@ -211,10 +211,6 @@ def test_polished_plans_with_a_pair_pass_the_checker_and_rank_no_lower(
     assert second[2] >= first[2] - 1e-6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine moves linked stops once search.improve handles links (issue 14, owner)",
-)
 def test_a_pair_moves_to_the_volunteers_next_door_when_that_saves_travel() -> None:
     """By hand, v1 (2 km away at the depot) and v2 make the pair at 09:20; v3 lives 300 m
     from p: the polished plan has v2 and v3 make it, at one minute, with 4 km less travel."""
