@@ -14,15 +14,23 @@ minutes; an explicit matrix makes one), `day_routes` builds:
   its windows that day (a soft window late up to `max_lateness_min`, due at its last on-time
   start), the volunteers who qualify and could reach it that day (greedy's candidates), and
   none who would give up continuity points the visit has or cost more an hour on site;
-- a fixed stop for everything else: team visits (in each member's route), linked visits,
-  pinned visits, every visit of a recipient with several that day, group-session stops;
+- two floating stops joined by a `Link` for a linked pair (greedy's `NeedInfo.partner` and
+  `leader`, the gap `NeedInfo.gap` from `VisitDependency.gap_range`) that is its recipient's
+  only visits that day, each made by one volunteer, neither pinned, both volunteers in this
+  day's routes (one travel speed), with nothing left out of the recipient's to add; the link
+  keeps the two with different volunteers;
+- a fixed stop for everything else: team visits (in each member's route), pinned visits, the
+  other linked visits, every other visit of a recipient with several that day, group-session
+  stops;
 - an optional stop (prize: the objective's coverage points less the dearest eligible
   volunteer's time on site) per recipient-day for a left-out occurrence that may go on that day
   (`rules.days.far_enough` from the need's planned days, one a recipient-day), its windows clear
   of the recipient's visits that day. Linked and team occurrences are never added.
 
-Costs are the objective's (`travel_per_km` per km, `lateness_per_min`); where the policy weighs
-the largest lateness, no stop may become later than the plan's latest visit already is. Days are
+Costs are the objective's (`travel_per_km` per km, `lateness_per_min` a late minute, and
+`max_lateness_per_min` a minute of the week's largest lateness: the day's model pays for its
+stops' largest lateness above the largest of every visit it does not move, on the week's other
+days or fixed this day, recomputed model by model as days are polished). Days are
 solved one after another, each with a share of the time in proportion to its visits: the week's
 minutes and the needs' planned days are brought up to date between them. The new plan is kept
 only when the checker accepts it and it loses neither mandatory occurrences nor weighted
@@ -53,14 +61,16 @@ from matcher.rules.visits import visit_of
 from matcher.solvers.floating.model import (
     DayRoutes,
     Group,
+    Link,
     Stop,
     Vehicle,
     Weights,
     Window,
     feasible,
+    schedule_day,
 )
 from matcher.solvers.floating.search import SearchLimits, improve
-from matcher.solvers.greedy.setup import EPS, NeedInfo, Setup
+from matcher.solvers.greedy.setup import EPS, NO_GAP_LIMIT, NeedInfo, Setup
 from matcher.solvers.greedy.state import FixedStop
 from matcher.solvers.objective import objective_breakdown
 
@@ -266,11 +276,10 @@ def stop_windows(
 class _DayBuilder:
     """Builds the `DayModel`s of one day (one per travel speed) from the week so far."""
 
-    def __init__(self, week: _Week, day: int, lateness_cap_min: float | None) -> None:
+    def __init__(self, week: _Week, day: int) -> None:
         self.week = week
         self.setup = week.setup
         self.day = day
-        self.cap = lateness_cap_min
         self.items = week.items_of_day(day)
         helpers = self.setup.helpers
         self.unexpressible = {
@@ -290,6 +299,39 @@ class _DayBuilder:
             for recipient, spans in self.busy.items()
             if len(spans) > 1 or recipient in self.optional
         }
+        self.partner_of = self._floating_pairs()
+        """Each placement of a linked pair that floats, with its partner's placement."""
+
+    def _floating_pairs(self) -> dict[int, int]:
+        """The linked pairs that float (module docstring), both ways round: a recipient's only
+        two visits this day, a leader's and its partner's, each by one volunteer of one travel
+        speed in the day's routes, neither pinned, and nothing of the recipient's to add."""
+        setup, week = self.setup, self.week
+        pairs: dict[int, int] = {}
+        for recipient, spans in self.busy.items():
+            if len(spans) != 2 or recipient in self.optional:
+                continue
+            first, second = (placement for _, placement in spans)
+            if first < 0 or second < 0:
+                continue
+            leader = setup.needs[week.placements[first][0]]
+            if leader.partner != week.placements[second][0]:
+                first, second = second, first
+                leader = setup.needs[week.placements[first][0]]
+                if leader.partner != week.placements[second][0]:
+                    continue
+            if not (self._movable(first) and self._movable(second)):
+                continue
+            volunteers = [
+                setup.volunteer_index[week.placements[placement][3][0]]
+                for placement in (first, second)
+            ]
+            if any(volunteer in self.unexpressible for volunteer in volunteers):
+                continue
+            if self.speed_class(volunteers[0]) != self.speed_class(volunteers[1]):
+                continue
+            pairs[first], pairs[second] = second, first
+        return pairs
 
     def _optional_needs(self) -> dict[int, int]:
         """Per recipient index, the left-out need (the most points) that may go on this day;
@@ -449,6 +491,8 @@ class _DayBuilder:
         stops: list[Stop] = []
         origins: list[_Origin] = []
         routes: list[list[int]] = [[] for _ in vehicles]
+        stop_of: dict[int, int] = {}
+        """The stop of each floating placement."""
         moving = 0
         for volunteer in volunteers:
             for item in self.items.get(volunteer, []):
@@ -459,6 +503,7 @@ class _DayBuilder:
                 if item.placement >= 0 and self._floats(item.placement):
                     need = self.week.placements[item.placement][0]
                     info = setup.needs[need]
+                    stop_of[item.placement] = len(stops)
                     allowed = frozenset(
                         vehicle_index
                         for other in self.eligible(info, volunteer)
@@ -467,7 +512,7 @@ class _DayBuilder:
                     stop = Stop(
                         place=place,
                         duration_min=item.end - item.start,
-                        windows=stop_windows(info, day, (), self._cap(info)),
+                        windows=stop_windows(info, day, (), None),
                         load=item.load,
                         vehicles=allowed | {vehicle},
                     )
@@ -497,7 +542,7 @@ class _DayBuilder:
             if not allowed:
                 continue
             busy = [span for span, _ in self.busy.get(recipient, [])]
-            windows = stop_windows(info, day, busy, self._cap(info))
+            windows = stop_windows(info, day, busy, None)
             if not windows:
                 continue
             stops.append(
@@ -515,6 +560,7 @@ class _DayBuilder:
             moving += 1
         if not moving:
             return None
+        links = self._links(stop_of)
         order = np.array(sorted(places, key=places.__getitem__), dtype=int)
         distance = np.asarray(setup.travel.distance_m, dtype=float)[np.ix_(order, order)]
         if setup.times is not None:
@@ -537,26 +583,60 @@ class _DayBuilder:
                     per_m=weights.travel_per_km / 1000.0,
                     per_work_min=0.0,
                     per_late_min=weights.lateness_per_min,
+                    per_max_late_min=weights.max_lateness_per_min,
+                    max_late_floor_min=self._lateness_floor(set(stop_of)),
                 ),
                 routes=routes,
+                links=links,
             ),
             vehicle_volunteers=vehicle_volunteers,
             origins=origins,
         )
 
-    def _cap(self, info: NeedInfo) -> float | None:
-        return self.cap if info.need.soft_window else None
+    def _links(self, stop_of: dict[int, int]) -> list[Link]:
+        """A link per floating pair, leader first, at the gap greedy's `Setup` holds."""
+        setup, week = self.setup, self.week
+        links: list[Link] = []
+        for placement, stop in sorted(stop_of.items()):
+            info = setup.needs[week.placements[placement][0]]
+            partner = self.partner_of.get(placement)
+            if partner is None or info.partner < 0:
+                continue
+            low, high = info.gap
+            links.append(
+                Link(
+                    first=stop,
+                    second=stop_of[partner],
+                    min_gap_min=low,
+                    max_gap_min=None if high >= NO_GAP_LIMIT else high,
+                )
+            )
+        return links
 
-    def _floats(self, placement: int) -> bool:
-        """Whether the placement may move: one volunteer, not linked, not pinned, and its
-        recipient's only visit this day with nothing left out to add."""
+    def _lateness_floor(self, moving: set[int]) -> float:
+        """The week's largest lateness over the placements the model does not move (the
+        other days', and this day's fixed ones and other routes'): already paid for."""
+        return _largest_lateness(
+            self.setup,
+            [placed for index, placed in enumerate(self.week.placements) if index not in moving],
+        )
+
+    def _movable(self, placement: int) -> bool:
+        """One volunteer, team size 1, not pinned."""
         need, day, start, volunteers = self.week.placements[placement]
         info = self.setup.needs[need]
         if len(volunteers) != 1 or info.team_size != 1:
             return False
-        if info.partner >= 0 or info.leader >= 0:
-            return False
-        if (info.need.id, WEEKDAYS[day], start) in self.week.pinned:
+        return (info.need.id, WEEKDAYS[day], start) not in self.week.pinned
+
+    def _floats(self, placement: int) -> bool:
+        """Whether the placement may move: a placement of a floating linked pair, or one that
+        is `_movable`, not linked, and its recipient's only visit this day with nothing left out
+        to add."""
+        if placement in self.partner_of:
+            return True
+        info = self.setup.needs[self.week.placements[placement][0]]
+        if info.partner >= 0 or info.leader >= 0 or not self._movable(placement):
             return False
         return info.recipient_index not in self.frozen_recipients
 
@@ -567,6 +647,38 @@ def _largest_lateness(setup: Setup, placements: Sequence[Placement]) -> float:
         (setup.needs[need].lateness(day, start) for need, day, start, _ in placements),
         default=0.0,
     )
+
+
+def _links_kept(day: DayRoutes, routes: list[list[int]], starts: list[list[int]]) -> bool:
+    """Whether the starts keep every link's gap (both stops routed or neither)."""
+    start_of = {
+        stop: start
+        for route, times in zip(routes, starts, strict=True)
+        for stop, start in zip(route, times, strict=True)
+    }
+    for link in day.links:
+        first, second = start_of.get(link.first), start_of.get(link.second)
+        if first is None or second is None:
+            if (first is None) != (second is None):
+                return False
+            continue
+        gap = second - first
+        if gap < link.min_gap_min or (link.max_gap_min is not None and gap > link.max_gap_min):
+            return False
+    return True
+
+
+def _joint_starts(
+    day: DayRoutes, routes: list[list[int]], starts: list[list[int]]
+) -> list[list[int]] | None:
+    """The starts to write back: the search's when they keep the links' gaps, else the
+    reference's joint schedule (`schedule_day`), else None (the day is left as it was)."""
+    if _links_kept(day, routes, starts):
+        return starts
+    joint = schedule_day(day, routes)
+    if joint is None or not _links_kept(day, routes, joint):
+        return None
+    return joint
 
 
 def _apply(
@@ -606,14 +718,13 @@ def polish_week(
     reserve = min(0.25 * time_s, ACCEPT_S_PER_VISIT * len(placements))
     deadline = began + max(0.0, time_s - reserve)
     week = _Week(setup, placements, fixed)
-    weights = setup.weights
-    cap = _largest_lateness(setup, placements) if weights.max_lateness_per_min > 0 else None
     shares = [1 + sum(1 for placed in placements if placed[1] == day) for day in range(7)]
     statistics: dict[str, Any] = {
         "models": 0,
         "skipped": 0,
         "iterations": 0,
         "floating": 0,
+        "linked": 0,
         "offered": 0,
         "added": 0,
     }
@@ -624,7 +735,7 @@ def polish_week(
         if now >= deadline:
             break
         day_deadline = now + (deadline - now) * shares[day] / sum(shares[day:])
-        builder = _DayBuilder(week, day, cap)
+        builder = _DayBuilder(week, day)
         added: set[int] = set()
         classes = builder.classes()
         sizes = [builder.class_size(speed) for speed in classes]
@@ -646,10 +757,15 @@ def polish_week(
             statistics["models"] += 1
             kinds = Counter(origin.kind for origin in model.origins)
             statistics["floating"] += kinds["float"]
+            statistics["linked"] += 2 * len(model.routes.links)
             statistics["offered"] += kinds["optional"]
             statistics["iterations"] += result.iterations
             if result.cost < result.initial_cost - 1e-9:
-                inserted = _apply(week, model, result.routes, result.starts)
+                starts = _joint_starts(model.routes, result.routes, result.starts)
+                if starts is None:
+                    statistics["untimed"] = statistics.get("untimed", 0) + 1
+                    continue
+                inserted = _apply(week, model, result.routes, starts)
                 statistics["added"] += len(inserted)
                 added |= inserted
     statistics["seconds"] = round(time.monotonic() - began, 3)
