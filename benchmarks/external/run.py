@@ -105,11 +105,7 @@ def cost_parameters(
     its cost phase (`polish_time_s`), as `cpsat` does."""
     if solver == "routing":
         return {"polish_after_bound_s": time_limit_s}
-    ruin: dict[str, Any] = (
-        {"compute_bound": False, "stale_iterations": None}
-        if reference_set == "mankowska"
-        else {"polish_time_s": time_limit_s}
-    )
+    ruin: dict[str, Any] = {"polish_time_s": time_limit_s}
     if solver in ("lns", "cpsat"):
         return {"polish_time_s": time_limit_s}
     if solver == "ruin":

@@ -1104,13 +1104,24 @@ class _Engine:
                 return True
             if other == index:
                 return False
-            raised = _start_or_none(windows[other], need)
-            if raised is None:
-                return False
+            single = single_window[other]
+            if single is not None:
+                earliest, due, latest = single
+                raised = need if need > earliest else earliest
+                if raised > latest:
+                    return False
+                now = raised - due if raised > due else 0
+                late += now - (at - due if at > due else 0)
+            else:
+                found = _start_or_none(windows[other], need)
+                if found is None:
+                    return False
+                raised = found
+                now = _late_at(windows[other], raised)
+                late += now - _late_at(windows[other], at)
             changes[other] = raised
-            now = _late_at(windows[other], raised)
-            late += now - _late_at(windows[other], at)
-            largest = max(largest, now)
+            if now > largest:
+                largest = now
             other_vehicle = vehicle_of[other]
             if other_vehicle == vehicle:
                 work.append((vehicle, sequence.index(other)))
@@ -1149,9 +1160,16 @@ class _Engine:
                     return None
                 link = partner_of[following]
                 if link is not None:
-                    wait = self._floor_from(link, changes)
-                    if wait > arrival:
-                        arrival = wait
+                    other, low, high, first = link
+                    at_other = changes.get(other)
+                    if at_other is None:
+                        at_other = start_of.get(other)
+                    if at_other is not None:
+                        if not first:
+                            if at_other + low > arrival:
+                                arrival = at_other + low
+                        elif high is not None and at_other - high > arrival:
+                            arrival = at_other - high
                 single = single_window[following]
                 if single is not None:
                     earliest, due, latest = single
@@ -1171,8 +1189,14 @@ class _Engine:
                 changes[following] = new
                 if now > largest:
                     largest = now
-                if not linked(following, new) or (may_stop and too_dear()):
+                if link is not None and not linked(following, new):
                     return None
+                if may_stop:
+                    total = settled + per_late * late
+                    if per_max_late and largest > paid:
+                        total += per_max_late * (largest - paid)
+                    if total >= limit:
+                        return None
                 ready = float(new + duration[following])
                 place = here
             else:
