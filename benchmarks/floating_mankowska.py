@@ -107,8 +107,7 @@ def judged(
                         patient=meaning[index][0],
                         service=meaning[index][1],
                         arrival=start / TICKS_PER_MINUTE,
-                        departure=start / TICKS_PER_MINUTE
-                        + instance.duration(*meaning[index]),
+                        departure=start / TICKS_PER_MINUTE + instance.duration(*meaning[index]),
                     )
                     for index, start in zip(route, times, strict=True)
                 ),

@@ -90,19 +90,15 @@ class InstanceResult:
         return (self.ours - self.best_known) / self.best_known * 100
 
 
-def cost_parameters(
-    solver: str, time_limit_s: float, reference_set: str = "solomon"
-) -> dict[str, Any] | None:
+def cost_parameters(solver: str, time_limit_s: float) -> dict[str, Any] | None:
     """The published sets rank travel cost, not coverage: every visit is usually planned within
     a second, when the solvers' default stop (half a second after coverage meets its bound)
     would end the search. Here the search keeps improving the cost for the whole limit.
 
-    `ruin` (and `auto`'s `ruin`) spends it by the set: on Solomon, plain routing, the search
-    stops once every customer is planned and the floating-routes engine, whose times float, takes
-    the rest (`polish_time_s`); on Mankowska, whose synchronised pairs the engine keeps fixed,
-    the ruin search itself improves the cost until its default polish share (a tenth) is left
-    (no stop at the bound, no stop when stale). `auto`'s exact model gets the whole limit for
-    its cost phase (`polish_time_s`), as `cpsat` does."""
+    `ruin` (and `auto`'s `ruin`) stops its search once every visit is planned, and the
+    floating-routes engine, whose times float (and, on Mankowska, whose linked services are
+    timed together across routes), takes the rest (`polish_time_s`). `auto`'s exact model gets
+    the whole limit for its cost phase (`polish_time_s`), as `cpsat` does."""
     if solver == "routing":
         return {"polish_after_bound_s": time_limit_s}
     ruin: dict[str, Any] = {"polish_time_s": time_limit_s}
@@ -159,7 +155,7 @@ def run_mankowska(
             solver=solver,
             time_limit_s=time_limit_s,
             seed=SOLVER_SEED,
-            parameters=cost_parameters(solver, time_limit_s, "mankowska"),
+            parameters=cost_parameters(solver, time_limit_s),
         )
         wall_time = time.perf_counter() - started
         as_planned = mankowska.parse_solution(mankowska.plan_to_solution(instance, plan, scale))

@@ -409,18 +409,16 @@ def test_the_solomon_peers_judge_every_solver_with_one_evaluator() -> None:
     assert not broken.valid and broken.gap_pct is None and broken.problems
 
 
-def test_cost_parameters_spend_the_limit_by_the_set() -> None:
+def test_cost_parameters_give_the_floating_engine_the_limit_once_all_is_planned() -> None:
     from matcher.solvers.auto import AutoParameters
     from matcher.solvers.ruin import RuinParameters
 
-    solomon_ruin = external_run.cost_parameters("ruin", 20.0)
-    mankowska_ruin = external_run.cost_parameters("ruin", 60.0, "mankowska")
-    assert solomon_ruin == {"polish_time_s": 20.0}
-    assert mankowska_ruin is not None and mankowska_ruin["stale_iterations"] is None
-    assert RuinParameters(**mankowska_ruin).compute_bound is False
-    auto = external_run.cost_parameters("auto", 60.0, "mankowska")
+    ruin = external_run.cost_parameters("ruin", 20.0)
+    assert ruin == {"polish_time_s": 20.0}
+    assert RuinParameters(**ruin).polish_time_s == 20.0
+    auto = external_run.cost_parameters("auto", 60.0)
     assert auto is not None
     parsed = AutoParameters(**auto)
-    assert parsed.ruin["compute_bound"] is False and parsed.ruin["stale_iterations"] is None
+    assert parsed.ruin["polish_time_s"] == 60.0
     assert parsed.cpsat["polish_time_s"] == 60.0
     assert external_run.cost_parameters("routing", 30.0) == {"polish_after_bound_s": 30.0}

@@ -3,6 +3,7 @@
 from matcher.solvers.floating.model import (
     DayRoutes,
     Group,
+    Link,
     Stop,
     Vehicle,
     Weights,
@@ -10,12 +11,14 @@ from matcher.solvers.floating.model import (
     cost,
     feasible,
     schedule,
+    schedule_day,
 )
 from matcher.solvers.floating.search import SearchLimits, SearchResult, construct, improve
 
 __all__ = [
     "DayRoutes",
     "Group",
+    "Link",
     "SearchLimits",
     "SearchResult",
     "Stop",
@@ -27,4 +30,5 @@ __all__ = [
     "feasible",
     "improve",
     "schedule",
+    "schedule_day",
 ]

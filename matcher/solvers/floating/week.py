@@ -67,7 +67,6 @@ from matcher.solvers.floating.model import (
     Weights,
     Window,
     feasible,
-    schedule_day,
 )
 from matcher.solvers.floating.search import SearchLimits, improve
 from matcher.solvers.greedy.setup import EPS, NO_GAP_LIMIT, NeedInfo, Setup
@@ -649,38 +648,6 @@ def _largest_lateness(setup: Setup, placements: Sequence[Placement]) -> float:
     )
 
 
-def _links_kept(day: DayRoutes, routes: list[list[int]], starts: list[list[int]]) -> bool:
-    """Whether the starts keep every link's gap (both stops routed or neither)."""
-    start_of = {
-        stop: start
-        for route, times in zip(routes, starts, strict=True)
-        for stop, start in zip(route, times, strict=True)
-    }
-    for link in day.links:
-        first, second = start_of.get(link.first), start_of.get(link.second)
-        if first is None or second is None:
-            if (first is None) != (second is None):
-                return False
-            continue
-        gap = second - first
-        if gap < link.min_gap_min or (link.max_gap_min is not None and gap > link.max_gap_min):
-            return False
-    return True
-
-
-def _joint_starts(
-    day: DayRoutes, routes: list[list[int]], starts: list[list[int]]
-) -> list[list[int]] | None:
-    """The starts to write back: the search's when they keep the links' gaps, else the
-    reference's joint schedule (`schedule_day`), else None (the day is left as it was)."""
-    if _links_kept(day, routes, starts):
-        return starts
-    joint = schedule_day(day, routes)
-    if joint is None or not _links_kept(day, routes, joint):
-        return None
-    return joint
-
-
 def _apply(
     week: _Week, model: DayModel, routes: list[list[int]], starts: list[list[int]]
 ) -> set[int]:
@@ -761,11 +728,7 @@ def polish_week(
             statistics["offered"] += kinds["optional"]
             statistics["iterations"] += result.iterations
             if result.cost < result.initial_cost - 1e-9:
-                starts = _joint_starts(model.routes, result.routes, result.starts)
-                if starts is None:
-                    statistics["untimed"] = statistics.get("untimed", 0) + 1
-                    continue
-                inserted = _apply(week, model, result.routes, starts)
+                inserted = _apply(week, model, result.routes, result.starts)
                 statistics["added"] += len(inserted)
                 added |= inserted
     statistics["seconds"] = round(time.monotonic() - began, 3)
