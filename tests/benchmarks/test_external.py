@@ -421,4 +421,5 @@ def test_cost_parameters_give_the_floating_engine_the_limit_once_all_is_planned(
     parsed = AutoParameters(**auto)
     assert parsed.ruin["polish_time_s"] == 60.0
     assert parsed.cpsat["polish_time_s"] == 60.0
+    assert parsed.ruin_time_share == external_run.AUTO_RUIN_SHARE and parsed.ruin_max_s == 60.0
     assert external_run.cost_parameters("routing", 30.0) == {"polish_after_bound_s": 30.0}
