@@ -18,7 +18,8 @@ with at least the warm start's mandatory occurrences, which every plan of the se
 
 Stopping: at the time limit (status TIME_LIMIT), after `iterations` (which makes runs
 repeatable), after `stale_iterations` in a row without improvement, or once coverage meets its
-bound (`matcher.solvers.base.meets_bound`): from then on the search only polishes the rest of
+bound (`matcher.solvers.base.meets_bound`; every requested visit, `requested_coverage`, until
+the relaxation's bound is ready): from then on the search only polishes the rest of
 the objective (continuity, travel, lateness) and stops after
 STALE_ITERATIONS_AFTER_FULL_COVERAGE iterations without improvement or `polish_time_s` seconds,
 whichever comes first.
@@ -48,7 +49,7 @@ from matcher.solvers.base import (
     usable_visits,
     weighted_coverage,
 )
-from matcher.solvers.bounds import BackgroundBound
+from matcher.solvers.bounds import BackgroundBound, requested_coverage
 from matcher.solvers.cpsat import (
     WeekModel,
     build_week_model,
@@ -385,6 +386,7 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
         if parameters.compute_bound
         else None
     )
+    ceiling = requested_coverage(facts) if parameters.compute_bound else None
     rng = random.Random(seed)
     neighbourhoods = _Neighbourhoods(
         problem,
@@ -426,7 +428,9 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             break
         if bound is None and pending_bound is not None:
             bound = pending_bound.ready()
-        if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
+        if bound_met_at is None and meets_bound(
+            weighted_coverage(facts, best), ceiling if bound is None else bound
+        ):
             bound_met_at = time.perf_counter()
             if parameters.iterations is None:
                 polish_deadline = bound_met_at + parameters.polish_time_s
@@ -543,6 +547,8 @@ def search_lns(request: SolveRequest, parameters: LnsParameters) -> SearchOutcom
             )
     if bound is None and pending_bound is not None and not request.stop_requested():
         bound = pending_bound.collect(deadline - finishing_reserve_s(problem, limit))
+    if bound is None:
+        bound = ceiling
     if bound_met_at is None and meets_bound(weighted_coverage(facts, best), bound):
         bound_met_at = time.perf_counter()
     return SearchOutcome(

@@ -23,7 +23,7 @@ from matcher.solvers.ruin import RuinParameters
 from matcher.solvers.ruin.engine import Move
 from matcher.solvers.ruin.solver import RuinSearch
 from matcher.travel import TravelModel
-from tests.helpers import DATA
+from tests.helpers import DATA, tiny_problem, window
 
 STEPS = 40
 """Ruin-and-recreate steps of the step-by-step tests (each one checked)."""
@@ -301,3 +301,72 @@ def test_adaptive_operators_are_deterministic_and_follow_success() -> None:
     assert sum(counts["steps"] for counts in operators.values()) == 300
     assert sum(counts["best"] for counts in operators.values()) == statistics["improvements"]
     assert all(counts["kept"] <= counts["steps"] for counts in operators.values())
+
+
+class _SlowBound:
+    """A relaxation that never finishes within the run (as on a loaded machine)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.collected = False
+
+    def ready(self) -> float | None:
+        return None
+
+    def collect(self, deadline: float, at_least_s: float = 0.0) -> float | None:
+        self.collected = True
+        return None
+
+
+def every_visit_fits() -> Problem:
+    """Vic free Monday 09:00-12:00 at home; Ann and Bob, 200 m either side, each want a
+    30-minute meal that morning: greedy plans both."""
+    return tiny_problem(
+        services=[{"id": "meal", "name": "Meal", "duration_min": 30}],
+        recipients=[
+            {
+                "id": name,
+                "location": {"x_m": x_m, "y_m": 0},
+                "needs": [
+                    {
+                        "id": f"{name}-meal",
+                        "service": "meal",
+                        "windows": [window("mon", "09:00", "12:00")],
+                    }
+                ],
+            }
+            for name, x_m in (("ann", 200), ("bob", -200))
+        ],
+        volunteers=[
+            {
+                "id": "vic",
+                "home": {"x_m": 0, "y_m": 0},
+                "speed_m_per_min": 100,
+                "availability": [window("mon", "09:00", "12:00")],
+            }
+        ],
+        travel={"method": "coordinates", "detour_factor": 1.0},
+    )
+
+
+@pytest.mark.parametrize("solver", ["ruin", "lns"])
+def test_every_requested_visit_meets_the_bound_before_the_relaxation_is_ready(
+    solver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan with every requested visit is at the loosest bound: the search stops at once
+    (`bound met`) and ruin gives the polish its `polish_time_s`, although the relaxation
+    never finishes; the bound reported is every requested visit, with no gap."""
+    module = "matcher.solvers.ruin.solver" if solver == "ruin" else "matcher.solvers.lns"
+    monkeypatch.setattr(f"{module}.BackgroundBound", _SlowBound)
+    parameters = {"polish_time_s": 5.0} if solver == "ruin" else {"polish_time_s": 0.2}
+    plan = matcher.solve(
+        every_visit_fits(), solver=solver, seed=0, time_limit_s=30, parameters=parameters
+    )
+    statistics = plan.solver.statistics
+    assert len(plan.visits) == 2
+    assert plan.solver.bound == pytest.approx(2.0)
+    assert plan.solver.gap == pytest.approx(0.0)
+    if solver == "ruin":
+        assert statistics["stop_reason"] == "bound met"
+        assert statistics["polish"]["budget_s"] == pytest.approx(5.0)
+    assert statistics["bound_met_s"] is not None
+    assert statistics["bound_met_s"] < 10

@@ -33,7 +33,10 @@ The best plan is handed to `assemble_plan`, whose checker judges it; the greedy 
 instead if it ranks above by the policy objective (`lns.plan_score`), so `ruin` never returns
 less than greedy. Deterministic for a seed and an `iterations` budget (the time limit may stop a
 run first); otherwise it searches until the time limit, `stale_iterations` without improvement,
-or coverage meeting the bound.
+or coverage meeting the bound. Until the relaxation's bound is ready (it is computed in a thread
+beside the search), the bound is every requested visit (`requested_coverage`): a plan with all
+of them stops the search at once, whether or not the relaxation has finished, and that bound is
+reported if the relaxation does not finish in time.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from matcher.solvers.base import (
     meets_bound,
     weighted_coverage,
 )
-from matcher.solvers.bounds import BackgroundBound
+from matcher.solvers.bounds import BackgroundBound, requested_coverage
 from matcher.solvers.greedy.planner import WARM_START_SHARE, GreedyPlanner
 from matcher.solvers.greedy.setup import GreedyParameters
 from matcher.solvers.objective import objective_breakdown
@@ -434,6 +437,7 @@ class RuinSearch:
             if parameters.compute_bound
             else None
         )
+        ceiling = requested_coverage(self.facts) if parameters.compute_bound else None
         best = self.snapshot()
         best_rank = self.rank()
         current = self.value()
@@ -461,7 +465,7 @@ class RuinSearch:
                 break
             if bound is None and pending_bound is not None:
                 bound = pending_bound.ready()
-            if meets_bound(best_rank[1], bound):
+            if meets_bound(best_rank[1], ceiling if bound is None else bound):
                 bound_met_at = now
                 stop_reason = "bound met"
                 break
@@ -511,6 +515,8 @@ class RuinSearch:
         best, polish = self._polish(best, stop_reason)
         if bound is None and pending_bound is not None and not request.stop_requested():
             bound = pending_bound.collect(self.deadline)
+        if bound is None:
+            bound = ceiling
         if polish.get("kept") == "polished":
             best_rank = (
                 best_rank[0],
