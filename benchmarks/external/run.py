@@ -76,6 +76,9 @@ class InstanceResult:
     vehicles: str = "-"
     problems: tuple[str, ...] = ()
     error: str | None = None
+    polish: str | None = None
+    """What became of the floating-routes polish (`ruin`, and `auto`'s `ruin`): `polished`,
+    `unchanged`, `worse`, ...; None for a solver without one."""
 
     @property
     def complete(self) -> bool:
@@ -120,6 +123,18 @@ def cost_parameters(solver: str, time_limit_s: float) -> dict[str, Any] | None:
             "ruin_time_share": AUTO_RUIN_SHARE,
             "ruin_max_s": time_limit_s,
         }
+    return None
+
+
+def polish_verdict(statistics: dict[str, Any]) -> str | None:
+    """What became of `ruin`'s floating polish, from a plan's statistics (`auto`'s summary
+    when auto ran ruin first)."""
+    summary = statistics.get("auto")
+    if isinstance(summary, dict) and summary.get("ruin_polish") is not None:
+        return str(summary["ruin_polish"])
+    polish = statistics.get("polish")
+    if isinstance(polish, dict) and polish.get("kept") is not None:
+        return str(polish["kept"])
     return None
 
 
@@ -193,6 +208,7 @@ def run_mankowska(
         valid=not problems,
         vehicles=f"{used}/{len(instance.caregivers)}",
         problems=tuple(problems),
+        polish=polish_verdict(plan.solver.statistics),
     )
 
 
@@ -431,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"    ours {_number(result.ours)}, best {_number(result.best_known)}, "
             f"gap {_number(result.gap_pct)} %, {_number(result.wall_time_s, 1)} s"
+            + (f", polish {result.polish}" if result.polish else "")
             + (f", {result.error}" if result.error else ""),
             file=sys.stderr,
             flush=True,

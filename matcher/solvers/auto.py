@@ -10,8 +10,9 @@ its warm start: a complete hint, so the exact model starts from that plan and, w
 already meets the relaxation's bound, skips straight to proving the rest of the objective. The
 better of the two plans is returned (more mandatory occurrences, else more weighted coverage,
 else the higher policy objective), with the lower of their bounds; `statistics["auto"]` says
-which part found it (`found_by`), both parts' coverage, the bound, the gap and whether it is
-proven (`proven`: the whole objective, status OPTIMAL; `coverage_proven`: gap 0).
+which part found it (`found_by`), why ruin's search stopped and what became of its floating
+polish (`ruin_stop_reason`, `ruin_polish`), both parts' coverage, the bound, the gap and
+whether it is proven (`proven`: the whole objective, status OPTIMAL; `coverage_proven`: gap 0).
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ def _ruin_then_exact(
         "ruin_s": round(ruin_s, 3),
         "ruin_weighted_coverage": ruin_plan.solver.objective,
         "ruin_objective": ruin_rank[2],
+        "ruin_stop_reason": ruin_plan.solver.statistics.get("stop_reason"),
+        "ruin_polish": ruin_plan.solver.statistics.get("polish", {}).get("kept"),
         "cpsat_weighted_coverage": exact_plan.solver.objective,
         "cpsat_objective": exact_rank[2],
         "cpsat_status": exact_plan.solver.status,

@@ -423,3 +423,18 @@ def test_cost_parameters_give_the_floating_engine_the_limit_once_all_is_planned(
     assert parsed.cpsat["polish_time_s"] == 60.0
     assert parsed.ruin_time_share == external_run.AUTO_RUIN_SHARE and parsed.ruin_max_s == 60.0
     assert external_run.cost_parameters("routing", 30.0) == {"polish_after_bound_s": 30.0}
+
+
+def test_the_runner_says_what_became_of_the_floating_polish() -> None:
+    """`ruin` and `auto` (ruin first at the exact size) report the polish's verdict; greedy has
+    none."""
+    path = _mankowska_paths()[0]
+    best = mankowska.load_best_known(DATA / "hhcrsp-mankowska" / "best.md")
+    verdicts = ("polished", "unchanged", "worse", "refused by the checker", "no time")
+    for solver in ("ruin", "auto"):
+        result = external_run.run_mankowska(path, best, solver, 3.0, 1, None)
+        assert result.error is None and result.polish in verdicts
+    assert external_run.run_mankowska(path, best, "greedy", 3.0, 1, None).polish is None
+    assert external_run.polish_verdict({"auto": {"ruin_polish": "worse"}}) == "worse"
+    assert external_run.polish_verdict({"polish": {"kept": "polished"}}) == "polished"
+    assert external_run.polish_verdict({}) is None

@@ -84,6 +84,8 @@ def test_auto_at_the_exact_size_is_at_least_as_good_as_ruin_alone() -> None:
     assert summary["found_by"] in ("ruin", "cpsat")
     assert plan_rank(problem, auto)[:2] >= plan_rank(problem, ruin)[:2]
     assert summary["ruin_weighted_coverage"] == pytest.approx(ruin.solver.objective)
+    assert summary["ruin_stop_reason"] == ruin.solver.statistics["stop_reason"]
+    assert summary["ruin_polish"] == ruin.solver.statistics["polish"]["kept"]
     assert auto.solver.bound is not None and auto.solver.objective is not None
     assert auto.solver.objective <= auto.solver.bound + 1e-6
     assert summary["coverage_proven"] == (auto.solver.gap == 0)
