@@ -595,13 +595,19 @@ class _Engine:
             ready = float(new + self.duration[following])
         return extra
 
-    def insert(self, index: int, vehicle: int, position: int) -> None:
-        """Put the stop into the route at the position (checked by best_insertion).
+    def insert(
+        self, index: int, vehicle: int, position: int, changed: dict[int, _Route] | None = None
+    ) -> None:
+        """Put the stop into the route at the position (checked by best_insertion); changed
+        gets the routes as they were before, the routes the stop pushes across links included,
+        so that undoing the step restores every one.
 
         Incremental: the starts after the stop change only until one keeps its start, the
         latest starts before it only until one keeps its latest start."""
+        if changed is not None:
+            changed.setdefault(vehicle, self.routes[vehicle])
         if self.joint:
-            self._insert_joint(index, vehicle, position)
+            self._insert_joint(index, vehicle, position, changed)
             return
         old = self.routes[vehicle]
         if not old.stops:
@@ -1157,6 +1163,9 @@ class _Engine:
                 return None
             at_vehicle, at = work.pop()
             stops = sequence if at_vehicle == vehicle else routes[at_vehicle].stops
+            # the slack before the inserted stop counts on the stops after it without the stop:
+            # no shortcut there (and the partner's route's, as above)
+            shortcut = at_vehicle != partner_vehicle and (at_vehicle != vehicle or at >= position)
             current = stops[at]
             ready = float(changes[current] + duration[current])
             place = place_of[current]
@@ -1168,10 +1177,7 @@ class _Engine:
                     old = start_of[following]
                     if arrival <= old:
                         break
-                    if (
-                        at_vehicle != partner_vehicle
-                        and arrival - old <= self._fresh_slack(at_vehicle)[following]
-                    ):
+                    if shortcut and arrival - old <= self._fresh_slack(at_vehicle)[following]:
                         touched.add(at_vehicle)
                         break
                 elif arrival <= old:
@@ -1231,8 +1237,11 @@ class _Engine:
             )
         return _Push(changes, late, largest, max_late_cost, touched)
 
-    def _insert_joint(self, index: int, vehicle: int, position: int) -> None:
-        """Insert the stop and re-time the routes it pushes (the push best_insertion found)."""
+    def _insert_joint(
+        self, index: int, vehicle: int, position: int, changed: dict[int, _Route] | None
+    ) -> None:
+        """Insert the stop and re-time the routes it pushes (the push best_insertion found),
+        noting each route as it was in changed."""
         pushed = self._pushed
         if pushed is not None and pushed[:3] == (index, vehicle, position):
             push = pushed[3]
@@ -1255,6 +1264,8 @@ class _Engine:
             route = self.evaluate(at_vehicle, stops, floors)
             if route is None:
                 raise AssertionError(f"vehicle {at_vehicle} cannot be re-timed after a push")
+            if changed is not None:
+                changed.setdefault(at_vehicle, self.routes[at_vehicle])
             self.install(at_vehicle, route)
         self.max_late = push.largest_late_min
 
@@ -1529,8 +1540,7 @@ class _Search:
             gain, vehicle, position = found
             if not self.required[index] and gain >= 0:
                 continue
-            changed.setdefault(vehicle, engine.routes[vehicle])
-            engine.insert(index, vehicle, position)
+            engine.insert(index, vehicle, position, changed)
             self.where[index] = vehicle
         return True
 

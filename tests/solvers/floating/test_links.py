@@ -23,9 +23,12 @@ from matcher.solvers.floating.model import (
     schedule_day,
 )
 from matcher.solvers.floating.search import (
+    TWO_OPT_SHARE,
     SearchLimits,
     _Engine,
     _load,
+    _Route,
+    _Search,
     construct,
     improve,
 )
@@ -280,3 +283,55 @@ def test_a_link_on_an_optional_stop_is_refused() -> None:
     day = _line_day(stops, [Link(0, 1)])
     with pytest.raises(ValueError, match="linked stops must be required"):
         _Engine(day)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_every_search_step_and_every_undo_leaves_the_reference_timing(seed: int) -> None:
+    """Step by step (2-opt*, or ruin, re-time and recreate), each step kept or undone at random:
+    the engine's starts are always the reference timing of its routes. A push that took the
+    slack of stops before the inserted one, or an undo that forgot a route the push re-timed
+    across a link, left starts no schedule has, and `improve` then threw its best away."""
+    day = linked_day(seed, hard_share=0.3 if seed % 3 == 0 else 0.0)
+    engine = _Engine(day)
+    _load(engine, day.routes)
+    search = _Search(engine, SearchLimits(deadline=math.inf, seed=seed))
+    coin = random.Random(seed)
+    for _ in range(120):
+        changed: dict[int, _Route] = {}
+        saved = engine.snapshot()
+        if search.rng.random() < TWO_OPT_SHARE:
+            done = search.two_opt_star(changed)
+        else:
+            removed = search.ruin(changed)
+            done = engine.resync(changed) and search.recreate(removed, changed)
+        if not done or coin.random() < 0.5:
+            search.undo(changed, saved)
+        routes = [list(route.stops) for route in engine.routes]
+        assert [list(route.starts) for route in engine.routes] == schedule_day(day, routes)
+
+
+def test_a_wait_going_round_through_the_stops_before_the_inserted_one_is_refused() -> None:
+    """Vehicle 0 serves A then B; vehicle 1 serves C, D and, at 500, E. B and C start
+    together or C later; a new stop N after D must start at most 50 minutes after A. N at 90
+    pulls A to 40, which pushes B, C, D and N itself by as much, round and round: no schedule.
+    D's forward slack (the wait before E) was measured without N after it and must not absorb
+    the delay."""
+    stops = [
+        _stop(1),
+        _stop(2),
+        _stop(3),
+        _stop(4),
+        _stop(3, earliest=500),
+        _stop(4),
+    ]
+    links = [Link(1, 2, min_gap_min=0, max_gap_min=None), Link(0, 5, max_gap_min=50)]
+    day = _line_day(stops, links)
+    day.routes = [[0, 1], [2, 3, 4]]
+    engine = _Engine(day)
+    _load(engine, day.routes)
+    assert [list(route.starts) for route in engine.routes] == [[10, 40], [40, 70, 500]]
+    assert engine._fresh_slack(1)[3] > 30
+    assert schedule_day(day, [[0, 1], [2, 3, 5, 4]]) is None
+    assert engine._push(5, 1, 2) is None
+    best = engine.best_insertion(5, None)
+    assert best is None or (best[1], best[2]) != (1, 2)
