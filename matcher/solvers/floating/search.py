@@ -150,20 +150,20 @@ def _latest_in(windows: Sequence[tuple[int, int, int]], bound: int) -> int | Non
     return None
 
 
-def _start_in(windows: Sequence[tuple[int, int, int]], arrival: int) -> int:
-    """The earliest start at or after a whole-minute arrival (the window must exist)."""
-    for earliest, _, latest in windows:
-        if arrival <= latest:
-            return max(earliest, arrival)
-    raise AssertionError(f"no window takes an arrival at {arrival}")
-
-
 def _start_or_none(windows: Sequence[tuple[int, int, int]], arrival: int) -> int | None:
     """The earliest start at or after the arrival inside one of the windows, or None."""
     for earliest, _, latest in windows:
         if arrival <= latest:
             return max(earliest, arrival)
     return None
+
+
+def _start_in(windows: Sequence[tuple[int, int, int]], arrival: int) -> int:
+    """The earliest start at or after a whole-minute arrival (the window must exist)."""
+    start = _start_or_none(windows, arrival)
+    if start is None:
+        raise AssertionError(f"no window takes an arrival at {arrival}")
+    return start
 
 
 def _partners(day: DayRoutes) -> list[tuple[int, int, int | None, bool] | None]:
@@ -1184,6 +1184,8 @@ class _Engine:
                     break
                 if following == index:
                     return None
+                # the partner's floor (`_floor_from`) and the start in the window below are
+                # inlined, as in `linked`, on purpose: this loop is the engine's hottest path
                 link = partner_of[following]
                 if link is not None:
                     other, low, high, first = link
