@@ -15,25 +15,17 @@ first routes, `improve` runs for the given seconds; the result is judged again b
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
-
 import numpy as np
 
 from benchmarks.external import default_data_folder, mankowska
+from benchmarks.floating_engine import construct_and_improve, parser, run_all
 from matcher.solvers.floating import (
     DayRoutes,
     Group,
-    SearchLimits,
     Stop,
     Vehicle,
     Weights,
     Window,
-    construct,
-    feasible,
-    improve,
 )
 from matcher.solvers.floating.model import Link
 
@@ -124,14 +116,11 @@ def run(name: str, seconds: float, seed: int, best: dict[str, mankowska.BestKnow
     """Solve one instance and print its row; the gap in per cent (None without a best known)."""
     instance = mankowska.load_instance(FOLDER / "instances" / f"{name}.json")
     day, meaning = day_of(instance)
-    began = time.monotonic()
-    day.routes = construct(day)
-    problems = feasible(day, day.routes)
-    if problems:
-        print(f"{name}: construction leaves {len(problems)} problems: {problems[0]}")
+    solved = construct_and_improve(day, seconds, seed)
+    if isinstance(solved, list):
+        print(f"{name}: construction leaves {len(solved)} problems: {solved[0]}")
         return None
-    result = improve(day, SearchLimits(deadline=began + seconds, seed=seed))
-    elapsed = time.monotonic() - began
+    result, elapsed = solved
     official, violations = judged(instance, meaning, result.routes, result.starts)
     known = best.get(name)
     gap = None if known is None else 100.0 * (official.total / known.total_cost - 1.0)
@@ -149,29 +138,21 @@ def run(name: str, seconds: float, seed: int, best: dict[str, mankowska.BestKnow
 
 
 def main() -> None:
-    """Run the instances matching the patterns and print the mean gap."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("patterns", nargs="*", default=["InstanzCPLEX_HCSRP_*_1"])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args()
+    """Run the instances matching the patterns (the first of each size by default) and print
+    the mean gap."""
+    arguments = parser(__doc__, 60.0).parse_args()
+    patterns = arguments.names or ["InstanzCPLEX_HCSRP_*_1"]
     names = sorted(
         {
             path.stem
-            for pattern in arguments.patterns
+            for pattern in patterns
             for path in (FOLDER / "instances").glob(f"{pattern}.json")
         },
         key=lambda name: [int(part) for part in name.split("_")[-2:]],
     )
     best = mankowska.load_best_known(FOLDER / "best.md")
-    print(f"load {os.getloadavg()[0]:.2f}, {arguments.seconds} s per instance")
-    gaps = [
-        gap
-        for name in names
-        if (gap := run(name, arguments.seconds, arguments.seed, best)) is not None
-    ]
-    if gaps:
-        print(f"mean gap {statistics.mean(gaps):.2f} % over {len(gaps)} instances")
+    seconds, seed = arguments.seconds, arguments.seed
+    run_all(names, seconds, lambda name: run(name, seconds, seed, best))
 
 
 if __name__ == "__main__":

@@ -17,25 +17,17 @@ result passed `solution_violations`. The engine alone, without matcher's week ar
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
-
 import numpy as np
 
 from benchmarks.external import default_data_folder, solomon
+from benchmarks.floating_engine import construct_and_improve, parser, run_all
 from matcher.solvers.floating import (
     DayRoutes,
     Group,
-    SearchLimits,
     Stop,
     Vehicle,
     Weights,
     Window,
-    construct,
-    feasible,
-    improve,
 )
 
 FOLDER = default_data_folder() / "solomon"
@@ -86,15 +78,11 @@ def day_of(instance: solomon.SolomonInstance) -> DayRoutes:
 def run(name: str, seconds: float, seed: int, best: dict[str, tuple[int, float]]) -> float | None:
     """Solve one instance and print its row; the gap in per cent (None without a best known)."""
     instance = solomon.load_instance(FOLDER / f"{name}.txt")
-    day = day_of(instance)
-    began = time.monotonic()
-    day.routes = construct(day)
-    problems = feasible(day, day.routes)
-    if problems:
-        print(f"{name}: construction leaves {len(problems)} problems: {problems[0]}")
+    solved = construct_and_improve(day_of(instance), seconds, seed)
+    if isinstance(solved, list):
+        print(f"{name}: construction leaves {len(solved)} problems: {solved[0]}")
         return None
-    result = improve(day, SearchLimits(deadline=began + seconds, seed=seed))
-    elapsed = time.monotonic() - began
+    result, elapsed = solved
     routes = [[index + 1 for index in route] for route in result.routes if route]
     judged = solomon.solution_cost(instance, routes)
     violations = solomon.solution_violations(instance, routes)
@@ -112,21 +100,11 @@ def run(name: str, seconds: float, seed: int, best: dict[str, tuple[int, float]]
 
 def main() -> None:
     """Run the named instances (all 56 by default) and print the mean gap."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*")
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args()
+    arguments = parser(__doc__, 20.0).parse_args()
     names = arguments.names or sorted(path.stem for path in FOLDER.glob("*.txt"))
     best = solomon.load_best_known(FOLDER / "bks.csv")
-    print(f"load {os.getloadavg()[0]:.2f}, {arguments.seconds} s per instance")
-    gaps = [
-        gap
-        for name in names
-        if (gap := run(name, arguments.seconds, arguments.seed, best)) is not None
-    ]
-    if gaps:
-        print(f"mean gap {statistics.mean(gaps):.2f} % over {len(gaps)} instances")
+    seconds, seed = arguments.seconds, arguments.seed
+    run_all(names, seconds, lambda name: run(name, seconds, seed, best))
 
 
 if __name__ == "__main__":
