@@ -112,6 +112,9 @@ class SearchResult:
     initial_cost: float
     iterations: int
     improvements: int
+    refused: bool = False
+    """The search's best routes failed the reference (`feasible`, `cost`), so the incoming
+    ones were returned: a disagreement between the engine and the reference, never expected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1736,4 +1739,6 @@ def improve(
             search.undo(changed, saved)
     if improvements and not feasible(day, best_routes) and cost(day, best_routes) < initial:
         return _result(day, best_routes, initial, iterations, improvements)
-    return _result(day, [list(route) for route in day.routes], initial, iterations, 0)
+    incoming = _result(day, [list(route) for route in day.routes], initial, iterations, 0)
+    incoming.refused = improvements > 0
+    return incoming

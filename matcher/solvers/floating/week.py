@@ -694,6 +694,7 @@ def polish_week(
         "linked": 0,
         "offered": 0,
         "added": 0,
+        "refused": 0,
     }
     for day in range(7):
         if stop is not None and stop():
@@ -727,6 +728,7 @@ def polish_week(
             statistics["linked"] += 2 * len(model.routes.links)
             statistics["offered"] += kinds["optional"]
             statistics["iterations"] += result.iterations
+            statistics["refused"] += result.refused
             if result.cost < result.initial_cost - 1e-9:
                 inserted = _apply(week, model, result.routes, result.starts)
                 statistics["added"] += len(inserted)

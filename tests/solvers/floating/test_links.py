@@ -252,6 +252,7 @@ def test_improve_keeps_links_and_never_gets_worse(seed: int) -> None:
     day = linked_day(seed)
     result = improve(day, SearchLimits(deadline=time.monotonic() + 30, iterations=300, seed=seed))
     assert feasible(day, result.routes) == []
+    assert not result.refused
     assert result.cost <= result.initial_cost + 1e-9
     assert result.cost == pytest.approx(cost(day, result.routes))
     assert result.starts == schedule_day(day, result.routes)
@@ -269,6 +270,7 @@ def test_improve_moves_linked_pairs_to_lower_the_cost() -> None:
         where_before = {i: v for v, route in enumerate(day.routes) for i in route}
         where_after = {i: v for v, route in enumerate(result.routes) for i in route}
         linked = {end for link in day.links for end in (link.first, link.second)}
+        assert not result.refused
         improved += result.cost < result.initial_cost - 1e-6
         moved += any(where_before[i] != where_after[i] for i in linked)
     assert improved >= 8

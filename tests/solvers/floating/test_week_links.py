@@ -203,6 +203,7 @@ def test_polished_plans_with_a_pair_pass_the_checker_and_rank_no_lower(
     result = polish_week(setup, before, 30.0, iterations=ITERATIONS)
     assert check_plan(setup.problem, plan_of(setup, result.placements), setup.travel).ok
     assert result.statistics["linked"] == 2
+    assert result.statistics["refused"] == 0
     first, second = (
         _rank(setup, _visits(setup, before)),
         _rank(setup, _visits(setup, result.placements)),
