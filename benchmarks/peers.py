@@ -1468,7 +1468,7 @@ def _csv(text: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: every size, seed and solver in turn, then the table."""
     from benchmarks.generator import generate_community
-    from benchmarks.run import SIZES
+    from benchmarks.run import SIZES, machine_lines
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.peers",
@@ -1491,6 +1491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", default=None, help="also write every run's numbers to this file")
     arguments = parser.parse_args(argv)
+    machine_lines()  # the commit the run starts from, for the report
     unknown = [name for name in arguments.sizes if name not in SIZES] + [
         name for name in arguments.solvers if name not in COMPARED
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -494,8 +495,11 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
+@functools.cache
 def _git_commit() -> str:
-    """The checkout's short commit, with '+' when it has uncommitted changes, or 'unknown'."""
+    """The checkout's short commit, with '+' when it has uncommitted changes, or 'unknown', as
+    of the first call: a runner calls `machine_lines` as it starts, so a commit made while it
+    runs does not end up in its report."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -517,7 +521,7 @@ def _git_commit() -> str:
 
 
 def machine_lines() -> list[str]:
-    """What the numbers were measured on."""
+    """What the numbers were measured on (the commit as the run started: `_git_commit`)."""
     return [
         f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"software: Python {platform.python_version()}, OR-Tools {_package_version('ortools')}, "
@@ -686,6 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_one(size, seeds[0], solvers[0], size.time_limit_s * scale, arguments.sessions)
         print(RESULT_PREFIX + result.to_json(), flush=True)
         return 0
+    machine_lines()  # the commit the run starts from, for the report
     total = len(sizes) * len(seeds) * len(solvers)
     results: list[RunResult] = []
     for size_name in sizes:

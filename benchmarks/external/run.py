@@ -411,6 +411,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen set and print the report."""
     arguments = _parser().parse_args(argv)
+    machine_lines()  # the commit the run starts from, for the report
     data: Path = arguments.data
     set_name: str = arguments.set_name
     if set_name == "mankowska":

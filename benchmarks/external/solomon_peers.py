@@ -241,8 +241,8 @@ def instance_rows(results: Sequence[PeerResult], peers: Sequence[str]) -> list[l
         first = next(iter(found.values()))
         row = [name, "-" if first.best_known is None else f"{first.best_known:.1f}"]
         for peer in peers:
-            result = found.get(peer)
-            row.append("-" if result is None else f"{_cell(result)}, {result.vehicles} veh")
+            solved = found.get(peer)
+            row.append("-" if solved is None else f"{_cell(solved)}, {solved.vehicles} veh")
         rows.append(row)
     return rows
 
@@ -289,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit-s", type=float, default=20.0, help="default: 20")
     parser.add_argument("--markdown", action="store_true")
     arguments = parser.parse_args(argv)
+    machine_lines()  # the commit the run starts from, for the report
     folder = arguments.data / "solomon"
     patterns = [part.strip() for part in arguments.instances.split(",") if part.strip()]
     paths = sorted(

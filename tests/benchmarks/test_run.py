@@ -223,3 +223,26 @@ def test_a_searching_solver_records_its_steps_and_greedy_none() -> None:
     rows = summary_rows([*searches, _result(0, 90.0, solver="greedy")])
     cells = [dict(zip(TABLE_HEADERS, row, strict=True))["iterations"] for row in rows]
     assert cells == ["2,000 (1,000)", "-"]
+
+
+def test_the_report_names_the_commit_the_run_started_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit made while a run goes on does not end up in its report: the first call of
+    `machine_lines` (as a runner starts) fixes it."""
+    import subprocess
+
+    import benchmarks.run as runner
+
+    commits = iter(["aaaaaaa", "", "bbbbbbb", ""])
+
+    def fake_git(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(args, 0, stdout=next(commits) + "\n", stderr="")
+
+    runner._git_commit.cache_clear()
+    monkeypatch.setattr(runner.subprocess, "run", fake_git)
+    try:
+        first = runner.machine_lines()
+        later = runner.machine_lines()
+    finally:
+        runner._git_commit.cache_clear()
+    assert "matcher commit aaaaaaa" in first[1]
+    assert later == first
