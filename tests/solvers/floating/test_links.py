@@ -337,3 +337,25 @@ def test_a_wait_going_round_through_the_stops_before_the_inserted_one_is_refused
     assert engine._push(5, 1, 2) is None
     best = engine.best_insertion(5, None)
     assert best is None or (best[1], best[2]) != (1, 2)
+
+
+def test_best_routes_the_reference_refuses_give_back_the_incoming_ones_and_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Were the engine and the reference ever to disagree on the best routes, `improve` returns
+    the incoming routes and `refused` says so (polish_week counts it)."""
+    import matcher.solvers.floating.search as search_module
+
+    day = linked_day(1)
+    honest = search_module.feasible
+    calls = {"count": 0}
+
+    def feasible_then_refused(day: DayRoutes, routes: list[list[int]]) -> list[str]:
+        calls["count"] += 1
+        return honest(day, routes) if calls["count"] == 1 else ["refused for the test"]
+
+    monkeypatch.setattr(search_module, "feasible", feasible_then_refused)
+    result = improve(day, SearchLimits(deadline=time.monotonic() + 30, iterations=300, seed=1))
+    assert result.refused
+    assert result.routes == [list(route) for route in day.routes]
+    assert result.cost == pytest.approx(result.initial_cost)
