@@ -138,7 +138,8 @@ def run(name: str, seconds: float, seed: int, best: dict[str, mankowska.BestKnow
 
 
 def main() -> None:
-    """Run the instances matching the patterns (the first of each size by default) and print
+    """Run the instances matching the patterns (by default the first of each size from 10 to
+    75 patients, `InstanzCPLEX_HCSRP_*_1`; the larger ones are `InstanzVNS_HCSRP_*`) and print
     the mean gap."""
     arguments = parser(__doc__, 60.0).parse_args()
     patterns = arguments.names or ["InstanzCPLEX_HCSRP_*_1"]
